@@ -1,0 +1,47 @@
+"""The `idsreg` command line. Library code raises; only this package turns errors into exit codes.
+
+Exit codes: 0 success; 1 unexpected failure; 2 bad input or configuration (usage, keys,
+files); 3 chain node unreachable or registry not deployed; 4 verification failed;
+5 refused by a contract; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ..chain.node import CONNECTION_ERRORS
+from ..errors import IdsRegistryError
+from . import chain, demo, keys, member
+from .common import err_console
+
+app = typer.Typer(
+    name="idsreg",
+    help="IDS Registry: provenance and rights of industrial datasets on a permissioned ledger.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(chain.app, name="chain")
+app.command("deploy")(chain.deploy)
+app.add_typer(keys.app, name="key")
+app.add_typer(member.app, name="member")
+app.command("demo")(demo.demo)
+
+
+def main() -> None:
+    """Entry point of the `idsreg` console script."""
+    try:
+        # Standalone mode: Typer reports usage errors itself (exit 2) and exits the process.
+        app()
+    except KeyboardInterrupt:
+        err_console.print("aborted")
+        sys.exit(130)
+    except IdsRegistryError as exc:
+        err_console.print(f"[red]error:[/] {exc.diagnostics()}", soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except CONNECTION_ERRORS as exc:
+        # The node went away in the middle of a command (refused connection, time-out).
+        err_console.print(f"[red]error:[/] lost the connection to the chain node ({type(exc).__name__})", soft_wrap=True)
+        sys.exit(3)

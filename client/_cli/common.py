@@ -1,0 +1,150 @@
+"""What every command shares: options, output (Rich or JSON), passwords, signers, connections."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, datetime
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from eth_account.signers.local import LocalAccount
+from eth_utils import is_hex_address, to_checksum_address
+from rich.console import Console
+
+from ..chain.enums import label
+from ..chain.registry import Registry
+from ..errors import ConfigError, KeystoreError
+from ..keys import Keystore
+from ..settings import get_settings
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+KeyOpt = Annotated[
+    str | None, typer.Option("--key", "-k", help="Keystore label or address of the signing key [env: IDSREG_KEY].")
+]
+PasswordFileOpt = Annotated[
+    Path | None,
+    typer.Option("--password-file", help="File whose first line is the keystore password [env: IDSREG_PASSWORD_FILE]."),
+]
+RpcOpt = Annotated[str | None, typer.Option("--rpc-url", help="Chain node JSON-RPC URL [env: IDSREG_RPC_URL].")]
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON types for dataclasses, enums, bytes and paths."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return jsonable(asdict(value))
+    if isinstance(value, IntEnum):
+        return label(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def emit(as_json: bool, data: Any, human: Callable[[], None]) -> None:
+    """Print `data` as JSON, or call `human` to print it for people."""
+    if as_json:
+        sys.stdout.write(json.dumps(jsonable(data), indent=2) + "\n")
+    else:
+        human()
+
+
+def when(timestamp: int) -> str:
+    """A chain timestamp as a readable UTC time."""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def keystore() -> Keystore:
+    return Keystore(get_settings().keystore_dir)
+
+
+def read_password_file(path: Path) -> str:
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read password file {path}: {exc.strerror}") from None
+    if not lines or not lines[0]:
+        raise ConfigError(f"password file {path} is empty")
+    return lines[0]
+
+
+def password(purpose: str, password_file: Path | None = None, *, confirm: bool = False) -> str:
+    """The keystore password: --password-file, IDSREG_PASSWORD, IDSREG_PASSWORD_FILE, or a prompt."""
+    settings = get_settings()
+    if password_file is not None:
+        return read_password_file(password_file)
+    if settings.password is not None:
+        return settings.password.get_secret_value()
+    if settings.password_file is not None:
+        return read_password_file(settings.password_file)
+    if not sys.stdin.isatty():
+        raise KeystoreError(
+            f"a password is needed for {purpose}: pass --password-file, or set IDSREG_PASSWORD or IDSREG_PASSWORD_FILE"
+        )
+    return str(typer.prompt(f"Password for {purpose}", hide_input=True, confirmation_prompt=confirm))
+
+
+def signer(key: str | None, password_file: Path | None) -> LocalAccount:
+    """The unlocked signing key named by --key or IDSREG_KEY."""
+    chosen = key or get_settings().key
+    if not chosen:
+        raise ConfigError("no signing key: pass --key LABEL or set IDSREG_KEY (see `idsreg key list`)")
+    entry = keystore().find(chosen)
+    return keystore().unlock(entry, password(f"key {entry.label!r}", password_file))
+
+
+def account(value: str) -> str:
+    """An address given directly or as the label of a key in the keystore."""
+    if is_hex_address(value):
+        return to_checksum_address(value)
+    if value.startswith("0x"):
+        raise ConfigError(f"{value!r} is not an account address (0x followed by 40 hex digits)")
+    return keystore().find(value).address
+
+
+def registry(rpc_url: str | None) -> Registry:
+    return Registry.connect(rpc_url)
+
+
+def evidence_hash(value: str) -> bytes:
+    """A 0x-hex 32-byte hash as given, or the SHA-256 of the named file."""
+    if value.startswith("0x"):
+        try:
+            raw = bytes.fromhex(value[2:])
+        except ValueError:
+            raw = b""
+        if len(raw) != 32:
+            raise ConfigError(f"evidence hash {value!r} is not 32 bytes of hex")
+        return raw
+    path = Path(value)
+    if not path.is_file():
+        raise ConfigError(f"evidence {value!r} is neither a 0x-hex hash nor a readable file")
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.digest()
+
+
+def timestamp(value: str) -> int:
+    """A UTC date or date-time (ISO 8601) as a Unix timestamp."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{value!r} is not a date like 2027-12-31 or 2027-12-31T12:00:00") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return int(parsed.timestamp())

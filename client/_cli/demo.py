@@ -1,0 +1,99 @@
+"""`idsreg demo`: a local consortium ready to use, in one command.
+
+Starts the local chain, creates the demo keys, deploys the registry and admits one member
+organisation. Run again, it reuses whatever already exists.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+
+from ..chain.deploy import deploy_registry, existing_deployment
+from ..chain.registry import Registry, connect
+from ..consortium import Consortium
+from ..errors import ContractRevertError
+from ..settings import get_settings
+from .chain import local_chain
+from .common import JsonOpt, console, emit, keystore, read_password_file
+
+GOVERNOR, MEMBER_ADMIN, MEMBER_CONNECTOR = "governor", "acme-admin", "acme-connector"
+DEMO_ORG, DEMO_ORG_NAME = "DEMO:ACME-STEEL", "ACME Steel Works"
+
+
+def _demo_password(home: Path) -> tuple[str, Path | None]:
+    """IDSREG_PASSWORD / IDSREG_PASSWORD_FILE if set; else a random password kept in a private file."""
+    settings = get_settings()
+    if settings.password is not None:
+        return settings.password.get_secret_value(), None
+    if settings.password_file is not None:
+        return read_password_file(settings.password_file), settings.password_file
+    path = home / "demo-password"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(24) + "\n")
+    return read_password_file(path), path
+
+
+def demo(as_json: JsonOpt = False) -> None:
+    """Start the local chain, deploy the registry and set up a demo consortium."""
+    settings = get_settings()
+    chain = local_chain()
+    status = chain.up()
+    pw, pw_file = _demo_password(settings.home)
+    store = keystore()
+    known = {e.label: e for e in store.entries()}
+    for label in (GOVERNOR, MEMBER_ADMIN, MEMBER_CONNECTOR):
+        if label not in known:
+            known[label] = store.create(label, pw)
+    governor = store.unlock(known[GOVERNOR], pw)
+    w3 = connect(status.rpc_url)
+    manifest = existing_deployment(w3, settings.deployments)
+    if manifest is None:
+        manifest = deploy_registry(w3, governor, [governor.address], 1, settings.deployments)
+    consortium = Consortium(Registry(w3, manifest))
+    try:
+        consortium.propose_admission(
+            governor, DEMO_ORG, DEMO_ORG_NAME, known[MEMBER_ADMIN].address, 2,
+            bytes(32), int(time.time()) + 365 * 24 * 3600,
+        )  # fmt: skip
+    except ContractRevertError as exc:
+        if exc.error_name != "ConsortiumOrgExists":
+            raise
+    member = consortium.member(DEMO_ORG)
+    if known[MEMBER_CONNECTOR].address not in member.connectors:
+        consortium.add_connector(store.unlock(known[MEMBER_ADMIN], pw), known[MEMBER_CONNECTOR].address)
+        member = consortium.member(DEMO_ORG)
+    data = {
+        "rpcUrl": status.rpc_url,
+        "chainId": manifest.chain_id,
+        "contracts": {n: c.address for n, c in manifest.contracts.items()},
+        "keys": {label: entry.address for label, entry in known.items()},
+        "passwordFile": pw_file,
+        "member": member,
+    }
+
+    def human() -> None:
+        console.print(f"[green]✓[/] local chain {manifest.chain_id} running at {status.rpc_url}")
+        console.print(f"[green]✓[/] registry deployed at block {manifest.deployment_block}: "
+                      + ", ".join(f"{n} {c.address}" for n, c in manifest.contracts.items()))
+        console.print(f"[green]✓[/] governor key '{GOVERNOR}' {governor.address} (threshold 1)")
+        console.print(f"[green]✓[/] member '{member.name}' ({DEMO_ORG}) admitted, admin key '{MEMBER_ADMIN}', "
+                      f"connector key '{MEMBER_CONNECTOR}'")
+        if pw_file is not None:
+            console.print(f"  the demo keys' password is in {pw_file} (readable only by you)")
+        console.print("\nNext steps:")
+        if pw_file is not None:
+            console.print(f"  export IDSREG_PASSWORD_FILE={pw_file}")
+        console.print("  idsreg member list")
+        console.print(f"  idsreg member show {DEMO_ORG}")
+        console.print("  idsreg key new my-key")
+        console.print(f"  idsreg member propose admit LEI:5493001KJTIIGC8Y1R12 --name 'My Org' --admin my-key "
+                      f"--evidence 0x{'00' * 32} --key {GOVERNOR}")
+        console.print("  idsreg chain status      idsreg chain down")
+
+    emit(as_json, data, human)

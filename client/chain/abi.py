@@ -1,0 +1,144 @@
+"""Decoding against the compiled ABIs: custom errors and event logs, for every contract."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from functools import cache
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_abi.exceptions import DecodingError
+from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
+
+from .artifacts import Artifact, all_artifacts
+from .enums import BY_SOLIDITY_NAME
+
+
+def _canonical_type(item: dict[str, Any]) -> str:
+    if item["type"].startswith("tuple"):
+        inner = ",".join(_canonical_type(c) for c in item["components"])
+        return f"({inner}){item['type'][5:]}"
+    return str(item["type"])
+
+
+def signature(item: dict[str, Any]) -> str:
+    """`Name(type1,type2)` of an ABI error or event."""
+    return f"{item['name']}({','.join(_canonical_type(i) for i in item['inputs'])})"
+
+
+def python_value(item: dict[str, Any], value: Any) -> Any:
+    """An ABI-decoded value in the form the client uses: checksummed addresses, 0x-hex bytes,
+    enum members for Solidity enums, lists and dicts for arrays and structs."""
+    internal = str(item.get("internalType", ""))
+    kind = str(item["type"])
+    if kind.endswith("]"):
+        element = dict(item, type=kind[: kind.rindex("[")], internalType=internal[: internal.rindex("[")] if "[" in internal else internal)
+        return [python_value(element, v) for v in value]
+    if kind == "tuple":
+        return {c["name"]: python_value(c, v) for c, v in zip(item["components"], value, strict=True)}
+    if internal.startswith("enum "):
+        enum = BY_SOLIDITY_NAME.get(internal.rsplit(".", 1)[-1])
+        if enum is not None:
+            try:
+                return enum(value)
+            except ValueError:
+                return value
+    if kind == "address":
+        return to_checksum_address(value)
+    if kind.startswith("bytes"):
+        return "0x" + bytes(value).hex()
+    return value
+
+
+@dataclass(frozen=True)
+class DecodedError:
+    contract: str
+    name: str
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DecodedEvent:
+    contract: str
+    name: str
+    args: dict[str, Any]
+
+
+@cache
+def _error_table() -> dict[bytes, tuple[str, dict[str, Any]]]:
+    table: dict[bytes, tuple[str, dict[str, Any]]] = {}
+    for name, artifact in all_artifacts().items():
+        for item in artifact.abi:
+            if item["type"] == "error":
+                table.setdefault(function_signature_to_4byte_selector(signature(item)), (name, item))
+    return table
+
+
+@cache
+def _event_table() -> dict[bytes, tuple[str, dict[str, Any]]]:
+    table: dict[bytes, tuple[str, dict[str, Any]]] = {}
+    for name, artifact in all_artifacts().items():
+        for item in artifact.abi:
+            if item["type"] == "event":
+                table.setdefault(keccak(text=signature(item)), (name, item))
+    return table
+
+
+def event_topic(contract: str, name: str) -> str:
+    """The 0x-hex topic 0 of event `name` of `contract`, from its ABI."""
+    for topic, (owner, item) in _event_table().items():
+        if owner == contract and item["name"] == name:
+            return "0x" + topic.hex()
+    raise KeyError(f"{contract} has no event {name}")
+
+
+def decode_error(data: bytes) -> DecodedError | None:
+    """The custom error in revert data, or None when the data is not one of ours."""
+    entry = _error_table().get(bytes(data[:4]))
+    if entry is None:
+        return None
+    contract, item = entry
+    types = [_canonical_type(i) for i in item["inputs"]]
+    try:
+        raw = abi_decode(types, bytes(data[4:]))
+    except DecodingError:  # malformed revert data is simply "not ours"
+        return None
+    values = {i["name"]: python_value(i, v) for i, v in zip(item["inputs"], raw, strict=True)}
+    return DecodedError(contract, item["name"], values)
+
+
+def decode_log(topics: list[bytes], data: bytes) -> DecodedEvent | None:
+    """The event in a log, decoded with the ABIs of all contracts; None if it is not ours."""
+    if not topics:
+        return None
+    entry = _event_table().get(bytes(topics[0]))
+    if entry is None:
+        return None
+    contract, item = entry
+    indexed = [i for i in item["inputs"] if i["indexed"]]
+    plain = [i for i in item["inputs"] if not i["indexed"]]
+    values: dict[str, Any] = {}
+    for i, topic in zip(indexed, topics[1:], strict=True):
+        kind = _canonical_type(i)
+        if kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("("):
+            values[i["name"]] = "0x" + bytes(topic).hex()  # hashed: only the hash is on chain
+        else:
+            values[i["name"]] = python_value(i, abi_decode([kind], bytes(topic))[0])
+    decoded = abi_decode([_canonical_type(i) for i in plain], bytes(data))
+    for i, v in zip(plain, decoded, strict=True):
+        values[i["name"]] = python_value(i, v)
+    ordered = {i["name"]: values[i["name"]] for i in item["inputs"]}
+    return DecodedEvent(contract, item["name"], ordered)
+
+
+def enum_value(value: Any) -> Any:
+    """Plain int for an enum member, the value otherwise (for JSON output)."""
+    return int(value) if isinstance(value, IntEnum) else value
+
+
+def deployment_data(artifact: Artifact, *args: Any) -> str:
+    """Creation bytecode followed by the ABI-encoded constructor arguments."""
+    inputs: list[dict[str, Any]] = next((i["inputs"] for i in artifact.abi if i["type"] == "constructor"), [])
+    return artifact.bytecode + abi_encode([_canonical_type(i) for i in inputs], list(args)).hex()

@@ -1,0 +1,48 @@
+"""Compiled contract artifacts, as committed under `contracts/artifacts/`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from ..errors import ConfigError
+from .compile import ARTIFACTS_DIR, DEPLOYABLE
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One deployable contract: ABI, bytecode and what built it."""
+
+    name: str
+    abi: list[dict[str, Any]]
+    bytecode: str
+    deployed_bytecode: str
+    compiler_version: str
+    digest: str  # sha256 of the artifact file, recorded in deployment manifests
+
+
+@cache
+def load_artifact(name: str) -> Artifact:
+    """The committed artifact of contract `name`."""
+    path = ARTIFACTS_DIR / f"{name}.json"
+    try:
+        text = path.read_text()
+        raw = json.loads(text)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"contract artifact {path} is unreadable ({exc}); run scripts/compile") from exc
+    return Artifact(
+        name=name,
+        abi=raw["abi"],
+        bytecode=raw["bytecode"],
+        deployed_bytecode=raw["deployedBytecode"],
+        compiler_version=raw["compiler"]["version"],
+        digest=hashlib.sha256(text.encode()).hexdigest(),
+    )
+
+
+def all_artifacts() -> dict[str, Artifact]:
+    """Every deployable contract's artifact, by name."""
+    return {name: load_artifact(name) for name in DEPLOYABLE}

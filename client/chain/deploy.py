@@ -1,0 +1,77 @@
+"""Deploying the registry contracts and writing the chain's manifest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from ..errors import DeploymentError
+from .abi import deployment_data
+from .artifacts import load_artifact
+from .manifest import ContractDeployment, Manifest
+from .registry import Registry
+from .transact import TxResult, send_transaction
+
+
+def existing_deployment(w3: Web3, directory: Path) -> Manifest | None:
+    """The chain's manifest if one exists and its contracts are still on the chain."""
+    try:
+        manifest = Manifest.load(directory, int(w3.eth.chain_id))
+    except DeploymentError:
+        return None
+    if Registry(w3, manifest).missing_contracts():
+        return None
+    return manifest
+
+
+def _deploy(w3: Web3, deployer: LocalAccount, name: str, *args: object) -> TxResult:
+    return send_transaction(w3, deployer, {"data": deployment_data(load_artifact(name), *args)})
+
+
+def deploy_registry(
+    w3: Web3,
+    deployer: LocalAccount,
+    governors: Sequence[str],
+    threshold: int,
+    directory: Path,
+    *,
+    force: bool = False,
+) -> Manifest:
+    """Deploy every registry contract and write `<directory>/<chainId>.json`.
+
+    Refuses (DeploymentError) when a manifest exists for this chain and its contracts are
+    still there, unless `force`; the manifest is written only after every deployment succeeded.
+    """
+    chain_id = int(w3.eth.chain_id)
+    if not force and existing_deployment(w3, directory) is not None:
+        raise DeploymentError(
+            f"the registry is already deployed on chain {chain_id} ({Manifest.path_for(directory, chain_id)}); "
+            "pass --force to deploy a new one"
+        )
+    if not governors:
+        raise DeploymentError("at least one governor is needed")
+    consortium = _deploy(w3, deployer, "Consortium", [Web3.to_checksum_address(g) for g in governors], threshold)
+    deployments = {"Consortium": consortium}
+    first = consortium
+    block = w3.eth.get_block(first.block_number)
+    manifest = Manifest(
+        chain_id=chain_id,
+        deployment_block=first.block_number,
+        deployment_block_hash=first.block_hash,
+        deployed_at=int(block["timestamp"]),
+        deployer=deployer.address,
+        compiler_version=load_artifact("Consortium").compiler_version,
+        contracts={
+            name: ContractDeployment(
+                address=str(result.contract_address),
+                transaction=result.tx_hash,
+                artifact_digest=load_artifact(name).digest,
+            )
+            for name, result in deployments.items()
+        },
+    )
+    manifest.save(directory)
+    return manifest

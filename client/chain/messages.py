@@ -1,0 +1,80 @@
+"""Readable sentences for the contracts' custom errors, filled with the error's values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import IntEnum
+from typing import Any
+
+from .enums import label
+
+TEMPLATES: dict[str, str] = {
+    # Consortium
+    "ConsortiumNotGovernor": "{account} is not a governor of the consortium",
+    "ConsortiumNotOrgAdmin": "{account} is not the admin key of an active member organisation",
+    "ConsortiumUnknownProposal": "there is no proposal {proposalId}",
+    "ConsortiumProposalNotOpen": "proposal {proposalId} is {status}, not open",
+    "ConsortiumAlreadyApproved": "governor {governor} has already approved proposal {proposalId}",
+    "ConsortiumThresholdNotReached": "proposal {proposalId} has {approvals} approval(s) but needs {threshold}",
+    "ConsortiumNotProposer": "{account} did not open proposal {proposalId}; only its proposer can cancel it",
+    "ConsortiumMalformedArguments": "the arguments for '{action}' are malformed ({length} bytes)",
+    "ConsortiumInvalidOrgId": "org id {orgId} is not a valid organisation id",
+    "ConsortiumInvalidAccount": "{account} is not a usable account",
+    "ConsortiumInvalidLevel": "certification level {level} is not valid (it must be 1 or more)",
+    "ConsortiumInvalidExpiry": "certification expiry {expiresAt} is not after the chain's current time {currentTime}",
+    "ConsortiumOrgExists": "organisation {orgId} is already known to the consortium (status: {status})",
+    "ConsortiumUnknownOrg": "organisation {orgId} is not a member of the consortium",
+    "ConsortiumInvalidTransition": "cannot '{action}' organisation {orgId}: its status is {status}",
+    "ConsortiumKeyInUse": "key {key} already belongs to organisation {orgId}",
+    "ConsortiumUnknownConnector": "{key} is not a connector key of organisation {orgId}",
+    "ConsortiumRoleAlreadyHeld": "{account} already holds the {role} role",
+    "ConsortiumRoleNotHeld": "{account} does not hold the {role} role",
+    "ConsortiumTooManyGovernors": "the council is full: at most {maxGovernors} governors",
+    "ConsortiumLastGovernor": "{governor} is the last governor and cannot be removed",
+    "ConsortiumInvalidThreshold": "a {role} threshold of {threshold} is not possible with {holders} {role}(s)",
+    "ConsortiumThresholdUnreachable": (
+        "that would leave {remaining} {role}(s), fewer than the {role} threshold of {threshold}; "
+        "lower the threshold first"
+    ),
+    "ConsortiumUnknownKey": "key {key} does not belong to any member organisation",
+    "ConsortiumKeyRevoked": "key {key} was removed from organisation {orgId}",
+    "ConsortiumMemberNotActive": "organisation {orgId} is not active (status: {status})",
+    "ConsortiumCertificationExpired": "the certification of organisation {orgId} expired at {expiresAt}",
+}
+
+_TIME_SUFFIXES = ("At", "Time", "time")
+
+#: Readable names for 32-byte ids this process has seen (org identifiers the user typed), so a
+#: message can say "DEMO:ACME (0x5e59…)" instead of a bare hash.
+_NAMES: dict[str, str] = {}
+
+
+def remember_name(hex_id: str, name: str) -> None:
+    """Let messages show `name` next to the 0x-hex id `hex_id`."""
+    _NAMES[hex_id.lower()] = name
+
+
+def is_named(hex_id: str) -> bool:
+    """Whether messages already have a name for `hex_id`."""
+    return hex_id.lower() in _NAMES
+
+
+def format_value(name: str, value: Any) -> str:
+    """One value as it reads in a sentence: enum names, ISO times, plain hex and numbers."""
+    if isinstance(value, IntEnum):
+        return label(value)
+    if isinstance(value, int) and name.endswith(_TIME_SUFFIXES) and 0 < value < 2**40:
+        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if isinstance(value, str) and value.lower() in _NAMES:
+        return f"{_NAMES[value.lower()]} ({value})"
+    return str(value)
+
+
+def render(error_name: str, values: dict[str, Any]) -> str:
+    """The sentence for a decoded custom error."""
+    shown = {k: format_value(k, v) for k, v in values.items()}
+    template = TEMPLATES.get(error_name)
+    if template is None:
+        args = ", ".join(f"{k}={v}" for k, v in shown.items())
+        return f"the contract refused: {error_name}({args})"
+    return template.format(**shown)

@@ -1,0 +1,122 @@
+"""Contract handles: a web3 connection plus the deployment manifest of the chain it talks to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract import Contract
+
+from ..errors import ContractRevertError, DeploymentError, NodeUnreachableError
+from ..settings import get_settings
+from .abi import decode_log, event_topic
+from .artifacts import load_artifact
+from .logs import fetch_logs
+from .manifest import Manifest
+from .messages import is_named, remember_name, render
+from .node import NODE_ERRORS, ChainConfig
+from .transact import TxResult, guarded, send_transaction
+
+
+def default_rpc_url() -> str:
+    """`IDSREG_RPC_URL`, else the local chain's address from `chain/local.toml`."""
+    return get_settings().rpc_url or ChainConfig.load(get_settings().chain_config).rpc_url
+
+
+def connect(rpc_url: str | None = None, timeout: float = 10.0) -> Web3:
+    """A web3 connection to a node that answers; NodeUnreachableError otherwise."""
+    url = rpc_url or default_rpc_url()
+    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}))
+    try:
+        w3.eth.chain_id
+    except NODE_ERRORS as exc:
+        raise NodeUnreachableError(url, type(exc).__name__) from None
+    return w3
+
+
+class Registry:
+    """The deployed registry contracts on one chain."""
+
+    def __init__(self, w3: Web3, manifest: Manifest) -> None:
+        self.w3 = w3
+        self.manifest = manifest
+        self._contracts: dict[str, Contract] = {}
+
+    @classmethod
+    def connect(cls, rpc_url: str | None = None, deployments: Path | None = None) -> Registry:
+        """Connect to the node and load its chain's manifest; checks the contracts are there."""
+        w3 = connect(rpc_url)
+        manifest = Manifest.load(deployments or get_settings().deployments, int(w3.eth.chain_id))
+        registry = cls(w3, manifest)
+        missing = registry.missing_contracts()
+        if missing:
+            raise DeploymentError(
+                f"the manifest for chain {manifest.chain_id} names {', '.join(missing)} but the chain has "
+                "no code there (was the chain reset?); run `idsreg deploy --force`"
+            )
+        return registry
+
+    @property
+    def chain_id(self) -> int:
+        return self.manifest.chain_id
+
+    def contract(self, name: str) -> Contract:
+        """The web3 handle of contract `name` at its manifest address."""
+        if name not in self._contracts:
+            self._contracts[name] = self.w3.eth.contract(
+                address=Web3.to_checksum_address(self.manifest.address(name)), abi=load_artifact(name).abi
+            )
+        return self._contracts[name]
+
+    @property
+    def consortium(self) -> Contract:
+        return self.contract("Consortium")
+
+    def missing_contracts(self) -> list[str]:
+        """Contracts the manifest names that have no code on this chain."""
+        return [
+            name
+            for name, deployment in self.manifest.contracts.items()
+            if len(self.w3.eth.get_code(Web3.to_checksum_address(deployment.address))) == 0
+        ]
+
+    def transact(self, signer: LocalAccount, contract: str, function: str, *args: Any) -> TxResult:
+        """Call `contract.function(*args)` in a transaction signed by `signer`."""
+        handle = self.contract(contract)
+        data = handle.encode_abi(function, args=list(args))
+        try:
+            return send_transaction(self.w3, signer, {"to": handle.address, "data": data})
+        except ContractRevertError as exc:
+            raise self._explained(exc) from None
+
+    def call(self, contract: str, function: str, *args: Any) -> Any:
+        """Read `contract.function(*args)`; refusals raise ContractRevertError."""
+        fn = getattr(self.contract(contract).functions, function)
+        try:
+            return guarded(lambda: fn(*args).call())
+        except ContractRevertError as exc:
+            raise self._explained(exc) from None
+
+    def org_name(self, org_id: str) -> str | None:
+        """The registered name of an organisation (from its admission event), if admitted."""
+        topics = [event_topic("Consortium", "MemberAdmitted"), org_id]
+        for log in fetch_logs(self.w3, self.consortium.address, topics, self.manifest.deployment_block):
+            decoded = decode_log(list(log["topics"]), bytes(log["data"]))
+            if decoded is not None:
+                return str(decoded.args["name"])
+        return None
+
+    def _explained(self, exc: ContractRevertError) -> ContractRevertError:
+        """The same refusal, its message naming organisations instead of showing bare ids."""
+        named = False
+        for key, value in exc.values.items():
+            if key.lower().endswith("orgid") and isinstance(value, str) and not is_named(value):
+                name = self.org_name(value)
+                if name:
+                    remember_name(value, name)
+                    named = True
+        if not named:
+            return exc
+        return ContractRevertError(exc.error_name, exc.values, render(exc.error_name, exc.values))

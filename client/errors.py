@@ -1,0 +1,94 @@
+"""The client's errors: one root, leaves that keep their values and say what went wrong.
+
+Library code raises these; only the command line turns them into an exit code and one line
+of text (`IdsRegistryError.diagnostics`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class IdsRegistryError(Exception):
+    """Root of every error the client raises."""
+
+    #: Exit code the command line uses for this kind of failure.
+    exit_code: int = 1
+
+    def diagnostics(self) -> str:
+        """A human-readable account of the failure, for the command line."""
+        return str(self)
+
+
+class ConfigError(IdsRegistryError):
+    """A setting, file or argument that the client cannot use (message names it)."""
+
+    exit_code = 2
+
+
+class HashingError(IdsRegistryError):
+    """A path that cannot be hashed (message names the path)."""
+
+    exit_code = 2
+
+
+class ProofError(IdsRegistryError):
+    """An inclusion proof that does not verify (message says why)."""
+
+    exit_code = 4
+
+
+class KeystoreError(IdsRegistryError):
+    """A key that cannot be created, found or unlocked."""
+
+    exit_code = 2
+
+
+class WrongPasswordError(KeystoreError):
+    """The password does not decrypt the keystore file."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__(f"wrong password for key {label!r}")
+        self.label = label
+
+
+class ChainError(IdsRegistryError):
+    """The chain node or the deployment cannot be used."""
+
+    exit_code = 3
+
+
+class NodeUnreachableError(ChainError):
+    """No chain node answers at the configured address."""
+
+    def __init__(self, rpc_url: str, reason: str = "") -> None:
+        detail = f" ({reason})" if reason else ""
+        super().__init__(
+            f"no chain node answers at {rpc_url}{detail}; start one with `idsreg chain up`"
+        )
+        self.rpc_url = rpc_url
+
+
+class DeploymentError(ChainError):
+    """The registry contracts are not deployed where the manifest says, or no manifest exists."""
+
+
+class ContractRevertError(ChainError):
+    """A contract refused a call with one of its custom errors.
+
+    `error_name` is the Solidity error's name and `values` its arguments by parameter name,
+    so callers and tests can check exactly what was refused.
+    """
+
+    exit_code = 5
+
+    def __init__(self, error_name: str, values: dict[str, Any], message: str) -> None:
+        super().__init__(message)
+        self.error_name = error_name
+        self.values = values
+
+
+class TransactionFailedError(ChainError):
+    """A transaction reverted without a decodable reason, or could not be sent."""
+
+    exit_code = 5

@@ -1,0 +1,50 @@
+"""The client's settings, read once from the environment (prefix `IDSREG_`).
+
+| variable | meaning | default |
+|---|---|---|
+| `IDSREG_HOME` | data folder: keystore, local chain state and logs | `~/.idsreg` |
+| `IDSREG_RPC_URL` | JSON-RPC address of the chain node | the local chain's (`chain/local.toml`) |
+| `IDSREG_CHAIN_CONFIG` | the local chain's configuration file | `chain/local.toml` in the project |
+| `IDSREG_DEPLOYMENTS` | folder of deployment manifests | `chain/deployments` in the project |
+| `IDSREG_KEY` | keystore label (or address) of the key that signs | none: `--key` is then required |
+| `IDSREG_PASSWORD` | keystore password, for scripts | prompt |
+| `IDSREG_PASSWORD_FILE` | file whose first line is the keystore password | prompt |
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class ClientSettings(BaseSettings):
+    """Everything the client reads from its environment, in one place."""
+
+    model_config = SettingsConfigDict(env_prefix="IDSREG_", extra="ignore", env_ignore_empty=True)
+
+    home: Path = Path.home() / ".idsreg"
+    rpc_url: str | None = None
+    chain_config: Path = PROJECT_ROOT / "chain" / "local.toml"
+    deployments: Path = PROJECT_ROOT / "chain" / "deployments"
+    key: str | None = None
+    password: SecretStr | None = None
+    password_file: Path | None = None
+
+    @property
+    def keystore_dir(self) -> Path:
+        return self.home / "keystore"
+
+    @property
+    def chain_dir(self) -> Path:
+        return self.home / "chain"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> ClientSettings:
+    """The process's settings, read from the environment on first use."""
+    return ClientSettings()

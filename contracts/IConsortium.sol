@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+/// @title IConsortium
+/// @notice Membership, certification and governance of an industrial data space. A council of
+/// governors admits, suspends, reinstates and expels member organisations and appoints auditors
+/// and arbiters; every change is a proposal that executes when approvals reach the threshold.
+/// Each member organisation acts through keys: one admin key and any number of connector keys
+/// (the software components that act for it). Other registry contracts ask this contract whether
+/// a key is an active key of an active, certified member.
+interface IConsortium {
+    /// @notice Lifecycle of a member organisation.
+    enum MemberStatus {
+        None,
+        Active,
+        Suspended,
+        Expelled
+    }
+
+    /// @notice What a key does for its organisation. `None` marks a key that was removed.
+    enum KeyRole {
+        None,
+        Admin,
+        Connector
+    }
+
+    /// @notice Roles held by individual accounts rather than organisations.
+    enum Role {
+        Governor,
+        Auditor,
+        Arbiter
+    }
+
+    /// @notice The change a proposal makes when it executes. The proposal's `args` are the ABI
+    /// encoding of the action's parameters:
+    /// AdmitMember: (bytes32 orgId, string name, address admin, uint8 level, bytes32 evidenceHash, uint64 expiresAt);
+    /// SuspendMember, ReinstateMember, ExpelMember: (bytes32 orgId);
+    /// RecertifyMember: (bytes32 orgId, uint8 level, bytes32 evidenceHash, uint64 expiresAt);
+    /// ReplaceAdmin: (bytes32 orgId, address newAdmin);
+    /// AppointAuditor, RemoveAuditor, AppointArbiter, RemoveArbiter, AddGovernor, RemoveGovernor: (address account);
+    /// SetThreshold, SetArbiterThreshold: (uint256 threshold).
+    enum Action {
+        AdmitMember,
+        SuspendMember,
+        ReinstateMember,
+        ExpelMember,
+        RecertifyMember,
+        ReplaceAdmin,
+        AppointAuditor,
+        RemoveAuditor,
+        AppointArbiter,
+        RemoveArbiter,
+        AddGovernor,
+        RemoveGovernor,
+        SetThreshold,
+        SetArbiterThreshold
+    }
+
+    enum ProposalStatus {
+        None,
+        Open,
+        Executed,
+        Cancelled
+    }
+
+    /// @notice A member organisation as stored on chain (name and evidence live in events).
+    struct Member {
+        bytes32 orgId;
+        uint32 orgNo;
+        address admin;
+        uint64 expiresAt;
+        uint8 level;
+        MemberStatus status;
+    }
+
+    /// @notice A governance proposal.
+    struct Proposal {
+        Action action;
+        ProposalStatus status;
+        address proposer;
+        uint64 createdAt;
+        bytes args;
+    }
+
+    // ----- events: membership -----
+
+    event MemberAdmitted(
+        bytes32 indexed orgId,
+        uint32 indexed orgNo,
+        address indexed admin,
+        string name,
+        uint8 level,
+        bytes32 evidenceHash,
+        uint64 expiresAt
+    );
+    event MemberSuspended(bytes32 indexed orgId);
+    event MemberReinstated(bytes32 indexed orgId);
+    event MemberExpelled(bytes32 indexed orgId);
+    event MemberRecertified(bytes32 indexed orgId, uint8 level, bytes32 evidenceHash, uint64 expiresAt);
+    event AdminReplaced(bytes32 indexed orgId, address indexed previousAdmin, address indexed newAdmin);
+    event ConnectorAdded(bytes32 indexed orgId, address indexed key, address indexed admin);
+    event ConnectorRemoved(bytes32 indexed orgId, address indexed key, address indexed admin);
+
+    // ----- events: roles and governance -----
+
+    event RoleGranted(Role indexed role, address indexed account);
+    event RoleRevoked(Role indexed role, address indexed account);
+    event ThresholdChanged(Role indexed role, uint256 previousThreshold, uint256 newThreshold);
+    event ProposalCreated(uint256 indexed proposalId, Action indexed action, address indexed proposer, bytes args);
+    event ProposalApproved(uint256 indexed proposalId, address indexed governor, uint256 approvals);
+    event ProposalExecuted(uint256 indexed proposalId, Action indexed action);
+    event ProposalCancelled(uint256 indexed proposalId, address indexed governor);
+
+    // ----- errors -----
+
+    error ConsortiumNotGovernor(address account);
+    error ConsortiumNotOrgAdmin(address account);
+    error ConsortiumUnknownProposal(uint256 proposalId);
+    error ConsortiumProposalNotOpen(uint256 proposalId, ProposalStatus status);
+    error ConsortiumAlreadyApproved(uint256 proposalId, address governor);
+    error ConsortiumThresholdNotReached(uint256 proposalId, uint256 approvals, uint256 threshold);
+    error ConsortiumNotProposer(uint256 proposalId, address account);
+    error ConsortiumMalformedArguments(Action action, uint256 length);
+    error ConsortiumInvalidOrgId(bytes32 orgId);
+    error ConsortiumInvalidAccount(address account);
+    error ConsortiumInvalidLevel(uint8 level);
+    error ConsortiumInvalidExpiry(uint64 expiresAt, uint64 currentTime);
+    error ConsortiumOrgExists(bytes32 orgId, MemberStatus status);
+    error ConsortiumUnknownOrg(bytes32 orgId);
+    error ConsortiumInvalidTransition(bytes32 orgId, MemberStatus status, Action action);
+    error ConsortiumKeyInUse(address key, bytes32 orgId);
+    error ConsortiumUnknownConnector(bytes32 orgId, address key);
+    error ConsortiumRoleAlreadyHeld(Role role, address account);
+    error ConsortiumRoleNotHeld(Role role, address account);
+    error ConsortiumTooManyGovernors(uint256 maxGovernors);
+    error ConsortiumLastGovernor(address governor);
+    error ConsortiumInvalidThreshold(Role role, uint256 threshold, uint256 holders);
+    error ConsortiumThresholdUnreachable(Role role, uint256 remaining, uint256 threshold);
+    error ConsortiumUnknownKey(address key);
+    error ConsortiumKeyRevoked(address key, bytes32 orgId);
+    error ConsortiumMemberNotActive(bytes32 orgId, MemberStatus status);
+    error ConsortiumCertificationExpired(bytes32 orgId, uint64 expiresAt);
+
+    // ----- governance -----
+
+    /// @notice Opens a proposal; the proposer's own approval is counted at once, so with a
+    /// threshold of one the proposal executes in the same transaction.
+    /// @param action The change to make.
+    /// @param args The ABI encoding of the action's parameters (see {Action}).
+    /// @return proposalId The new proposal's id.
+    function propose(Action action, bytes calldata args) external returns (uint256 proposalId);
+
+    /// @notice Approves an open proposal; executes it when approvals reach the threshold.
+    function approve(uint256 proposalId) external;
+
+    /// @notice Executes an open proposal whose approvals already reach the (possibly lowered)
+    /// threshold.
+    function execute(uint256 proposalId) external;
+
+    /// @notice Cancels an open proposal; only its proposer may.
+    function cancel(uint256 proposalId) external;
+
+    // ----- organisation keys -----
+
+    /// @notice Adds a connector key to the caller's organisation; the caller must be the admin
+    /// key of an active member.
+    function addConnector(address key) external;
+
+    /// @notice Removes a connector key from the caller's organisation.
+    function removeConnector(address key) external;
+
+    /// @notice Hands the caller's admin role to a new key; the old admin key stops acting.
+    function transferAdmin(address newAdmin) external;
+
+    // ----- views -----
+
+    /// @notice The member number of the organisation `key` acts for; reverts with the reason
+    /// when the key is unknown or removed, or its organisation is not active or its
+    /// certification has expired. Other registry contracts call this on every write.
+    function requireActiveKey(address key) external view returns (uint32 orgNo);
+
+    /// @notice Whether `key` is an active key of an active, certified member.
+    function isActiveKey(address key) external view returns (bool);
+
+    /// @notice Whether the organisation with member number `orgNo` is active and certified.
+    function isActiveOrg(uint32 orgNo) external view returns (bool);
+
+    /// @notice The organisation with the given id; reverts for an unknown id.
+    function member(bytes32 orgId) external view returns (Member memory);
+
+    /// @notice The organisation with the given member number; reverts for an unknown number.
+    function memberByNo(uint32 orgNo) external view returns (Member memory);
+
+    /// @notice Number of organisations ever admitted (member numbers run from 1 to this).
+    function memberCount() external view returns (uint32);
+
+    /// @notice The organisation a key belongs or belonged to, and its current role there.
+    function keyInfo(address key) external view returns (bytes32 orgId, KeyRole role);
+
+    /// @notice Whether `account` holds `role`.
+    function hasRole(Role role, address account) external view returns (bool);
+
+    /// @notice The accounts holding `role`.
+    function roleHolders(Role role) external view returns (address[] memory);
+
+    /// @notice Approvals needed for a governance proposal (`Role.Governor`) or an arbiters'
+    /// ruling (`Role.Arbiter`).
+    function threshold(Role role) external view returns (uint256);
+
+    /// @notice A proposal and its approvals from current governors.
+    function proposal(uint256 proposalId) external view returns (Proposal memory, uint256 approvals);
+
+    /// @notice Whether `governor` approved the proposal.
+    function hasApproved(uint256 proposalId, address governor) external view returns (bool);
+
+    /// @notice Number of proposals ever opened (ids run from 1 to this).
+    function proposalCount() external view returns (uint256);
+
+    /// @notice Hyperledger Besu's legacy transaction-permissioning hook: true when `sender` is
+    /// an active member key or holds a consortium role.
+    function transactionAllowed(
+        address sender,
+        address target,
+        uint256 value,
+        uint256 gasPrice,
+        uint256 gasLimit,
+        bytes calldata payload
+    ) external view returns (bool);
+}

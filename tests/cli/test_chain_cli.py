@@ -1,0 +1,75 @@
+"""`idsreg chain up|down|status` on a node of its own, and `idsreg demo`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from client.chain.node import CHAIN_CONFIG_DIR, free_port
+from tests.cli.conftest import User, assert_one_clear_line
+
+
+@pytest.fixture
+def local_user(tmp_path: Path) -> Iterator[User]:
+    """A user whose local chain (from the project's genesis) listens on a free port."""
+    port = free_port()
+    config = tmp_path / "local.toml"
+    text = (CHAIN_CONFIG_DIR / "local.toml").read_text()
+    text = text.replace('genesis = "genesis.json"', f'genesis = "{CHAIN_CONFIG_DIR / "genesis.json"}"').replace("port = 8545", f"port = {port}")
+    config.write_text(text)
+    home = tmp_path / "home"
+    home.mkdir()
+    password = home / "password"
+    password.write_text("test-only-password\n")
+    user = User(home, f"http://127.0.0.1:{port}", tmp_path / "deployments", password)
+    user.extra_env["IDSREG_CHAIN_CONFIG"] = str(config)
+    user.extra_env["IDSREG_RPC_URL"] = ""  # unset: commands find the node through the chain config
+    yield user
+    user.run("chain", "down")
+
+
+def test_chain_lifecycle_keeps_state(local_user: User) -> None:
+    user = local_user
+    down = user.run("chain", "status")
+    assert_one_clear_line(down, 3, "no chain node answers")
+
+    started = user.ok_json("chain", "up")
+    assert started["started"] is True and started["chain_id"] == 7351
+    assert user.ok_json("chain", "up")["started"] is False  # already running
+
+    user.ok("key", "new", "gov")
+    user.ok("deploy", "--key", "gov")
+    status = user.ok_json("chain", "status")
+    assert status["deployed"] is True and status["localNodePid"] == started["pid"]
+    head = status["headBlock"]
+
+    assert user.ok_json("chain", "down")["stopped"] is True
+    assert user.ok_json("chain", "down")["stopped"] is False
+    assert user.run("chain", "status").code == 3
+
+    user.ok("chain", "up")
+    after = user.ok_json("chain", "status")
+    assert after["deployed"] is True and after["headBlock"] == head
+    assert after["contracts"] == status["contracts"]
+    assert (user.home / "chain" / "anvil.log").exists()
+
+
+def test_demo_sets_up_a_consortium(local_user: User) -> None:
+    user = local_user
+    user.extra_env["IDSREG_PASSWORD_FILE"] = ""
+    first = user.ok_json("demo")
+    assert first["member"]["name"] == "ACME Steel Works"
+    assert first["member"]["connectors"] == [first["keys"]["acme-connector"]]
+    password_file = Path(first["passwordFile"])
+    assert password_file.stat().st_mode & 0o077 == 0
+    second = user.ok("demo", "--json").json()  # idempotent
+    assert second["contracts"] == first["contracts"] and second["keys"] == first["keys"]
+    human = user.ok("demo").stdout
+    assert "Next steps" in human and password_file.read_text().strip() not in human
+    user.extra_env["IDSREG_PASSWORD_FILE"] = str(password_file)
+    listed = user.ok_json("member", "list")
+    assert [m["name"] for m in listed["members"]] == ["ACME Steel Works"]
+    assert json.loads((user.deployments / "7351.json").read_text())["chain_id"] == 7351
