@@ -12,10 +12,18 @@ contract Consortium is IConsortium {
     /// @notice Upper bound on governors, so that counting live approvals stays cheap.
     uint256 public constant MAX_GOVERNORS = 32;
 
-    /// Packed into one slot: what other contracts read on every write.
+    /// @notice Upper bound on the keys an organisation ever had, so that a status change can
+    /// update all of them.
+    uint256 public constant MAX_KEYS_PER_ORG = 64;
+
+    /// Everything `requireActiveKey` needs, in one slot: other contracts read it on every write.
+    /// `status` and `expiresAt` mirror the organisation's record and are rewritten for all of
+    /// its keys whenever the organisation's status or certification changes.
     struct KeyRecord {
         uint32 orgNo;
         KeyRole role;
+        MemberStatus status;
+        uint64 expiresAt;
     }
 
     /// Slot 1 is the id; slot 2 packs everything `requireActiveKey` needs.
@@ -30,6 +38,7 @@ contract Consortium is IConsortium {
     mapping(address key => KeyRecord) private _keys;
     mapping(uint32 orgNo => OrgRecord) private _orgs;
     mapping(bytes32 orgId => uint32) private _orgNos;
+    mapping(uint32 orgNo => address[]) private _orgKeys;
     uint32 private _memberCount;
 
     mapping(Role role => EnumerableSet.AddressSet) private _roles;
@@ -110,7 +119,8 @@ contract Consortium is IConsortium {
         if (record.role != KeyRole.None || (record.orgNo != 0 && record.orgNo != orgNo)) {
             revert ConsortiumKeyInUse(key, _orgs[record.orgNo].id);
         }
-        _keys[key] = KeyRecord({orgNo: orgNo, role: KeyRole.Connector});
+        if (record.orgNo == 0) _trackKey(orgNo, key);
+        _setKey(key, orgNo, KeyRole.Connector);
         emit ConnectorAdded(_orgs[orgNo].id, key, msg.sender);
     }
 
@@ -138,16 +148,37 @@ contract Consortium is IConsortium {
         KeyRecord memory record = _keys[key];
         orgNo = record.orgNo;
         if (orgNo == 0) revert ConsortiumUnknownKey(key);
+        // The organisation's id is read only to explain a refusal.
+        if (record.role == KeyRole.None) revert ConsortiumKeyRevoked(key, _orgs[orgNo].id);
+        if (record.status != MemberStatus.Active) revert ConsortiumMemberNotActive(_orgs[orgNo].id, record.status);
+        if (record.expiresAt <= block.timestamp) {
+            revert ConsortiumCertificationExpired(_orgs[orgNo].id, record.expiresAt);
+        }
+    }
+
+    /// @inheritdoc IConsortium
+    function requireActiveOrg(bytes32 orgId) external view returns (uint32 orgNo) {
+        orgNo = _requireKnownOrg(orgId);
         OrgRecord storage org = _orgs[orgNo];
-        if (record.role == KeyRole.None) revert ConsortiumKeyRevoked(key, org.id);
-        if (org.status != MemberStatus.Active) revert ConsortiumMemberNotActive(org.id, org.status);
-        if (org.expiresAt <= block.timestamp) revert ConsortiumCertificationExpired(org.id, org.expiresAt);
+        if (org.status != MemberStatus.Active) revert ConsortiumMemberNotActive(orgId, org.status);
+        if (org.expiresAt <= block.timestamp) revert ConsortiumCertificationExpired(orgId, org.expiresAt);
     }
 
     /// @inheritdoc IConsortium
     function isActiveKey(address key) public view returns (bool) {
         KeyRecord memory record = _keys[key];
-        return record.role != KeyRole.None && isActiveOrg(record.orgNo);
+        return record.role != KeyRole.None && record.status == MemberStatus.Active
+            && record.expiresAt > block.timestamp;
+    }
+
+    /// @inheritdoc IConsortium
+    function orgIdOf(uint32 orgNo) external view returns (bytes32) {
+        return _orgs[orgNo].id;
+    }
+
+    /// @inheritdoc IConsortium
+    function orgNoOf(bytes32 orgId) external view returns (uint32) {
+        return _orgNos[orgId];
     }
 
     /// @inheritdoc IConsortium
@@ -335,7 +366,8 @@ contract Consortium is IConsortium {
             level: level,
             status: MemberStatus.Active
         });
-        _keys[admin] = KeyRecord({orgNo: orgNo, role: KeyRole.Admin});
+        _trackKey(orgNo, admin);
+        _setKey(admin, orgNo, KeyRole.Admin);
         emit MemberAdmitted(orgId, orgNo, admin, name, level, evidenceHash, expiresAt);
     }
 
@@ -355,6 +387,7 @@ contract Consortium is IConsortium {
         }
         if (!commit) return;
         org.status = next;
+        _syncKeys(orgNo);
         if (next == MemberStatus.Suspended) emit MemberSuspended(orgId);
         else if (next == MemberStatus.Active) emit MemberReinstated(orgId);
         else emit MemberExpelled(orgId);
@@ -370,6 +403,7 @@ contract Consortium is IConsortium {
         if (!commit) return;
         org.level = level;
         org.expiresAt = expiresAt;
+        _syncKeys(orgNo);
         emit MemberRecertified(orgId, level, evidenceHash, expiresAt);
     }
 
@@ -378,9 +412,32 @@ contract Consortium is IConsortium {
         OrgRecord storage org = _orgs[orgNo];
         address previous = org.admin;
         _keys[previous].role = KeyRole.None;
-        _keys[newAdmin] = KeyRecord({orgNo: orgNo, role: KeyRole.Admin});
+        _trackKey(orgNo, newAdmin);
+        _setKey(newAdmin, orgNo, KeyRole.Admin);
         org.admin = newAdmin;
         emit AdminReplaced(org.id, previous, newAdmin);
+    }
+
+    function _setKey(address key, uint32 orgNo, KeyRole role) private {
+        OrgRecord storage org = _orgs[orgNo];
+        _keys[key] = KeyRecord({orgNo: orgNo, role: role, status: org.status, expiresAt: org.expiresAt});
+    }
+
+    function _trackKey(uint32 orgNo, address key) private {
+        address[] storage keys = _orgKeys[orgNo];
+        if (keys.length >= MAX_KEYS_PER_ORG) revert ConsortiumTooManyKeys(_orgs[orgNo].id, MAX_KEYS_PER_ORG);
+        keys.push(key);
+    }
+
+    /// Copies the organisation's status and expiry into each of its keys' records.
+    function _syncKeys(uint32 orgNo) private {
+        OrgRecord storage org = _orgs[orgNo];
+        address[] storage keys = _orgKeys[orgNo];
+        for (uint256 i = 0; i < keys.length; i++) {
+            KeyRecord storage record = _keys[keys[i]];
+            record.status = org.status;
+            record.expiresAt = org.expiresAt;
+        }
     }
 
     function _requireKnownOrg(bytes32 orgId) private view returns (uint32 orgNo) {

@@ -140,6 +140,7 @@ interface IConsortium {
     error ConsortiumKeyRevoked(address key, bytes32 orgId);
     error ConsortiumMemberNotActive(bytes32 orgId, MemberStatus status);
     error ConsortiumCertificationExpired(bytes32 orgId, uint64 expiresAt);
+    error ConsortiumTooManyKeys(bytes32 orgId, uint256 maxKeys);
 
     // ----- governance -----
 
@@ -178,6 +179,16 @@ interface IConsortium {
     /// when the key is unknown or removed, or its organisation is not active or its
     /// certification has expired. Other registry contracts call this on every write.
     function requireActiveKey(address key) external view returns (uint32 orgNo);
+
+    /// @notice The member number of an organisation that is active and certified; reverts with
+    /// the reason otherwise.
+    function requireActiveOrg(bytes32 orgId) external view returns (uint32 orgNo);
+
+    /// @notice The org id of member number `orgNo` (zero if there is none).
+    function orgIdOf(uint32 orgNo) external view returns (bytes32);
+
+    /// @notice The member number of `orgId` (zero if it was never admitted).
+    function orgNoOf(bytes32 orgId) external view returns (uint32);
 
     /// @notice Whether `key` is an active key of an active, certified member.
     function isActiveKey(address key) external view returns (bool);

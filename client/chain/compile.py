@@ -24,8 +24,10 @@ SOLC_SHIM = PROJECT_ROOT / "scripts" / "solc-js"
 #: The compiler version every artifact is built with; `package.json` pins the same.
 SOLC_VERSION = "0.8.28"
 
-#: Contracts that get an artifact (interfaces and libraries are compiled in, not deployed).
-DEPLOYABLE = ("Consortium",)
+#: Contracts that `idsreg deploy` deploys, in deployment order.
+DEPLOYABLE = ("Consortium", "DataRegistry", "AnchorRegistry")
+#: Benchmark baselines (contracts/bench/): compiled with the same settings, never deployed.
+BENCHMARK = ("MinimalRegistry",)
 
 SETTINGS: dict[str, Any] = {
     "optimizer": {"enabled": True, "runs": 1000},
@@ -36,14 +38,14 @@ SETTINGS: dict[str, Any] = {
 
 def source_files() -> list[Path]:
     """The project's Solidity sources, in a stable order."""
-    return sorted(p for p in CONTRACTS_DIR.glob("*.sol"))
+    return sorted(CONTRACTS_DIR.glob("*.sol")) + sorted(CONTRACTS_DIR.glob("bench/*.sol"))
 
 
 def compile_contracts() -> dict[str, dict[str, Any]]:
     """Compile every source and return the artifact of each deployable contract by name."""
     if not SOLC_SHIM.exists() or not (PROJECT_ROOT / "node_modules" / "solc").exists():
         raise ConfigError("the Solidity compiler is not installed; run scripts/setup first")
-    sources = {f"contracts/{p.name}": {"content": p.read_text()} for p in source_files()}
+    sources = {p.relative_to(PROJECT_ROOT).as_posix(): {"content": p.read_text()} for p in source_files()}
     standard_input = {"language": "Solidity", "sources": sources, "settings": SETTINGS}
     output = solcx.compile_standard(
         standard_input, solc_binary=SOLC_SHIM, base_path=str(PROJECT_ROOT), allow_empty=True
@@ -58,7 +60,7 @@ def compile_contracts() -> dict[str, dict[str, Any]]:
     artifacts: dict[str, dict[str, Any]] = {}
     for source_name, contracts in output["contracts"].items():
         for name, compiled in contracts.items():
-            if name not in DEPLOYABLE:
+            if name not in DEPLOYABLE + BENCHMARK:
                 continue
             artifacts[name] = {
                 "contractName": name,
@@ -69,7 +71,7 @@ def compile_contracts() -> dict[str, dict[str, Any]]:
                 "compiler": {"version": version, "settings": SETTINGS},
                 "sourceDigest": source_digest,
             }
-    missing = set(DEPLOYABLE) - set(artifacts)
+    missing = set(DEPLOYABLE + BENCHMARK) - set(artifacts)
     if missing:
         raise ConfigError(f"no compiled output for {sorted(missing)}")
     return artifacts

@@ -11,6 +11,7 @@ from web3 import Web3
 from ..errors import DeploymentError
 from .abi import deployment_data
 from .artifacts import load_artifact
+from .compile import DEPLOYABLE
 from .manifest import ContractDeployment, Manifest
 from .registry import Registry
 from .transact import TxResult, send_transaction
@@ -55,6 +56,9 @@ def deploy_registry(
         raise DeploymentError("at least one governor is needed")
     consortium = _deploy(w3, deployer, "Consortium", [Web3.to_checksum_address(g) for g in governors], threshold)
     deployments = {"Consortium": consortium}
+    for name in DEPLOYABLE[1:]:
+        # Every registry contract checks membership against the Consortium.
+        deployments[name] = _deploy(w3, deployer, name, consortium.contract_address)
     first = consortium
     block = w3.eth.get_block(first.block_number)
     manifest = Manifest(

@@ -48,6 +48,22 @@ class ProposalStatus(IntEnum):
     CANCELLED = 3
 
 
+class Grade(IntEnum):
+    """Classification grade (MIIT 2022 data-security measures)."""
+
+    GENERAL = 0
+    IMPORTANT = 1
+    CORE = 2
+
+
+class Right(IntEnum):
+    """The three separable data rights."""
+
+    HOLDING = 0
+    PROCESSING = 1
+    OPERATION = 2
+
+
 #: Solidity enum name (as in an ABI's internalType, "enum IConsortium.Role") to its mirror.
 BY_SOLIDITY_NAME: dict[str, type[IntEnum]] = {
     "MemberStatus": MemberStatus,
@@ -55,6 +71,8 @@ BY_SOLIDITY_NAME: dict[str, type[IntEnum]] = {
     "Role": Role,
     "Action": Action,
     "ProposalStatus": ProposalStatus,
+    "Grade": Grade,
+    "Right": Right,
 }
 
 

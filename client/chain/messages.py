@@ -40,6 +40,31 @@ TEMPLATES: dict[str, str] = {
     "ConsortiumKeyRevoked": "key {key} was removed from organisation {orgId}",
     "ConsortiumMemberNotActive": "organisation {orgId} is not active (status: {status})",
     "ConsortiumCertificationExpired": "the certification of organisation {orgId} expired at {expiresAt}",
+    "ConsortiumTooManyKeys": "organisation {orgId} already has the most keys allowed ({maxKeys})",
+    # DataRegistry
+    "DataRegistryInvalidRoot": "{root} is not a valid content root",
+    "DataRegistryAlreadyRegistered": "dataset {root} is already registered by {registrant} since {registeredAt}",
+    "DataRegistryUnknownDataset": "dataset {root} is not registered",
+    "DataRegistryUnknownParent": "parent dataset {parent} of {root} is not registered",
+    "DataRegistryTooManyParents": "dataset {root} names {count} parents; at most {maxParents} are allowed",
+    "DataRegistryBatchSize": "a batch of {count} datasets is not possible: 1 to {maxBatch} per batch",
+    "DataRegistryAlreadyCommitted": "commitment {commitment} was already made by {orgNo}",
+    "DataRegistryUnknownCommitment": (
+        "no commitment {commitment} exists for this root, organisation and salt "
+        "(only the committing organisation can reveal it)"
+    ),
+    "DataRegistryRevealTooEarly": "commitment {commitment} was made in block {committedBlock}; reveal it in a later block",
+    "DataRegistryCommitmentExpired": "commitment {commitment} expired at {expiredAt}",
+    "DataRegistryNotRightHolder": "{orgNo} does not hold the {right} right on dataset {root} ({holder} does)",
+    "DataRegistryAlreadyHolder": "{orgNo} already holds the {right} right on dataset {root}",
+    "DataRegistryNoOffer": "there is no open offer of the {right} right on dataset {root}",
+    "DataRegistryNotOfferee": "the {right} right on dataset {root} was offered to {offeredTo}, not to {orgNo}",
+    # AnchorRegistry
+    "AnchorRegistryAlreadyAnchored": "root {root} was already anchored by {orgNo} at {anchoredAt}",
+    "AnchorRegistryInvalidLeafCount": "an anchor needs at least one leaf (root {root}, leaf count {leafCount})",
+    "AnchorRegistryUnknownAnchor": "root {root} is not anchored",
+    "AnchorRegistryIndexOutOfRange": "leaf index {leafIndex} is outside the anchored tree of {leafCount} leaves (root {root})",
+    "AnchorRegistryInvalidProof": "the proof does not show leaf {leaf} at index {leafIndex} under the anchored root {root}",
 }
 
 _TIME_SUFFIXES = ("At", "Time", "time")

@@ -36,6 +36,10 @@ def connect(rpc_url: str | None = None, timeout: float = 10.0) -> Web3:
     return w3
 
 
+#: Error arguments that hold a member number (IConsortium's orgNo).
+ORG_NUMBER_FIELDS = frozenset({"orgNo", "registrant", "holder", "offeredTo"})
+
+
 class Registry:
     """The deployed registry contracts on one chain."""
 
@@ -108,15 +112,20 @@ class Registry:
                 return str(decoded.args["name"])
         return None
 
+    def org_label(self, org_no: int) -> str:
+        """"ACME Steel (member 3)" for a member number; "member 3" if it has no name."""
+        org_id = "0x" + bytes(self.call("Consortium", "orgIdOf", org_no)).hex()
+        name = self.org_name(org_id) if org_no else None
+        return f"{name} (member {org_no})" if name else f"member {org_no}"
+
     def _explained(self, exc: ContractRevertError) -> ContractRevertError:
-        """The same refusal, its message naming organisations instead of showing bare ids."""
-        named = False
+        """The same refusal, its message naming organisations instead of bare ids and numbers."""
+        shown: dict[str, Any] = dict(exc.values)
         for key, value in exc.values.items():
             if key.lower().endswith("orgid") and isinstance(value, str) and not is_named(value):
                 name = self.org_name(value)
                 if name:
                     remember_name(value, name)
-                    named = True
-        if not named:
-            return exc
-        return ContractRevertError(exc.error_name, exc.values, render(exc.error_name, exc.values))
+            elif key in ORG_NUMBER_FIELDS and isinstance(value, int) and value > 0:
+                shown[key] = self.org_label(value)
+        return ContractRevertError(exc.error_name, exc.values, render(exc.error_name, shown))

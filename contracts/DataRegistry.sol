@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {Grade, IMembership, Right} from "./Common.sol";
+import {IDataRegistry} from "./IDataRegistry.sol";
+
+/// @title DataRegistry
+/// @notice Datasets by content root, lineage, and three rights moved by offer and acceptance.
+/// See {IDataRegistry}.
+contract DataRegistry is IDataRegistry {
+    /// @notice Most datasets in one batch.
+    uint256 public constant MAX_BATCH = 500;
+    /// @notice Most parents one dataset may name.
+    uint256 public constant MAX_PARENTS = 32;
+    /// @notice How long a commitment can be revealed.
+    uint64 public constant COMMITMENT_TTL = 1 days;
+
+    IMembership public immutable consortium;
+
+    mapping(bytes32 root => Dataset) private _datasets;
+    mapping(bytes32 root => uint32[3]) private _offers;
+    mapping(bytes32 commitment => Commitment) private _commitments;
+
+    constructor(IMembership consortium_) {
+        consortium = consortium_;
+    }
+
+    // ----- registration -----
+
+    /// @inheritdoc IDataRegistry
+    function register(RegistrationRequest calldata request) external {
+        uint32 orgNo = consortium.requireActiveKey(msg.sender);
+        _register(orgNo, request.root, request.grade, request.metadataHash, request.parents, uint64(block.timestamp));
+        if (bytes(request.metadataURI).length != 0) emit MetadataPublished(request.root, request.metadataURI);
+    }
+
+    /// @inheritdoc IDataRegistry
+    function registerBatch(BatchItem[] calldata items, string calldata manifestURI) external {
+        if (items.length == 0 || items.length > MAX_BATCH) revert DataRegistryBatchSize(items.length, MAX_BATCH);
+        uint32 orgNo = consortium.requireActiveKey(msg.sender);
+        uint64 now_ = uint64(block.timestamp);
+        for (uint256 i = 0; i < items.length; i++) {
+            BatchItem calldata item = items[i];
+            _register(orgNo, item.root, item.grade, item.metadataHash, item.parents, now_);
+        }
+        emit BatchRegistered(orgNo, items.length, manifestURI);
+    }
+
+    /// @inheritdoc IDataRegistry
+    function commit(bytes32 commitment) external {
+        uint32 orgNo = consortium.requireActiveKey(msg.sender);
+        Commitment memory existing = _commitments[commitment];
+        if (existing.orgNo != 0) revert DataRegistryAlreadyCommitted(commitment, existing.orgNo);
+        _commitments[commitment] =
+            Commitment({orgNo: orgNo, committedAt: uint64(block.timestamp), blockNumber: uint64(block.number)});
+        emit RegistrationCommitted(commitment, orgNo, uint64(block.timestamp) + COMMITMENT_TTL);
+    }
+
+    /// @inheritdoc IDataRegistry
+    function reveal(RegistrationRequest calldata request, bytes32 salt) external {
+        uint32 orgNo = consortium.requireActiveKey(msg.sender);
+        // The commitment binds the organisation: another organisation revealing the same root
+        // and salt computes a different commitment, which does not exist.
+        bytes32 commitment = keccak256(abi.encode(request.root, consortium.orgIdOf(orgNo), salt));
+        Commitment memory c = _commitments[commitment];
+        if (c.orgNo == 0) revert DataRegistryUnknownCommitment(commitment);
+        if (block.number <= c.blockNumber) revert DataRegistryRevealTooEarly(commitment, c.blockNumber);
+        if (block.timestamp > c.committedAt + COMMITMENT_TTL) {
+            revert DataRegistryCommitmentExpired(commitment, c.committedAt + COMMITMENT_TTL);
+        }
+        delete _commitments[commitment];
+        _register(orgNo, request.root, request.grade, request.metadataHash, request.parents, c.committedAt);
+        if (bytes(request.metadataURI).length != 0) emit MetadataPublished(request.root, request.metadataURI);
+    }
+
+    // ----- rights -----
+
+    /// @inheritdoc IDataRegistry
+    function offerRight(bytes32 root, Right right, bytes32 toOrgId) external {
+        uint32 orgNo = consortium.requireActiveKey(msg.sender);
+        _requireHolder(root, right, orgNo);
+        uint32 to = consortium.requireActiveOrg(toOrgId);
+        if (to == orgNo) revert DataRegistryAlreadyHolder(root, right, to);
+        // A new offer replaces an open one.
+        _offers[root][uint8(right)] = to;
+        emit RightOffered(root, right, orgNo, to);
+    }
+
+    /// @inheritdoc IDataRegistry
+    function acceptRight(bytes32 root, Right right) external {
+        uint32 orgNo = consortium.requireActiveKey(msg.sender);
+        uint32 offeredTo = _requireOffer(root, right);
+        if (offeredTo != orgNo) revert DataRegistryNotOfferee(root, right, orgNo, offeredTo);
+        Dataset storage d = _datasets[root];
+        uint32 from = _holder(d, right);
+        delete _offers[root][uint8(right)];
+        if (right == Right.Holding) d.holding = orgNo;
+        else if (right == Right.Processing) d.processing = orgNo;
+        else d.operation = orgNo;
+        emit RightTransferred(root, right, from, orgNo);
+    }
+
+    /// @inheritdoc IDataRegistry
+    function cancelOffer(bytes32 root, Right right) external {
+        uint32 orgNo = consortium.requireActiveKey(msg.sender);
+        uint32 offeredTo = _requireOffer(root, right);
+        _requireHolder(root, right, orgNo);
+        delete _offers[root][uint8(right)];
+        emit RightOfferCancelled(root, right, orgNo, offeredTo);
+    }
+
+    /// @inheritdoc IDataRegistry
+    function rejectOffer(bytes32 root, Right right) external {
+        uint32 orgNo = consortium.requireActiveKey(msg.sender);
+        uint32 offeredTo = _requireOffer(root, right);
+        if (offeredTo != orgNo) revert DataRegistryNotOfferee(root, right, orgNo, offeredTo);
+        delete _offers[root][uint8(right)];
+        emit RightOfferRejected(root, right, _holder(_datasets[root], right), orgNo);
+    }
+
+    // ----- views -----
+
+    /// @inheritdoc IDataRegistry
+    function dataset(bytes32 root) external view returns (Dataset memory) {
+        return _requireDataset(root);
+    }
+
+    /// @inheritdoc IDataRegistry
+    function isRegistered(bytes32 root) external view returns (bool) {
+        return _datasets[root].registrant != 0;
+    }
+
+    /// @inheritdoc IDataRegistry
+    function holderOf(bytes32 root, Right right) external view returns (uint32) {
+        _requireDataset(root);
+        return _holder(_datasets[root], right);
+    }
+
+    /// @inheritdoc IDataRegistry
+    function offerOf(bytes32 root, Right right) external view returns (uint32) {
+        return _offers[root][uint8(right)];
+    }
+
+    /// @inheritdoc IDataRegistry
+    function commitmentOf(bytes32 commitment) external view returns (Commitment memory) {
+        return _commitments[commitment];
+    }
+
+    // ----- internals -----
+
+    function _register(
+        uint32 orgNo,
+        bytes32 root,
+        Grade grade,
+        bytes32 metadataHash,
+        bytes32[] calldata parents,
+        uint64 registeredAt
+    ) private {
+        if (root == bytes32(0)) revert DataRegistryInvalidRoot(root);
+        // Reading the slot first costs nothing extra: it makes the write below a warm one.
+        Dataset storage d = _datasets[root];
+        if (d.registrant != 0) revert DataRegistryAlreadyRegistered(root, d.registrant, d.registeredAt);
+        if (parents.length > MAX_PARENTS) revert DataRegistryTooManyParents(root, parents.length, MAX_PARENTS);
+        for (uint256 i = 0; i < parents.length; i++) {
+            if (_datasets[parents[i]].registrant == 0) revert DataRegistryUnknownParent(root, parents[i]);
+        }
+        _datasets[root] = Dataset({
+            registrant: orgNo,
+            holding: orgNo,
+            processing: orgNo,
+            operation: orgNo,
+            registeredAt: registeredAt,
+            grade: grade
+        });
+        emit DatasetRegistered(root, orgNo, grade, metadataHash, registeredAt, parents);
+    }
+
+    function _requireDataset(bytes32 root) private view returns (Dataset storage d) {
+        d = _datasets[root];
+        if (d.registrant == 0) revert DataRegistryUnknownDataset(root);
+    }
+
+    function _requireHolder(bytes32 root, Right right, uint32 orgNo) private view {
+        uint32 holder = _holder(_requireDataset(root), right);
+        if (holder != orgNo) revert DataRegistryNotRightHolder(root, right, orgNo, holder);
+    }
+
+    function _requireOffer(bytes32 root, Right right) private view returns (uint32 offeredTo) {
+        _requireDataset(root);
+        offeredTo = _offers[root][uint8(right)];
+        if (offeredTo == 0) revert DataRegistryNoOffer(root, right);
+    }
+
+    function _holder(Dataset storage d, Right right) private view returns (uint32) {
+        if (right == Right.Holding) return d.holding;
+        if (right == Right.Processing) return d.processing;
+        return d.operation;
+    }
+}
