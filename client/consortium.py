@@ -55,7 +55,7 @@ def org_id(org: str) -> bytes:
     """The 32-byte org id of an enterprise identifier (``SCHEME:VALUE``) or of a 0x-hex org id.
 
     >>> org_id("LEI:5493001KJTIIGC8Y1R12").hex()[:16]
-    '3ae9d1b9dd0d1c6b'
+    '7d9869acc8c392c5'
     """
     if org.startswith("0x") and len(org) == 66 and is_hex(org):
         return bytes.fromhex(org[2:])

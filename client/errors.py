@@ -38,6 +38,17 @@ class ProofError(IdsRegistryError):
     exit_code = 4
 
 
+class NotRegisteredError(IdsRegistryError):
+    """Content that is neither registered nor anchored on the chain."""
+
+    exit_code = 6
+
+    def __init__(self, root: str, path: str = "") -> None:
+        what = f"{path} (content root {root})" if path else f"content root {root}"
+        super().__init__(f"{what} is not registered or anchored on this chain")
+        self.root = root
+
+
 class KeystoreError(IdsRegistryError):
     """A key that cannot be created, found or unlocked."""
 

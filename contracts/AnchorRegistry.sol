@@ -3,22 +3,19 @@ pragma solidity 0.8.28;
 
 import {IMembership} from "./Common.sol";
 import {IAnchorRegistry} from "./IAnchorRegistry.sol";
+import {MembershipMirror} from "./MembershipMirror.sol";
 import {RFC6962} from "./RFC6962.sol";
 
 /// @title AnchorRegistry
 /// @notice See {IAnchorRegistry}.
-contract AnchorRegistry is IAnchorRegistry {
-    IMembership public immutable consortium;
-
+contract AnchorRegistry is IAnchorRegistry, MembershipMirror {
     mapping(bytes32 root => Anchor) private _anchors;
 
-    constructor(IMembership consortium_) {
-        consortium = consortium_;
-    }
+    constructor(IMembership consortium_) MembershipMirror(consortium_) {}
 
     /// @inheritdoc IAnchorRegistry
     function anchor(bytes32 root, uint64 leafCount, bytes32 noteHash) external {
-        uint32 orgNo = consortium.requireActiveKey(msg.sender);
+        uint32 orgNo = _requireActiveKey(msg.sender);
         if (leafCount == 0) revert AnchorRegistryInvalidLeafCount(root, leafCount);
         Anchor storage existing = _anchors[root];
         if (existing.orgNo != 0) revert AnchorRegistryAlreadyAnchored(root, existing.orgNo, existing.anchoredAt);

@@ -18,9 +18,30 @@ enum Right {
     Operation
 }
 
-/// @notice The Consortium's membership check, as the registry contracts use it.
+/// @notice Lifecycle of a member organisation.
+enum MemberStatus {
+    None,
+    Active,
+    Suspended,
+    Expelled
+}
+
+/// @notice What a key does for its organisation. `None` marks a key that was removed.
+enum KeyRole {
+    None,
+    Admin,
+    Connector
+}
+
+/// Why a key may not act. The Consortium and every registry contract (through
+/// MembershipMirror) refuse with these same errors.
+error ConsortiumUnknownKey(address key);
+error ConsortiumKeyRevoked(address key, bytes32 orgId);
+error ConsortiumMemberNotActive(bytes32 orgId, MemberStatus status);
+error ConsortiumCertificationExpired(bytes32 orgId, uint64 expiresAt);
+
+/// @notice What the registry contracts ask the Consortium.
 interface IMembership {
-    function requireActiveKey(address key) external view returns (uint32 orgNo);
     function requireActiveOrg(bytes32 orgId) external view returns (uint32 orgNo);
     function orgIdOf(uint32 orgNo) external view returns (bytes32);
 }

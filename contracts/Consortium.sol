@@ -2,7 +2,16 @@
 pragma solidity 0.8.28;
 
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
+import {
+    ConsortiumCertificationExpired,
+    ConsortiumKeyRevoked,
+    ConsortiumMemberNotActive,
+    ConsortiumUnknownKey,
+    KeyRole,
+    MemberStatus
+} from "./Common.sol";
 import {IConsortium} from "./IConsortium.sol";
+import {IMembershipMirror} from "./IMembershipMirror.sol";
 
 /// @title Consortium
 /// @notice Membership and governance of the data space. See {IConsortium}.
@@ -44,6 +53,11 @@ contract Consortium is IConsortium {
     mapping(Role role => EnumerableSet.AddressSet) private _roles;
     mapping(Role role => uint256) private _thresholds;
 
+    /// Registry contracts that keep a copy of every key record (see MembershipMirror), bound
+    /// once by the deployer before the first member is admitted.
+    address[] private _mirrors;
+    address private immutable _deployer;
+
     mapping(uint256 proposalId => Proposal) private _proposals;
     mapping(uint256 proposalId => mapping(address governor => bool)) private _approved;
     uint256 private _proposalCount;
@@ -56,6 +70,7 @@ contract Consortium is IConsortium {
     /// @param governors The founding council.
     /// @param governorThreshold Approvals a proposal needs, between 1 and `governors.length`.
     constructor(address[] memory governors, uint256 governorThreshold) {
+        _deployer = msg.sender;
         if (governors.length > MAX_GOVERNORS) revert ConsortiumTooManyGovernors(MAX_GOVERNORS);
         for (uint256 i = 0; i < governors.length; i++) {
             _grantRole(Role.Governor, governors[i]);
@@ -107,6 +122,17 @@ contract Consortium is IConsortium {
         emit ProposalCancelled(proposalId, msg.sender);
     }
 
+    /// @inheritdoc IConsortium
+    function bindMirrors(address[] calldata registries) external {
+        if (msg.sender != _deployer) revert ConsortiumNotDeployer(msg.sender);
+        if (_mirrors.length != 0 || _memberCount != 0) revert ConsortiumMirrorsAlreadyBound(_mirrors.length, _memberCount);
+        for (uint256 i = 0; i < registries.length; i++) {
+            if (registries[i].code.length == 0) revert ConsortiumInvalidAccount(registries[i]);
+            _mirrors.push(registries[i]);
+        }
+        emit MirrorsBound(registries);
+    }
+
     // ----- organisation keys -----
 
     /// @inheritdoc IConsortium
@@ -131,7 +157,7 @@ contract Consortium is IConsortium {
         if (record.orgNo != orgNo || record.role != KeyRole.Connector) {
             revert ConsortiumUnknownConnector(_orgs[orgNo].id, key);
         }
-        _keys[key].role = KeyRole.None;
+        _revokeKey(key);
         emit ConnectorRemoved(_orgs[orgNo].id, key, msg.sender);
     }
 
@@ -235,6 +261,11 @@ contract Consortium is IConsortium {
     /// @inheritdoc IConsortium
     function hasApproved(uint256 proposalId, address governor) external view returns (bool) {
         return _approved[proposalId][governor];
+    }
+
+    /// @inheritdoc IConsortium
+    function mirrors() external view returns (address[] memory) {
+        return _mirrors;
     }
 
     /// @inheritdoc IConsortium
@@ -411,7 +442,7 @@ contract Consortium is IConsortium {
         _checkNewKey(newAdmin);
         OrgRecord storage org = _orgs[orgNo];
         address previous = org.admin;
-        _keys[previous].role = KeyRole.None;
+        _revokeKey(previous);
         _trackKey(orgNo, newAdmin);
         _setKey(newAdmin, orgNo, KeyRole.Admin);
         org.admin = newAdmin;
@@ -420,7 +451,21 @@ contract Consortium is IConsortium {
 
     function _setKey(address key, uint32 orgNo, KeyRole role) private {
         OrgRecord storage org = _orgs[orgNo];
-        _keys[key] = KeyRecord({orgNo: orgNo, role: role, status: org.status, expiresAt: org.expiresAt});
+        _writeKey(key, KeyRecord({orgNo: orgNo, role: role, status: org.status, expiresAt: org.expiresAt}));
+    }
+
+    function _revokeKey(address key) private {
+        KeyRecord memory record = _keys[key];
+        record.role = KeyRole.None;
+        _writeKey(key, record);
+    }
+
+    /// Every key record is written here, so the mirrors never miss a change.
+    function _writeKey(address key, KeyRecord memory record) private {
+        _keys[key] = record;
+        for (uint256 i = 0; i < _mirrors.length; i++) {
+            IMembershipMirror(_mirrors[i]).syncKey(key, record.orgNo, record.role, record.status, record.expiresAt);
+        }
     }
 
     function _trackKey(uint32 orgNo, address key) private {
@@ -434,9 +479,10 @@ contract Consortium is IConsortium {
         OrgRecord storage org = _orgs[orgNo];
         address[] storage keys = _orgKeys[orgNo];
         for (uint256 i = 0; i < keys.length; i++) {
-            KeyRecord storage record = _keys[keys[i]];
+            KeyRecord memory record = _keys[keys[i]];
             record.status = org.status;
             record.expiresAt = org.expiresAt;
+            _writeKey(keys[i], record);
         }
     }
 

@@ -3,11 +3,12 @@ pragma solidity 0.8.28;
 
 import {Grade, IMembership, Right} from "./Common.sol";
 import {IDataRegistry} from "./IDataRegistry.sol";
+import {MembershipMirror} from "./MembershipMirror.sol";
 
 /// @title DataRegistry
 /// @notice Datasets by content root, lineage, and three rights moved by offer and acceptance.
 /// See {IDataRegistry}.
-contract DataRegistry is IDataRegistry {
+contract DataRegistry is IDataRegistry, MembershipMirror {
     /// @notice Most datasets in one batch.
     uint256 public constant MAX_BATCH = 500;
     /// @notice Most parents one dataset may name.
@@ -15,21 +16,17 @@ contract DataRegistry is IDataRegistry {
     /// @notice How long a commitment can be revealed.
     uint64 public constant COMMITMENT_TTL = 1 days;
 
-    IMembership public immutable consortium;
-
     mapping(bytes32 root => Dataset) private _datasets;
     mapping(bytes32 root => uint32[3]) private _offers;
     mapping(bytes32 commitment => Commitment) private _commitments;
 
-    constructor(IMembership consortium_) {
-        consortium = consortium_;
-    }
+    constructor(IMembership consortium_) MembershipMirror(consortium_) {}
 
     // ----- registration -----
 
     /// @inheritdoc IDataRegistry
     function register(RegistrationRequest calldata request) external {
-        uint32 orgNo = consortium.requireActiveKey(msg.sender);
+        uint32 orgNo = _requireActiveKey(msg.sender);
         _register(orgNo, request.root, request.grade, request.metadataHash, request.parents, uint64(block.timestamp));
         if (bytes(request.metadataURI).length != 0) emit MetadataPublished(request.root, request.metadataURI);
     }
@@ -37,7 +34,7 @@ contract DataRegistry is IDataRegistry {
     /// @inheritdoc IDataRegistry
     function registerBatch(BatchItem[] calldata items, string calldata manifestURI) external {
         if (items.length == 0 || items.length > MAX_BATCH) revert DataRegistryBatchSize(items.length, MAX_BATCH);
-        uint32 orgNo = consortium.requireActiveKey(msg.sender);
+        uint32 orgNo = _requireActiveKey(msg.sender);
         uint64 now_ = uint64(block.timestamp);
         for (uint256 i = 0; i < items.length; i++) {
             BatchItem calldata item = items[i];
@@ -48,7 +45,7 @@ contract DataRegistry is IDataRegistry {
 
     /// @inheritdoc IDataRegistry
     function commit(bytes32 commitment) external {
-        uint32 orgNo = consortium.requireActiveKey(msg.sender);
+        uint32 orgNo = _requireActiveKey(msg.sender);
         Commitment memory existing = _commitments[commitment];
         if (existing.orgNo != 0) revert DataRegistryAlreadyCommitted(commitment, existing.orgNo);
         _commitments[commitment] =
@@ -58,7 +55,7 @@ contract DataRegistry is IDataRegistry {
 
     /// @inheritdoc IDataRegistry
     function reveal(RegistrationRequest calldata request, bytes32 salt) external {
-        uint32 orgNo = consortium.requireActiveKey(msg.sender);
+        uint32 orgNo = _requireActiveKey(msg.sender);
         // The commitment binds the organisation: another organisation revealing the same root
         // and salt computes a different commitment, which does not exist.
         bytes32 commitment = keccak256(abi.encode(request.root, consortium.orgIdOf(orgNo), salt));
@@ -69,6 +66,14 @@ contract DataRegistry is IDataRegistry {
             revert DataRegistryCommitmentExpired(commitment, c.committedAt + COMMITMENT_TTL);
         }
         delete _commitments[commitment];
+        Dataset storage existing = _datasets[request.root];
+        // Priority is the commitment's time: a registration made after the commitment (for
+        // instance by someone who saw the reveal waiting to be mined) gives way to it.
+        if (existing.registrant != 0 && existing.registeredAt > c.committedAt) {
+            emit RegistrationSuperseded(request.root, existing.registrant, existing.registeredAt, orgNo);
+            delete _datasets[request.root];
+            delete _offers[request.root];
+        }
         _register(orgNo, request.root, request.grade, request.metadataHash, request.parents, c.committedAt);
         if (bytes(request.metadataURI).length != 0) emit MetadataPublished(request.root, request.metadataURI);
     }
@@ -77,7 +82,7 @@ contract DataRegistry is IDataRegistry {
 
     /// @inheritdoc IDataRegistry
     function offerRight(bytes32 root, Right right, bytes32 toOrgId) external {
-        uint32 orgNo = consortium.requireActiveKey(msg.sender);
+        uint32 orgNo = _requireActiveKey(msg.sender);
         _requireHolder(root, right, orgNo);
         uint32 to = consortium.requireActiveOrg(toOrgId);
         if (to == orgNo) revert DataRegistryAlreadyHolder(root, right, to);
@@ -88,7 +93,7 @@ contract DataRegistry is IDataRegistry {
 
     /// @inheritdoc IDataRegistry
     function acceptRight(bytes32 root, Right right) external {
-        uint32 orgNo = consortium.requireActiveKey(msg.sender);
+        uint32 orgNo = _requireActiveKey(msg.sender);
         uint32 offeredTo = _requireOffer(root, right);
         if (offeredTo != orgNo) revert DataRegistryNotOfferee(root, right, orgNo, offeredTo);
         Dataset storage d = _datasets[root];
@@ -102,7 +107,7 @@ contract DataRegistry is IDataRegistry {
 
     /// @inheritdoc IDataRegistry
     function cancelOffer(bytes32 root, Right right) external {
-        uint32 orgNo = consortium.requireActiveKey(msg.sender);
+        uint32 orgNo = _requireActiveKey(msg.sender);
         uint32 offeredTo = _requireOffer(root, right);
         _requireHolder(root, right, orgNo);
         delete _offers[root][uint8(right)];
@@ -111,7 +116,7 @@ contract DataRegistry is IDataRegistry {
 
     /// @inheritdoc IDataRegistry
     function rejectOffer(bytes32 root, Right right) external {
-        uint32 orgNo = consortium.requireActiveKey(msg.sender);
+        uint32 orgNo = _requireActiveKey(msg.sender);
         uint32 offeredTo = _requireOffer(root, right);
         if (offeredTo != orgNo) revert DataRegistryNotOfferee(root, right, orgNo, offeredTo);
         delete _offers[root][uint8(right)];

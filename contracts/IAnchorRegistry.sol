@@ -14,7 +14,7 @@ interface IAnchorRegistry {
         uint64 leafCount;
     }
 
-    event Anchored(bytes32 indexed root, uint32 indexed orgNo, uint64 leafCount, bytes32 noteHash);
+    event Anchored(bytes32 indexed root, uint32 orgNo, uint64 leafCount, bytes32 noteHash);
 
     error AnchorRegistryAlreadyAnchored(bytes32 root, uint32 orgNo, uint64 anchoredAt);
     error AnchorRegistryInvalidLeafCount(bytes32 root, uint64 leafCount);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+import {KeyRole, MemberStatus} from "./Common.sol";
+
 /// @title IConsortium
 /// @notice Membership, certification and governance of an industrial data space. A council of
 /// governors admits, suspends, reinstates and expels member organisations and appoints auditors
@@ -9,20 +11,6 @@ pragma solidity 0.8.28;
 /// (the software components that act for it). Other registry contracts ask this contract whether
 /// a key is an active key of an active, certified member.
 interface IConsortium {
-    /// @notice Lifecycle of a member organisation.
-    enum MemberStatus {
-        None,
-        Active,
-        Suspended,
-        Expelled
-    }
-
-    /// @notice What a key does for its organisation. `None` marks a key that was removed.
-    enum KeyRole {
-        None,
-        Admin,
-        Connector
-    }
 
     /// @notice Roles held by individual accounts rather than organisations.
     enum Role {
@@ -106,6 +94,7 @@ interface IConsortium {
     event RoleGranted(Role indexed role, address indexed account);
     event RoleRevoked(Role indexed role, address indexed account);
     event ThresholdChanged(Role indexed role, uint256 previousThreshold, uint256 newThreshold);
+    event MirrorsBound(address[] registries);
     event ProposalCreated(uint256 indexed proposalId, Action indexed action, address indexed proposer, bytes args);
     event ProposalApproved(uint256 indexed proposalId, address indexed governor, uint256 approvals);
     event ProposalExecuted(uint256 indexed proposalId, Action indexed action);
@@ -136,11 +125,9 @@ interface IConsortium {
     error ConsortiumLastGovernor(address governor);
     error ConsortiumInvalidThreshold(Role role, uint256 threshold, uint256 holders);
     error ConsortiumThresholdUnreachable(Role role, uint256 remaining, uint256 threshold);
-    error ConsortiumUnknownKey(address key);
-    error ConsortiumKeyRevoked(address key, bytes32 orgId);
-    error ConsortiumMemberNotActive(bytes32 orgId, MemberStatus status);
-    error ConsortiumCertificationExpired(bytes32 orgId, uint64 expiresAt);
     error ConsortiumTooManyKeys(bytes32 orgId, uint256 maxKeys);
+    error ConsortiumNotDeployer(address account);
+    error ConsortiumMirrorsAlreadyBound(uint256 mirrors, uint32 members);
 
     // ----- governance -----
 
@@ -160,6 +147,11 @@ interface IConsortium {
 
     /// @notice Cancels an open proposal; only its proposer may.
     function cancel(uint256 proposalId) external;
+
+    /// @notice Names the registry contracts that keep a copy of the key records
+    /// (MembershipMirror), so their writes check membership with one local storage read.
+    /// Only the deployer, once, before the first member is admitted.
+    function bindMirrors(address[] calldata registries) external;
 
     // ----- organisation keys -----
 
@@ -223,6 +215,9 @@ interface IConsortium {
 
     /// @notice Whether `governor` approved the proposal.
     function hasApproved(uint256 proposalId, address governor) external view returns (bool);
+
+    /// @notice The registry contracts bound with {bindMirrors}.
+    function mirrors() external view returns (address[] memory);
 
     /// @notice Number of proposals ever opened (ids run from 1 to this).
     function proposalCount() external view returns (uint256);

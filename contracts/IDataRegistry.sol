@@ -57,6 +57,8 @@ interface IDataRegistry {
         uint64 registeredAt,
         bytes32[] parents
     );
+    /// @notice A registration gave way to an earlier commitment to the same root.
+    event RegistrationSuperseded(bytes32 indexed root, uint32 indexed previousRegistrant, uint64 previousRegisteredAt, uint32 indexed registrant);
     event MetadataPublished(bytes32 indexed root, string metadataURI);
     event BatchRegistered(uint32 indexed registrant, uint256 count, string manifestURI);
     event RegistrationCommitted(bytes32 indexed commitment, uint32 indexed orgNo, uint64 expiresAt);
@@ -92,7 +94,9 @@ interface IDataRegistry {
     function commit(bytes32 commitment) external;
 
     /// @notice Registers a committed dataset: at least one block after the commitment, before
-    /// it expires, by a key of the committing organisation.
+    /// it expires, by a key of the committing organisation. Its priority time is the
+    /// commitment's: a registration of the same root made after the commitment is superseded
+    /// (RegistrationSuperseded), one made before it wins.
     function reveal(RegistrationRequest calldata request, bytes32 salt) external;
 
     /// @notice Offers one right on a dataset to another member; the caller's organisation must hold it.

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account import Account
@@ -18,6 +19,7 @@ from client.chain.deploy import deploy_registry
 from client.chain.node import AnvilProcess, ChainConfig, free_port
 from client.chain.registry import Registry
 from client.consortium import Consortium
+from client.errors import ContractRevertError
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -47,6 +49,15 @@ def _chain_snapshot(request: pytest.FixtureRequest) -> Iterator[None]:
     snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
     yield
     w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+
+
+def expect_revert(call: Callable[[], Any], error_name: str, **values: Any) -> ContractRevertError:
+    """Run `call`, which must be refused with exactly this custom error and these arguments."""
+    with pytest.raises(ContractRevertError) as info:
+        call()
+    assert info.value.error_name == error_name, str(info.value)
+    assert info.value.values == values
+    return info.value
 
 
 def new_account() -> LocalAccount:

@@ -2,7 +2,7 @@
 
 Exit codes: 0 success; 1 unexpected failure; 2 bad input or configuration (usage, keys,
 files); 3 chain node unreachable or registry not deployed; 4 verification failed;
-5 refused by a contract; 130 interrupted.
+5 refused by a contract; 6 not registered; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import typer
 
 from ..chain.node import CONNECTION_ERRORS
 from ..errors import IdsRegistryError
-from . import chain, demo, keys, member
+from . import chain, datasets, demo, keys, member
 from .common import err_console
 
 app = typer.Typer(
@@ -28,6 +28,12 @@ app.command("deploy")(chain.deploy)
 app.add_typer(keys.app, name="key")
 app.add_typer(member.app, name="member")
 app.command("demo")(demo.demo)
+app.command("hash")(datasets.hash_)
+app.command("register")(datasets.register)
+app.command("anchor")(datasets.anchor)
+app.command("verify")(datasets.verify)
+app.add_typer(datasets.dataset_app, name="dataset")
+app.add_typer(datasets.right_app, name="right")
 
 
 def main() -> None:

@@ -11,13 +11,19 @@ import secrets
 import time
 from pathlib import Path
 
+from ..anchors import Anchors
 from ..chain.deploy import deploy_registry, existing_deployment
+from ..chain.enums import Grade
 from ..chain.registry import Registry, connect
 from ..consortium import Consortium
+from ..datasets import Datasets, Registration
 from ..errors import ContractRevertError
+from ..hashing import content_root
 from ..settings import get_settings
+from ..verify import verify_root
 from .chain import local_chain
 from .common import JsonOpt, console, emit, keystore, read_password_file
+from .datasets import print_verdict
 
 GOVERNOR, MEMBER_ADMIN, MEMBER_CONNECTOR = "governor", "acme-admin", "acme-connector"
 DEMO_ORG, DEMO_ORG_NAME = "DEMO:ACME-STEEL", "ACME Steel Works"
@@ -37,6 +43,18 @@ def _demo_password(home: Path) -> tuple[str, Path | None]:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(24) + "\n")
     return read_password_file(path), path
+
+
+SAMPLE_ROWS = ["timestamp,line,station,temperature_c", *(f"2026-11-01T08:{m:02d}:00Z,L2,press-4,{61 + m % 7}.5" for m in range(60))]
+
+
+def _sample_dataset(home: Path) -> Path:
+    """A small sensor-data file to register (the same bytes every time, so a re-run reuses it)."""
+    path = home / "demo" / "press-4-temperatures.csv"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(SAMPLE_ROWS) + "\n")
+    return path
 
 
 def demo(as_json: JsonOpt = False) -> None:
@@ -68,6 +86,13 @@ def demo(as_json: JsonOpt = False) -> None:
     if known[MEMBER_CONNECTOR].address not in member.connectors:
         consortium.add_connector(store.unlock(known[MEMBER_ADMIN], pw), known[MEMBER_CONNECTOR].address)
         member = consortium.member(DEMO_ORG)
+    sample = _sample_dataset(settings.home)
+    registry = consortium.registry
+    datasets, anchors = Datasets(registry), Anchors(registry)
+    root = content_root(sample)
+    if not datasets.is_registered(root):
+        datasets.register(store.unlock(known[MEMBER_CONNECTOR], pw), Registration(root, Grade.GENERAL))
+    verdict = verify_root(datasets, anchors, root, str(sample))
     data = {
         "rpcUrl": status.rpc_url,
         "chainId": manifest.chain_id,
@@ -75,6 +100,7 @@ def demo(as_json: JsonOpt = False) -> None:
         "keys": {label: entry.address for label, entry in known.items()},
         "passwordFile": pw_file,
         "member": member,
+        "sampleDataset": {"path": sample, "root": verdict.content_root},
     }
 
     def human() -> None:
@@ -84,11 +110,15 @@ def demo(as_json: JsonOpt = False) -> None:
         console.print(f"[green]✓[/] governor key '{GOVERNOR}' {governor.address} (threshold 1)")
         console.print(f"[green]✓[/] member '{member.name}' ({DEMO_ORG}) admitted, admin key '{MEMBER_ADMIN}', "
                       f"connector key '{MEMBER_CONNECTOR}'")
+        console.print(f"[green]✓[/] sample dataset {sample} registered by the member's connector key:")
+        print_verdict(verdict)
         if pw_file is not None:
             console.print(f"  the demo keys' password is in {pw_file} (readable only by you)")
         console.print("\nNext steps:")
         if pw_file is not None:
             console.print(f"  export IDSREG_PASSWORD_FILE={pw_file}")
+        console.print(f"  idsreg verify {sample}")
+        console.print(f"  idsreg register FILE --key {MEMBER_CONNECTOR}     idsreg anchor FILE... --key {MEMBER_CONNECTOR}")
         console.print("  idsreg member list")
         console.print(f"  idsreg member show {DEMO_ORG}")
         console.print("  idsreg key new my-key")

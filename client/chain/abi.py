@@ -39,7 +39,8 @@ def python_value(item: dict[str, Any], value: Any) -> Any:
     if kind == "tuple":
         return {c["name"]: python_value(c, v) for c, v in zip(item["components"], value, strict=True)}
     if internal.startswith("enum "):
-        enum = BY_SOLIDITY_NAME.get(internal.rsplit(".", 1)[-1])
+        # "enum IConsortium.Role" for a contract's enum, "enum Grade" for a file-level one.
+        enum = BY_SOLIDITY_NAME.get(internal.removeprefix("enum ").rsplit(".", 1)[-1])
         if enum is not None:
             try:
                 return enum(value)

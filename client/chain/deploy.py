@@ -18,12 +18,14 @@ from .transact import TxResult, send_transaction
 
 
 def existing_deployment(w3: Web3, directory: Path) -> Manifest | None:
-    """The chain's manifest if one exists and its contracts are still on the chain."""
+    """The chain's manifest if one exists, was deployed from the current artifacts, and its
+    contracts are still on the chain."""
     try:
         manifest = Manifest.load(directory, int(w3.eth.chain_id))
     except DeploymentError:
         return None
-    if Registry(w3, manifest).missing_contracts():
+    registry = Registry(w3, manifest)
+    if registry.stale_contracts() or registry.missing_contracts():
         return None
     return manifest
 
@@ -59,6 +61,9 @@ def deploy_registry(
     for name in DEPLOYABLE[1:]:
         # Every registry contract checks membership against the Consortium.
         deployments[name] = _deploy(w3, deployer, name, consortium.contract_address)
+    mirrors = [str(deployments[name].contract_address) for name in DEPLOYABLE[1:]]
+    bind_data = w3.eth.contract(abi=load_artifact("Consortium").abi).encode_abi("bindMirrors", args=[mirrors])
+    send_transaction(w3, deployer, {"to": consortium.contract_address, "data": bind_data})
     first = consortium
     block = w3.eth.get_block(first.block_number)
     manifest = Manifest(

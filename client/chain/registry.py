@@ -13,6 +13,7 @@ from ..errors import ContractRevertError, DeploymentError, NodeUnreachableError
 from ..settings import get_settings
 from .abi import decode_log, event_topic
 from .artifacts import load_artifact
+from .compile import DEPLOYABLE
 from .logs import fetch_logs
 from .manifest import Manifest
 from .messages import is_named, remember_name, render
@@ -54,6 +55,12 @@ class Registry:
         w3 = connect(rpc_url)
         manifest = Manifest.load(deployments or get_settings().deployments, int(w3.eth.chain_id))
         registry = cls(w3, manifest)
+        stale = registry.stale_contracts()
+        if stale:
+            raise DeploymentError(
+                f"{', '.join(stale)} on chain {manifest.chain_id} were deployed from other contract artifacts than "
+                "this client's; deploy the current contracts with `idsreg deploy --force`"
+            )
         missing = registry.missing_contracts()
         if missing:
             raise DeploymentError(
@@ -85,6 +92,15 @@ class Registry:
             for name, deployment in self.manifest.contracts.items()
             if len(self.w3.eth.get_code(Web3.to_checksum_address(deployment.address))) == 0
         ]
+
+    def stale_contracts(self) -> list[str]:
+        """Contracts whose manifest entry was deployed from another artifact than the committed one
+        (or that this client expects but the manifest lacks)."""
+        return [
+            name for name in DEPLOYABLE
+            if name not in self.manifest.contracts
+            or self.manifest.contracts[name].artifact_digest != load_artifact(name).digest
+        ]  # fmt: skip
 
     def transact(self, signer: LocalAccount, contract: str, function: str, *args: Any) -> TxResult:
         """Call `contract.function(*args)` in a transaction signed by `signer`."""

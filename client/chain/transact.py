@@ -79,7 +79,9 @@ def send_transaction(
     tx["maxPriorityFeePerGas"] = 0
     tx.pop("gasPrice", None)
     if "gas" not in tx:
-        tx["gas"] = int(guarded(lambda: w3.eth.estimate_gas(tx)) * GAS_MARGIN) + 10_000  # type: ignore[arg-type]
+        # Estimate in the pending block, where the transaction will land: a call that depends
+        # on the block number (a reveal after its commitment) must see the next block.
+        tx["gas"] = int(guarded(lambda: w3.eth.estimate_gas(tx, "pending")) * GAS_MARGIN) + 10_000  # type: ignore[arg-type]
     signed = signer.sign_transaction(tx)
     try:
         tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)

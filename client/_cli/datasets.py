@@ -1,0 +1,384 @@
+"""`idsreg hash | register | anchor | verify | dataset | right`: datasets, anchors and rights."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..anchors import Anchors
+from ..chain.enums import Grade, Right, label
+from ..consortium import Consortium
+from ..datasets import (
+    BATCH_SIZE,
+    Datasets,
+    Registration,
+    hex32,
+    metadata_commitment,
+    new_salt,
+    parse_root,
+    registration_commitment,
+)
+from ..errors import ConfigError, HashingError
+from ..hashing import content_root
+from ..proofs import ProofFile
+from ..settings import get_settings
+from ..verify import Verdict, verify_root, verify_with_proof
+from .common import JsonOpt, KeyOpt, PasswordFileOpt, RpcOpt, console, emit, registry, signer, when
+from .progress import byte_progress, count_progress
+from .tx import print_tx, tx_json
+
+dataset_app = typer.Typer(help="Show registered datasets.", no_args_is_help=True)
+right_app = typer.Typer(help="Move a dataset's rights between organisations by offer and acceptance.", no_args_is_help=True)
+
+PathArg = Annotated[Path, typer.Argument(help="A file or a directory.")]
+IdArg = Annotated[str, typer.Argument(help="Dataset id: its content root, 0x followed by 64 hex digits.")]
+RightArg = Annotated[str, typer.Argument(help="holding, processing or operation.")]
+
+
+def parse_grade(value: str) -> Grade:
+    try:
+        return Grade[value.upper()]
+    except KeyError:
+        raise ConfigError(f"grade {value!r} is not one of general, important, core") from None
+
+
+def parse_right(value: str) -> Right:
+    try:
+        return Right[value.upper()]
+    except KeyError:
+        raise ConfigError(f"right {value!r} is not one of holding, processing, operation") from None
+
+
+def total_size(path: Path) -> int:
+    """Bytes a hash of `path` will read (for the progress bar)."""
+    if path.is_file():
+        return path.stat().st_size
+    total = 0
+    for folder, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += (Path(folder) / name).lstat().st_size
+            except OSError:
+                continue
+    return total
+
+
+def hash_path(path: Path, show_progress: bool = True) -> bytes:
+    """The content root of `path`, with a progress bar for large inputs on a terminal."""
+    if not path.exists() and not path.is_symlink():
+        raise HashingError(f"{path}: no such file or directory")
+    with byte_progress(f"hashing {path.name}", total_size(path), show_progress) as advance:
+        return content_root(path, progress=advance)
+
+
+def hash_all(paths: list[Path], show_progress: bool) -> list[bytes]:
+    """The content roots of many paths, with a progress bar over their count."""
+    roots = []
+    with count_progress("hashing", len(paths), show_progress) as advance:
+        for p in paths:
+            roots.append(hash_path(p, show_progress=False))
+            advance(1)
+    return roots
+
+
+# ----- hash -----
+
+
+def hash_(paths: Annotated[list[Path], typer.Argument(help="Files or directories.")], as_json: JsonOpt = False) -> None:
+    """Print the content root (dataset id) of files or directories."""
+    roots = [(p, hash_path(p, not as_json)) for p in paths]
+
+    def human() -> None:
+        for p, r in roots:
+            console.print(f"{hex32(r)}  {p}")
+
+    emit(as_json, [{"path": str(p), "root": hex32(r)} for p, r in roots], human)
+
+
+# ----- register -----
+
+
+def _save_record(root: bytes, record: dict[str, Any]) -> Path:
+    """Keep what only the registrant knows (the metadata salt) in $IDSREG_HOME/registrations/."""
+    folder = get_settings().home / "registrations"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / f"{hex32(root)}.json"
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(record, handle, indent=2)
+    tmp.replace(path)
+    return path
+
+
+def _read_list(path: Path) -> list[Path]:
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read batch list {path}: {exc.strerror}") from None
+    entries = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+    if not entries:
+        raise ConfigError(f"batch list {path} names no files")
+    base = path.parent
+    return [Path(e) if Path(e).is_absolute() else base / e for e in entries]
+
+
+def register(
+    path: Annotated[Path | None, typer.Argument(help="The file or directory to register.")] = None,
+    grade: Annotated[str, typer.Option(help="Classification: general, important or core.")] = "general",
+    meta: Annotated[Path | None, typer.Option(help="Metadata document (kept off chain; a salted hash goes on chain).")] = None,
+    meta_uri: Annotated[str, typer.Option(help="Where the metadata document can be fetched.")] = "",
+    parent: Annotated[list[str], typer.Option(help="Dataset id this one is derived from (repeat).")] = [],  # noqa: B006
+    commit: Annotated[bool, typer.Option("--commit", help="Commit first, then reveal: front-running-proof priority.")] = False,
+    batch: Annotated[Path | None, typer.Option(help="A file listing paths (one per line) to register in batches.")] = None,
+    manifest_uri: Annotated[str, typer.Option(help="With --batch: where the batch's metadata can be fetched.")] = "",
+    key: KeyOpt = None,
+    password_file: PasswordFileOpt = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a dataset by content root for your organisation (or many with --batch)."""
+    chosen_grade = parse_grade(grade)
+    parents = tuple(parse_root(p) for p in parent)
+    if batch is not None:
+        if path is not None or meta is not None or commit:
+            raise ConfigError("--batch registers the listed paths; give no PATH, --meta or --commit with it")
+        _register_batch(_read_list(batch), chosen_grade, parents, manifest_uri, key, password_file, rpc_url, as_json)
+        return
+    if path is None:
+        raise ConfigError("give a PATH to register, or --batch LIST")
+    root = hash_path(path, not as_json)
+    metadata_hash, salt = bytes(32), b""
+    if meta is not None:
+        try:
+            document = meta.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"cannot read metadata file {meta}: {exc.strerror}") from None
+        salt = new_salt()
+        metadata_hash = metadata_commitment(document, salt)
+    registration = Registration(root, chosen_grade, metadata_hash, meta_uri, parents)
+    reg = registry(rpc_url)
+    datasets = Datasets(reg)
+    account = signer(key, password_file)
+    if commit:
+        org, _role = Consortium(reg).key_info(account.address)
+        if org is None:
+            raise ConfigError(f"key {account.address} does not belong to a member organisation")
+        reveal_salt = new_salt()
+        datasets.commit(account, registration_commitment(root, org, reveal_salt))
+        # Sent after the commitment's receipt, the reveal lands in a later block, as it must.
+        tx = datasets.reveal(account, registration, reveal_salt)
+    else:
+        tx = datasets.register(account, registration)
+    record = {"root": hex32(root), "path": str(path), "transaction": tx.tx_hash, "block": tx.block_number,
+              "chainId": reg.chain_id, "grade": label(chosen_grade), "metadataHash": hex32(metadata_hash),
+              "metadataSalt": hex32(salt) if salt else None, "metadataFile": str(meta) if meta else None}  # fmt: skip
+    saved = _save_record(root, record) if meta is not None else None
+    data = {**record, "record": saved, **tx_json(tx)}
+
+    def human() -> None:
+        print_tx(tx, f"registered {path} as dataset {hex32(root)} ({label(chosen_grade)})")
+        if saved:
+            console.print(f"  metadata salt kept in {saved} (needed to prove the metadata later)")
+
+    emit(as_json, data, human)
+
+
+def _register_batch(
+    paths: list[Path], grade: Grade, parents: tuple[bytes, ...], manifest_uri: str,
+    key: str | None, password_file: Path | None, rpc_url: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    roots = hash_all(paths, not as_json)
+    seen: dict[bytes, Path] = {}
+    for p, r in zip(paths, roots, strict=True):
+        if r in seen:
+            raise ConfigError(f"{p} and {seen[r]} have the same content (root {hex32(r)}); list it once")
+        seen[r] = p
+    datasets = Datasets(registry(rpc_url))
+    account = signer(key, password_file)
+    results = []
+    with count_progress("registering", len(roots), not as_json) as advance:
+        for start in range(0, len(roots), BATCH_SIZE):
+            chunk = [Registration(r, grade, bytes(32), "", parents) for r in roots[start : start + BATCH_SIZE]]
+            tx = datasets.register_batch(account, chunk, manifest_uri)
+            results.append(tx)
+            advance(len(chunk))
+    data = {
+        "datasets": [{"path": str(p), "root": hex32(r)} for p, r in zip(paths, roots, strict=True)],
+        "transactions": [tx_json(tx) for tx in results],
+    }
+
+    def human() -> None:
+        for tx in results:
+            print_tx(tx, f"registered {sum(1 for e in tx.events if e.name == 'DatasetRegistered')} datasets")
+        console.print(f"{len(roots)} datasets registered in {len(results)} transaction(s)")
+
+    emit(as_json, data, human)
+
+
+# ----- anchor -----
+
+
+def _proof_names(paths: list[Path]) -> list[str]:
+    names: list[str] = []
+    used: set[str] = set()
+    for p in paths:
+        base = re.sub(r"[^A-Za-z0-9._-]", "_", p.name or "root")
+        name, n = f"{base}.proof.json", 2
+        while name in used:
+            name, n = f"{base}-{n}.proof.json", n + 1
+        used.add(name)
+        names.append(name)
+    return names
+
+
+def anchor(
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories to anchor together.")],
+    out: Annotated[Path, typer.Option(help="Folder for the proof files.")] = Path("idsreg-proofs"),
+    note: Annotated[str, typer.Option(help="A note about the batch (its hash goes on chain).")] = "",
+    key: KeyOpt = None,
+    password_file: PasswordFileOpt = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Anchor the content roots of many files in one transaction; write one proof file each."""
+    from eth_utils import keccak
+
+    roots = hash_all(paths, not as_json)
+    anchors = Anchors(registry(rpc_url))
+    batch = anchors.anchor(signer(key, password_file), roots, [str(p) for p in paths], keccak(text=note) if note else bytes(32))
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, proof in zip(_proof_names(paths), batch.proofs, strict=True):
+        target = out / name
+        target.write_text(proof.to_json())
+        written.append(str(target))
+    data = {"root": hex32(batch.root), "count": len(roots), "proofs": written, **tx_json(batch.tx)}
+
+    def human() -> None:
+        print_tx(batch.tx, f"anchored {len(roots)} item(s) under root {hex32(batch.root)}")
+        console.print(f"  {len(written)} proof file(s) in {out}/")
+
+    emit(as_json, data, human)
+
+
+# ----- verify -----
+
+
+def verify(
+    path: PathArg,
+    proof: Annotated[Path | None, typer.Option(help="An inclusion-proof file from `idsreg anchor`.")] = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Verify a file against the chain. Exit 0 verified, 6 not registered, 4 proof does not match."""
+    root = hash_path(path, not as_json)
+    proof_file = ProofFile.read(proof) if proof is not None else None
+    if proof_file is not None:
+        proof_file.verify_offline()  # fails fast, without a node, on a tampered proof
+    reg = registry(rpc_url)
+    datasets, anchors = Datasets(reg), Anchors(reg)
+    verdict = (
+        verify_with_proof(datasets, anchors, root, proof_file, str(path))
+        if proof_file is not None
+        else verify_root(datasets, anchors, root, str(path))
+    )
+    emit(as_json, {"verified": True, **_verdict_json(verdict)}, lambda: print_verdict(verdict))
+
+
+def _verdict_json(verdict: Verdict) -> dict[str, Any]:
+    from .common import jsonable
+
+    return {
+        "path": verdict.path,
+        "contentRoot": verdict.content_root,
+        "registration": jsonable(verdict.registration),
+        "anchor": jsonable(verdict.anchor),
+    }
+
+
+def print_verdict(v: Verdict) -> None:
+    console.print(f"[green]✓ verified[/] {v.path}  (content root {v.content_root})")
+    if v.anchor is not None:
+        a = v.anchor
+        console.print(f"  anchored by      {a.org} at {when(a.anchored_at)}, block {a.block_number} ({a.block_hash})")
+    if v.registration is not None:
+        _print_dataset(v.registration, indent="  ")
+
+
+def _print_dataset(d: Any, indent: str = "") -> None:
+    console.print(f"{indent}registered by    {d.registrant} at {when(d.registered_at)}, block {d.block_number}")
+    console.print(f"{indent}transaction      {d.transaction}")
+    console.print(f"{indent}grade            {label(d.grade)}")
+    for right, holder in d.holders.items():
+        offer = f"  (offered to {d.offers[right]})" if right in d.offers else ""
+        console.print(f"{indent}{right + ' right':<16} {holder}{offer}")
+    for parent in d.parents:
+        console.print(f"{indent}derived from     {parent}")
+    if d.metadata_uri:
+        console.print(f"{indent}metadata         {d.metadata_uri} (hash {d.metadata_hash})")
+
+
+# ----- dataset / right -----
+
+
+@dataset_app.command("show")
+def dataset_show(dataset: IdArg, rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
+    """Show a dataset: registrant, time, grade, right holders, lineage, metadata."""
+    info = Datasets(registry(rpc_url)).show(parse_root(dataset))
+
+    def human() -> None:
+        console.print(f"[bold]dataset {info.root}[/]")
+        _print_dataset(info, indent="  ")
+
+    emit(as_json, info, human)
+
+
+def _right_command(name: str, doc: str, needs_org: bool) -> None:
+    if needs_org:
+
+        def offer_command(
+            dataset: IdArg,
+            right: RightArg,
+            org: Annotated[str, typer.Argument(help="The receiving organisation (identifier or 0x org id).")],
+            key: KeyOpt = None,
+            password_file: PasswordFileOpt = None,
+            rpc_url: RpcOpt = None,
+            as_json: JsonOpt = False,
+        ) -> None:
+            root, which = parse_root(dataset), parse_right(right)
+            tx = Datasets(registry(rpc_url)).offer(signer(key, password_file), root, which, org)
+            emit(as_json, tx_json(tx), lambda: print_tx(tx, f"offered the {label(which)} right on {hex32(root)} to {org}"))
+
+        offer_command.__doc__ = doc
+        right_app.command(name)(offer_command)
+        return
+
+    def command(
+        dataset: IdArg,
+        right: RightArg,
+        key: KeyOpt = None,
+        password_file: PasswordFileOpt = None,
+        rpc_url: RpcOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        root, which = parse_root(dataset), parse_right(right)
+        datasets = Datasets(registry(rpc_url))
+        action = {"accept": datasets.accept, "cancel": datasets.cancel, "reject": datasets.reject}[name]
+        tx = action(signer(key, password_file), root, which)
+        done = {"accept": "accepted", "cancel": "withdrew the offer of", "reject": "rejected"}[name]
+        emit(as_json, tx_json(tx), lambda: print_tx(tx, f"{done} the {label(which)} right on {hex32(root)}"))
+
+    command.__doc__ = doc
+    right_app.command(name)(command)
+
+
+_right_command("offer", "Offer one right on a dataset your organisation holds to another organisation.", True)
+_right_command("accept", "Accept a right offered to your organisation.", False)
+_right_command("cancel", "Withdraw an offer your organisation made.", False)
+_right_command("reject", "Decline a right offered to your organisation.", False)

@@ -1,0 +1,174 @@
+"""`idsreg hash | register | anchor | verify | dataset | right` as members use them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_utils import keccak
+
+from client.anchors import Anchors
+from client.chain.registry import Registry
+from client.hashing import content_root
+from client.proofs import ProofFile
+from tests.cli.conftest import User, assert_one_clear_line
+
+
+@pytest.fixture
+def members(user: User) -> User:
+    """gov deploys; ACME (admin acme, connector conn) and BETA (admin beta) are members."""
+    for label in ("gov", "acme", "conn", "beta"):
+        user.add_key(label)
+    user.ok("deploy", "--key", "gov")
+    for org, name, admin in (("DEMO:ACME", "ACME Steel", "acme"), ("DEMO:BETA", "Beta Motors", "beta")):
+        user.ok("member", "propose", "admit", org, "--name", name, "--admin", admin, "--evidence", "0x" + "ab" * 32, "--key", "gov")
+    user.ok("member", "key", "add", "conn", "--key", "acme")
+    return user
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def root_of(path: Path) -> str:
+    return "0x" + content_root(path).hex()
+
+
+def test_hash_register_verify(members: User, tmp_path: Path) -> None:
+    data = write(tmp_path / "data" / "press.csv", "t,temp\n1,61.5\n")
+    meta = write(tmp_path / "press.meta.json", '{"title": "press 4 temperatures"}')
+    root = root_of(data)
+    assert members.ok_json("hash", str(data)) == [{"path": str(data), "root": root}]
+
+    registered = members.ok_json(
+        "register", str(data), "--meta", str(meta), "--meta-uri", "https://acme.example/meta/press.json", "--key", "conn"
+    )
+    assert registered["root"] == root
+    salt = bytes.fromhex(registered["metadataSalt"][2:])
+    assert registered["metadataHash"] == "0x" + keccak(salt + meta.read_bytes()).hex()
+    kept = json.loads(Path(registered["record"]).read_text())
+    assert kept["metadataSalt"] == registered["metadataSalt"]
+
+    verdict = members.ok_json("verify", str(data))
+    assert verdict["verified"] is True and verdict["contentRoot"] == root
+    registration = verdict["registration"]
+    assert registration["registrant"] == "ACME Steel (member 1)"
+    assert registration["holders"] == {k: "ACME Steel (member 1)" for k in ("holding", "processing", "operation")}
+    assert registration["metadata_uri"] == "https://acme.example/meta/press.json"
+    assert registration["transaction"] == registered["transaction"]
+
+    shown = members.ok_json("dataset", "show", root)
+    assert shown["root"] == root and shown["grade"] == "general"
+    human = members.ok("verify", str(data)).stdout
+    assert "verified" in human and "ACME Steel (member 1)" in human
+
+    again = members.run("register", str(data), "--key", "acme")
+    assert_one_clear_line(again, 5, f"dataset {root} is already registered by ACME Steel (member 1)")
+
+
+def test_verify_refusals(members: User, tmp_path: Path) -> None:
+    data = write(tmp_path / "a.csv", "a\n")
+    missing = members.run("verify", str(tmp_path / "nope.csv"))
+    assert_one_clear_line(missing, 2, "nope.csv")
+    unregistered = members.run("verify", str(data))
+    assert_one_clear_line(unregistered, 6, str(data), root_of(data), "is not registered")
+    members.ok("register", str(data), "--key", "conn")
+    data.write_text("a tampered\n")
+    tampered = members.run("verify", str(data))
+    assert_one_clear_line(tampered, 6, "is not registered")
+
+
+def test_commit_reveal_lineage_and_grades(members: User, tmp_path: Path) -> None:
+    raw = write(tmp_path / "raw.csv", "raw\n")
+    derived = write(tmp_path / "derived.csv", "derived\n")
+    members.ok("register", str(raw), "--key", "conn")
+    revealed = members.ok_json("register", str(derived), "--commit", "--grade", "important", "--parent", root_of(raw), "--key", "conn")
+    assert [e["name"] for e in revealed["events"]] == ["DatasetRegistered"]
+    shown = members.ok_json("dataset", "show", root_of(derived))
+    assert shown["parents"] == [root_of(raw)] and shown["grade"] == "important"
+
+    orphan = write(tmp_path / "orphan.csv", "orphan\n")
+    unknown_parent = "0x" + "77" * 32
+    refused = members.run("register", str(orphan), "--parent", unknown_parent, "--key", "conn")
+    assert_one_clear_line(refused, 5, f"parent dataset {unknown_parent}", "is not registered")
+    assert_one_clear_line(members.run("register", str(orphan), "--parent", "0x12", "--key", "conn"), 2, "'0x12'", "not a dataset id")
+    assert_one_clear_line(members.run("register", str(orphan), "--grade", "secret", "--key", "conn"), 2, "'secret'")
+    outsider = members.run("register", str(orphan), "--key", "gov")
+    assert_one_clear_line(outsider, 5, "does not belong to any member organisation")
+
+
+def test_batch_registration(members: User, tmp_path: Path) -> None:
+    files = [write(tmp_path / "bulk" / f"part-{i:03}.csv", f"part {i}\n") for i in range(150)]
+    listing = write(tmp_path / "bulk.txt", "# parts\n" + "\n".join(f"bulk/{f.name}" for f in files) + "\n")
+    result = members.ok_json("register", "--batch", str(listing), "--manifest-uri", "https://acme.example/bulk.json", "--key", "conn")
+    assert len(result["transactions"]) == 2
+    assert [d["root"] for d in result["datasets"]] == [root_of(f) for f in files]
+    assert members.ok_json("verify", str(files[149]))["registration"]["registrant"] == "ACME Steel (member 1)"
+
+    twins = write(tmp_path / "twins.txt", f"{files[0]}\n{tmp_path / 'copy.csv'}\n")
+    write(tmp_path / "copy.csv", "part 0\n")
+    refused = members.run("register", "--batch", str(twins), "--key", "conn")
+    assert_one_clear_line(refused, 2, "have the same content")
+
+
+def test_anchor_1000_files_and_verify_every_proof(members: User, tmp_path: Path, anvil: str) -> None:
+    files = [write(tmp_path / "sensor" / f"reading-{i:04}.json", f'{{"n": {i}}}\n') for i in range(1000)]
+    out = tmp_path / "proofs"
+    anchored = members.ok_json("anchor", *map(str, files), "--out", str(out), "--note", "november readings", "--key", "conn")
+    assert anchored["count"] == 1000 and len(anchored["proofs"]) == 1000
+    assert anchored["gasUsed"] < 100_000  # one transaction for all
+
+    registry = Registry.connect(anvil, members.deployments)
+    anchors = Anchors(registry)
+    for index, (file, proof_path) in enumerate(zip(files, anchored["proofs"], strict=True)):
+        proof = ProofFile.read(Path(proof_path))
+        assert proof.leaf == root_of(file) and proof.leaf_index == index and proof.tree_size == 1000
+        proof.verify_offline()
+        evidence = anchors.verify_on_chain(proof)
+        assert evidence.org == "ACME Steel (member 1)" and evidence.transaction == anchored["transaction"]
+
+    sample = Path(anchored["proofs"][417])
+    verdict = members.ok_json("verify", str(files[417]), "--proof", str(sample))
+    assert verdict["anchor"]["org"] == "ACME Steel (member 1)"
+
+    wrong_file = members.run("verify", str(files[418]), "--proof", str(sample))
+    assert_one_clear_line(wrong_file, 4, "the proof is for content root", root_of(files[418]))
+
+    tampered = tmp_path / "tampered.proof.json"
+    raw: Any = json.loads(sample.read_text())
+    raw["path"][3] = "0x" + ("00" if raw["path"][3][2:4] != "00" else "11") + raw["path"][3][4:]
+    tampered.write_text(json.dumps(raw))
+    refused = members.run("verify", str(files[417]), "--proof", str(tampered))
+    assert_one_clear_line(refused, 4, "inclusion proof does not verify", "leaf 417 of a tree of 1000")
+
+    garbage = write(tmp_path / "garbage.proof.json", "{not json")
+    assert_one_clear_line(members.run("verify", str(files[0]), "--proof", str(garbage)), 4, "not JSON")
+
+
+def test_rights_between_two_organisations(members: User, tmp_path: Path) -> None:
+    data = write(tmp_path / "licensed.csv", "licensed\n")
+    members.ok("register", str(data), "--key", "conn")
+    root = root_of(data)
+    offered = members.ok_json("right", "offer", root, "operation", "DEMO:BETA", "--key", "conn")
+    assert offered["events"][0]["name"] == "RightOffered"
+    assert members.ok_json("dataset", "show", root)["offers"] == {"operation": "Beta Motors (member 2)"}
+    not_yours = members.run("right", "accept", root, "operation", "--key", "conn")
+    assert_one_clear_line(not_yours, 5, "was offered to Beta Motors (member 2), not to ACME Steel (member 1)")
+    members.ok("right", "accept", root, "operation", "--key", "beta")
+    holders = members.ok_json("dataset", "show", root)["holders"]
+    assert holders == {"holding": "ACME Steel (member 1)", "processing": "ACME Steel (member 1)", "operation": "Beta Motors (member 2)"}
+
+    members.ok("right", "offer", root, "holding", "DEMO:BETA", "--key", "acme")
+    members.ok("right", "reject", root, "holding", "--key", "beta")
+    members.ok("right", "offer", root, "processing", "DEMO:BETA", "--key", "acme")
+    members.ok("right", "cancel", root, "processing", "--key", "acme")
+    assert members.ok_json("dataset", "show", root)["offers"] == {}
+    no_offer = members.run("right", "accept", root, "processing", "--key", "beta")
+    assert_one_clear_line(no_offer, 5, "there is no open offer of the processing right")
+    not_holder = members.run("right", "offer", root, "operation", "DEMO:BETA", "--key", "conn")
+    assert_one_clear_line(not_holder, 5, "ACME Steel (member 1) does not hold the operation right")
+    assert_one_clear_line(members.run("right", "offer", root, "ownership", "DEMO:BETA", "--key", "conn"), 2, "'ownership'")
