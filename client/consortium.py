@@ -15,9 +15,7 @@ from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import is_hex, is_hex_address, keccak, to_checksum_address
 
-from .chain.abi import decode_log, event_topic
 from .chain.enums import Action, KeyRole, MemberStatus, ProposalStatus, Role
-from .chain.logs import fetch_logs
 from .chain.messages import remember_name
 from .chain.registry import Registry
 from .chain.transact import TxResult
@@ -218,11 +216,8 @@ class Consortium:
         return [key for key in candidates if self.registry.call("Consortium", "isActiveKey", key)]
 
     def _events(self, name: str, org: bytes | None = None) -> list[dict[str, Any]]:
-        topic0 = event_topic("Consortium", name)
-        topics: list[Any] = [topic0] + (["0x" + org.hex()] if org is not None else [])
-        logs = fetch_logs(self.registry.w3, self.contract.address, topics, self.registry.manifest.deployment_block)
-        decoded = [decode_log(list(log["topics"]), bytes(log["data"])) for log in logs]
-        return [d.args for d in decoded if d is not None]
+        indexed = ["0x" + org.hex()] if org is not None else []
+        return [args for args, _log in self.registry.events("Consortium", name, *indexed)]
 
     def _member_info(self, raw: Any) -> MemberInfo:
         org = bytes(raw[0])

@@ -14,9 +14,7 @@ from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
-from .chain.abi import decode_log, event_topic
 from .chain.enums import Grade, Right
-from .chain.logs import fetch_logs
 from .chain.registry import Registry
 from .chain.transact import TxResult
 from .consortium import org_id
@@ -165,14 +163,7 @@ class Datasets:
         )
 
     def _logs(self, name: str, root: bytes) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        address = self.registry.contract("DataRegistry").address
-        topics = [event_topic("DataRegistry", name), hex32(root)]
-        found = []
-        for log in fetch_logs(self.registry.w3, address, topics, self.registry.manifest.deployment_block):
-            decoded = decode_log(list(log["topics"]), bytes(log["data"]))
-            if decoded is not None:
-                found.append((decoded.args, dict(log)))
-        return found
+        return self.registry.events("DataRegistry", name, hex32(root))
 
     def _registration_event(self, root: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
         found = self._logs("DatasetRegistered", root)

@@ -145,6 +145,7 @@ contract Consortium is IConsortium {
         if (record.role != KeyRole.None || (record.orgNo != 0 && record.orgNo != orgNo)) {
             revert ConsortiumKeyInUse(key, _orgs[record.orgNo].id);
         }
+        _checkNotJudge(key);
         if (record.orgNo == 0) _trackKey(orgNo, key);
         _setKey(key, orgNo, KeyRole.Connector);
         emit ConnectorAdded(_orgs[orgNo].id, key, msg.sender);
@@ -378,6 +379,12 @@ contract Consortium is IConsortium {
         if (key == address(0)) revert ConsortiumInvalidAccount(key);
         uint32 holder = _keys[key].orgNo;
         if (holder != 0) revert ConsortiumKeyInUse(key, _orgs[holder].id);
+        _checkNotJudge(key);
+    }
+
+    function _checkNotJudge(address key) private view {
+        if (_roles[Role.Auditor].contains(key)) revert ConsortiumRoleAlreadyHeld(Role.Auditor, key);
+        if (_roles[Role.Arbiter].contains(key)) revert ConsortiumRoleAlreadyHeld(Role.Arbiter, key);
     }
 
     function _admit(
@@ -464,7 +471,9 @@ contract Consortium is IConsortium {
     function _writeKey(address key, KeyRecord memory record) private {
         _keys[key] = record;
         for (uint256 i = 0; i < _mirrors.length; i++) {
-            IMembershipMirror(_mirrors[i]).syncKey(key, record.orgNo, record.role, record.status, record.expiresAt);
+            IMembershipMirror(_mirrors[i]).syncKey(
+                key, _orgs[record.orgNo].id, record.orgNo, record.role, record.status, record.expiresAt
+            );
         }
     }
 
@@ -526,6 +535,10 @@ contract Consortium is IConsortium {
         if (grant) {
             if (account == address(0)) revert ConsortiumInvalidAccount(account);
             if (_roles[role].contains(account)) revert ConsortiumRoleAlreadyHeld(role, account);
+            // Separation of duties: auditors and arbiters judge members, so they are never a
+            // member's key (and a member key never becomes one; see _checkNewKey).
+            uint32 holder = _keys[account].orgNo;
+            if (role != Role.Governor && holder != 0) revert ConsortiumKeyInUse(account, _orgs[holder].id);
             if (role == Role.Governor && _roles[role].length() >= MAX_GOVERNORS) {
                 revert ConsortiumTooManyGovernors(MAX_GOVERNORS);
             }

@@ -19,8 +19,30 @@ contract DataRegistry is IDataRegistry, MembershipMirror {
     mapping(bytes32 root => Dataset) private _datasets;
     mapping(bytes32 root => uint32[3]) private _offers;
     mapping(bytes32 commitment => Commitment) private _commitments;
+    /// One bit per right (1 << uint8(right)) that an open dispute freezes.
+    mapping(bytes32 root => uint8) private _frozen;
 
-    constructor(IMembership consortium_) MembershipMirror(consortium_) {}
+    /// The dispute court, bound once by the deployer; the only caller of the court hooks.
+    address private _court;
+    address private immutable _deployer;
+
+    modifier onlyCourt() {
+        if (msg.sender != _court || _court == address(0)) revert DataRegistryNotCourt(msg.sender);
+        _;
+    }
+
+    constructor(IMembership consortium_) MembershipMirror(consortium_) {
+        _deployer = msg.sender;
+    }
+
+    /// @inheritdoc IDataRegistry
+    function bindCourt(address disputeCourt) external {
+        if (msg.sender != _deployer) revert DataRegistryNotDeployer(msg.sender);
+        if (_court != address(0)) revert DataRegistryCourtAlreadyBound(_court);
+        if (disputeCourt.code.length == 0) revert DataRegistryNotCourt(disputeCourt);
+        _court = disputeCourt;
+        emit CourtBound(disputeCourt);
+    }
 
     // ----- registration -----
 
@@ -70,6 +92,8 @@ contract DataRegistry is IDataRegistry, MembershipMirror {
         // Priority is the commitment's time: a registration made after the commitment (for
         // instance by someone who saw the reveal waiting to be mined) gives way to it.
         if (existing.registrant != 0 && existing.registeredAt > c.committedAt) {
+            // An open dispute about the registration is settled first (the court holds its rights).
+            _requireNoDispute(request.root);
             emit RegistrationSuperseded(request.root, existing.registrant, existing.registeredAt, orgNo);
             delete _datasets[request.root];
             delete _offers[request.root];
@@ -84,6 +108,7 @@ contract DataRegistry is IDataRegistry, MembershipMirror {
     function offerRight(bytes32 root, Right right, bytes32 toOrgId) external {
         uint32 orgNo = _requireActiveKey(msg.sender);
         _requireHolder(root, right, orgNo);
+        _requireNotFrozen(root, right);
         uint32 to = consortium.requireActiveOrg(toOrgId);
         if (to == orgNo) revert DataRegistryAlreadyHolder(root, right, to);
         // A new offer replaces an open one.
@@ -96,13 +121,31 @@ contract DataRegistry is IDataRegistry, MembershipMirror {
         uint32 orgNo = _requireActiveKey(msg.sender);
         uint32 offeredTo = _requireOffer(root, right);
         if (offeredTo != orgNo) revert DataRegistryNotOfferee(root, right, orgNo, offeredTo);
-        Dataset storage d = _datasets[root];
-        uint32 from = _holder(d, right);
-        delete _offers[root][uint8(right)];
-        if (right == Right.Holding) d.holding = orgNo;
-        else if (right == Right.Processing) d.processing = orgNo;
-        else d.operation = orgNo;
+        _requireNotFrozen(root, right);
+        uint32 from = _move(root, right, orgNo);
         emit RightTransferred(root, right, from, orgNo);
+    }
+
+    // ----- dispute court hooks -----
+
+    /// @inheritdoc IDataRegistry
+    function freezeRight(bytes32 root, Right right, uint256 disputeId) external onlyCourt {
+        _requireDataset(root);
+        _frozen[root] |= uint8(1 << uint8(right));
+        emit RightFrozen(root, right, disputeId);
+    }
+
+    /// @inheritdoc IDataRegistry
+    function unfreezeRight(bytes32 root, Right right, uint256 disputeId) external onlyCourt {
+        _frozen[root] &= ~uint8(1 << uint8(right));
+        emit RightUnfrozen(root, right, disputeId);
+    }
+
+    /// @inheritdoc IDataRegistry
+    function awardRight(bytes32 root, Right right, uint32 toOrgNo, uint256 disputeId) external onlyCourt {
+        _requireDataset(root);
+        uint32 from = _move(root, right, toOrgNo);
+        emit RightAwarded(root, right, from, toOrgNo, disputeId);
     }
 
     /// @inheritdoc IDataRegistry
@@ -147,6 +190,16 @@ contract DataRegistry is IDataRegistry, MembershipMirror {
     }
 
     /// @inheritdoc IDataRegistry
+    function isFrozen(bytes32 root, Right right) external view returns (bool) {
+        return _frozen[root] & uint8(1 << uint8(right)) != 0;
+    }
+
+    /// @inheritdoc IDataRegistry
+    function court() external view returns (address) {
+        return _court;
+    }
+
+    /// @inheritdoc IDataRegistry
     function commitmentOf(bytes32 commitment) external view returns (Commitment memory) {
         return _commitments[commitment];
     }
@@ -178,6 +231,27 @@ contract DataRegistry is IDataRegistry, MembershipMirror {
             grade: grade
         });
         emit DatasetRegistered(root, orgNo, grade, metadataHash, registeredAt, parents);
+    }
+
+    /// Moves a right (clearing any open offer of it) and returns who held it.
+    function _move(bytes32 root, Right right, uint32 to) private returns (uint32 from) {
+        Dataset storage d = _datasets[root];
+        from = _holder(d, right);
+        delete _offers[root][uint8(right)];
+        if (right == Right.Holding) d.holding = to;
+        else if (right == Right.Processing) d.processing = to;
+        else d.operation = to;
+    }
+
+    function _requireNoDispute(bytes32 root) private view {
+        uint8 frozen = _frozen[root];
+        for (uint8 r = 0; r < 3; r++) {
+            if (frozen & uint8(1 << r) != 0) revert DataRegistryRightFrozen(root, Right(r));
+        }
+    }
+
+    function _requireNotFrozen(bytes32 root, Right right) private view {
+        if (_frozen[root] & uint8(1 << uint8(right)) != 0) revert DataRegistryRightFrozen(root, right);
     }
 
     function _requireDataset(bytes32 root) private view returns (Dataset storage d) {

@@ -67,7 +67,16 @@ interface IDataRegistry {
     event RightOfferRejected(bytes32 indexed root, Right indexed right, uint32 indexed from, uint32 to);
     event RightTransferred(bytes32 indexed root, Right indexed right, uint32 indexed from, uint32 to);
 
+    event CourtBound(address court);
+    event RightFrozen(bytes32 indexed root, Right indexed right, uint256 indexed disputeId);
+    event RightUnfrozen(bytes32 indexed root, Right indexed right, uint256 indexed disputeId);
+    event RightAwarded(bytes32 indexed root, Right indexed right, uint32 from, uint32 to, uint256 indexed disputeId);
+
     error DataRegistryInvalidRoot(bytes32 root);
+    error DataRegistryNotDeployer(address account);
+    error DataRegistryNotCourt(address account);
+    error DataRegistryCourtAlreadyBound(address court);
+    error DataRegistryRightFrozen(bytes32 root, Right right);
     error DataRegistryAlreadyRegistered(bytes32 root, uint32 registrant, uint64 registeredAt);
     error DataRegistryUnknownDataset(bytes32 root);
     error DataRegistryUnknownParent(bytes32 root, bytes32 parent);
@@ -96,7 +105,8 @@ interface IDataRegistry {
     /// @notice Registers a committed dataset: at least one block after the commitment, before
     /// it expires, by a key of the committing organisation. Its priority time is the
     /// commitment's: a registration of the same root made after the commitment is superseded
-    /// (RegistrationSuperseded), one made before it wins.
+    /// (RegistrationSuperseded), one made before it wins; while a dispute about the
+    /// registration is open, the reveal waits (DataRegistryRightFrozen).
     function reveal(RegistrationRequest calldata request, bytes32 salt) external;
 
     /// @notice Offers one right on a dataset to another member; the caller's organisation must hold it.
@@ -110,6 +120,24 @@ interface IDataRegistry {
 
     /// @notice Declines an open offer (by the organisation it was made to).
     function rejectOffer(bytes32 root, Right right) external;
+
+    /// @notice Names the dispute court; only the deployer, once.
+    function bindCourt(address disputeCourt) external;
+
+    /// @notice Stops `right` on `root` from moving while dispute `disputeId` is open (court only).
+    function freezeRight(bytes32 root, Right right, uint256 disputeId) external;
+
+    /// @notice Lets `right` on `root` move again when dispute `disputeId` closes (court only).
+    function unfreezeRight(bytes32 root, Right right, uint256 disputeId) external;
+
+    /// @notice Moves `right` on `root` to the claimant of an upheld dispute (court only).
+    function awardRight(bytes32 root, Right right, uint32 toOrgNo, uint256 disputeId) external;
+
+    /// @notice Whether an open dispute freezes `right` on `root`.
+    function isFrozen(bytes32 root, Right right) external view returns (bool);
+
+    /// @notice The bound dispute court (zero before binding).
+    function court() external view returns (address);
 
     /// @notice A registered dataset; reverts for an unknown root.
     function dataset(bytes32 root) external view returns (Dataset memory);

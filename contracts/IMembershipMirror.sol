@@ -11,11 +11,12 @@ interface IMembershipMirror {
     error MembershipMirrorNotConsortium(address caller);
 
     /// @notice Records the current state of `key`; only the Consortium may call it.
-    function syncKey(address key, uint32 orgNo, KeyRole role, MemberStatus status, uint64 expiresAt) external;
+    function syncKey(address key, bytes32 orgId, uint32 orgNo, KeyRole role, MemberStatus status, uint64 expiresAt)
+        external;
 
     /// @notice This contract's copy of `key`'s record.
     function mirroredKey(address key)
         external
         view
-        returns (uint32 orgNo, KeyRole role, MemberStatus status, uint64 expiresAt);
+        returns (bytes32 orgId, uint32 orgNo, KeyRole role, MemberStatus status, uint64 expiresAt);
 }

@@ -28,25 +28,30 @@ abstract contract MembershipMirror is IMembershipMirror {
     IMembership public immutable consortium;
 
     mapping(address key => KeyState) private _keyStates;
+    /// A key's organisation never changes; kept apart so the hot check reads one slot.
+    mapping(address key => bytes32) private _keyOrgIds;
 
     constructor(IMembership consortium_) {
         consortium = consortium_;
     }
 
     /// @inheritdoc IMembershipMirror
-    function syncKey(address key, uint32 orgNo, KeyRole role, MemberStatus status, uint64 expiresAt) external {
+    function syncKey(address key, bytes32 orgId, uint32 orgNo, KeyRole role, MemberStatus status, uint64 expiresAt)
+        external
+    {
         if (msg.sender != address(consortium)) revert MembershipMirrorNotConsortium(msg.sender);
         _keyStates[key] = KeyState({orgNo: orgNo, role: role, status: status, expiresAt: expiresAt});
+        if (_keyOrgIds[key] != orgId) _keyOrgIds[key] = orgId;
     }
 
     /// @inheritdoc IMembershipMirror
     function mirroredKey(address key)
         external
         view
-        returns (uint32 orgNo, KeyRole role, MemberStatus status, uint64 expiresAt)
+        returns (bytes32 orgId, uint32 orgNo, KeyRole role, MemberStatus status, uint64 expiresAt)
     {
         KeyState memory k = _keyStates[key];
-        return (k.orgNo, k.role, k.status, k.expiresAt);
+        return (_keyOrgIds[key], k.orgNo, k.role, k.status, k.expiresAt);
     }
 
     /// @dev The member number `key` acts for, or the Consortium's reason why it may not act.
@@ -54,11 +59,14 @@ abstract contract MembershipMirror is IMembershipMirror {
         KeyState memory k = _keyStates[key];
         orgNo = k.orgNo;
         if (orgNo == 0) revert ConsortiumUnknownKey(key);
-        // The organisation's id is fetched only to explain a refusal.
-        if (k.role == KeyRole.None) revert ConsortiumKeyRevoked(key, consortium.orgIdOf(orgNo));
-        if (k.status != MemberStatus.Active) revert ConsortiumMemberNotActive(consortium.orgIdOf(orgNo), k.status);
-        if (k.expiresAt <= block.timestamp) {
-            revert ConsortiumCertificationExpired(consortium.orgIdOf(orgNo), k.expiresAt);
-        }
+        // The organisation's id is read only to explain a refusal.
+        if (k.role == KeyRole.None) revert ConsortiumKeyRevoked(key, _keyOrgIds[key]);
+        if (k.status != MemberStatus.Active) revert ConsortiumMemberNotActive(_keyOrgIds[key], k.status);
+        if (k.expiresAt <= block.timestamp) revert ConsortiumCertificationExpired(_keyOrgIds[key], k.expiresAt);
+    }
+
+    /// @dev The org id of the organisation `key` belongs or belonged to (zero: unknown key).
+    function _orgIdOfKey(address key) internal view returns (bytes32) {
+        return _keyOrgIds[key];
     }
 }

@@ -13,7 +13,7 @@ import typer
 
 from ..chain.node import CONNECTION_ERRORS
 from ..errors import IdsRegistryError
-from . import chain, datasets, demo, keys, member
+from . import chain, datasets, demo, disputes, keys, licences, member
 from .common import err_console
 
 app = typer.Typer(
@@ -34,6 +34,10 @@ app.command("anchor")(datasets.anchor)
 app.command("verify")(datasets.verify)
 app.add_typer(datasets.dataset_app, name="dataset")
 app.add_typer(datasets.right_app, name="right")
+app.add_typer(licences.grant_app, name="grant")
+app.command("revoke")(licences.revoke)
+app.add_typer(licences.receipt_app, name="receipt")
+app.add_typer(disputes.app, name="dispute")
 
 
 def main() -> None:

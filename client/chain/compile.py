@@ -25,7 +25,7 @@ SOLC_SHIM = PROJECT_ROOT / "scripts" / "solc-js"
 SOLC_VERSION = "0.8.28"
 
 #: Contracts that `idsreg deploy` deploys, in deployment order.
-DEPLOYABLE = ("Consortium", "DataRegistry", "AnchorRegistry")
+DEPLOYABLE = ("Consortium", "DataRegistry", "AnchorRegistry", "AccessRegistry", "ExchangeLedger", "DisputeCourt")
 #: Benchmark baselines (contracts/bench/): compiled with the same settings, never deployed.
 BENCHMARK = ("MinimalRegistry",)
 

@@ -34,6 +34,21 @@ def _deploy(w3: Web3, deployer: LocalAccount, name: str, *args: object) -> TxRes
     return send_transaction(w3, deployer, {"data": deployment_data(load_artifact(name), *args)})
 
 
+#: What each registry contract's constructor takes, in order (all after the Consortium).
+DEPENDENCIES: dict[str, tuple[str, ...]] = {
+    "DataRegistry": ("Consortium",),
+    "AnchorRegistry": ("Consortium",),
+    "AccessRegistry": ("Consortium", "DataRegistry"),
+    "ExchangeLedger": ("Consortium", "DataRegistry", "AccessRegistry"),
+    "DisputeCourt": ("Consortium", "DataRegistry", "AnchorRegistry"),
+}
+
+
+def _call(w3: Web3, deployer: LocalAccount, addresses: dict[str, str], contract: str, function: str, *args: object) -> None:
+    data = w3.eth.contract(abi=load_artifact(contract).abi).encode_abi(function, args=list(args))
+    send_transaction(w3, deployer, {"to": addresses[contract], "data": data})
+
+
 def deploy_registry(
     w3: Web3,
     deployer: LocalAccount,
@@ -59,11 +74,12 @@ def deploy_registry(
     consortium = _deploy(w3, deployer, "Consortium", [Web3.to_checksum_address(g) for g in governors], threshold)
     deployments = {"Consortium": consortium}
     for name in DEPLOYABLE[1:]:
-        # Every registry contract checks membership against the Consortium.
-        deployments[name] = _deploy(w3, deployer, name, consortium.contract_address)
-    mirrors = [str(deployments[name].contract_address) for name in DEPLOYABLE[1:]]
-    bind_data = w3.eth.contract(abi=load_artifact("Consortium").abi).encode_abi("bindMirrors", args=[mirrors])
-    send_transaction(w3, deployer, {"to": consortium.contract_address, "data": bind_data})
+        # Constructor arguments: the addresses of the contracts it depends on, in order.
+        deployments[name] = _deploy(w3, deployer, name, *(deployments[d].contract_address for d in DEPENDENCIES[name]))
+    addresses = {name: str(result.contract_address) for name, result in deployments.items()}
+    _call(w3, deployer, addresses, "Consortium", "bindMirrors", [addresses[n] for n in DEPLOYABLE[1:]])
+    if "DisputeCourt" in addresses:
+        _call(w3, deployer, addresses, "DataRegistry", "bindCourt", addresses["DisputeCourt"])
     first = consortium
     block = w3.eth.get_block(first.block_number)
     manifest = Manifest(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import IntEnum, IntFlag
 
 
 class MemberStatus(IntEnum):
@@ -64,6 +64,37 @@ class Right(IntEnum):
     OPERATION = 2
 
 
+class GrantStatus(IntEnum):
+    NONE = 0
+    PENDING = 1
+    ACTIVE = 2
+    REJECTED = 3
+    REVOKED = 4
+
+
+class DisputeStatus(IntEnum):
+    NONE = 0
+    OPEN = 1
+    UPHELD = 2
+    DISMISSED = 3
+
+
+class Party(IntEnum):
+    """Which side of a receipt."""
+
+    PROVIDER = 0
+    CONSUMER = 1
+
+
+class Permission(IntFlag):
+    """A grant's permission set (AccessRegistry's bit constants)."""
+
+    READ = 1
+    DERIVE = 2
+    RESHARE = 4
+    COMMERCIAL = 8
+
+
 #: Solidity enum name (as in an ABI's internalType, "enum IConsortium.Role") to its mirror.
 BY_SOLIDITY_NAME: dict[str, type[IntEnum]] = {
     "MemberStatus": MemberStatus,
@@ -73,6 +104,9 @@ BY_SOLIDITY_NAME: dict[str, type[IntEnum]] = {
     "ProposalStatus": ProposalStatus,
     "Grade": Grade,
     "Right": Right,
+    "GrantStatus": GrantStatus,
+    "Party": Party,
+    "DisputeStatus": DisputeStatus,
 }
 
 

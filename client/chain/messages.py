@@ -59,12 +59,60 @@ TEMPLATES: dict[str, str] = {
     "DataRegistryAlreadyHolder": "{orgNo} already holds the {right} right on dataset {root}",
     "DataRegistryNoOffer": "there is no open offer of the {right} right on dataset {root}",
     "DataRegistryNotOfferee": "the {right} right on dataset {root} was offered to {offeredTo}, not to {orgNo}",
+    "DataRegistryNotDeployer": "{account} did not deploy the DataRegistry",
+    "DataRegistryNotCourt": "{account} is not the dispute court",
+    "DataRegistryCourtAlreadyBound": "the dispute court {court} is already bound",
+    "DataRegistryRightFrozen": "the {right} right on dataset {root} cannot move while a dispute about it is open",
+    # AccessRegistry
+    "AccessRegistryCoreData": "dataset {root} is core data, which cannot be licensed out",
+    "AccessRegistryNotOperator": "{orgNo} does not hold the operation right on dataset {root} ({operator} does)",
+    "AccessRegistryInvalidPermissions": "permission set {permissions} is not valid (read=1, derive=2, reshare=4, commercial=8)",
+    "AccessRegistryInvalidWindow": "the validity window {validFrom} to {validUntil} is empty or already over",
+    "AccessRegistrySelfGrant": "{orgNo} cannot grant dataset {root} to itself",
+    "AccessRegistryUnknownGrant": "there is no grant on dataset {root} to {grantee}",
+    "AccessRegistryNotPending": "the grant on dataset {root} to {grantee} is {status}, not pending",
+    "AccessRegistryNotActive": "the grant on dataset {root} to {grantee} is already {status}",
+    "AccessRegistryNotAuditor": "{account} is not an auditor",
+    "AccessRegistryNotGrantor": "{orgNo} did not issue the grant on dataset {root} to {grantee} ({grantor} did)",
+    # ExchangeLedger
+    "ExchangeLedgerAlreadyRecorded": "receipt {digest} is already recorded",
+    "ExchangeLedgerInvalidSignature": "the {party}'s signature is not a valid signature",
+    "ExchangeLedgerWrongSigner": "the {party}'s signature is by key {signer} of organisation {signerOrg}, not of {expectedOrg}",
+    "ExchangeLedgerSameParty": "provider and consumer are the same organisation {org}",
+    "ExchangeLedgerNotParty": "{submitter} acts for {orgNo}, which is neither the provider nor the consumer",
+    "ExchangeLedgerFutureDelivery": "the delivery time {deliveredAt} is after the chain's current time {currentTime}",
+    "ExchangeLedgerNotAuthorized": (
+        "grant {grantSerial} does not let {consumer} read dataset {dataset} at {deliveredAt} "
+        "(no such grant, not active, revoked, outside its window or without read)"
+    ),
+    "ExchangeLedgerProviderNotEntitled": (
+        "{provider} neither holds the operation right on dataset {dataset} nor a reshare licence at {deliveredAt}"
+    ),
     # AnchorRegistry
     "AnchorRegistryAlreadyAnchored": "root {root} was already anchored by {orgNo} at {anchoredAt}",
     "AnchorRegistryInvalidLeafCount": "an anchor needs at least one leaf (root {root}, leaf count {leafCount})",
     "AnchorRegistryUnknownAnchor": "root {root} is not anchored",
     "AnchorRegistryIndexOutOfRange": "leaf index {leafIndex} is outside the anchored tree of {leafCount} leaves (root {root})",
     "AnchorRegistryInvalidProof": "the proof does not show leaf {leaf} at index {leafIndex} under the anchored root {root}",
+    # DisputeCourt
+    "DisputeCourtUnknownDispute": "there is no dispute {disputeId}",
+    "DisputeCourtDisputeNotOpen": "dispute {disputeId} is {status}, not open",
+    "DisputeCourtAlreadyHolder": "{orgNo} already holds the {right} right on dataset {root}; there is nothing to dispute",
+    "DisputeCourtAlreadyDisputed": "the {right} right on dataset {root} is already disputed in open dispute {disputeId}",
+    "DisputeCourtNotClaimant": "{orgNo} did not open dispute {disputeId}; only its claimant {claimant} can prove anchoring",
+    "DisputeCourtAnchorNotClaimants": (
+        "the anchor was made by {anchoredBy}, not by the claimant {claimant} of dispute {disputeId}; "
+        "only the claimant's own anchors count"
+    ),
+    "DisputeCourtAnchorNotBeforeRegistration": (
+        "the anchor ({anchoredAt}) is not earlier than the dataset's registration ({registeredAt}) "
+        "disputed in dispute {disputeId}"
+    ),
+    "DisputeCourtAnchorNotEarlier": (
+        "dispute {disputeId} already has an anchor proven at {priorAnchoredAt}; this one ({anchoredAt}) is not earlier"
+    ),
+    "DisputeCourtNotArbiter": "{account} is not an arbiter of the consortium",
+    "DisputeCourtAlreadyVoted": "arbiter {arbiter} has already voted on dispute {disputeId}",
 }
 
 _TIME_SUFFIXES = ("At", "Time", "time")

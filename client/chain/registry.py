@@ -38,7 +38,7 @@ def connect(rpc_url: str | None = None, timeout: float = 10.0) -> Web3:
 
 
 #: Error arguments that hold a member number (IConsortium's orgNo).
-ORG_NUMBER_FIELDS = frozenset({"orgNo", "registrant", "holder", "offeredTo"})
+ORG_NUMBER_FIELDS = frozenset({"orgNo", "registrant", "holder", "offeredTo", "operator", "grantee", "grantor", "consumer", "provider", "claimant", "respondent", "anchoredBy"})
 
 
 class Registry:
@@ -107,7 +107,7 @@ class Registry:
         handle = self.contract(contract)
         data = handle.encode_abi(function, args=list(args))
         try:
-            return send_transaction(self.w3, signer, {"to": handle.address, "data": data})
+            return send_transaction(self.w3, signer, {"to": handle.address, "data": data, "chainId": self.chain_id})
         except ContractRevertError as exc:
             raise self._explained(exc) from None
 
@@ -119,14 +119,22 @@ class Registry:
         except ContractRevertError as exc:
             raise self._explained(exc) from None
 
-    def org_name(self, org_id: str) -> str | None:
-        """The registered name of an organisation (from its admission event), if admitted."""
-        topics = [event_topic("Consortium", "MemberAdmitted"), org_id]
-        for log in fetch_logs(self.w3, self.consortium.address, topics, self.manifest.deployment_block):
+    def events(self, contract: str, event: str, *indexed: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """Every `event` of `contract` since the deployment whose first indexed arguments are
+        `indexed` (0x-hex topics), in chain order: (decoded arguments, raw log) pairs."""
+        topics = [event_topic(contract, event), *indexed]
+        address = self.contract(contract).address
+        found = []
+        for log in fetch_logs(self.w3, address, topics, self.manifest.deployment_block):
             decoded = decode_log(list(log["topics"]), bytes(log["data"]))
             if decoded is not None:
-                return str(decoded.args["name"])
-        return None
+                found.append((decoded.args, dict(log)))
+        return found
+
+    def org_name(self, org_id: str) -> str | None:
+        """The registered name of an organisation (from its admission event), if admitted."""
+        admitted = self.events("Consortium", "MemberAdmitted", org_id)
+        return str(admitted[0][0]["name"]) if admitted else None
 
     def org_label(self, org_no: int) -> str:
         """"ACME Steel (member 3)" for a member number; "member 3" if it has no name."""
@@ -138,7 +146,7 @@ class Registry:
         """The same refusal, its message naming organisations instead of bare ids and numbers."""
         shown: dict[str, Any] = dict(exc.values)
         for key, value in exc.values.items():
-            if key.lower().endswith("orgid") and isinstance(value, str) and not is_named(value):
+            if (key.lower().endswith("orgid") or key.endswith("Org") or key == "org") and isinstance(value, str) and not is_named(value):
                 name = self.org_name(value)
                 if name:
                     remember_name(value, name)

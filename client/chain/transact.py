@@ -19,6 +19,8 @@ T = TypeVar("T")
 
 #: Head-room over the node's gas estimate; gas is free here, a failed out-of-gas is not.
 GAS_MARGIN = 1.25
+#: Seconds between receipt polls.
+RECEIPT_POLL = 0.02
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,10 @@ def send_transaction(
     wait for its receipt. Refusals raise ContractRevertError with the decoded reason."""
     tx = dict(tx)
     tx.setdefault("from", signer.address)
-    tx.setdefault("chainId", w3.eth.chain_id)
-    tx.setdefault("nonce", w3.eth.get_transaction_count(signer.address, "pending"))
+    if "chainId" not in tx:
+        tx["chainId"] = w3.eth.chain_id
+    if "nonce" not in tx:
+        tx["nonce"] = w3.eth.get_transaction_count(signer.address, "pending")
     # The consortium chain has no fees; the node still suggests 1 gwei, so set zero ourselves.
     tx["maxFeePerGas"] = 0
     tx["maxPriorityFeePerGas"] = 0
@@ -85,7 +89,8 @@ def send_transaction(
     signed = signer.sign_transaction(tx)
     try:
         tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
-        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)
+        # Poll often: on the local chain a block is mined as soon as the transaction arrives.
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout, poll_latency=RECEIPT_POLL)
     except (ContractCustomError, ContractLogicError, Web3RPCError) as exc:
         raise revert_to_error(exc) from None
     except TimeExhausted:

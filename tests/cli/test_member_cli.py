@@ -46,9 +46,12 @@ def test_operator_flow(user: User, consortium: dict[str, str]) -> None:
     assert [m["name"] for m in listing["members"]] == ["ACME Steel"]
     assert listing["roles"]["governor"] == [consortium["gov"]]
 
-    auditor = user.ok_json("member", "propose", "appoint-auditor", "conn", "--key", "gov")
+    auditor_address = user.add_key("auditor")
+    auditor = user.ok_json("member", "propose", "appoint-auditor", "auditor", "--key", "gov")
     assert auditor["executed"] is True
-    assert user.ok_json("member", "list")["roles"]["auditor"] == [consortium["conn"]]
+    assert user.ok_json("member", "list")["roles"]["auditor"] == [auditor_address]
+    judge_is_member = user.run("member", "propose", "appoint-arbiter", "conn", "--key", "gov")
+    assert_one_clear_line(judge_is_member, 5, "already belongs to organisation ACME Steel")
 
     human = user.ok("member", "show", "DEMO:ACME").stdout
     assert "ACME Steel" in human and consortium["conn"] in human

@@ -508,3 +508,16 @@ def test_insider_succeeds(scene: Scene, function: str) -> None:
         c.consortium.approve(c.governors[2], lower)
     tx = c.registry.transact(caller, "Consortium", function, *args)
     assert tx.events, f"{function} emitted no event"
+
+
+@pytest.mark.parametrize(("appoint", "role"), [(Action.APPOINT_AUDITOR, Role.AUDITOR), (Action.APPOINT_ARBITER, Role.ARBITER)])
+def test_judges_are_never_member_keys(council1: Council, appoint: Action, role: Role) -> None:
+    """Separation of duties: a member key cannot become an auditor or arbiter, nor the reverse."""
+    c = council1
+    org = admit(c.consortium, c.g, "DEMO:ALPHA", connectors=1)
+    member_key = org.connectors[0].address
+    expect_revert(lambda: c.consortium.propose(c.g, appoint, member_key), "ConsortiumKeyInUse", key=member_key, orgId=org.org_id)
+    judge = new_account().address
+    c.consortium.propose(c.g, appoint, judge)
+    expect_revert(lambda: c.consortium.add_connector(org.admin, judge), "ConsortiumRoleAlreadyHeld", role=role, account=judge)
+    expect_revert(lambda: c.consortium.transfer_admin(org.admin, judge), "ConsortiumRoleAlreadyHeld", role=role, account=judge)

@@ -9,13 +9,14 @@ from web3 import Web3
 
 from client.chain.abi import deployment_data
 from client.chain.artifacts import load_artifact
+from client.chain.compile import DEPLOYABLE
 from client.chain.enums import Action, KeyRole, MemberStatus
 from client.chain.registry import Registry
 from client.chain.transact import send_transaction
 from client.consortium import Consortium
 from tests.conftest import ONE_YEAR, admit, chain_time, expect_revert, increase_time, new_account
 
-MIRRORS = ("DataRegistry", "AnchorRegistry")
+MIRRORS = DEPLOYABLE[1:]
 
 
 def assert_mirrors_match(registry: Registry, keys: list[str]) -> None:
@@ -23,16 +24,16 @@ def assert_mirrors_match(registry: Registry, keys: list[str]) -> None:
     for key in keys:
         org, role = consortium.functions.keyInfo(key).call()
         org_no = consortium.functions.orgNoOf(org).call() if any(org) else 0
-        expected = (org_no, role)
+        expected: tuple[object, ...] = (bytes(org), org_no, role)
         if org_no:
             member = consortium.functions.memberByNo(org_no).call()
-            expected = (org_no, role, member[5], member[3])
+            expected = (bytes(org), org_no, role, member[5], member[3])
         for name in MIRRORS:
             mirrored = tuple(registry.contract(name).functions.mirroredKey(key).call())
             assert mirrored[: len(expected)] == expected, (name, key)
             if org_no:
                 assert registry.call("Consortium", "isActiveKey", key) == (
-                    mirrored[1] != KeyRole.NONE and mirrored[2] == MemberStatus.ACTIVE and mirrored[3] > chain_time(registry.w3)
+                    mirrored[2] != KeyRole.NONE and mirrored[3] == MemberStatus.ACTIVE and mirrored[4] > chain_time(registry.w3)
                 )
 
 
@@ -73,7 +74,7 @@ def test_only_the_consortium_writes_a_mirror(make_registry: Callable[..., Regist
     alpha = admit(Consortium(registry), governor, "DEMO:ALPHA")
     for caller in (new_account(), governor, alpha.admin):
         expect_revert(
-            lambda caller=caller: registry.transact(caller, mirror, "syncKey", caller.address, 1, 2, 1, 2**63),
+            lambda caller=caller: registry.transact(caller, mirror, "syncKey", caller.address, bytes(32), 1, 2, 1, 2**63),
             "MembershipMirrorNotConsortium", caller=caller.address,
         )  # fmt: skip
 

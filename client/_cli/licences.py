@@ -1,0 +1,228 @@
+"""`idsreg grant …`, `idsreg revoke` and `idsreg receipt …`: licences and signed delivery receipts."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..chain.enums import Party, label
+from ..consortium import org_id
+from ..datasets import hex32, parse_root
+from ..eip712 import Receipt
+from ..errors import ConfigError
+from ..grants import Grants, parse_permissions
+from ..receipts import ReceiptFile, Receipts
+from .common import (
+    JsonOpt,
+    KeyOpt,
+    PasswordFileOpt,
+    RpcOpt,
+    console,
+    emit,
+    evidence_hash,
+    registry,
+    signer,
+    timestamp,
+    when,
+)
+from .datasets import hash_path
+from .tx import print_tx, tx_json
+
+grant_app = typer.Typer(help="Licence datasets to other organisations (grants).", no_args_is_help=True)
+receipt_app = typer.Typer(help="Draft, sign, submit and verify delivery receipts.", no_args_is_help=True)
+
+IdArg = Annotated[str, typer.Argument(help="Dataset id (0x + 64 hex digits).")]
+OrgArg = Annotated[str, typer.Argument(help="Organisation identifier (e.g. LEI:…) or 0x org id.")]
+FileArg = Annotated[Path, typer.Argument(help="A receipt file.")]
+
+
+@grant_app.command("issue")
+def issue(
+    dataset: IdArg,
+    org: OrgArg,
+    permissions: Annotated[str, typer.Option(help="Comma-separated: read, derive, reshare, commercial.")] = "read",
+    purpose: Annotated[str, typer.Option(help="Purpose code, e.g. QUALITY-ANALYSIS (its hash goes on chain).")] = "",
+    valid_from: Annotated[str | None, typer.Option("--from", help="Start (ISO date/time; default now).")] = None,
+    valid_until: Annotated[str | None, typer.Option("--until", help="End (ISO date/time; default one year).")] = None,
+    policy: Annotated[str, typer.Option(help="Usage-policy document (file; its SHA-256 is recorded) or 0x hash.")] = "0x" + "00" * 32,
+    key: KeyOpt = None,
+    password_file: PasswordFileOpt = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Grant ORG a licence on a dataset your organisation operates (core data is refused)."""
+    from eth_utils import keccak
+
+    start = timestamp(valid_from) if valid_from else int(time.time())
+    end = timestamp(valid_until) if valid_until else start + 365 * 24 * 3600
+    root, flags = parse_root(dataset), parse_permissions(permissions)
+    purpose_hash = keccak(text=purpose) if purpose else bytes(32)
+    grants = Grants(registry(rpc_url))
+    tx = grants.grant(signer(key, password_file), root, org, flags, purpose_hash, start, end, evidence_hash(policy))
+    issued = tx.event("GrantIssued").args
+    state = label(issued["status"])
+
+    def human() -> None:
+        print_tx(tx, f"grant {issued['serial']} on {hex32(root)} to {org}: {state}")
+        if state == "pending":
+            console.print("  important data: the grant takes effect when an auditor approves it")
+
+    emit(as_json, {"serial": issued["serial"], "status": state, **tx_json(tx)}, human)
+
+
+def _auditor_command(name: str, doc: str) -> None:
+    def command(
+        dataset: IdArg, org: OrgArg, key: KeyOpt = None, password_file: PasswordFileOpt = None,
+        rpc_url: RpcOpt = None, as_json: JsonOpt = False,
+    ) -> None:  # fmt: skip
+        grants = Grants(registry(rpc_url))
+        action = grants.approve if name == "approve" else grants.reject
+        tx = action(signer(key, password_file), parse_root(dataset), org)
+        emit(as_json, tx_json(tx), lambda: print_tx(tx, f"grant on {dataset} to {org} {name}d"))
+
+    command.__doc__ = doc
+    grant_app.command(name)(command)
+
+
+_auditor_command("approve", "Approve a pending grant on important data (auditors).")
+_auditor_command("reject", "Reject a pending grant on important data (auditors).")
+
+
+@grant_app.command("check")
+def check(
+    dataset: IdArg,
+    org: OrgArg,
+    permission: Annotated[str, typer.Argument(help="read, derive, reshare or commercial (comma-separated for several).")],
+    at: Annotated[str | None, typer.Option(help="Time to check (ISO; default now).")] = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ask the chain whether ORG may use a dataset with PERMISSION. Exit 0 yes, 4 no."""
+    moment = timestamp(at) if at else int(time.time())
+    allowed = Grants(registry(rpc_url)).is_authorized(parse_root(dataset), org, parse_permissions(permission), moment)
+    emit(as_json, {"authorized": allowed, "at": moment}, lambda: console.print(
+        f"{org} {'may' if allowed else 'may not'} {permission} {dataset} at {when(moment)}"
+    ))
+    if not allowed:
+        raise typer.Exit(4)
+
+
+@grant_app.command("show")
+def show(dataset: IdArg, org: OrgArg, rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
+    """Show the current grant on a dataset to ORG."""
+    info = Grants(registry(rpc_url)).show(parse_root(dataset), org)
+    emit(as_json, info, lambda: console.print(
+        f"grant {info.serial} on {info.root} to {info.grantee} by {info.grantor}: {label(info.status)}, "
+        f"{', '.join(info.permissions)}, {when(info.valid_from)} – {when(info.valid_until)}"
+    ))
+
+
+def revoke(
+    dataset: IdArg, org: OrgArg, key: KeyOpt = None, password_file: PasswordFileOpt = None,
+    rpc_url: RpcOpt = None, as_json: JsonOpt = False,
+) -> None:  # fmt: skip
+    """Revoke the grant your organisation gave ORG on a dataset."""
+    tx = Grants(registry(rpc_url)).revoke(signer(key, password_file), parse_root(dataset), org)
+    emit(as_json, tx_json(tx), lambda: print_tx(tx, f"grant on {dataset} to {org} revoked"))
+
+
+# ----- receipts -----
+
+
+@receipt_app.command("draft")
+def draft(
+    dataset: Annotated[str, typer.Option(help="Dataset id.")],
+    provider: Annotated[str, typer.Option(help="Providing organisation.")],
+    consumer: Annotated[str, typer.Option(help="Consuming organisation.")],
+    out: Annotated[Path, typer.Option(help="Receipt file to write.")],
+    delivered: Annotated[Path | None, typer.Option(help="The delivered file or folder (hashed).")] = None,
+    delivered_root: Annotated[str | None, typer.Option(help="Content root of the delivered data.")] = None,
+    size: Annotated[int | None, typer.Option(help="Bytes delivered (default: size of --delivered).", min=0)] = None,
+    price: Annotated[int, typer.Option(help="Price in the smallest currency unit agreed.", min=0)] = 0,
+    grant: Annotated[int | None, typer.Option(help="Grant serial (default: the consumer's current grant).", min=1)] = None,
+    at: Annotated[str | None, typer.Option(help="Delivery time (ISO; default: the chain's current time).")] = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Draft a receipt file for a delivery, to be signed by both organisations."""
+    if (delivered is None) == (delivered_root is None):
+        raise ConfigError("give exactly one of --delivered PATH or --delivered-root ID")
+    root = parse_root(dataset)
+    content = hash_path(delivered, not as_json) if delivered is not None else parse_root(str(delivered_root))
+    if size is None:
+        if delivered is None or not delivered.is_file():
+            raise ConfigError("give --size (bytes delivered)")
+        size = delivered.stat().st_size
+    reg = registry(rpc_url)
+    if grant is None:
+        grant = Grants(reg).show(root, consumer).serial
+    receipt = Receipt(
+        dataset=root, grant_serial=grant, provider=org_id(provider), consumer=org_id(consumer),
+        delivered_root=content, size=size, price=price,
+        # The ledger refuses deliveries after its own clock, so "now" is the chain's time.
+        delivered_at=timestamp(at) if at else int(reg.w3.eth.get_block("latest")["timestamp"]),
+        nonce=int.from_bytes(os.urandom(16), "big"),
+    )  # fmt: skip
+    file = Receipts(reg).draft(receipt)
+    _write(out, file)
+    emit(as_json, {"file": out, "digest": "0x" + file.digest.hex()}, lambda: console.print(
+        f"drafted receipt {out} (digest 0x{file.digest.hex()}); now both sides run `idsreg receipt sign {out}`"
+    ))
+
+
+def _write(path: Path, file: ReceiptFile) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(file.to_json())
+    tmp.replace(path)
+
+
+@receipt_app.command("sign")
+def sign(file: FileArg, key: KeyOpt = None, password_file: PasswordFileOpt = None, rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
+    """Add your organisation's signature (provider or consumer side, found from your key)."""
+    receipt_file = ReceiptFile.read(file)
+    receipts = Receipts(registry(rpc_url))
+    account = signer(key, password_file)
+    party = receipts.party_of(account, receipt_file)
+    signed = receipt_file.signed(party, account)
+    _write(file, signed)
+    missing = [p.name.lower() for p in Party if p.name.lower() not in signed.signatures]
+    emit(as_json, {"party": label(party), "key": account.address, "missing": missing}, lambda: console.print(
+        f"signed {file} as {label(party)} with {account.address}"
+        + (f"; waiting for the {missing[0]}'s signature" if missing else "; ready: `idsreg receipt submit`")
+    ))
+
+
+@receipt_app.command("submit")
+def submit(file: FileArg, key: KeyOpt = None, password_file: PasswordFileOpt = None, rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
+    """Record a receipt signed by both organisations on the ledger."""
+    receipt_file = ReceiptFile.read(file)
+    receipt_file.verify_offline()
+    tx = Receipts(registry(rpc_url)).submit(signer(key, password_file), receipt_file)
+    digest = "0x" + receipt_file.digest.hex()
+    emit(as_json, {"digest": digest, **tx_json(tx)}, lambda: print_tx(tx, f"receipt {digest} recorded"))
+
+
+@receipt_app.command("verify")
+def verify(
+    file: FileArg,
+    offline: Annotated[bool, typer.Option("--offline", help="Check the signatures only; no chain.")] = False,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Verify a receipt: signatures and typed data offline, then its record on the chain. Exit 4 if not."""
+    receipt_file = ReceiptFile.read(file)
+    signers = receipt_file.verify_offline()
+    if offline:
+        emit(as_json, {"verified": True, "signers": signers}, lambda: console.print(
+            f"[green]✓[/] signatures valid: provider key {signers['provider']}, consumer key {signers['consumer']}"
+        ))
+        return
+    evidence = Receipts(registry(rpc_url)).verify_on_chain(receipt_file)
+    emit(as_json, {"verified": True, "signers": signers, "record": evidence}, lambda: console.print(
+        f"[green]✓ verified[/] receipt {evidence.digest}: {evidence.provider} → {evidence.consumer}, "
+        f"recorded in block {evidence.block_number} ({evidence.transaction})"
+    ))

@@ -1,0 +1,193 @@
+"""Exchange receipts between two companies: one side drafts a receipt file, the other signs
+it, either submits it to the ExchangeLedger; anyone verifies it offline and against the chain.
+
+File format (JSON, `idsreg-receipt/1`): the chain id and ledger address (the EIP-712 domain),
+the receipt fields as 0x-hex and integers, and the signatures collected so far, each with the
+signing key's address. See docs/receipts.md.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+
+from .chain.enums import Party
+from .chain.registry import Registry
+from .chain.transact import TxResult
+from .eip712 import Receipt, receipt_digest, recover_signer, sign_receipt
+from .errors import ConfigError, ProofError
+
+FORMAT = "idsreg-receipt/1"
+_BYTES32 = ("dataset", "provider", "consumer", "delivered_root")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+@dataclass(frozen=True)
+class ReceiptFile:
+    """A receipt with its EIP-712 domain and the signatures gathered so far."""
+
+    chain_id: int
+    ledger: str
+    receipt: Receipt
+    signatures: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def digest(self) -> bytes:
+        return receipt_digest(self.receipt, self.chain_id, self.ledger)
+
+    def to_json(self) -> str:
+        fields = {
+            _camel(k): ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in self.receipt.__dict__.items()
+        }
+        body = {
+            "format": FORMAT,
+            "chainId": self.chain_id,
+            "ledger": self.ledger,
+            "digest": "0x" + self.digest.hex(),
+            "receipt": fields,
+            "signatures": self.signatures,
+        }
+        return json.dumps(body, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> ReceiptFile:
+        """Parse a receipt file; ProofError naming what is wrong with it."""
+        try:
+            raw = json.loads(text)
+            if raw.get("format") != FORMAT:
+                raise ProofError(f"not an IDS Registry receipt file (format should be {FORMAT!r})")
+            r = raw["receipt"]
+            values: dict[str, Any] = {}
+            for name in Receipt.__dataclass_fields__:
+                value = r[_camel(name)]
+                if name in _BYTES32:
+                    data = bytes.fromhex(str(value).removeprefix("0x"))
+                    if len(data) != 32:
+                        raise ProofError(f"receipt field {_camel(name)} {value!r} is not 32 bytes of hex")
+                    values[name] = data
+                else:
+                    if not isinstance(value, int) or value < 0:
+                        raise ProofError(f"receipt field {_camel(name)} {value!r} is not a whole number")
+                    values[name] = value
+            signatures = raw.get("signatures", {})
+            if not isinstance(signatures, dict) or not set(signatures) <= {"provider", "consumer"}:
+                raise ProofError("the receipt file's signatures must be named provider and consumer")
+            return cls(int(raw["chainId"]), to_checksum_address(raw["ledger"]), Receipt(**values), signatures)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ProofError(f"the receipt file is malformed: {exc}") from None
+
+    @classmethod
+    def read(cls, path: Path) -> ReceiptFile:
+        try:
+            return cls.from_json(path.read_text())
+        except OSError as exc:
+            raise ConfigError(f"cannot read receipt file {path}: {exc.strerror}") from None
+
+    def signed(self, party: Party, account: LocalAccount) -> ReceiptFile:
+        """This file with `account`'s signature as `party` added (replacing an earlier one)."""
+        signature = sign_receipt(account, self.receipt, self.chain_id, self.ledger)
+        entry = {"key": account.address, "signature": "0x" + signature.hex()}
+        return replace(self, signatures={**self.signatures, party.name.lower(): entry})
+
+    def signature(self, party: Party) -> bytes:
+        entry = self.signatures.get(party.name.lower())
+        if entry is None:
+            raise ProofError(f"the receipt has no {party.name.lower()} signature yet")
+        return bytes.fromhex(entry["signature"].removeprefix("0x"))
+
+    def verify_offline(self) -> dict[str, str]:
+        """Check both signatures over the typed data; returns the signing key of each party.
+
+        Offline, this proves who signed what; whether those keys belonged to the named
+        organisations is for the chain to say (`Receipts.verify_on_chain`).
+        """
+        signers = {}
+        for party in Party:
+            name = party.name.lower()
+            recovered = recover_signer(self.receipt, self.chain_id, self.ledger, self.signature(party))
+            claimed = to_checksum_address(self.signatures[name]["key"])
+            if recovered != claimed:
+                raise ProofError(f"the {name} signature was made by {recovered}, not by the named key {claimed}")
+            signers[name] = recovered
+        return signers
+
+
+@dataclass(frozen=True)
+class ReceiptEvidence:
+    digest: str
+    transaction: str
+    block_number: int
+    provider: str
+    consumer: str
+
+
+class Receipts:
+    """The ExchangeLedger contract of a deployed registry."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    @property
+    def ledger(self) -> str:
+        return str(self.registry.contract("ExchangeLedger").address)
+
+    def draft(self, receipt: Receipt) -> ReceiptFile:
+        return ReceiptFile(self.registry.chain_id, self.ledger, receipt)
+
+    def party_of(self, account: LocalAccount, file: ReceiptFile) -> Party:
+        """Which side `account` signs for: the one whose organisation it belongs to."""
+        org, _role = self.registry.call("Consortium", "keyInfo", account.address)
+        for party, org_bytes in ((Party.PROVIDER, file.receipt.provider), (Party.CONSUMER, file.receipt.consumer)):
+            if bytes(org) == org_bytes:
+                return party
+        raise ConfigError(f"key {account.address} belongs to neither the provider nor the consumer of this receipt")
+
+    def submit(self, signer: LocalAccount, file: ReceiptFile) -> TxResult:
+        self._same_ledger(file)
+        return self.registry.transact(
+            signer, "ExchangeLedger", "submit", file.receipt.as_tuple(),
+            file.signature(Party.PROVIDER), file.signature(Party.CONSUMER),
+        )  # fmt: skip
+
+    def contract_digest(self, file: ReceiptFile) -> bytes:
+        return bytes(self.registry.call("ExchangeLedger", "receiptDigest", file.receipt.as_tuple()))
+
+    def verify_on_chain(self, file: ReceiptFile) -> ReceiptEvidence:
+        """The receipt's record on the ledger; ProofError naming what differs."""
+        self._same_ledger(file)
+        signers = file.verify_offline()
+        digest = file.digest
+        if self.contract_digest(file) != digest:
+            raise ProofError("the ledger computes another digest for this receipt than the file")
+        if not self.registry.call("ExchangeLedger", "isRecorded", digest):
+            raise ProofError(f"receipt 0x{digest.hex()} is not recorded on the ledger")
+        recorded = self.registry.events("ExchangeLedger", "ReceiptRecorded", "0x" + digest.hex())
+        if not recorded:
+            raise ProofError(f"no ReceiptRecorded event for receipt 0x{digest.hex()}")
+        args, log = recorded[0]
+        for party in ("provider", "consumer"):
+            if args[f"{party}Key"] != signers[party]:
+                raise ProofError(f"the ledger recorded {party} key {args[party + 'Key']}, not {signers[party]}")
+        return ReceiptEvidence(
+            digest="0x" + digest.hex(),
+            transaction=log["transactionHash"].to_0x_hex(),
+            block_number=int(log["blockNumber"]),
+            provider=self.registry.org_label(int(args["provider"])),
+            consumer=self.registry.org_label(int(args["consumer"])),
+        )
+
+    def _same_ledger(self, file: ReceiptFile) -> None:
+        if file.chain_id != self.registry.chain_id or to_checksum_address(file.ledger) != self.ledger:
+            raise ProofError(
+                f"the receipt is for ledger {file.ledger} on chain {file.chain_id}, "
+                f"not this chain's ledger {self.ledger} on chain {self.registry.chain_id}"
+            )

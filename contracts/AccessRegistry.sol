@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {Grade, IMembership, Right} from "./Common.sol";
+import {IAccessRegistry} from "./IAccessRegistry.sol";
+import {IConsortium} from "./IConsortium.sol";
+import {IDataRegistry} from "./IDataRegistry.sol";
+import {MembershipMirror} from "./MembershipMirror.sol";
+
+/// @title AccessRegistry
+/// @notice See {IAccessRegistry}.
+contract AccessRegistry is IAccessRegistry, MembershipMirror {
+    uint8 public constant READ = 1;
+    uint8 public constant DERIVE = 2;
+    uint8 public constant RESHARE = 4;
+    uint8 public constant COMMERCIAL = 8;
+    uint8 private constant _ALL = READ | DERIVE | RESHARE | COMMERCIAL;
+
+    IDataRegistry public immutable dataRegistry;
+
+    mapping(bytes32 root => mapping(uint32 grantee => Grant)) private _grants;
+
+    constructor(IMembership consortium_, IDataRegistry dataRegistry_) MembershipMirror(consortium_) {
+        dataRegistry = dataRegistry_;
+    }
+
+    /// @inheritdoc IAccessRegistry
+    function grant(GrantRequest calldata request) external {
+        uint32 orgNo = _requireActiveKey(msg.sender);
+        IDataRegistry.Dataset memory d = dataRegistry.dataset(request.root);
+        if (d.operation != orgNo) revert AccessRegistryNotOperator(request.root, orgNo, d.operation);
+        if (d.grade == Grade.Core) revert AccessRegistryCoreData(request.root);
+        if (request.permissions == 0 || request.permissions & ~_ALL != 0) {
+            revert AccessRegistryInvalidPermissions(request.permissions);
+        }
+        if (request.validUntil < request.validFrom || request.validUntil < block.timestamp) {
+            revert AccessRegistryInvalidWindow(request.validFrom, request.validUntil);
+        }
+        uint32 grantee = consortium.requireActiveOrg(request.grantee);
+        if (grantee == orgNo) revert AccessRegistrySelfGrant(request.root, orgNo);
+        Grant storage previous = _grants[request.root][grantee];
+        GrantStatus status = d.grade == Grade.Important ? GrantStatus.Pending : GrantStatus.Active;
+        uint32 serial = previous.serial + 1;
+        _grants[request.root][grantee] = Grant({
+            grantor: orgNo,
+            serial: serial,
+            permissions: request.permissions,
+            status: status,
+            validFrom: request.validFrom,
+            validUntil: request.validUntil
+        });
+        emit GrantIssued(
+            request.root,
+            grantee,
+            orgNo,
+            serial,
+            request.permissions,
+            request.purpose,
+            request.validFrom,
+            request.validUntil,
+            request.policyHash,
+            status
+        );
+    }
+
+    /// @inheritdoc IAccessRegistry
+    function approve(bytes32 root, bytes32 grantee) external {
+        (Grant storage g, uint32 granteeNo) = _pendingForAuditor(root, grantee);
+        g.status = GrantStatus.Active;
+        emit GrantApproved(root, granteeNo, g.serial, msg.sender);
+    }
+
+    /// @inheritdoc IAccessRegistry
+    function reject(bytes32 root, bytes32 grantee) external {
+        (Grant storage g, uint32 granteeNo) = _pendingForAuditor(root, grantee);
+        g.status = GrantStatus.Rejected;
+        emit GrantRejected(root, granteeNo, g.serial, msg.sender);
+    }
+
+    /// @inheritdoc IAccessRegistry
+    function revoke(bytes32 root, bytes32 grantee) external {
+        uint32 orgNo = _requireActiveKey(msg.sender);
+        uint32 granteeNo = _granteeNo(grantee);
+        Grant storage g = _requireGrant(root, granteeNo);
+        if (g.grantor != orgNo) revert AccessRegistryNotGrantor(root, granteeNo, orgNo, g.grantor);
+        if (g.status != GrantStatus.Active && g.status != GrantStatus.Pending) {
+            revert AccessRegistryNotActive(root, granteeNo, g.status);
+        }
+        g.status = GrantStatus.Revoked;
+        emit GrantRevoked(root, granteeNo, g.serial, orgNo);
+    }
+
+    /// @inheritdoc IAccessRegistry
+    function grantOf(bytes32 root, uint32 grantee) external view returns (Grant memory) {
+        return _grants[root][grantee];
+    }
+
+    /// @inheritdoc IAccessRegistry
+    function isAuthorized(bytes32 root, bytes32 org, uint8 permission, uint64 time) external view returns (bool) {
+        IConsortium members = IConsortium(address(consortium));
+        uint32 orgNo = members.orgNoOf(org);
+        // A suspended or expelled organisation may use nothing, whatever its licences say.
+        if (orgNo == 0 || !members.isActiveOrg(orgNo)) return false;
+        return _authorizes(_grants[root][orgNo], permission, time);
+    }
+
+    /// @inheritdoc IAccessRegistry
+    function authorization(bytes32 root, uint32 orgNo, uint8 permission, uint64 time)
+        external
+        view
+        returns (bool authorized, uint32 serial)
+    {
+        Grant memory g = _grants[root][orgNo];
+        return (_authorizes(g, permission, time), g.serial);
+    }
+
+    function _authorizes(Grant memory g, uint8 permission, uint64 time) private pure returns (bool) {
+        return g.status == GrantStatus.Active && permission != 0 && g.permissions & permission == permission
+            && g.validFrom <= time && time <= g.validUntil;
+    }
+
+    function _pendingForAuditor(bytes32 root, bytes32 grantee) private view returns (Grant storage g, uint32 granteeNo) {
+        if (!IConsortium(address(consortium)).hasRole(IConsortium.Role.Auditor, msg.sender)) {
+            revert AccessRegistryNotAuditor(msg.sender);
+        }
+        granteeNo = _granteeNo(grantee);
+        g = _requireGrant(root, granteeNo);
+        if (g.status != GrantStatus.Pending) revert AccessRegistryNotPending(root, granteeNo, g.status);
+    }
+
+    function _granteeNo(bytes32 grantee) private view returns (uint32 orgNo) {
+        orgNo = IConsortium(address(consortium)).orgNoOf(grantee);
+    }
+
+    function _requireGrant(bytes32 root, uint32 grantee) private view returns (Grant storage g) {
+        g = _grants[root][grantee];
+        if (g.status == GrantStatus.None) revert AccessRegistryUnknownGrant(root, grantee);
+    }
+}

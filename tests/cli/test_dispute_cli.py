@@ -1,0 +1,48 @@
+"""A rights dispute from claim to ruling, as the claimant, the holder and two arbiters run it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from client.hashing import content_root
+from tests.cli.conftest import assert_one_clear_line
+
+
+def test_upheld_dispute_with_prior_anchoring(user_factory: Any, tmp_path: Path) -> None:
+    gov, acme, beta = user_factory("governor"), user_factory("acme"), user_factory("beta")
+    gov.add_key("gov")
+    arbiters = [gov.add_key("arb1"), gov.add_key("arb2")]
+    acme_admin, beta_admin = acme.add_key("acme"), beta.add_key("beta")
+    gov.ok("deploy", "--key", "gov")
+    for org, name, admin in (("DEMO:ACME", "ACME Steel", acme_admin), ("DEMO:BETA", "Beta Motors", beta_admin)):
+        gov.ok("member", "propose", "admit", org, "--name", name, "--admin", admin, "--evidence", "0x" + "ab" * 32, "--key", "gov")
+    for arbiter in arbiters:
+        gov.ok("member", "propose", "appoint-arbiter", arbiter, "--key", "gov")
+    gov.ok("member", "propose", "arbiter-threshold", "2", "--key", "gov")
+
+    data = tmp_path / "design.step"
+    data.write_text("beta's original design\n")
+    root = "0x" + content_root(data).hex()
+    anchored = beta.ok_json("anchor", str(data), "--out", str(tmp_path / "proofs"), "--key", "beta")
+    acme.ok("register", str(data), "--key", "acme")  # later than beta's anchor
+
+    opened = beta.ok_json("dispute", "open", root, "operation", "--evidence", "0x" + "cd" * 32, "--key", "beta")
+    dispute = str(opened["disputeId"])
+    frozen = acme.run("right", "offer", root, "operation", "DEMO:BETA", "--key", "acme")
+    assert_one_clear_line(frozen, 5, "cannot move while a dispute about it is open")
+    beta.ok("dispute", "prove", dispute, "--proof", anchored["proofs"][0], "--key", "beta")
+
+    not_arbiter = acme.run("dispute", "vote", dispute, "dismiss", "--key", "acme")
+    assert_one_clear_line(not_arbiter, 5, acme_admin)
+    assert_one_clear_line(gov.run("dispute", "vote", dispute, "maybe", "--key", "arb1"), 2, "'maybe'")
+    assert gov.ok_json("dispute", "vote", dispute, "uphold", "--key", "arb1")["status"] == "open"
+    assert gov.ok_json("dispute", "vote", dispute, "uphold", "--key", "arb2")["status"] == "upheld"
+
+    shown = beta.ok_json("dispute", "show", dispute)
+    assert shown["status"] == "upheld" and shown["prior_anchored_at"] is not None
+    assert shown["claimant"] == "Beta Motors (member 2)"
+    holders = beta.ok_json("dataset", "show", root)["holders"]
+    assert holders["operation"] == "Beta Motors (member 2)" and holders["holding"] == "ACME Steel (member 1)"
+    human = beta.ok("dispute", "show", dispute).stdout
+    assert "prior anchoring" in human and "upheld" in human

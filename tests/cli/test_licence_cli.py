@@ -1,0 +1,99 @@
+"""Grants and receipts between two organisations, each with its own keystore, as two users run them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from client.hashing import content_root
+from tests.cli.conftest import User, assert_one_clear_line
+
+
+@pytest.fixture
+def parties(user_factory: Any, tmp_path: Path) -> tuple[User, User, User]:
+    """A governor (also an auditor), ACME (provider) and BETA (consumer), in three homes."""
+    gov, acme, beta = user_factory("governor"), user_factory("acme"), user_factory("beta")
+    gov.add_key("gov")
+    auditor = gov.add_key("auditor")
+    acme_admin, beta_admin = acme.add_key("acme"), beta.add_key("beta")
+    gov.ok("deploy", "--key", "gov")
+    for org, name, admin in (("DEMO:ACME", "ACME Steel", acme_admin), ("DEMO:BETA", "Beta Motors", beta_admin)):
+        gov.ok("member", "propose", "admit", org, "--name", name, "--admin", admin, "--evidence", "0x" + "ab" * 32, "--key", "gov")
+    gov.ok("member", "propose", "appoint-auditor", auditor, "--key", "gov")
+    return gov, acme, beta
+
+
+def test_licence_receipt_and_verification(parties: tuple[User, User, User], tmp_path: Path) -> None:
+    gov, acme, beta = parties
+    data = tmp_path / "shared" / "press.csv"
+    data.parent.mkdir()
+    data.write_text("t,temp\n1,61.5\n2,62.0\n")
+    root = "0x" + content_root(data).hex()
+    acme.ok("register", str(data), "--key", "acme")
+
+    issued = acme.ok_json("grant", "issue", root, "DEMO:BETA", "--permissions", "read", "--purpose", "QA", "--key", "acme")
+    assert (issued["serial"], issued["status"]) == (1, "active")
+    assert beta.run("grant", "check", root, "DEMO:BETA", "read").code == 0
+    assert_no_derive = beta.run("grant", "check", root, "DEMO:BETA", "derive", "--json")
+    assert assert_no_derive.code == 4 and assert_no_derive.json()["authorized"] is False
+    shown = beta.ok_json("grant", "show", root, "DEMO:BETA")
+    assert shown["grantor"] == "ACME Steel (member 1)" and shown["permissions"] == ["read"]
+
+    receipt = tmp_path / "shared" / "delivery.receipt.json"
+    acme.ok("receipt", "draft", "--dataset", root, "--provider", "DEMO:ACME", "--consumer", "DEMO:BETA",
+            "--delivered", str(data), "--price", "1200", "--out", str(receipt))  # fmt: skip
+    signed = acme.ok_json("receipt", "sign", str(receipt), "--key", "acme")
+    assert signed["party"] == "provider" and signed["missing"] == ["consumer"]
+    early = beta.run("receipt", "submit", str(receipt), "--key", "beta")
+    assert_one_clear_line(early, 4, "no consumer signature yet")
+    assert beta.ok_json("receipt", "sign", str(receipt), "--key", "beta")["missing"] == []
+    assert beta.ok_json("receipt", "verify", str(receipt), "--offline")["verified"] is True
+    submitted = beta.ok_json("receipt", "submit", str(receipt), "--key", "beta")
+    assert [e["name"] for e in submitted["events"]] == ["ReceiptRecorded"]
+    record = acme.ok_json("receipt", "verify", str(receipt))["record"]
+    assert (record["provider"], record["consumer"]) == ("ACME Steel (member 1)", "Beta Motors (member 2)")
+
+    twice = acme.run("receipt", "submit", str(receipt), "--key", "acme")
+    assert_one_clear_line(twice, 5, "is already recorded")
+    tampered = tmp_path / "tampered.json"
+    raw = json.loads(receipt.read_text())
+    raw["receipt"]["price"] = 12
+    tampered.write_text(json.dumps(raw))
+    assert_one_clear_line(acme.run("receipt", "verify", str(tampered)), 4, "signature was made by")
+    outsider_sign = gov.run("receipt", "sign", str(receipt), "--key", "gov")
+    assert_one_clear_line(outsider_sign, 2, "belongs to neither the provider nor the consumer")
+
+    acme.ok("revoke", root, "DEMO:BETA", "--key", "acme")
+    assert beta.run("grant", "check", root, "DEMO:BETA", "read").code == 4
+    late = tmp_path / "late.receipt.json"
+    acme.ok("receipt", "draft", "--dataset", root, "--provider", "DEMO:ACME", "--consumer", "DEMO:BETA",
+            "--delivered", str(data), "--out", str(late))  # fmt: skip
+    acme.ok("receipt", "sign", str(late), "--key", "acme")
+    beta.ok("receipt", "sign", str(late), "--key", "beta")
+    refused = beta.run("receipt", "submit", str(late), "--key", "beta")
+    assert_one_clear_line(refused, 5, "does not let Beta Motors (member 2) read dataset")
+
+
+def test_important_data_needs_an_auditor(parties: tuple[User, User, User], tmp_path: Path) -> None:
+    gov, acme, beta = parties
+    data = tmp_path / "important.csv"
+    data.write_text("recipe,secret\n")
+    root = "0x" + content_root(data).hex()
+    acme.ok("register", str(data), "--grade", "important", "--key", "acme")
+    pending = acme.ok_json("grant", "issue", root, "DEMO:BETA", "--permissions", "read,derive", "--key", "acme")
+    assert pending["status"] == "pending"
+    assert beta.run("grant", "check", root, "DEMO:BETA", "read").code == 4
+    not_auditor = acme.run("grant", "approve", root, "DEMO:BETA", "--key", "acme")
+    assert_one_clear_line(not_auditor, 5, "is not an auditor")
+    gov.ok("grant", "approve", root, "DEMO:BETA", "--key", "auditor")
+    assert beta.run("grant", "check", root, "DEMO:BETA", "read,derive").code == 0
+
+    core = tmp_path / "core.csv"
+    core.write_text("core\n")
+    acme.ok("register", str(core), "--grade", "core", "--key", "acme")
+    refused = acme.run("grant", "issue", "0x" + content_root(core).hex(), "DEMO:BETA", "--key", "acme")
+    assert_one_clear_line(refused, 5, "is core data, which cannot be licensed out")
+    assert_one_clear_line(acme.run("grant", "issue", root, "DEMO:BETA", "--permissions", "sell", "--key", "acme"), 2, "'sell'")

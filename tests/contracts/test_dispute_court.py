@@ -1,0 +1,698 @@
+"""DisputeCourt contract and client.disputes: disputes over rights, prior-anchor proofs and
+arbiters' rulings — on anvil."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from client.anchors import Anchors
+from client.chain.artifacts import load_artifact
+from client.chain.enums import Action, DisputeStatus, Right
+from client.chain.messages import TEMPLATES
+from client.chain.transact import TxResult
+from client.disputes import DisputeInfo, Disputes
+from client.errors import ProofError
+from client.merkle import leaf_hash, root_and_proofs
+from client.proofs import ProofFile
+from tests.conftest import expect_revert, increase_time, new_account
+from tests.contracts.test_data_registry import (
+    OUTSIDER_KINDS,
+    Scene,
+    h,
+    hx,
+    id_bytes,
+    key,
+    make_scene,
+    outsider,
+)
+
+DISPUTE_FIELDS = (
+    "root", "right", "status", "claimant", "respondent", "openedAt", "priorAnchoredAt", "upholdVotes", "dismissVotes",
+)  # fmt: skip
+EVIDENCE = h("evidence bundle")
+
+
+@dataclass
+class CourtScene(Scene):
+    """The DataRegistry scene (alpha 1, beta 2, gamma 3) with two arbiters and a threshold of two."""
+
+    arbiters: list[LocalAccount]
+
+    @property
+    def disputes(self) -> Disputes:
+        return Disputes(self.registry)
+
+    def court(self, signer: LocalAccount, function: str, *args: Any) -> TxResult:
+        return self.registry.transact(signer, "DisputeCourt", function, *args)
+
+    def court_read(self, function: str, *args: Any) -> Any:
+        return self.registry.call("DisputeCourt", function, *args)
+
+    def dispute(self, dispute_id: int) -> dict[str, Any]:
+        return dict(zip(DISPUTE_FIELDS, self.court_read("dispute", dispute_id), strict=True))
+
+    def frozen(self, root: bytes, right: Right) -> bool:
+        return bool(self.read("isFrozen", root, int(right)))
+
+    def appoint_arbiter(self) -> LocalAccount:
+        arbiter = new_account()
+        assert self.consortium.propose(self.governor, Action.APPOINT_ARBITER, arbiter.address).executed
+        self.arbiters.append(arbiter)
+        return arbiter
+
+    def set_threshold(self, threshold: int) -> None:
+        assert self.consortium.propose(self.governor, Action.SET_ARBITER_THRESHOLD, threshold).executed
+
+    def anchor(self, org: Any, root: bytes) -> ProofFile:
+        """`org` anchors a tree of three hashes with `root` in the middle; returns root's proof file."""
+        batch = Anchors(self.registry).anchor(key(org), [h(f"before {root.hex()}"), root, h(f"after {root.hex()}")])
+        return batch.proofs[1]
+
+    def prior_claim(self, root: bytes, right: Right = Right.OPERATION) -> tuple[ProofFile, int]:
+        """Beta anchors `root`, alpha registers it a minute later, beta disputes `right` on it."""
+        proof = self.anchor(self.beta, root)
+        increase_time(self.registry.w3, 60)
+        self.register(self.alpha, root)
+        dispute_id, _ = self.disputes.open(key(self.beta), root, right, EVIDENCE)
+        return proof, dispute_id
+
+
+@pytest.fixture(scope="module")
+def scene(w3: Web3, tmp_path_factory: pytest.TempPathFactory) -> CourtScene:
+    # Once per module; the per-test snapshot restores it (see test_data_registry).
+    base = make_scene(w3, tmp_path_factory.mktemp("deployments"))
+    c = CourtScene(**vars(base), arbiters=[])
+    c.appoint_arbiter()
+    c.appoint_arbiter()
+    c.set_threshold(2)
+    return c
+
+
+@pytest.fixture
+def c(scene: CourtScene, w3: Web3) -> Iterator[CourtScene]:
+    """The module's scene as it was before any test ran (arbiters a test appoints are undone
+    with the chain snapshot, so they leave the list too)."""
+    founding = list(scene.arbiters[:2])
+    yield scene
+    scene.arbiters[:] = founding
+
+
+def names(tx: TxResult) -> list[str]:
+    return [e.name for e in tx.events]
+
+
+# ----- the whole story -----
+
+
+def test_upheld_with_prior_anchor_proof(c: CourtScene) -> None:
+    root = h("gearbox drawings")
+    proof = c.anchor(c.beta, root)
+    increase_time(c.registry.w3, 60)
+    registered_at = c.block_time(c.register(c.alpha, root))
+    assert proof.anchored_at < registered_at
+
+    dispute_id, opened = c.disputes.open(key(c.beta), root, Right.OPERATION, EVIDENCE)
+    assert dispute_id == 1
+    assert names(opened) == ["DisputeOpened", "RightFrozen"]
+    assert opened.event("DisputeOpened").args == {
+        "disputeId": 1, "root": hx(root), "right": Right.OPERATION, "claimant": 2, "respondent": 1, "evidenceHash": hx(EVIDENCE),
+    }  # fmt: skip
+    assert opened.event("RightFrozen").args == {"root": hx(root), "right": Right.OPERATION, "disputeId": 1}
+    assert c.dispute(1) == {
+        "root": root, "right": Right.OPERATION, "status": DisputeStatus.OPEN, "claimant": 2, "respondent": 1,
+        "openedAt": c.block_time(opened), "priorAnchoredAt": 0, "upholdVotes": 0, "dismissVotes": 0,
+    }  # fmt: skip
+    assert (c.court_read("openDisputeOf", root, int(Right.OPERATION)), c.court_read("disputeCount")) == (1, 1)
+    assert c.frozen(root, Right.OPERATION) and not c.frozen(root, Right.HOLDING)
+
+    proved = c.disputes.prove(key(c.beta), 1, proof)
+    assert names(proved) == ["PriorAnchoringProven"]
+    assert proved.event("PriorAnchoringProven").args == {
+        "disputeId": 1,
+        "anchorRoot": proof.root,
+        "anchoredAt": proof.anchored_at,
+    }
+    assert c.dispute(1)["priorAnchoredAt"] == proof.anchored_at
+
+    first = c.disputes.vote(c.arbiters[0], 1, True)
+    assert names(first) == ["VoteCast"]
+    assert first.event("VoteCast").args == {
+        "disputeId": 1, "arbiter": c.arbiters[0].address, "uphold": True, "upholdVotes": 1, "dismissVotes": 0,
+    }  # fmt: skip
+    assert c.dispute(1)["status"] == DisputeStatus.OPEN and c.frozen(root, Right.OPERATION)
+    assert c.disputes.has_voted(1, c.arbiters[0].address) and not c.disputes.has_voted(1, c.arbiters[1].address)
+
+    second = c.disputes.vote(c.arbiters[1], 1, True)
+    assert names(second) == ["VoteCast", "DisputeUpheld", "RightAwarded", "RightUnfrozen"]
+    assert second.event("VoteCast").args == {
+        "disputeId": 1, "arbiter": c.arbiters[1].address, "uphold": True, "upholdVotes": 2, "dismissVotes": 0,
+    }  # fmt: skip
+    assert second.event("DisputeUpheld").args == {
+        "disputeId": 1,
+        "root": hx(root),
+        "right": Right.OPERATION,
+        "from": 1,
+        "to": 2,
+    }
+    assert second.event("RightAwarded").args == {
+        "root": hx(root), "right": Right.OPERATION, "from": 1, "to": 2, "disputeId": 1,
+    }  # fmt: skip
+    assert second.event("RightUnfrozen").args == {"root": hx(root), "right": Right.OPERATION, "disputeId": 1}
+    assert c.holders(root) == {Right.HOLDING: 1, Right.PROCESSING: 1, Right.OPERATION: 2}
+    assert c.dispute(1)["status"] == DisputeStatus.UPHELD
+    assert (c.dispute(1)["upholdVotes"], c.dispute(1)["dismissVotes"]) == (2, 0)
+    assert c.court_read("openDisputeOf", root, int(Right.OPERATION)) == 0
+    assert not c.frozen(root, Right.OPERATION)
+    # The right moves on from its new holder, and the old holder can no longer offer it.
+    expect_revert(
+        lambda: c.write(key(c.alpha), "offerRight", root, int(Right.OPERATION), id_bytes(c.gamma)),
+        "DataRegistryNotRightHolder", root=hx(root), right=Right.OPERATION, orgNo=1, holder=2,
+    )  # fmt: skip
+    c.write(key(c.beta), "offerRight", root, int(Right.OPERATION), id_bytes(c.gamma))
+    c.write(key(c.gamma), "acceptRight", root, int(Right.OPERATION))
+    assert c.holders(root)[Right.OPERATION] == 3
+
+
+def test_dismissed(c: CourtScene) -> None:
+    root = h("furnace telemetry")
+    c.register(c.alpha, root)
+    dispute_id, _ = c.disputes.open(key(c.beta), root, Right.HOLDING, EVIDENCE)
+    first = c.disputes.vote(c.arbiters[0], dispute_id, False)
+    assert first.event("VoteCast").args == {
+        "disputeId": 1, "arbiter": c.arbiters[0].address, "uphold": False, "upholdVotes": 0, "dismissVotes": 1,
+    }  # fmt: skip
+    second = c.disputes.vote(c.arbiters[1], dispute_id, False)
+    assert names(second) == ["VoteCast", "DisputeDismissed", "RightUnfrozen"]
+    assert second.event("DisputeDismissed").args == {
+        "disputeId": 1, "root": hx(root), "right": Right.HOLDING, "claimant": 2, "holder": 1,
+    }  # fmt: skip
+    assert c.dispute(1)["status"] == DisputeStatus.DISMISSED
+    assert c.holders(root) == {r: 1 for r in Right}
+    assert not c.frozen(root, Right.HOLDING)
+    assert c.court_read("openDisputeOf", root, int(Right.HOLDING)) == 0
+    # The holder moves the right again, and a closed dispute does not bar a new one.
+    c.write(key(c.alpha), "offerRight", root, int(Right.HOLDING), id_bytes(c.gamma))
+    again, _ = c.disputes.open(key(c.beta), root, Right.HOLDING, h("new evidence"))
+    assert again == 2 and c.dispute(2)["status"] == DisputeStatus.OPEN
+
+
+def test_split_vote_waits_for_another_arbiter(c: CourtScene) -> None:
+    root = h("split")
+    c.register(c.alpha, root)
+    c.disputes.open(key(c.beta), root, Right.PROCESSING, EVIDENCE)
+    c.disputes.vote(c.arbiters[0], 1, True)
+    split = c.disputes.vote(c.arbiters[1], 1, False)
+    assert names(split) == ["VoteCast"]
+    assert c.dispute(1)["status"] == DisputeStatus.OPEN and c.frozen(root, Right.PROCESSING)
+    deciding = c.disputes.vote(c.appoint_arbiter(), 1, True)
+    assert names(deciding) == ["VoteCast", "DisputeUpheld", "RightAwarded", "RightUnfrozen"]
+    assert c.holders(root)[Right.PROCESSING] == 2
+
+
+def test_threshold_is_read_at_vote_time(c: CourtScene) -> None:
+    """Two upholds under a threshold of three; governance lowers it to two; the next vote, even
+    a dismissal, decides the dispute for the side that reached it."""
+    c.appoint_arbiter()
+    c.set_threshold(3)
+    root = h("threshold lowered")
+    c.register(c.alpha, root)
+    c.disputes.open(key(c.beta), root, Right.OPERATION, EVIDENCE)
+    c.disputes.vote(c.arbiters[0], 1, True)
+    assert names(c.disputes.vote(c.arbiters[1], 1, True)) == ["VoteCast"]
+    c.set_threshold(2)
+    deciding = c.disputes.vote(c.arbiters[2], 1, False)
+    assert names(deciding) == ["VoteCast", "DisputeUpheld", "RightAwarded", "RightUnfrozen"]
+    assert deciding.event("VoteCast").args["dismissVotes"] == 1
+    assert c.holders(root)[Right.OPERATION] == 2
+
+
+@pytest.mark.parametrize("uphold", [True, False])
+def test_when_both_sides_reach_a_lowered_threshold_the_deciding_vote_wins(c: CourtScene, uphold: bool) -> None:
+    c.appoint_arbiter()
+    c.set_threshold(3)
+    root = h("both sides")
+    c.register(c.alpha, root)
+    c.disputes.open(key(c.beta), root, Right.OPERATION, EVIDENCE)
+    c.disputes.vote(c.arbiters[0], 1, True)
+    c.disputes.vote(c.arbiters[1], 1, False)
+    c.set_threshold(1)
+    deciding = c.disputes.vote(c.arbiters[2], 1, uphold)
+    assert names(deciding)[1] == ("DisputeUpheld" if uphold else "DisputeDismissed")
+    assert c.dispute(1)["status"] == (DisputeStatus.UPHELD if uphold else DisputeStatus.DISMISSED)
+    assert c.holders(root)[Right.OPERATION] == (2 if uphold else 1)
+
+
+# ----- votes -----
+
+
+@pytest.fixture
+def opened(c: CourtScene) -> bytes:
+    """Dispute 1: beta disputes alpha's operation right on a dataset alpha registered."""
+    root = h("disputed")
+    c.register(c.alpha, root)
+    c.disputes.open(key(c.beta), root, Right.OPERATION, EVIDENCE)
+    return root
+
+
+def test_vote_by_a_non_arbiter_is_refused(c: CourtScene, opened: bytes) -> None:
+    for account in (new_account(), c.governor, key(c.alpha), c.beta.admin):
+        expect_revert(lambda a=account: c.disputes.vote(a, 1, True), "DisputeCourtNotArbiter", account=account.address)
+    # A removed arbiter too (the threshold of two needs a third arbiter to remove one).
+    extra = c.appoint_arbiter()
+    assert c.consortium.propose(c.governor, Action.REMOVE_ARBITER, extra.address).executed
+    expect_revert(lambda: c.disputes.vote(extra, 1, True), "DisputeCourtNotArbiter", account=extra.address)
+    assert c.dispute(1)["upholdVotes"] == 0
+
+
+def test_double_vote_is_refused(c: CourtScene, opened: bytes) -> None:
+    arbiter = c.arbiters[0]
+    c.disputes.vote(arbiter, 1, True)
+    for uphold in (True, False):
+        expect_revert(
+            lambda u=uphold: c.disputes.vote(arbiter, 1, u),
+            "DisputeCourtAlreadyVoted",
+            disputeId=1,
+            arbiter=arbiter.address,
+        )
+    assert (c.dispute(1)["upholdVotes"], c.dispute(1)["dismissVotes"]) == (1, 0)
+
+
+def test_vote_on_a_closed_dispute_is_refused(c: CourtScene, opened: bytes) -> None:
+    c.disputes.vote(c.arbiters[0], 1, False)
+    c.disputes.vote(c.arbiters[1], 1, False)
+    late = c.appoint_arbiter()
+    for arbiter in (late, c.arbiters[0]):
+        expect_revert(
+            lambda a=arbiter: c.disputes.vote(a, 1, True),
+            "DisputeCourtDisputeNotOpen", disputeId=1, status=DisputeStatus.DISMISSED,
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("dispute_id", [0, 2, 2**256 - 1])
+def test_unknown_dispute(c: CourtScene, opened: bytes, dispute_id: int) -> None:
+    expect_revert(
+        lambda: c.disputes.vote(c.arbiters[0], dispute_id, True), "DisputeCourtUnknownDispute", disputeId=dispute_id
+    )
+    expect_revert(lambda: c.court_read("dispute", dispute_id), "DisputeCourtUnknownDispute", disputeId=dispute_id)
+    expect_revert(
+        lambda: c.court(key(c.beta), "proveAnchor", dispute_id, h("anchor"), 0, []),
+        "DisputeCourtUnknownDispute", disputeId=dispute_id,
+    )  # fmt: skip
+    assert c.court_read("hasVoted", dispute_id, c.arbiters[0].address) is False
+
+
+# ----- the disputed right is frozen -----
+
+
+def test_right_is_frozen_while_the_dispute_is_open(c: CourtScene) -> None:
+    root = h("frozen")
+    c.register(c.alpha, root)
+    c.write(key(c.alpha), "offerRight", root, int(Right.OPERATION), id_bytes(c.gamma))  # before the dispute
+    c.disputes.open(key(c.beta), root, Right.OPERATION, EVIDENCE)
+    expect_revert(
+        lambda: c.write(key(c.alpha), "offerRight", root, int(Right.OPERATION), id_bytes(c.beta)),
+        "DataRegistryRightFrozen", root=hx(root), right=Right.OPERATION,
+    )  # fmt: skip
+    expect_revert(
+        lambda: c.write(key(c.gamma), "acceptRight", root, int(Right.OPERATION)),
+        "DataRegistryRightFrozen", root=hx(root), right=Right.OPERATION,
+    )  # fmt: skip
+    # The dataset's other rights still move.
+    c.write(key(c.alpha), "offerRight", root, int(Right.HOLDING), id_bytes(c.gamma))
+    c.write(key(c.gamma), "acceptRight", root, int(Right.HOLDING))
+    assert c.holders(root) == {Right.HOLDING: 3, Right.PROCESSING: 1, Right.OPERATION: 1}
+    # Dismissed: the offer made before the dispute can be accepted again.
+    c.disputes.vote(c.arbiters[0], 1, False)
+    c.disputes.vote(c.arbiters[1], 1, False)
+    c.write(key(c.gamma), "acceptRight", root, int(Right.OPERATION))
+    assert c.holders(root)[Right.OPERATION] == 3
+
+
+def test_upheld_dispute_clears_an_offer_made_before_it(c: CourtScene) -> None:
+    root = h("offer cleared")
+    c.register(c.alpha, root)
+    c.write(key(c.alpha), "offerRight", root, int(Right.OPERATION), id_bytes(c.gamma))
+    c.disputes.open(key(c.beta), root, Right.OPERATION, EVIDENCE)
+    c.disputes.vote(c.arbiters[0], 1, True)
+    c.disputes.vote(c.arbiters[1], 1, True)
+    assert c.read("offerOf", root, int(Right.OPERATION)) == 0
+    expect_revert(
+        lambda: c.write(key(c.gamma), "acceptRight", root, int(Right.OPERATION)),
+        "DataRegistryNoOffer", root=hx(root), right=Right.OPERATION,
+    )  # fmt: skip
+
+
+# ----- proving prior anchoring -----
+
+
+def test_anchor_of_another_org_is_refused(c: CourtScene) -> None:
+    root = h("gamma's anchor")
+    gammas = c.anchor(c.gamma, root)
+    increase_time(c.registry.w3, 60)
+    c.register(c.alpha, root)
+    c.disputes.open(key(c.beta), root, Right.OPERATION, EVIDENCE)
+    expect_revert(
+        lambda: c.disputes.prove(key(c.beta), 1, gammas),
+        "DisputeCourtAnchorNotClaimants", disputeId=1, anchoredBy=3, claimant=2,
+    )  # fmt: skip
+    assert c.dispute(1)["priorAnchoredAt"] == 0
+
+
+def test_anchor_after_the_registration_is_refused(c: CourtScene) -> None:
+    root = h("anchored too late")
+    registered_at = c.block_time(c.register(c.alpha, root))
+    increase_time(c.registry.w3, 60)
+    late = c.anchor(c.beta, root)
+    c.disputes.open(key(c.beta), root, Right.OPERATION, EVIDENCE)
+    expect_revert(
+        lambda: c.disputes.prove(key(c.beta), 1, late),
+        "DisputeCourtAnchorNotBeforeRegistration", disputeId=1, anchoredAt=late.anchored_at, registeredAt=registered_at,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        pytest.param(lambda p: replace(p, path=["0x" + "00" * 32, *p.path[1:]]), id="path element replaced"),
+        pytest.param(lambda p: replace(p, path=p.path[::-1]), id="path reversed"),
+        pytest.param(lambda p: replace(p, leaf_index=2), id="wrong index"),
+    ],
+)
+def test_tampered_proof_is_refused_by_the_anchor_registry(
+    c: CourtScene, spoil: Callable[[ProofFile], ProofFile]
+) -> None:
+    root = h("tampered")
+    proof, dispute_id = c.prior_claim(root)
+    bad = spoil(proof)
+    expect_revert(
+        lambda: c.disputes.prove(key(c.beta), dispute_id, bad),
+        "AnchorRegistryInvalidProof", root=proof.root, leaf=hx(root), leafIndex=bad.leaf_index,
+    )  # fmt: skip
+
+
+def test_proof_of_another_leaf_is_refused(c: CourtScene) -> None:
+    root = h("another leaf")
+    _, dispute_id = c.prior_claim(root)
+    batch = Anchors(c.registry).anchor(key(c.beta), [h("unrelated 1"), h("unrelated 2")])
+    # The client checks the leaf before sending anything…
+    with pytest.raises(ProofError) as refused:
+        c.disputes.prove(key(c.beta), dispute_id, batch.proofs[0])
+    assert batch.proofs[0].leaf in str(refused.value) and hx(root) in str(refused.value)
+    # …and the contract proves the dispute's own root, whatever leaf the proof was made for.
+    expect_revert(
+        lambda: c.court(key(c.beta), "proveAnchor", dispute_id, batch.root, 0, [bytes.fromhex(p[2:]) for p in batch.proofs[0].path]),
+        "AnchorRegistryInvalidProof", root=hx(batch.root), leaf=hx(root), leafIndex=0,
+    )  # fmt: skip
+    assert c.dispute(dispute_id)["priorAnchoredAt"] == 0
+
+
+def test_proof_for_another_chain_is_refused_by_the_client(c: CourtScene) -> None:
+    proof, dispute_id = c.prior_claim(h("other chain"))
+    with pytest.raises(ProofError, match="chain 1"):
+        c.disputes.prove(key(c.beta), dispute_id, replace(proof, chain_id=1))
+
+
+def test_only_the_claimant_proves(c: CourtScene) -> None:
+    proof, dispute_id = c.prior_claim(h("only the claimant"))
+    for org, no in ((c.alpha, 1), (c.gamma, 3)):
+        expect_revert(
+            lambda o=org: c.disputes.prove(key(o), dispute_id, proof),
+            "DisputeCourtNotClaimant", disputeId=dispute_id, orgNo=no, claimant=2,
+        )  # fmt: skip
+    c.disputes.prove(c.beta.admin, dispute_id, proof)  # any key of the claimant
+
+
+def test_proof_on_a_closed_dispute_is_refused(c: CourtScene) -> None:
+    proof, dispute_id = c.prior_claim(h("closed"))
+    c.disputes.vote(c.arbiters[0], dispute_id, False)
+    c.disputes.vote(c.arbiters[1], dispute_id, False)
+    expect_revert(
+        lambda: c.disputes.prove(key(c.beta), dispute_id, proof),
+        "DisputeCourtDisputeNotOpen", disputeId=dispute_id, status=DisputeStatus.DISMISSED,
+    )  # fmt: skip
+
+
+def test_a_second_proof_must_be_earlier(c: CourtScene) -> None:
+    root = h("proved twice")
+    earlier = c.anchor(c.beta, root)
+    increase_time(c.registry.w3, 60)
+    later = Anchors(c.registry).anchor(key(c.beta), [root]).proofs[0]
+    increase_time(c.registry.w3, 60)
+    c.register(c.alpha, root)
+    c.disputes.open(key(c.beta), root, Right.OPERATION, EVIDENCE)
+    c.disputes.prove(key(c.beta), 1, later)
+    improved = c.disputes.prove(key(c.beta), 1, earlier)
+    assert improved.event("PriorAnchoringProven").args == {
+        "disputeId": 1,
+        "anchorRoot": earlier.root,
+        "anchoredAt": earlier.anchored_at,
+    }
+    assert c.dispute(1)["priorAnchoredAt"] == earlier.anchored_at
+    for proof in (later, earlier):
+        expect_revert(
+            lambda p=proof: c.disputes.prove(key(c.beta), 1, p),
+            "DisputeCourtAnchorNotEarlier", disputeId=1, anchoredAt=proof.anchored_at, priorAnchoredAt=earlier.anchored_at,
+        )  # fmt: skip
+
+
+# ----- opening -----
+
+
+def test_holder_cannot_dispute_its_own_right(c: CourtScene) -> None:
+    root = h("own right")
+    c.register(c.alpha, root)
+    expect_revert(
+        lambda: c.disputes.open(key(c.alpha), root, Right.HOLDING, EVIDENCE),
+        "DisputeCourtAlreadyHolder", root=hx(root), right=Right.HOLDING, orgNo=1,
+    )  # fmt: skip
+    # Holding is per right: beta, once it holds processing, disputes holding but not processing.
+    c.write(key(c.alpha), "offerRight", root, int(Right.PROCESSING), id_bytes(c.beta))
+    c.write(key(c.beta), "acceptRight", root, int(Right.PROCESSING))
+    expect_revert(
+        lambda: c.disputes.open(key(c.beta), root, Right.PROCESSING, EVIDENCE),
+        "DisputeCourtAlreadyHolder", root=hx(root), right=Right.PROCESSING, orgNo=2,
+    )  # fmt: skip
+    assert c.disputes.open(key(c.beta), root, Right.HOLDING, EVIDENCE)[0] == 1
+
+
+def test_one_open_dispute_per_right(c: CourtScene, opened: bytes) -> None:
+    for org in (c.beta, c.gamma):
+        expect_revert(
+            lambda o=org: c.disputes.open(key(o), opened, Right.OPERATION, h("more evidence")),
+            "DisputeCourtAlreadyDisputed", root=hx(opened), right=Right.OPERATION, disputeId=1,
+        )  # fmt: skip
+    # Other rights of the same dataset, and the same right of another dataset, are separate.
+    assert c.disputes.open(key(c.gamma), opened, Right.HOLDING, EVIDENCE)[0] == 2
+    other = h("another dataset")
+    c.register(c.alpha, other)
+    assert c.disputes.open(key(c.gamma), other, Right.OPERATION, EVIDENCE)[0] == 3
+    assert c.court_read("disputeCount") == 3
+    assert [c.court_read("openDisputeOf", opened, int(r)) for r in Right] == [2, 0, 1]
+
+
+def test_dispute_on_an_unknown_dataset_is_refused(c: CourtScene) -> None:
+    missing = h("never registered")
+    expect_revert(
+        lambda: c.disputes.open(key(c.beta), missing, Right.HOLDING, EVIDENCE),
+        "DataRegistryUnknownDataset", root=hx(missing),
+    )  # fmt: skip
+    assert c.court_read("disputeCount") == 0
+
+
+# ----- what an arbiter sees (client) -----
+
+
+def test_show(c: CourtScene) -> None:
+    root = h("shown")
+    proof, dispute_id = c.prior_claim(root)
+    c.disputes.prove(key(c.beta), dispute_id, proof)
+    c.disputes.vote(c.arbiters[0], dispute_id, False)
+    info = c.disputes.show(dispute_id)
+    record = c.dispute(dispute_id)
+    assert info == DisputeInfo(
+        dispute_id=1,
+        root=hx(root),
+        right=Right.OPERATION,
+        status=DisputeStatus.OPEN,
+        claimant="BETA (member 2)",
+        respondent="ALPHA (member 1)",
+        holder="ALPHA (member 1)",
+        opened_at=record["openedAt"],
+        registered_at=c.dataset(root)["registeredAt"],
+        evidence_hash=hx(EVIDENCE),
+        prior_anchored_at=proof.anchored_at,
+        prior_anchor_root=proof.root,
+        uphold_votes=0,
+        dismiss_votes=1,
+        threshold=2,
+        transaction=info.transaction,
+    )
+    assert isinstance(info.status, DisputeStatus)
+    receipt = c.registry.w3.eth.get_transaction_receipt(info.transaction)  # type: ignore[arg-type]
+    assert receipt["logs"][0]["address"] == c.registry.contract("DisputeCourt").address
+    expect_revert(lambda: c.disputes.show(7), "DisputeCourtUnknownDispute", disputeId=7)
+
+
+def test_show_without_proof(c: CourtScene, opened: bytes) -> None:
+    info = c.disputes.show(1)
+    assert (info.prior_anchored_at, info.prior_anchor_root, info.status) == (None, None, DisputeStatus.OPEN)
+    assert c.disputes.count() == 1
+
+
+def test_status_enum_mirrors_the_contract() -> None:
+    abi = load_artifact("DisputeCourt").abi
+    dispute = next(i for i in abi if i["type"] == "function" and i["name"] == "dispute")
+    status = next(c for c in dispute["outputs"][0]["components"] if c["name"] == "status")
+    assert status["internalType"] == "enum IDisputeCourt.DisputeStatus"
+    assert [m.name for m in DisputeStatus] == ["NONE", "OPEN", "UPHELD", "DISMISSED"]
+
+
+def test_every_court_error_has_a_message() -> None:
+    abi = load_artifact("DisputeCourt").abi
+    errors = {i["name"]: {x["name"] for x in i["inputs"]} for i in abi if i["type"] == "error"}
+    own = {name: fields for name, fields in errors.items() if name.startswith("DisputeCourt")}
+    assert len(own) == 10
+    for name, fields in own.items():
+        used = {f for _, f, _, _ in string.Formatter().parse(TEMPLATES[name]) if f}
+        assert used == fields, name
+
+
+# ----- the court hooks of the DataRegistry -----
+
+
+@pytest.mark.parametrize(
+    ("function", "args"),
+    [
+        ("freezeRight", (int(Right.HOLDING), 1)),
+        ("unfreezeRight", (int(Right.HOLDING), 1)),
+        ("awardRight", (int(Right.HOLDING), 2, 1)),
+    ],
+)
+def test_court_hooks_answer_only_the_court(c: CourtScene, function: str, args: tuple[Any, ...]) -> None:
+    root = h("hooked")
+    c.register(c.alpha, root)
+    for caller in (key(c.alpha), c.alpha.admin, c.governor, c.arbiters[0], new_account()):
+        expect_revert(
+            lambda a=caller: c.write(a, function, root, *args), "DataRegistryNotCourt", account=caller.address
+        )
+    assert c.holders(root)[Right.HOLDING] == 1 and not c.frozen(root, Right.HOLDING)
+
+
+def test_court_is_bound_once(c: CourtScene) -> None:
+    court = c.registry.contract("DisputeCourt").address
+    assert c.read("court") == court
+    assert c.court_read("dataRegistry") == c.registry.contract("DataRegistry").address
+    assert c.court_read("anchorRegistry") == c.registry.contract("AnchorRegistry").address
+    impostor = c.registry.contract("AnchorRegistry").address  # any contract
+    # The deployer (the first governor here) bound the court at deployment.
+    expect_revert(lambda: c.write(c.governor, "bindCourt", impostor), "DataRegistryCourtAlreadyBound", court=court)
+    expect_revert(
+        lambda: c.write(c.alpha.admin, "bindCourt", impostor), "DataRegistryNotDeployer", account=c.alpha.admin.address
+    )
+    assert c.read("court") == court
+
+
+# ----- every write refuses a key that cannot act (written once) -----
+
+STAGED = h("staged dataset")
+_STAGED_LEAVES = [h("staged before"), STAGED, h("staged after")]
+STAGED_ANCHOR, _STAGED_PATHS = root_and_proofs([leaf_hash(x) for x in _STAGED_LEAVES])
+
+
+@pytest.fixture
+def staged(c: CourtScene) -> CourtScene:
+    """A scene where every write below would succeed for the right caller: beta anchored a
+    tree containing STAGED, then alpha registered it and beta disputed its operation right."""
+    c.registry.transact(key(c.beta), "AnchorRegistry", "anchor", STAGED_ANCHOR, len(_STAGED_LEAVES), bytes(32))
+    increase_time(c.registry.w3, 60)
+    c.register(c.alpha, STAGED)
+    c.disputes.open(key(c.beta), STAGED, Right.OPERATION, EVIDENCE)
+    return c
+
+
+#: Every state-changing DisputeCourt function: who may call it in the staged scene (an
+#: organisation, whose connector key calls, or "arbiter"), and its arguments.
+WRITES: dict[str, tuple[str, Callable[[CourtScene], tuple[Any, ...]]]] = {
+    "open": ("beta", lambda c: (STAGED, int(Right.PROCESSING), EVIDENCE)),
+    "proveAnchor": ("beta", lambda c: (1, STAGED_ANCHOR, 1, _STAGED_PATHS[1])),
+    "vote": ("arbiter", lambda c: (1, True)),
+}
+
+
+def test_every_write_is_listed() -> None:
+    abi = load_artifact("DisputeCourt").abi
+    writes = {i["name"] for i in abi if i["type"] == "function" and i["stateMutability"] not in ("view", "pure")}
+    # syncKey answers only the Consortium: tests/contracts/test_membership_mirror.py covers it.
+    assert writes - {"syncKey"} == set(WRITES)
+
+
+def caller(c: CourtScene, who: str) -> LocalAccount:
+    return c.arbiters[0] if who == "arbiter" else key(getattr(c, who))
+
+
+@pytest.mark.parametrize("function", sorted(WRITES))
+def test_insider_succeeds(staged: CourtScene, function: str) -> None:
+    who, make_args = WRITES[function]
+    tx = staged.court(caller(staged, who), function, *make_args(staged))
+    assert tx.events, f"{function} emitted no event"
+
+
+@pytest.mark.parametrize("kind", OUTSIDER_KINDS)
+@pytest.mark.parametrize("function", sorted(WRITES))
+def test_outsider_is_refused(staged: CourtScene, function: str, kind: str) -> None:
+    who, make_args = WRITES[function]
+    if who == "arbiter":
+        # Arbiters are accounts appointed by the council, not member keys: any member key that
+        # is not one, active or not, is refused as a non-arbiter.
+        signer, _, _ = outsider(staged, staged.alpha, kind)
+        error, values = "DisputeCourtNotArbiter", {"account": signer.address}
+    else:
+        signer, error, values = outsider(staged, getattr(staged, who), kind)
+    expect_revert(lambda: staged.court(signer, function, *make_args(staged)), error, **values)
+
+
+# ----- gas (recorded, not asserted) -----
+
+
+def test_dispute_gas(c: CourtScene) -> None:
+    proof, _ = c.prior_claim(h("gas"))
+    root = h("gas 2")
+    c.register(c.alpha, root)
+    results: list[tuple[str, TxResult]] = []
+    results.append(("open", c.disputes.open(key(c.gamma), root, Right.HOLDING, EVIDENCE)[1]))
+    results.append(("proveAnchor (3-leaf tree)", c.disputes.prove(key(c.beta), 1, proof)))
+    results.append(("vote", c.disputes.vote(c.arbiters[0], 1, True)))
+    results.append(("vote, upholding", c.disputes.vote(c.arbiters[1], 1, True)))
+    c.disputes.vote(c.arbiters[0], 2, False)
+    results.append(("vote, dismissing", c.disputes.vote(c.arbiters[1], 2, False)))
+    print()
+    for label, tx in results:
+        print(f"gas {label:<26} {tx.gas_used:>9}")
+
+
+def test_a_reveal_waits_while_the_registration_is_disputed(c: CourtScene) -> None:
+    """Gamma committed first; alpha registered later and beta disputes it: gamma's reveal, which
+    would supersede alpha's registration, waits until the dispute is settled."""
+    from tests.contracts.test_data_registry import SALT, commitment, request
+
+    root = h("contested drawings")
+    c.write(key(c.gamma), "commit", commitment(root, c.gamma.org_id, SALT))
+    increase_time(c.registry.w3, 60)
+    c.register(c.alpha, root)
+    dispute_id, _ = c.disputes.open(key(c.beta), root, Right.HOLDING, EVIDENCE)
+    expect_revert(
+        lambda: c.write(key(c.gamma), "reveal", request(root), SALT),
+        "DataRegistryRightFrozen", root=hx(root), right=Right.HOLDING,
+    )  # fmt: skip
+    for arbiter in c.arbiters[:2]:
+        c.disputes.vote(arbiter, dispute_id, False)
+    revealed = c.write(key(c.gamma), "reveal", request(root), SALT)
+    assert "RegistrationSuperseded" in names(revealed)
+    assert c.dataset(root)["registrant"] == 3
