@@ -114,6 +114,16 @@ contract AccessRegistry is IAccessRegistry, MembershipMirror {
         return (_authorizes(g, permission, time), g.serial);
     }
 
+    /// @inheritdoc IAccessRegistry
+    function resharedAuthorization(bytes32 root, uint32 consumer, uint32 provider, uint64 time)
+        external
+        view
+        returns (bool authorized, uint32 serial, bool reshare)
+    {
+        Grant memory g = _grants[root][consumer];
+        return (_authorizes(g, READ, time), g.serial, _authorizes(_grants[root][provider], RESHARE, time));
+    }
+
     function _authorizes(Grant memory g, uint8 permission, uint64 time) private pure returns (bool) {
         return g.status == GrantStatus.Active && permission != 0 && g.permissions & permission == permission
             && g.validFrom <= time && time <= g.validUntil;

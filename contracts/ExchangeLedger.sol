@@ -19,7 +19,6 @@ contract ExchangeLedger is IExchangeLedger, EIP712, MembershipMirror {
         "uint64 size,uint256 price,uint64 deliveredAt,uint256 nonce)"
     );
     uint8 private constant _READ = 1;
-    uint8 private constant _RESHARE = 4;
 
     IDataRegistry public immutable dataRegistry;
     IAccessRegistry public immutable accessRegistry;
@@ -49,14 +48,19 @@ contract ExchangeLedger is IExchangeLedger, EIP712, MembershipMirror {
         (address providerKey, uint32 provider) = _signer(digest, providerSignature, receipt.provider, Party.Provider);
         (address consumerKey, uint32 consumer) = _signer(digest, consumerSignature, receipt.consumer, Party.Consumer);
         if (submitter != provider && submitter != consumer) revert ExchangeLedgerNotParty(msg.sender, submitter);
-        (bool authorized, uint32 serial) =
-            accessRegistry.authorization(receipt.dataset, consumer, _READ, receipt.deliveredAt);
+        bool authorized;
+        uint32 serial;
+        if (dataRegistry.holderOf(receipt.dataset, Right.Operation) == provider) {
+            (authorized, serial) = accessRegistry.authorization(receipt.dataset, consumer, _READ, receipt.deliveredAt);
+        } else {
+            // A provider without the operation right needs a reshare licence: one call reads both grants.
+            bool reshare;
+            (authorized, serial, reshare) =
+                accessRegistry.resharedAuthorization(receipt.dataset, consumer, provider, receipt.deliveredAt);
+            if (!reshare) revert ExchangeLedgerProviderNotEntitled(receipt.dataset, provider, receipt.deliveredAt);
+        }
         if (!authorized || serial != receipt.grantSerial) {
             revert ExchangeLedgerNotAuthorized(receipt.dataset, consumer, receipt.grantSerial, receipt.deliveredAt);
-        }
-        if (dataRegistry.holderOf(receipt.dataset, Right.Operation) != provider) {
-            (bool reshare,) = accessRegistry.authorization(receipt.dataset, provider, _RESHARE, receipt.deliveredAt);
-            if (!reshare) revert ExchangeLedgerProviderNotEntitled(receipt.dataset, provider, receipt.deliveredAt);
         }
         _recorded[digest] = true;
         emit ReceiptRecorded(

@@ -98,4 +98,11 @@ interface IAccessRegistry {
         external
         view
         returns (bool authorized, uint32 serial);
+
+    /// @notice For a delivery by a licensee: whether `consumer` may read `root` at `time` (and
+    /// under which grant serial), and whether `provider` may reshare it then.
+    function resharedAuthorization(bytes32 root, uint32 consumer, uint32 provider, uint64 time)
+        external
+        view
+        returns (bool authorized, uint32 serial, bool reshare);
 }

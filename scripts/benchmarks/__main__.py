@@ -1,0 +1,112 @@
+"""scripts/bench [gas|throughput|hashing|all] [--markdown] [--json] [--size-mib N]
+
+Runs the benchmarks on a throw-away anvil node (from the project's genesis, on a free port,
+stopped at the end whatever happens) and prints their tables: Rich tables on a terminal, or
+GitHub Markdown with --markdown. With --json the tables go to stderr and a JSON document with
+every row goes to stdout, so `scripts/bench gas --json > gas.json` keeps both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+from rich.console import Console
+
+from client.errors import IdsRegistryError
+
+from .chain import bench_chain
+from .environment import environment_table, load_average
+from .gas import gas_tables
+from .hashing import hashing_table
+from .report import Table, json_ready, render_markdown, render_rich
+from .throughput import throughput_table
+
+BENCHMARKS = ("gas", "throughput", "hashing")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scripts/bench",
+        description="Gas, throughput and hashing benchmarks of the IDS Registry; prints tables.",
+    )
+    parser.add_argument("benchmark", nargs="?", default="all", choices=[*BENCHMARKS, "all"])
+    parser.add_argument("--markdown", action="store_true", help="print GitHub Markdown tables")
+    parser.add_argument("--json", action="store_true", help="JSON rows on stdout (tables go to stderr)")
+    gas = parser.add_argument_group("gas")
+    gas.add_argument("--samples", type=int, default=5, help="transactions per operation, median kept (default 5)")
+    throughput = parser.add_argument_group("throughput")
+    throughput.add_argument("--singles", type=int, default=200, help="sequential register calls (default 200)")
+    throughput.add_argument("--batches", type=int, default=20, help="register_batch calls (default 20)")
+    throughput.add_argument("--batch-size", type=int, default=100, help="datasets per batch (default 100)")
+    hashing = parser.add_argument_group("hashing")
+    hashing.add_argument("--size-mib", type=int, default=1024, help="file size in MiB (default 1024)")
+    hashing.add_argument("--repeats", type=int, default=3, help="runs per tool, best kept (default 3)")
+    hashing.add_argument("--cache-dir", type=Path, help="keep the hashing data file here between runs")
+    return parser
+
+
+def _terminate(signum: int, _frame: FrameType | None) -> None:
+    # Turn SIGTERM into an exception so that the node is stopped on the way out.
+    raise SystemExit(128 + signum)
+
+
+def run(options: argparse.Namespace, tables_console: Console, progress: Console) -> list[Table]:
+    """Run the chosen benchmarks, printing each table as soon as it is ready."""
+    chosen = BENCHMARKS if options.benchmark == "all" else (options.benchmark,)
+    load_at_start = load_average()
+    tables: list[Table] = []
+
+    def show(new: list[Table]) -> None:
+        tables.extend(new)
+        for table in new:
+            if options.markdown:
+                print(render_markdown(table), file=tables_console.file, flush=True)
+            else:
+                render_rich(table, tables_console)
+
+    hardfork = None
+    # Each on a fresh node: gas needs opcode tracing, which would slow the throughput run.
+    if "gas" in chosen:
+        with bench_chain(progress, steps_tracing=True) as chain:
+            hardfork = chain.hardfork
+            show(gas_tables(chain, progress, options.samples))
+    if "throughput" in chosen:
+        with bench_chain(progress) as chain:
+            hardfork = chain.hardfork
+            show([throughput_table(chain, progress, options.singles, options.batches, options.batch_size)])
+    if "hashing" in chosen:
+        show([hashing_table(progress, options.size_mib, options.cache_dir, options.repeats)])
+    show([environment_table(hardfork, load_at_start)])
+    return tables
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    progress = Console(stderr=True)
+    tables_console = Console(stderr=True) if options.json else Console()
+    if not tables_console.is_terminal:
+        # Piped or redirected: do not squeeze the wide tables into 80 columns.
+        tables_console.width = 200
+    try:
+        tables = run(options, tables_console, progress)
+    except IdsRegistryError as exc:
+        progress.print(f"[red]benchmark failed:[/red] {exc.diagnostics()}", highlight=False)
+        return 1
+    except KeyboardInterrupt:
+        progress.print("[red]interrupted[/red]")
+        return 130
+    if options.json:
+        document = {table.key: table.rows for table in tables}
+        json.dump(json_ready(document), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
