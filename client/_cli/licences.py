@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ..chain.enums import Party, label
+from ..chain.registry import Registry
 from ..consortium import org_id
 from ..datasets import hex32, parse_root
 from ..eip712 import Receipt
@@ -46,7 +46,7 @@ def issue(
     org: OrgArg,
     permissions: Annotated[str, typer.Option(help="Comma-separated: read, derive, reshare, commercial.")] = "read",
     purpose: Annotated[str, typer.Option(help="Purpose code, e.g. QUALITY-ANALYSIS (its hash goes on chain).")] = "",
-    valid_from: Annotated[str | None, typer.Option("--from", help="Start (ISO date/time; default now).")] = None,
+    valid_from: Annotated[str | None, typer.Option("--from", help="Start (ISO date/time; default: the chain's current time).")] = None,
     valid_until: Annotated[str | None, typer.Option("--until", help="End (ISO date/time; default one year).")] = None,
     policy: Annotated[str, typer.Option(help="Usage-policy document (file; its SHA-256 is recorded) or 0x hash.")] = "0x" + "00" * 32,
     key: KeyOpt = None,
@@ -57,11 +57,12 @@ def issue(
     """Grant ORG a licence on a dataset your organisation operates (core data is refused)."""
     from eth_utils import keccak
 
-    start = timestamp(valid_from) if valid_from else int(time.time())
-    end = timestamp(valid_until) if valid_until else start + 365 * 24 * 3600
     root, flags = parse_root(dataset), parse_permissions(permissions)
+    reg = registry(rpc_url)
+    start = timestamp(valid_from) if valid_from else chain_now(reg)
+    end = timestamp(valid_until) if valid_until else start + 365 * 24 * 3600
     purpose_hash = keccak(text=purpose) if purpose else bytes(32)
-    grants = Grants(registry(rpc_url))
+    grants = Grants(reg)
     tx = grants.grant(signer(key, password_file), root, org, flags, purpose_hash, start, end, evidence_hash(policy))
     issued = tx.event("GrantIssued").args
     state = label(issued["status"])
@@ -97,13 +98,14 @@ def check(
     dataset: IdArg,
     org: OrgArg,
     permission: Annotated[str, typer.Argument(help="read, derive, reshare or commercial (comma-separated for several).")],
-    at: Annotated[str | None, typer.Option(help="Time to check (ISO; default now).")] = None,
+    at: Annotated[str | None, typer.Option(help="Time to check (ISO; default: the chain's current time).")] = None,
     rpc_url: RpcOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Ask the chain whether ORG may use a dataset with PERMISSION. Exit 0 yes, 4 no."""
-    moment = timestamp(at) if at else int(time.time())
-    allowed = Grants(registry(rpc_url)).is_authorized(parse_root(dataset), org, parse_permissions(permission), moment)
+    reg = registry(rpc_url)
+    moment = timestamp(at) if at else chain_now(reg)
+    allowed = Grants(reg).is_authorized(parse_root(dataset), org, parse_permissions(permission), moment)
     emit(as_json, {"authorized": allowed, "at": moment}, lambda: console.print(
         f"{org} {'may' if allowed else 'may not'} {permission} {dataset} at {when(moment)}"
     ))
@@ -128,6 +130,12 @@ def revoke(
     """Revoke the grant your organisation gave ORG on a dataset."""
     tx = Grants(registry(rpc_url)).revoke(signer(key, password_file), parse_root(dataset), org)
     emit(as_json, tx_json(tx), lambda: print_tx(tx, f"grant on {dataset} to {org} revoked"))
+
+
+def chain_now(reg: Registry) -> int:
+    """The chain's current time (its latest block's): the clock the contracts judge by, so
+    "now" in a grant window or a delivery time means the same to the client and the chain."""
+    return int(reg.w3.eth.get_block("latest")["timestamp"])
 
 
 # ----- receipts -----
@@ -163,8 +171,7 @@ def draft(
     receipt = Receipt(
         dataset=root, grant_serial=grant, provider=org_id(provider), consumer=org_id(consumer),
         delivered_root=content, size=size, price=price,
-        # The ledger refuses deliveries after its own clock, so "now" is the chain's time.
-        delivered_at=timestamp(at) if at else int(reg.w3.eth.get_block("latest")["timestamp"]),
+        delivered_at=timestamp(at) if at else chain_now(reg),
         nonce=int.from_bytes(os.urandom(16), "big"),
     )  # fmt: skip
     file = Receipts(reg).draft(receipt)
