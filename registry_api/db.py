@@ -1,0 +1,44 @@
+"""Database engines: a SQLite file (WAL) by default, PostgreSQL (psycopg 3) by URL; same code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlmodel import SQLModel, create_engine
+
+from . import models  # noqa: F401  (registers the tables with SQLModel.metadata)
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://…` and `postgres://…` mean PostgreSQL through psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite connections get WAL, synchronous=NORMAL and foreign keys."""
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA busy_timeout=5000")
+            finally:
+                cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def init_db(engine: Engine) -> None:
+    """Create the tables that do not exist yet."""
+    SQLModel.metadata.create_all(engine)

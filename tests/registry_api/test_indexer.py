@@ -1,0 +1,310 @@
+"""The event indexer against a real anvil node, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy import Engine
+from sqlmodel import Session
+from web3 import Web3
+from web3.exceptions import Web3RPCError
+from web3.types import RPCEndpoint
+
+from client.anchors import Anchors
+from client.chain.abi import decode_log
+from client.chain.registry import Registry
+from client.consortium import Consortium
+from client.datasets import Datasets, Registration
+from registry_api import store
+from registry_api.db import init_db, make_engine
+from registry_api.indexer import Indexer, json_safe
+from registry_api.settings import ApiSettings
+from tests.conftest import admit, new_account, wait_until
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+Row = tuple[int, str, str, int, str, str, Any]
+
+
+def settings(**overrides: Any) -> ApiSettings:
+    values: dict[str, Any] = {
+        "database_url": "sqlite://",
+        "rpc_url": "http://unused",
+        "deployments": Path("."),
+        "initial_range": 8,
+    }
+    return ApiSettings(**(values | overrides))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def make_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Engine]]:
+    """A factory of fresh, empty index databases of one kind (dropped after the test)."""
+    engines: list[Engine] = []
+    databases: list[str] = []
+
+    def make() -> Engine:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / f'index-{len(engines)}.db'}"
+        else:
+            name = f"idsreg_test_{uuid.uuid4().hex[:12]}"
+            try:
+                with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            except psycopg.OperationalError as exc:
+                pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is not available: {exc}")
+            databases.append(name)
+            url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+        engine = make_engine(url)
+        init_db(engine)
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+    if databases:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            for name in databases:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def rpc(w3: Web3, method: str, *params: Any) -> Any:
+    response = w3.provider.make_request(RPCEndpoint(method), list(params))
+    assert "error" not in response, response
+    return response["result"]
+
+
+def workload(make_registry: Callable[..., Registry]) -> Registry:
+    """Deploy, admit two organisations (with a connector each), add a connector, register
+    datasets and anchor a batch."""
+    governor = new_account()
+    registry = make_registry([governor])
+    consortium = Consortium(registry)
+    alpha = admit(consortium, governor, "DEMO:ALPHA", connectors=1)
+    beta = admit(consortium, governor, "DEMO:BETA", connectors=1)
+    consortium.add_connector(alpha.admin, new_account().address)
+    datasets = Datasets(registry)
+    datasets.register(alpha.connectors[0], Registration(root=os.urandom(32), metadata_uri="ipfs://a"))
+    datasets.register(beta.connectors[0], Registration(root=os.urandom(32)))
+    Anchors(registry).anchor(alpha.connectors[0], [os.urandom(32), os.urandom(32)])
+    return registry
+
+
+def from_receipts(registry: Registry) -> list[Row]:
+    """The registry's events, decoded from the receipts of every transaction since the deployment."""
+    w3 = registry.w3
+    addresses = {Web3.to_checksum_address(c.address) for c in registry.manifest.contracts.values()}
+    found: list[Row] = []
+    for number in range(registry.manifest.deployment_block, w3.eth.block_number + 1):
+        for tx in w3.eth.get_block(number)["transactions"]:
+            for entry in w3.eth.get_transaction_receipt(tx)["logs"]:  # type: ignore[arg-type]
+                if Web3.to_checksum_address(entry["address"]) not in addresses:
+                    continue
+                decoded = decode_log(list(entry["topics"]), bytes(entry["data"]))
+                assert decoded is not None
+                found.append((number, "0x" + bytes(entry["transactionHash"]).hex(), "0x" + bytes(entry["blockHash"]).hex(),
+                              int(entry["logIndex"]), decoded.contract, decoded.name, json_safe(decoded.args)))  # fmt: skip
+    return found
+
+
+def stored(engine: Engine) -> list[Row]:
+    with Session(engine) as session:
+        return [
+            (e.block_number, e.tx_hash, e.block_hash, e.log_index, e.contract, e.name, json.loads(e.args))
+            for e in store.all_events(session)
+        ]
+
+
+def fresh_index(registry: Registry, make_db: Callable[[], Engine]) -> list[Row]:
+    engine = make_db()
+    Indexer(registry, engine, settings()).scan_once()
+    return stored(engine)
+
+
+def test_indexes_every_event_as_the_receipts_show(
+    make_registry: Callable[..., Registry], make_db: Callable[[], Engine]
+) -> None:
+    registry = workload(make_registry)
+    engine = make_db()
+    indexer = Indexer(registry, engine, settings())
+    result = indexer.scan_once()
+    expected = from_receipts(registry)
+    names = {row[5] for row in expected}
+    assert {"MemberAdmitted", "ConnectorAdded", "DatasetRegistered", "Anchored"} <= names, names
+    assert stored(engine) == expected
+    assert result.events == len(expected) and result.ranges >= 2  # initial range 8 < the workload's blocks
+    assert result.end_block == registry.w3.eth.block_number and result.lag == 0 and indexer.lag() == 0
+    rpc(registry.w3, "evm_mine")
+    rpc(registry.w3, "evm_mine")
+    assert indexer.lag() == 2
+    # A confirmation depth keeps the indexer behind the head.
+    assert Indexer(registry, engine, settings(confirmations=1)).scan_once().lag == 1
+
+
+def test_rescan_is_idempotent_and_reindex_is_identical(
+    make_registry: Callable[..., Registry], make_db: Callable[[], Engine]
+) -> None:
+    registry = workload(make_registry)
+    engine = make_db()
+    indexer = Indexer(registry, engine, settings())
+    indexer.scan_once()
+    before = stored(engine)
+    assert indexer.scan_once().events == 0
+    # Re-inserting an already indexed range (as after a crash between read and commit) adds nothing.
+    with Session(engine) as session:
+        checkpoint = store.get_checkpoint(session)
+        assert checkpoint is not None
+        rows, _, _ = indexer._read_range(registry.manifest.deployment_block, checkpoint.block_number)
+        assert store.insert_events(session, rows) == 0
+        session.rollback()
+    assert stored(engine) == before
+    assert fresh_index(registry, make_db) == before
+
+
+@pytest.mark.parametrize("depth", [1, 3])
+def test_reorg_rolls_back_to_the_common_ancestor(
+    make_registry: Callable[..., Registry], make_db: Callable[[], Engine], depth: int
+) -> None:
+    registry = workload(make_registry)
+    w3 = registry.w3
+    engine = make_db()
+    indexer = Indexer(registry, engine, settings())
+    indexer.scan_once()
+    before = stored(engine)
+    head = w3.eth.block_number
+    old_hashes = [w3.eth.get_block(n)["hash"] for n in range(head - depth + 1, head + 1)]
+    # Replace the last `depth` blocks; the new chain has a transaction of its own at the top.
+    funder = new_account()
+    rpc(w3, "anvil_setBalance", funder.address, hex(10**18))
+    tx: dict[str, Any] = {
+        "from": funder.address,
+        "to": funder.address,
+        "value": 0,
+        "gas": 21000,
+        "gasPrice": 0,
+        "nonce": 0,
+        "chainId": w3.eth.chain_id,
+    }
+    signed = funder.sign_transaction(tx)
+    rpc(w3, "anvil_reorg", depth, [["0x" + bytes(signed.raw_transaction).hex(), depth - 1]])
+    assert w3.eth.block_number >= head
+    assert all(
+        w3.eth.get_block(n)["hash"] != h for n, h in zip(range(head - depth + 1, head + 1), old_hashes, strict=True)
+    )
+    rpc(w3, "evm_mine")
+    result = indexer.scan_once()
+    assert result.rolled_back == depth
+    after = stored(engine)
+    assert after == fresh_index(registry, make_db) == from_receipts(registry)
+    assert after != before  # the reorganised blocks held registry events (the anchor at least)
+    assert indexer.scan_once().events == 0
+
+
+def test_range_shrinks_when_the_node_refuses(
+    make_registry: Callable[..., Registry], make_db: Callable[[], Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = workload(make_registry)
+    limit = 3
+    real_get_logs = registry.w3.eth.get_logs
+    asked: list[int] = []
+
+    def get_logs(query: Any) -> Any:
+        size = int(query["toBlock"]) - int(query["fromBlock"]) + 1
+        asked.append(size)
+        if size > limit:
+            raise Web3RPCError(f"query exceeds max block range {limit}")
+        return real_get_logs(query)
+
+    monkeypatch.setattr(registry.w3.eth, "get_logs", get_logs)
+    engine = make_db()
+    indexer = Indexer(registry, engine, settings(initial_range=64, max_range=64))
+    result = indexer.scan_once()
+    assert asked[0] > limit and min(asked) <= limit
+    assert indexer.range_size <= 2 * limit
+    monkeypatch.undo()
+    assert stored(engine) == from_receipts(registry) == fresh_index(registry, make_db)
+    assert result.lag == 0
+
+
+class Killed(BaseException):
+    """Stands for the process dying in the middle of a range (not an Exception: nothing catches it)."""
+
+
+def test_killed_mid_range_leaves_a_consistent_index(
+    make_registry: Callable[..., Registry], make_db: Callable[[], Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = workload(make_registry)
+    engine = make_db()
+    real_set_checkpoint = store.set_checkpoint
+    calls = 0
+
+    def dying_set_checkpoint(*args: Any) -> None:
+        nonlocal calls
+        calls += 1
+        real_set_checkpoint(*args)
+        if calls == 2:  # the second range's rows and checkpoint are written but not committed
+            raise Killed
+
+    monkeypatch.setattr(store, "set_checkpoint", dying_set_checkpoint)
+    with pytest.raises(Killed):
+        Indexer(registry, engine, settings(initial_range=4, max_range=4)).scan_once()
+    monkeypatch.undo()
+    with Session(engine) as session:
+        checkpoint = store.get_checkpoint(session)
+        assert checkpoint is not None
+        indexed = checkpoint.block_number
+        assert checkpoint.block_hash == "0x" + bytes(registry.w3.eth.get_block(indexed)["hash"]).hex()
+    expected = from_receipts(registry)
+    assert stored(engine) == [row for row in expected if row[0] <= indexed]  # exactly the committed ranges
+    Indexer(registry, engine, settings()).scan_once()  # a restart finishes the job
+    assert stored(engine) == expected
+
+
+def test_run_follows_the_chain_until_stopped(
+    make_registry: Callable[..., Registry], make_db: Callable[[], Engine]
+) -> None:
+    registry = workload(make_registry)
+    engine = make_db()
+    indexer = Indexer(registry, engine, settings(poll_interval=0.05))
+    stop = threading.Event()
+    thread = threading.Thread(target=indexer.run, args=(stop,))
+    thread.start()
+    try:
+        assert wait_until(lambda: indexer.indexed_block() == registry.w3.eth.block_number)
+        rpc(registry.w3, "evm_mine")
+        assert wait_until(lambda: indexer.lag() == 0)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert stored(engine) == from_receipts(registry)
+
+
+def test_reorg_deeper_than_the_window_reindexes_from_the_deployment(
+    make_registry: Callable[..., Registry], make_db: Callable[[], Engine]
+) -> None:
+    registry = workload(make_registry)
+    engine = make_db()
+    indexer = Indexer(registry, engine, settings(reorg_window=1))
+    indexer.scan_once()
+    rpc(registry.w3, "anvil_reorg", 3, [])
+    result = indexer.scan_once()
+    assert result.rolled_back == registry.w3.eth.block_number - registry.manifest.deployment_block + 1
+    assert stored(engine) == from_receipts(registry) == fresh_index(registry, make_db)
+
+
+def test_settings_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("IDSREG_API_CONFIRMATIONS", "12")
+    monkeypatch.setenv("IDSREG_API_RPC_URL", "http://node:8545")
+    loaded = ApiSettings(deployments=tmp_path)
+    assert loaded.confirmations == 12 and loaded.rpc_url == "http://node:8545"
+    assert loaded.database_url.startswith("sqlite:///") and loaded.database_url.endswith("registry.db")
