@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, inspect
 from sqlmodel import SQLModel, create_engine
 
-from . import models  # noqa: F401  (registers the tables with SQLModel.metadata)
+from client.errors import ConfigError
+
+from . import domain, models  # noqa: F401  (registers the tables with SQLModel.metadata)
 
 
 def normalise_url(url: str) -> str:
@@ -40,5 +42,21 @@ def make_engine(url: str) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
-    """Create the tables that do not exist yet."""
+    """Create the tables that do not exist yet; ConfigError if an existing table lacks a column
+    this version needs (a database made by an older version: re-index it)."""
+    SQLModel.metadata.create_all(engine)
+    inspector = inspect(engine)
+    for table in SQLModel.metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        missing = sorted(c.name for c in table.columns if c.name not in present)
+        if missing:
+            raise ConfigError(
+                f"the index database {engine.url.render_as_string(hide_password=True)} was made by another version "
+                f"(table {table.name} has no {', '.join(missing)}); rebuild it with `idsreg api reindex`"
+            )
+
+
+def reset_db(engine: Engine) -> None:
+    """Drop every table of the index and create them empty (a re-index starts from here)."""
+    SQLModel.metadata.drop_all(engine)
     SQLModel.metadata.create_all(engine)

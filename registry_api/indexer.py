@@ -11,25 +11,30 @@ headers to the common ancestor, deletes everything above it and re-indexes from 
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from hexbytes import HexBytes
 from sqlalchemy import Engine
 from sqlmodel import Session
 from web3 import Web3
 
+from client.chain import rpc
 from client.chain.abi import decode_log
 from client.chain.node import NODE_ERRORS
 from client.chain.registry import Registry
+from client.chain.rpc import Header
 from client.errors import ConfigError
 
-from . import store
+from . import projection, store
+from .changes import ProjectionError, RangeChanges
 from .models import Checkpoint
+from .projection import Event
 from .settings import ApiSettings
 
 log = logging.getLogger(__name__)
@@ -51,6 +56,21 @@ class ScanResult:
     #: Blocks rolled back because of reorganisations.
     rolled_back: int = 0
     lag: int = 0
+    #: The newest block the scan aimed for (head − confirmations when it started).
+    target: int = 0
+
+
+@dataclass(frozen=True)
+class RangeRead:
+    """What the node holds for one block range, read and checked for consistency."""
+
+    events: list[Event]
+    headers: list[Header]
+    end_hash: str
+
+
+#: Called after each committed range with the scan so far (progress bars).
+Progress = Callable[[ScanResult], None]
 
 
 def json_safe(value: Any) -> Any:
@@ -66,8 +86,12 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def _hex(value: Any) -> str:
-    return "0x" + bytes(HexBytes(value)).hex()
+def _raw_row(chain_id: int, event: Event, subject: str | None) -> dict[str, Any]:
+    return {
+        "chain_id": chain_id, "block_number": event.block_number, "block_hash": event.block_hash,
+        "tx_hash": event.tx_hash, "log_index": event.log_index, "contract": event.contract, "name": event.name,
+        "args": json.dumps(json_safe(event.args)), "block_time": event.block_time, "subject": subject,
+    }  # fmt: skip
 
 
 class Indexer:
@@ -83,9 +107,8 @@ class Indexer:
 
     # -- node access ---------------------------------------------------------------------------
 
-    def _header(self, number: int) -> tuple[str, str]:
-        block = self.w3.eth.get_block(number)
-        return _hex(block["hash"]), _hex(block["parentHash"])
+    def _header(self, number: int) -> Header:
+        return rpc.get_header(self.w3, number)
 
     def head(self) -> int:
         return int(self.w3.eth.block_number)
@@ -98,14 +121,15 @@ class Indexer:
 
     def _checkpoint(self, session: Session) -> Checkpoint:
         """The checkpoint, created (deployment block − 1, no events) on first use."""
+        manifest = self.registry.manifest
         checkpoint = store.get_checkpoint(session)
         if checkpoint is None:
-            start = self.registry.manifest.deployment_block - 1
-            block_hash, parent_hash = self._header(start)
+            start = self._header(manifest.deployment_block - 1)
             store.create_checkpoint(
-                session, self.registry.chain_id, self.registry.manifest.deployment_block, start, block_hash
-            )
-            store.upsert_blocks(session, [{"number": start, "hash": block_hash, "parent_hash": parent_hash}])
+                session, self.registry.chain_id, manifest.deployment_block, manifest.deployment_block_hash.lower(),
+                start.number, start.hash,
+            )  # fmt: skip
+            store.upsert_blocks(session, [{"number": start.number, "hash": start.hash, "parent_hash": start.parent_hash}])
             session.commit()
             checkpoint = store.get_checkpoint(session)
             if checkpoint is None:
@@ -113,6 +137,13 @@ class Indexer:
         if checkpoint.chain_id != self.registry.chain_id:
             raise ConfigError(
                 f"the database indexes chain {checkpoint.chain_id}, the node is chain {self.registry.chain_id}"
+            )
+        if (checkpoint.deployment_block, checkpoint.deployment_block_hash) != (
+            manifest.deployment_block, manifest.deployment_block_hash.lower()
+        ):
+            raise ConfigError(
+                f"the database indexes the deployment of block {checkpoint.deployment_block}, but the manifest names "
+                f"the deployment of block {manifest.deployment_block}; re-index with `idsreg api reindex`"
             )
         return checkpoint
 
@@ -129,99 +160,101 @@ class Indexer:
     def _check_reorg(self, session: Session, checkpoint: Checkpoint) -> int:
         """Roll back to the common ancestor if the checkpoint block is no longer canonical; the
         number of blocks rolled back (0 when nothing changed). Commits the rollback."""
-        if self._header(checkpoint.block_number)[0] == checkpoint.block_hash:
+        if self._header(checkpoint.block_number).hash == checkpoint.block_hash:
             return 0
         ancestor: tuple[int, str] | None = None
         for block in store.recent_blocks(session):
             if block.number > checkpoint.block_number:
                 continue
-            if self._header(block.number)[0] == block.hash:
+            if self._header(block.number).hash == block.hash:
                 ancestor = (block.number, block.hash)
                 break
+        deeper = ancestor is None
         if ancestor is None:
             # Deeper than the window: start again from the deployment.
-            start = checkpoint.deployment_block - 1
+            start = self._header(checkpoint.deployment_block - 1)
             log.warning(
                 "reorg deeper than the %d-block window; re-indexing from block %d",
                 self.settings.reorg_window,
-                start + 1,
+                start.number + 1,
             )
-            block_hash, parent_hash = self._header(start)
-            store.delete_above(session, start - 1)
-            store.upsert_blocks(session, [{"number": start, "hash": block_hash, "parent_hash": parent_hash}])
-            ancestor = (start, block_hash)
+            ancestor = (start.number, start.hash)
         depth = checkpoint.block_number - ancestor[0]
         log.warning("chain reorganisation: rolling back %d blocks to %d", depth, ancestor[0])
-        store.delete_above(session, ancestor[0])
+        store.rollback_above(session, ancestor[0])
+        if deeper:
+            store.upsert_blocks(session, [{"number": start.number, "hash": start.hash, "parent_hash": start.parent_hash}])
         store.set_checkpoint(session, checkpoint, *ancestor)
         session.commit()
         return depth
 
     # -- one range -----------------------------------------------------------------------------
 
-    def _read_range(self, start: int, end: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
-        """The decoded event rows and tail block headers of blocks start..end, and end's hash.
-        Node errors of `eth_getLogs` propagate (the caller shrinks the range)."""
-        end_hash = self._header(end)[0]
-        query: Any = {"address": self.addresses, "fromBlock": start, "toBlock": end}
-        logs = self.w3.eth.get_logs(query)
+    def _read_range(self, start: int, end: int) -> RangeRead:
+        """The decoded events and tail block headers of blocks start..end, checked to come from
+        one fork. Node errors of `eth_getLogs` propagate (the caller shrinks the range)."""
+        end_hash = self._header(end).hash
+        logs = rpc.get_logs(self.w3, self.addresses, start, end)
         first_header = max(start, end - self.settings.reorg_window + 1)
-        headers: list[dict[str, Any]] = []
-        for number in range(first_header, end + 1):
-            block_hash, parent_hash = self._header(number)
-            if headers and headers[-1]["hash"] != parent_hash:
-                raise ChainMovedError(f"block {number} does not follow block {number - 1}")
-            headers.append({"number": number, "hash": block_hash, "parent_hash": parent_hash})
-        if headers[-1]["hash"] != end_hash:
+        headers = rpc.get_headers(self.w3, list(range(first_header, end + 1)))
+        for previous, header in itertools.pairwise(headers):
+            if header.parent_hash != previous.hash:
+                raise ChainMovedError(f"block {header.number} does not follow block {previous.number}")
+        if headers[-1].hash != end_hash:
             raise ChainMovedError(f"block {end} changed while its range was read")
-        known = {h["number"]: h["hash"] for h in headers}
-        rows: list[dict[str, Any]] = []
+        known = {h.number: h for h in headers}
+        # Block times: in the log when the node includes them, else from the block's header.
+        missing = sorted({entry.block_number for entry in logs if entry.block_time is None} - set(known))
+        times = {h.number: h.timestamp for h in headers} | {h.number: h.timestamp for h in rpc.get_headers(self.w3, missing)}
+        events: list[Event] = []
         for entry in logs:
-            if entry.get("removed"):
+            if entry.removed:
                 continue
-            number = int(entry["blockNumber"])
-            block_hash = _hex(entry["blockHash"])
-            if known.get(number, block_hash) != block_hash:
-                raise ChainMovedError(f"a log of block {number} came from another fork")
-            decoded = decode_log(list(entry["topics"]), bytes(entry["data"]))
+            seen = known.get(entry.block_number)
+            if seen is not None and seen.hash != entry.block_hash:
+                raise ChainMovedError(f"a log of block {entry.block_number} came from another fork")
+            decoded = decode_log(entry.topics, entry.data)
             if decoded is None:
                 continue
-            rows.append({
-                "chain_id": self.registry.chain_id,
-                "block_number": number,
-                "block_hash": block_hash,
-                "tx_hash": _hex(entry["transactionHash"]),
-                "log_index": int(entry["logIndex"]),
-                "contract": decoded.contract,
-                "name": decoded.name,
-                "args": json.dumps(json_safe(decoded.args), sort_keys=False),
-            })  # fmt: skip
-        return rows, headers, end_hash
+            events.append(Event(
+                contract=decoded.contract, name=decoded.name, args=decoded.args, block_number=entry.block_number,
+                block_hash=entry.block_hash, block_time=entry.block_time if entry.block_time is not None
+                else times[entry.block_number], tx_hash=entry.tx_hash, log_index=entry.log_index,
+            ))  # fmt: skip
+        return RangeRead(events, headers, end_hash)
 
     def _index_range(self, session: Session, checkpoint: Checkpoint, start: int, end: int) -> int:
-        """Read blocks start..end and commit their rows, headers and the checkpoint together."""
-        rows, headers, end_hash = self._read_range(start, end)
-        if headers[0]["number"] == start and headers[0]["parent_hash"] != checkpoint.block_hash:
+        """Read blocks start..end and commit their events, domain rows, headers and the
+        checkpoint together; returns the number of new events."""
+        read = self._read_range(start, end)
+        if read.headers[0].number == start and read.headers[0].parent_hash != checkpoint.block_hash:
             raise ChainMovedError(f"block {start} does not follow the checkpoint")
-        if self._header(checkpoint.block_number)[0] != checkpoint.block_hash:
+        if self._header(checkpoint.block_number).hash != checkpoint.block_hash:
             raise ChainMovedError(f"checkpoint block {checkpoint.block_number} changed while the range was read")
-        added = store.insert_events(session, rows)
-        store.upsert_blocks(session, headers)
-        store.prune_blocks(session, end - self.settings.reorg_window + 1)
-        store.set_checkpoint(session, checkpoint, end, end_hash)
+        stored = store.indexed_keys(session, start, end) if read.events else set()
+        fresh = [e for e in read.events if (e.tx_hash, e.log_index) not in stored]
+        changes = RangeChanges(session)
+        projection.prefetch(changes, fresh)
+        rows = [_raw_row(self.registry.chain_id, event, projection.apply(changes, event)) for event in fresh]
+        store.add_events(session, rows)
+        changes.flush()
+        store.upsert_blocks(session, [{"number": h.number, "hash": h.hash, "parent_hash": h.parent_hash} for h in read.headers])
+        store.prune_window(session, end - self.settings.reorg_window + 1)
+        store.set_checkpoint(session, checkpoint, end, read.end_hash)
         session.commit()
-        return added
+        return len(rows)
 
     # -- scanning ------------------------------------------------------------------------------
 
-    def scan_once(self) -> ScanResult:
-        """Index from the checkpoint up to head − confirmations; returns what was done."""
+    def scan_once(self, progress: Progress | None = None, stop: threading.Event | None = None) -> ScanResult:
+        """Index from the checkpoint up to head − confirmations (or until `stop` is set, between
+        ranges); calls `progress` after each committed range; returns what was done."""
         with Session(self.engine, expire_on_commit=False) as session:
             checkpoint = self._checkpoint(session)
             result = ScanResult(start_block=checkpoint.block_number + 1, end_block=checkpoint.block_number)
             result.rolled_back += self._check_reorg(session, checkpoint)
-            target = self.target()
-            while checkpoint.block_number < target:
+            result.target = target = self.target()
+            while checkpoint.block_number < target and not (stop is not None and stop.is_set()):
                 start = checkpoint.block_number + 1
                 end = min(start + self.range_size - 1, target)
                 try:
@@ -230,7 +263,7 @@ class Indexer:
                     session.rollback()
                     log.info("chain moved during a range (%s); checking for a reorganisation", exc)
                     result.rolled_back += self._check_reorg(session, checkpoint)
-                    target = self.target()
+                    result.target = target = self.target()
                     continue
                 except NODE_ERRORS as exc:
                     session.rollback()
@@ -243,18 +276,24 @@ class Indexer:
                 if end - start + 1 >= self.range_size:
                     self.range_size = min(self.range_size * 2, self.settings.max_range)
                 result.rolled_back += self._check_reorg(session, checkpoint)
+                result.end_block = checkpoint.block_number
+                if progress is not None:
+                    progress(result)
             result.end_block = checkpoint.block_number
         result.lag = max(self.head() - result.end_block, 0)
         return result
 
     def run(self, stop: threading.Event) -> None:
-        """Scan until `stop` is set, waiting the poll interval between scans; node outages are
-        logged and retried."""
+        """Scan until `stop` is set, waiting the poll interval between scans. Node outages are
+        logged and retried; so is an event the index cannot place (a ProjectionError, which
+        leaves the index at the last good range)."""
         while not stop.is_set():
             try:
-                result = self.scan_once()
+                result = self.scan_once(stop=stop)
             except NODE_ERRORS as exc:
                 log.warning("chain node unavailable (%s); retrying in %.1f s", exc, self.settings.poll_interval)
+            except ProjectionError as exc:
+                log.error("cannot index the next range: %s; retrying in %.1f s", exc, self.settings.poll_interval)
             else:
                 if result.ranges or result.rolled_back:
                     log.info(

@@ -1,14 +1,14 @@
-"""The indexer's tables: raw decoded events, the recent-block window and the checkpoint.
+"""The indexer's own tables: raw decoded events, the recent-block window, the undo log and the
+checkpoint; and the API's sign-in challenges (the only table the API writes).
 
-Each table follows the `XBase` (plain fields) → `X(table=True)` pattern so that API schemas can
-reuse the field definitions later.
+The domain tables (organisations, datasets, grants…) are in `registry_api.domain`.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -26,6 +26,10 @@ class RawEventBase(SQLModel):
     name: str
     #: The decoded arguments as JSON (enum members as ints, bytes as 0x-hex).
     args: str = Field(sa_column=Column(Text, nullable=False))
+    #: The block's timestamp.
+    block_time: int = Field(sa_type=BigInteger)
+    #: The dataset (content root) the event is about, if any: what a dataset's history lists.
+    subject: str | None = Field(default=None, sa_type=String(66))
 
 
 class RawEvent(RawEventBase, table=True):
@@ -34,6 +38,7 @@ class RawEvent(RawEventBase, table=True):
     __table_args__ = (
         UniqueConstraint("tx_hash", "log_index", name="uq_rawevent_tx_log"),
         Index("ix_rawevent_contract_name", "contract", "name"),
+        Index("ix_rawevent_subject", "subject", "block_number", "log_index"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -52,6 +57,8 @@ class IndexedBlock(IndexedBlockBase, table=True):
 class CheckpointBase(SQLModel):
     chain_id: int = Field(sa_type=BigInteger)
     deployment_block: int = Field(sa_type=BigInteger)
+    #: The deployment block's hash: a redeployment on the same chain is another registry.
+    deployment_block_hash: str = Field(sa_type=String(66))
     #: The last block whose events are all in the database (deployment block − 1 before the first range).
     block_number: int = Field(sa_type=BigInteger)
     block_hash: str
@@ -62,3 +69,32 @@ class Checkpoint(CheckpointBase, table=True):
     """The single row saying how far the index reaches; written in the same transaction as the rows."""
 
     id: int = Field(default=1, primary_key=True)
+
+
+class UndoEntryBase(SQLModel):
+    #: The block whose event changed the row.
+    block_number: int = Field(sa_type=BigInteger, index=True)
+    #: The domain table's name.
+    table_name: str = Field(sa_type=String(32))
+    #: The row's primary key, JSON list.
+    row_key: str = Field(sa_column=Column(Text, nullable=False))
+    #: The whole row before the block's first change to it, JSON object.
+    before: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class UndoEntry(UndoEntryBase, table=True):
+    """The before-image of a domain row changed in a recent block, for rolling back a reorganisation."""
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class AuthChallengeBase(SQLModel):
+    nonce: str = Field(sa_type=String(64), primary_key=True)
+    address: str = Field(sa_type=String(42))
+    #: The exact EIP-4361 message the key must sign.
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    expires_at: int = Field(sa_type=BigInteger, index=True)
+
+
+class AuthChallenge(AuthChallengeBase, table=True):
+    """A sign-in challenge handed out by the API and not used yet (each is good for one sign-in)."""

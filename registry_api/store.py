@@ -3,6 +3,7 @@ transaction and commits a range's rows together with its checkpoint."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -11,7 +12,8 @@ from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from .models import Checkpoint, IndexedBlock, RawEvent
+from .changes import restore, tables
+from .models import Checkpoint, IndexedBlock, RawEvent, UndoEntry
 
 
 def _insert(session: Session, table: Any) -> Any:
@@ -24,13 +26,27 @@ def _insert(session: Session, table: Any) -> Any:
     raise NotImplementedError(f"unsupported database dialect {dialect}")
 
 
-def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert event rows, skipping any already stored (same transaction hash and log index)."""
+def new_events(session: Session, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The event rows not stored yet (by transaction hash and log index)."""
     if not rows:
-        return 0
-    stmt = _insert(session, RawEvent).values(list(rows)).on_conflict_do_nothing(index_elements=["tx_hash", "log_index"])
-    # rowcount is not reliable for multi-row inserts on every driver; RETURNING is.
-    return len(session.connection().execute(stmt.returning(RawEvent.id)).all())
+        return []
+    numbers = [int(r["block_number"]) for r in rows]
+    stored = indexed_keys(session, min(numbers), max(numbers))
+    return [r for r in rows if (r["tx_hash"], r["log_index"]) not in stored]
+
+
+def add_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert new event rows (in batches); a row already stored is skipped, never doubled."""
+    if rows:
+        stmt = _insert(session, RawEvent).on_conflict_do_nothing(index_elements=["tx_hash", "log_index"])
+        session.connection().execute(stmt, list(rows))
+
+
+def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert the rows not stored yet; returns how many were new."""
+    fresh = new_events(session, rows)
+    add_events(session, fresh)
+    return len(fresh)
 
 
 def upsert_blocks(session: Session, blocks: Sequence[dict[str, Any]]) -> None:
@@ -44,9 +60,18 @@ def upsert_blocks(session: Session, blocks: Sequence[dict[str, Any]]) -> None:
     session.connection().execute(stmt)
 
 
-def prune_blocks(session: Session, below: int) -> None:
-    """Forget block headers older than `below` (outside the reorg window)."""
+def prune_window(session: Session, below: int) -> None:
+    """Forget block headers and undo entries older than `below` (outside the reorg window)."""
     session.connection().execute(delete(IndexedBlock).where(col(IndexedBlock.number) < below))
+    session.connection().execute(delete(UndoEntry).where(col(UndoEntry.block_number) < below))
+
+
+def indexed_keys(session: Session, first: int, last: int) -> set[tuple[str, int]]:
+    """(transaction hash, log index) of the events already stored for blocks first..last."""
+    rows = session.connection().execute(
+        select(RawEvent.tx_hash, RawEvent.log_index).where(col(RawEvent.block_number).between(first, last))
+    )
+    return {(str(tx), int(index)) for tx, index in rows}
 
 
 def recent_blocks(session: Session) -> list[IndexedBlock]:
@@ -58,10 +83,13 @@ def get_checkpoint(session: Session) -> Checkpoint | None:
     return session.get(Checkpoint, 1)
 
 
-def create_checkpoint(session: Session, chain_id: int, deployment_block: int, number: int, block_hash: str) -> None:
+def create_checkpoint(
+    session: Session, chain_id: int, deployment_block: int, deployment_block_hash: str, number: int, block_hash: str
+) -> None:
     """Write the initial checkpoint unless one exists (another indexer may have written it)."""
-    values = {"id": 1, "chain_id": chain_id, "deployment_block": deployment_block, "block_number": number,
-              "block_hash": block_hash, "updated_at": datetime.now(UTC)}  # fmt: skip
+    values = {"id": 1, "chain_id": chain_id, "deployment_block": deployment_block,
+              "deployment_block_hash": deployment_block_hash, "block_number": number, "block_hash": block_hash,
+              "updated_at": datetime.now(UTC)}  # fmt: skip
     session.connection().execute(
         _insert(session, Checkpoint).values(values).on_conflict_do_nothing(index_elements=["id"])
     )
@@ -74,10 +102,24 @@ def set_checkpoint(session: Session, checkpoint: Checkpoint, number: int, block_
     session.add(checkpoint)
 
 
-def delete_above(session: Session, number: int) -> None:
-    """Remove every event and block header above block `number` (a rollback to an ancestor)."""
-    session.connection().execute(delete(RawEvent).where(col(RawEvent.block_number) > number))
-    session.connection().execute(delete(IndexedBlock).where(col(IndexedBlock.number) > number))
+def rollback_above(session: Session, number: int) -> int:
+    """Undo everything above block `number` (a rollback to a common ancestor): restore the domain
+    rows changed above it from the undo log, newest change first, then delete the rows, events
+    and block headers created above it. Returns the number of rows restored."""
+    connection = session.connection()
+    entries = connection.execute(
+        select(UndoEntry.table_name, UndoEntry.row_key, UndoEntry.before)
+        .where(col(UndoEntry.block_number) > number)
+        .order_by(col(UndoEntry.id).desc())
+    ).all()
+    for name, key, before in entries:
+        restore(session, name, tuple(json.loads(key)), json.loads(before))
+    connection.execute(delete(UndoEntry).where(col(UndoEntry.block_number) > number))
+    for info in tables().values():
+        connection.execute(delete(info.table).where(info.table.c.block_number > number))
+    connection.execute(delete(RawEvent).where(col(RawEvent.block_number) > number))
+    connection.execute(delete(IndexedBlock).where(col(IndexedBlock.number) > number))
+    return len(entries)
 
 
 def all_events(session: Session) -> list[RawEvent]:

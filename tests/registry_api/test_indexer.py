@@ -5,82 +5,29 @@ from __future__ import annotations
 import json
 import os
 import threading
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-from psycopg import sql
 from sqlalchemy import Engine
 from sqlmodel import Session
 from web3 import Web3
 from web3.exceptions import Web3RPCError
-from web3.types import RPCEndpoint
 
 from client.anchors import Anchors
+from client.chain import rpc as chain_rpc
 from client.chain.abi import decode_log
 from client.chain.registry import Registry
 from client.consortium import Consortium
 from client.datasets import Datasets, Registration
 from registry_api import store
-from registry_api.db import init_db, make_engine
-from registry_api.indexer import Indexer, json_safe
+from registry_api.indexer import Indexer, _raw_row, json_safe
 from registry_api.settings import ApiSettings
 from tests.conftest import admit, new_account, wait_until
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+from tests.registry_api.helpers import rpc, settings
 
 Row = tuple[int, str, str, int, str, str, Any]
-
-
-def settings(**overrides: Any) -> ApiSettings:
-    values: dict[str, Any] = {
-        "database_url": "sqlite://",
-        "rpc_url": "http://unused",
-        "deployments": Path("."),
-        "initial_range": 8,
-    }
-    return ApiSettings(**(values | overrides))
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def make_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Engine]]:
-    """A factory of fresh, empty index databases of one kind (dropped after the test)."""
-    engines: list[Engine] = []
-    databases: list[str] = []
-
-    def make() -> Engine:
-        if request.param == "sqlite":
-            url = f"sqlite:///{tmp_path / f'index-{len(engines)}.db'}"
-        else:
-            name = f"idsreg_test_{uuid.uuid4().hex[:12]}"
-            try:
-                with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            except psycopg.OperationalError as exc:
-                pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is not available: {exc}")
-            databases.append(name)
-            url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-        engine = make_engine(url)
-        init_db(engine)
-        engines.append(engine)
-        return engine
-
-    yield make
-    for engine in engines:
-        engine.dispose()
-    if databases:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            for name in databases:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def rpc(w3: Web3, method: str, *params: Any) -> Any:
-    response = w3.provider.make_request(RPCEndpoint(method), list(params))
-    assert "error" not in response, response
-    return response["result"]
 
 
 def workload(make_registry: Callable[..., Registry]) -> Registry:
@@ -163,8 +110,9 @@ def test_rescan_is_idempotent_and_reindex_is_identical(
     with Session(engine) as session:
         checkpoint = store.get_checkpoint(session)
         assert checkpoint is not None
-        rows, _, _ = indexer._read_range(registry.manifest.deployment_block, checkpoint.block_number)
-        assert store.insert_events(session, rows) == 0
+        read = indexer._read_range(registry.manifest.deployment_block, checkpoint.block_number)
+        rows = [_raw_row(registry.chain_id, event, None) for event in read.events]
+        assert len(rows) == len(before) and store.insert_events(session, rows) == 0
         session.rollback()
     assert stored(engine) == before
     assert fresh_index(registry, make_db) == before
@@ -214,17 +162,16 @@ def test_range_shrinks_when_the_node_refuses(
 ) -> None:
     registry = workload(make_registry)
     limit = 3
-    real_get_logs = registry.w3.eth.get_logs
+    real_get_logs = chain_rpc.get_logs
     asked: list[int] = []
 
-    def get_logs(query: Any) -> Any:
-        size = int(query["toBlock"]) - int(query["fromBlock"]) + 1
-        asked.append(size)
-        if size > limit:
+    def get_logs(w3: Web3, addresses: Any, start: int, end: int) -> Any:
+        asked.append(end - start + 1)
+        if end - start + 1 > limit:
             raise Web3RPCError(f"query exceeds max block range {limit}")
-        return real_get_logs(query)
+        return real_get_logs(w3, addresses, start, end)
 
-    monkeypatch.setattr(registry.w3.eth, "get_logs", get_logs)
+    monkeypatch.setattr(chain_rpc, "get_logs", get_logs)
     engine = make_db()
     indexer = Indexer(registry, engine, settings(initial_range=64, max_range=64))
     result = indexer.scan_once()
