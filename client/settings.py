@@ -9,6 +9,7 @@
 | `IDSREG_KEY` | keystore label (or address) of the key that signs | none: `--key` is then required |
 | `IDSREG_PASSWORD` | keystore password, for scripts | prompt |
 | `IDSREG_PASSWORD_FILE` | file whose first line is the keystore password | prompt |
+| `IDSREG_API_HOST`, `IDSREG_API_PORT` | where the registry API listens (`idsreg api …`; the server reads the same variables) | 127.0.0.1, 8600 |
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +35,8 @@ class ClientSettings(BaseSettings):
     key: str | None = None
     password: SecretStr | None = None
     password_file: Path | None = None
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8600, ge=1, le=65535)
 
     @property
     def keystore_dir(self) -> Path:
@@ -42,6 +45,15 @@ class ClientSettings(BaseSettings):
     @property
     def chain_dir(self) -> Path:
         return self.home / "chain"
+
+    @property
+    def api_dir(self) -> Path:
+        """Where a background API keeps its pid file and log."""
+        return self.home / "api"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.api_host}:{self.api_port}"
 
 
 @lru_cache(maxsize=1)

@@ -285,14 +285,15 @@ class Indexer:
 
     def run(self, stop: threading.Event) -> None:
         """Scan until `stop` is set, waiting the poll interval between scans. Node outages are
-        logged and retried; so is an event the index cannot place (a ProjectionError, which
-        leaves the index at the last good range)."""
+        logged and retried; so are an event the index cannot place (a ProjectionError, which
+        leaves the index at the last good range) and a database that belongs to another
+        deployment (ConfigError: re-index it)."""
         while not stop.is_set():
             try:
                 result = self.scan_once(stop=stop)
             except NODE_ERRORS as exc:
                 log.warning("chain node unavailable (%s); retrying in %.1f s", exc, self.settings.poll_interval)
-            except ProjectionError as exc:
+            except (ProjectionError, ConfigError) as exc:
                 log.error("cannot index the next range: %s; retrying in %.1f s", exc, self.settings.poll_interval)
             else:
                 if result.ranges or result.rolled_back:

@@ -2,7 +2,7 @@
 
 | variable | meaning | default |
 |---|---|---|
-| `IDSREG_API_DATABASE_URL` | SQLAlchemy URL of the index database (`sqlite:///…` or `postgresql+psycopg://…`) | `sqlite:///<IDSREG_HOME>/registry.db` |
+| `IDSREG_API_DATABASE_URL` | SQLAlchemy URL of the index database (`sqlite:///…` or `postgresql://…`) | `sqlite:///<IDSREG_HOME>/registry.db` |
 | `IDSREG_API_RPC_URL` | JSON-RPC address of the chain node | the client's (`IDSREG_RPC_URL`, else `chain/local.toml`) |
 | `IDSREG_API_DEPLOYMENTS` | folder of deployment manifests | the client's (`IDSREG_DEPLOYMENTS`) |
 | `IDSREG_API_CONFIRMATIONS` | blocks behind the head the indexer stays (0: instant finality) | 0 |
@@ -10,14 +10,22 @@
 | `IDSREG_API_MAX_RANGE` | the most blocks per request the range grows to | 5000 |
 | `IDSREG_API_REORG_WINDOW` | recent block hashes kept to find a common ancestor after a reorg | 128 |
 | `IDSREG_API_POLL_INTERVAL` | seconds between scans once the indexer has caught up | 2.0 |
+| `IDSREG_API_HOST`, `IDSREG_API_PORT` | where `idsreg api serve` listens | 127.0.0.1, 8600 |
+| `IDSREG_API_PUBLIC_URL` | the API's address as clients see it (in sign-in messages) | `http://HOST:PORT` |
+| `IDSREG_API_TOKEN_SECRET` | key that signs bearer tokens | a random key kept in `<IDSREG_HOME>/api-token-secret` |
+| `IDSREG_API_TOKEN_TTL` | seconds a bearer token is valid | 900 |
+| `IDSREG_API_CHALLENGE_TTL` | seconds a sign-in challenge is valid | 300 |
+| `IDSREG_API_NODE_TIMEOUT` | seconds the API waits for the chain node (status, verify) | 3.0 |
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from client.chain.registry import default_rpc_url
@@ -45,6 +53,35 @@ class ApiSettings(BaseSettings):
     max_range: int = Field(default=5000, ge=1)
     reorg_window: int = Field(default=128, ge=1)
     poll_interval: float = Field(default=2.0, gt=0)
+    host: str = Field(default_factory=lambda: get_settings().api_host)
+    port: int = Field(default_factory=lambda: get_settings().api_port, ge=1, le=65535)
+    public_url: str | None = None
+    token_secret: SecretStr | None = None
+    token_ttl: int = Field(default=900, ge=10)
+    challenge_ttl: int = Field(default=300, ge=10)
+    node_timeout: float = Field(default=3.0, gt=0)
+
+    @property
+    def base_url(self) -> str:
+        """The API's address as clients see it."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def signing_key(self) -> bytes:
+        """The key that signs bearer tokens: the configured one, else one made once and kept
+        (mode 0600) in the data folder, so that tokens survive a restart of the API."""
+        if self.token_secret is not None:
+            return self.token_secret.get_secret_value().encode()
+        path = get_settings().home / "api-token-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass  # another process made it first
+            else:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_hex(32) + "\n")
+        return path.read_text().strip().encode()
 
 
 @lru_cache(maxsize=1)

@@ -13,7 +13,7 @@ import typer
 
 from ..chain.node import CONNECTION_ERRORS
 from ..errors import IdsRegistryError
-from . import chain, datasets, demo, disputes, keys, licences, member
+from . import api, chain, datasets, demo, disputes, keys, licences, member
 from .common import err_console
 
 app = typer.Typer(
@@ -38,6 +38,7 @@ app.add_typer(licences.grant_app, name="grant")
 app.command("revoke")(licences.revoke)
 app.add_typer(licences.receipt_app, name="receipt")
 app.add_typer(disputes.app, name="dispute")
+app.add_typer(api.app, name="api")
 
 
 def main() -> None:

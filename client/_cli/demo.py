@@ -1,7 +1,8 @@
 """`idsreg demo`: a local consortium ready to use, in one command.
 
-Starts the local chain, creates the demo keys, deploys the registry and admits one member
-organisation. Run again, it reuses whatever already exists.
+Starts the local chain, creates the demo keys, deploys the registry, admits one member
+organisation, registers a sample dataset and leaves the registry API running on localhost.
+Run again, it reuses whatever already exists.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..errors import ContractRevertError
 from ..hashing import content_root
 from ..settings import get_settings
 from ..verify import verify_root
+from .api import start_background
 from .chain import local_chain
 from .common import JsonOpt, console, emit, keystore, read_password_file
 from .datasets import print_verdict
@@ -93,6 +95,7 @@ def demo(as_json: JsonOpt = False) -> None:
     if not datasets.is_registered(root):
         datasets.register(store.unlock(known[MEMBER_CONNECTOR], pw), Registration(root, Grade.GENERAL))
     verdict = verify_root(datasets, anchors, root, str(sample))
+    api_url, api_pid, _started = start_background()
     data = {
         "rpcUrl": status.rpc_url,
         "chainId": manifest.chain_id,
@@ -101,6 +104,8 @@ def demo(as_json: JsonOpt = False) -> None:
         "passwordFile": pw_file,
         "member": member,
         "sampleDataset": {"path": sample, "root": verdict.content_root},
+        "apiUrl": api_url,
+        "apiPid": api_pid,
     }
 
     def human() -> None:
@@ -112,6 +117,7 @@ def demo(as_json: JsonOpt = False) -> None:
                       f"connector key '{MEMBER_CONNECTOR}'")
         console.print(f"[green]✓[/] sample dataset {sample} registered by the member's connector key:")
         print_verdict(verdict)
+        console.print(f"[green]✓[/] registry API running at {api_url} (OpenAPI docs at {api_url}/docs)")
         if pw_file is not None:
             console.print(f"  the demo keys' password is in {pw_file} (readable only by you)")
         console.print("\nNext steps:")
@@ -124,6 +130,8 @@ def demo(as_json: JsonOpt = False) -> None:
         console.print("  idsreg key new my-key")
         console.print(f"  idsreg member propose admit LEI:5493001KJTIIGC8Y1R12 --name 'My Org' --admin my-key "
                       f"--evidence 0x{'00' * 32} --key {GOVERNOR}")
+        console.print(f"  curl {api_url}/v1/datasets/{verdict.content_root}")
+        console.print("  idsreg api status        idsreg api stop")
         console.print("  idsreg chain status      idsreg chain down")
 
     emit(as_json, data, human)

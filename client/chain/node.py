@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import platform
 import shutil
 import signal
@@ -26,6 +25,7 @@ from web3 import Web3
 from web3.exceptions import ProviderConnectionError, Web3Exception
 
 from ..errors import ChainError, ConfigError
+from ..processes import live_pid, stop
 from ..settings import PROJECT_ROOT
 
 CHAIN_CONFIG_DIR = PROJECT_ROOT / "chain"
@@ -220,12 +220,7 @@ class LocalChain:
 
     def pid(self) -> int | None:
         """The node's pid if the pid file names a live process."""
-        try:
-            pid = int(self.pid_file.read_text().strip())
-            os.kill(pid, 0)
-        except (OSError, ValueError):
-            return None
-        return pid
+        return live_pid(self.pid_file)
 
     def up(self) -> NodeStatus:
         """Start the node in the background unless it already runs; returns its status."""
@@ -244,18 +239,7 @@ class LocalChain:
 
     def down(self, timeout: float = 15.0) -> bool:
         """Stop the node, letting it write its state; returns whether one was running."""
-        pid = self.pid()
-        if pid is None:
-            self.pid_file.unlink(missing_ok=True)
-            return False
-        os.kill(pid, signal.SIGINT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _alive(pid):
-            time.sleep(0.1)
-        if _alive(pid):
-            os.kill(pid, signal.SIGKILL)
-        self.pid_file.unlink(missing_ok=True)
-        return True
+        return stop(self.pid_file, signal.SIGINT, timeout)
 
     def status(self) -> NodeStatus:
         pid = self.pid()
@@ -279,15 +263,3 @@ class LocalChain:
         tmp.write_bytes(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
         tmp.replace(self.state_file)
 
-
-def _alive(pid: int) -> bool:
-    try:
-        # Reap it if it is our child, so that it does not linger as a zombie.
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True

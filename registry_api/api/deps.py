@@ -1,0 +1,56 @@
+"""Dependencies of the routes: the database session, settings, chain view and the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from ..auth import Caller, caller_of
+from ..chainview import ChainView
+from ..errors import Unauthorized
+from ..settings import ApiSettings
+
+_bearer = HTTPBearer(auto_error=False, description="A token from POST /v1/auth/token.")
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine) as session:
+        yield session
+
+
+def get_settings(request: Request) -> ApiSettings:
+    settings: ApiSettings = request.app.state.settings
+    return settings
+
+
+def get_chain(request: Request) -> ChainView:
+    chain: ChainView = request.app.state.chain
+    return chain
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
+ChainDep = Annotated[ChainView, Depends(get_chain)]
+
+
+def get_caller(
+    session: SessionDep, settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Caller | None:
+    """The signed-in caller, None without a token; Unauthorized for a bad or stale token."""
+    if credentials is None:
+        return None
+    return caller_of(session, settings, credentials.credentials)
+
+
+def require_caller(caller: Annotated[Caller | None, Depends(get_caller)]) -> Caller:
+    if caller is None:
+        raise Unauthorized("this needs a bearer token: sign in with POST /v1/auth/challenge and /v1/auth/token")
+    return caller
+
+
+CallerDep = Annotated[Caller | None, Depends(get_caller)]
+SignedInDep = Annotated[Caller, Depends(require_caller)]

@@ -1,0 +1,51 @@
+"""`/v1/auth`: sign in with a member key (EIP-4361 challenge, EIP-191 signature) for a bearer token."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter
+
+from ... import store
+from ...auth import Caller, identify, issue_challenge, issue_token, redeem
+from ...errors import Forbidden, Unavailable
+from .. import params
+from ..deps import ChainDep, SessionDep, SettingsDep, SignedInDep
+from ..queries import org_refs, ref
+from ..schemas import CallerPublic, ChallengePublic, ChallengeRequest, TokenPublic, TokenRequest
+
+router = APIRouter(prefix="/v1/auth", tags=["auth"])
+
+
+def _caller(session: SessionDep, caller: Caller) -> CallerPublic:
+    org = ref(org_refs(session, [caller.org_no]), caller.org_no) if caller.org_no is not None else None
+    return CallerPublic(address=caller.address, org=org, roles=sorted(caller.roles))
+
+
+@router.post("/challenge", response_model=ChallengePublic)
+def challenge(body: ChallengeRequest, session: SessionDep, settings: SettingsDep, chain: ChainDep) -> ChallengePublic:
+    """A sign-in message for a member key (or a governor, auditor or arbiter) to sign."""
+    address = params.address("address", body.address)
+    if identify(session, address, int(time.time())) is None:
+        raise Forbidden(f"{address} is neither an active key of an active member nor a consortium role holder", "address")
+    checkpoint = store.get_checkpoint(session)
+    chain_id = checkpoint.chain_id if checkpoint is not None else chain.chain_id()
+    if chain_id is None:
+        raise Unavailable("the chain is not known yet (nothing indexed and the node does not answer)")
+    issued = issue_challenge(session, settings, chain_id, address)
+    session.commit()
+    return ChallengePublic(message=issued.message, nonce=issued.nonce, expires_at=issued.expires_at)
+
+
+@router.post("/token", response_model=TokenPublic)
+def token(body: TokenRequest, session: SessionDep, settings: SettingsDep) -> TokenPublic:
+    """Trade a signed challenge for a short-lived bearer token (each challenge works once)."""
+    caller = redeem(session, settings, body.message, body.signature)
+    access, expires = issue_token(settings, caller)
+    return TokenPublic(access_token=access, expires_at=expires, caller=_caller(session, caller))
+
+
+@router.get("/me", response_model=CallerPublic)
+def me(session: SessionDep, caller: SignedInDep) -> CallerPublic:
+    """Who the bearer token stands for now."""
+    return _caller(session, caller)

@@ -1,0 +1,105 @@
+"""`/v1/anchors` and `/v1/disputes`: batch anchors and rights disputes (public to members and apps)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from sqlmodel import Session, col, select
+
+from ...domain import Anchor, Dispute, Vote
+from ...errors import NotFound
+from .. import params
+from ..deps import SessionDep
+from ..queries import after, chain_ref, org_refs, ref, resolve_org
+from ..schemas import AnchorPublic, DisputeDetailPublic, DisputePublic, OrgRef, Page, VotePublic
+
+router = APIRouter(prefix="/v1", tags=["anchors and disputes"])
+
+
+def _anchors(session: Session, anchors: list[Anchor]) -> list[AnchorPublic]:
+    refs = org_refs(session, (a.org_no for a in anchors))
+    return [
+        AnchorPublic(root=a.root, org=ref(refs, a.org_no), leaf_count=a.leaf_count, note_hash=a.note_hash,
+                     anchored_at=a.anchored_at, block_hash=a.block_hash, anchored=chain_ref(a))
+        for a in anchors
+    ]  # fmt: skip
+
+
+@router.get("/anchors", response_model=Page[AnchorPublic])
+def list_anchors(
+    session: SessionDep, org: params.OrgQuery = None, limit: params.Limit = 50, cursor: params.Cursor = None
+) -> Page[AnchorPublic]:
+    """Batch anchors, newest first."""
+    order = [col(Anchor.block_number), col(Anchor.log_index)]
+    query = select(Anchor).order_by(*(c.desc() for c in order)).limit(limit + 1)
+    if org is not None:
+        query = query.where(col(Anchor.org_no) == resolve_org(session, "org", org))
+    start = params.decode_cursor(cursor, (int, int))
+    if start is not None:
+        query = query.where(after(order, start, descending=True))
+    found = list(session.exec(query).all())
+    page = found[:limit]
+    following = params.encode_cursor([page[-1].block_number, page[-1].log_index]) if len(found) > limit else None
+    return Page(data=_anchors(session, page), next_cursor=following)
+
+
+@router.get("/anchors/{root}", response_model=AnchorPublic)
+def get_anchor(session: SessionDep, root: params.RootPath) -> AnchorPublic:
+    """One anchor (the tree root as anchored)."""
+    anchor = session.get(Anchor, params.hex32("root", root))
+    if anchor is None:
+        raise NotFound(f"root {root.lower()} is not anchored (or not indexed yet)", "root")
+    return _anchors(session, [anchor])[0]
+
+
+def _dispute(d: Dispute, refs: dict[int, OrgRef]) -> DisputePublic:
+    return DisputePublic(
+        dispute_id=d.dispute_id, dataset=d.root, right=d.right, claimant=ref(refs, d.claimant),
+        respondent=ref(refs, d.respondent), evidence_hash=d.evidence_hash, status=d.status,
+        prior_anchor_root=d.prior_anchor_root, prior_anchored_at=d.prior_anchored_at, uphold_votes=d.uphold_votes,
+        dismiss_votes=d.dismiss_votes, opened_at=d.opened_at, closed_block=d.closed_block, opened=chain_ref(d),
+    )  # fmt: skip
+
+
+@router.get("/disputes", response_model=Page[DisputePublic])
+def list_disputes(
+    session: SessionDep,
+    dataset: Annotated[str | None, Query(description="Content root.", max_length=80)] = None,
+    status: Annotated[Literal["open", "upheld", "dismissed"] | None, Query()] = None,
+    claimant: params.OrgQuery = None,
+    limit: params.Limit = 50,
+    cursor: params.Cursor = None,
+) -> Page[DisputePublic]:
+    """Disputes, newest first."""
+    query = select(Dispute).order_by(col(Dispute.dispute_id).desc()).limit(limit + 1)
+    if dataset is not None:
+        query = query.where(col(Dispute.root) == params.hex32("dataset", dataset))
+    if status is not None:
+        query = query.where(col(Dispute.status) == status)
+    if claimant is not None:
+        query = query.where(col(Dispute.claimant) == resolve_org(session, "claimant", claimant))
+    start = params.decode_cursor(cursor, (int,))
+    if start is not None:
+        query = query.where(after([col(Dispute.dispute_id)], start, descending=True))
+    found = list(session.exec(query).all())
+    page = found[:limit]
+    refs = org_refs(session, (n for d in page for n in (d.claimant, d.respondent)))
+    following = params.encode_cursor([page[-1].dispute_id]) if len(found) > limit else None
+    return Page(data=[_dispute(d, refs) for d in page], next_cursor=following)
+
+
+@router.get("/disputes/{dispute_id}", response_model=DisputeDetailPublic)
+def get_dispute(
+    session: SessionDep, dispute_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="The dispute's number.")]
+) -> DisputeDetailPublic:
+    """One dispute with the arbiters' votes."""
+    d = session.get(Dispute, dispute_id)
+    if d is None:
+        raise NotFound(f"dispute {dispute_id} does not exist (or is not indexed yet)", "dispute_id")
+    votes = session.exec(select(Vote).where(col(Vote.dispute_id) == dispute_id).order_by(col(Vote.block_number), col(Vote.arbiter)))
+    refs = org_refs(session, [d.claimant, d.respondent])
+    return DisputeDetailPublic(
+        **_dispute(d, refs).model_dump(),
+        votes=[VotePublic(arbiter=v.arbiter, uphold=v.uphold, block_time=v.block_time, cast=chain_ref(v)) for v in votes],
+    )

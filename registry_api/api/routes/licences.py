@@ -1,0 +1,166 @@
+"""`/v1/grants` and `/v1/receipts`: licences and deliveries, for those entitled to see them.
+
+Both need a bearer token. A member key sees the grants its organisation issued or received and
+the receipts it provided or consumed; auditors and governors see all of them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from sqlalchemy import ColumnElement, false, or_
+from sqlmodel import Session, col, select
+
+from client.chain.enums import Permission
+
+from ...auth import Caller
+from ...domain import Grant, Receipt
+from ...errors import Forbidden, NotFound
+from .. import params
+from ..deps import SessionDep, SignedInDep
+from ..queries import after, chain_ref, org_refs, ref, resolve_org
+from ..schemas import GrantPublic, Page, ReceiptPublic
+
+router = APIRouter(prefix="/v1", tags=["licences"])
+
+
+def _permissions(bits: int) -> list[str]:
+    return [p.name.lower() for p in Permission if p.name and bits & p]
+
+
+def _grants(session: Session, grants: list[Grant]) -> list[GrantPublic]:
+    refs = org_refs(session, (n for g in grants for n in (g.grantee, g.grantor)))
+    return [
+        GrantPublic(
+            dataset=g.root, grantee=ref(refs, g.grantee), grantor=ref(refs, g.grantor), serial=g.serial,
+            permissions=_permissions(g.permissions), purpose=g.purpose, valid_from=g.valid_from,
+            valid_until=g.valid_until, policy_hash=g.policy_hash, status=g.status, current=g.current,
+            decided_by=g.decided_by, issued_at=g.issued_at, issued=chain_ref(g),
+        )
+        for g in grants
+    ]  # fmt: skip
+
+
+def _involving(caller: Caller, *columns: Any) -> ColumnElement[bool] | None:
+    """The condition limiting a list to the caller's organisation (None: the caller sees all)."""
+    if caller.sees_everything:
+        return None
+    if caller.org_no is None:
+        return false()
+    return or_(*(c == caller.org_no for c in columns))
+
+
+@router.get("/grants", response_model=Page[GrantPublic])
+def list_grants(
+    session: SessionDep,
+    caller: SignedInDep,
+    dataset: Annotated[str | None, Query(description="Content root.", max_length=80)] = None,
+    grantee: params.OrgQuery = None,
+    grantor: params.OrgQuery = None,
+    status: Annotated[Literal["pending", "active", "rejected", "revoked"] | None, Query()] = None,
+    current: Annotated[bool | None, Query(description="Only the current grants (true) or only replaced ones (false).")] = None,
+    limit: params.Limit = 50,
+    cursor: params.Cursor = None,
+) -> Page[GrantPublic]:
+    """Licences the caller may see, newest first."""
+    order = [col(Grant.block_number), col(Grant.root), col(Grant.grantee), col(Grant.serial)]
+    query = select(Grant).order_by(*(c.desc() for c in order)).limit(limit + 1)
+    limited = _involving(caller, col(Grant.grantee), col(Grant.grantor))
+    if limited is not None:
+        query = query.where(limited)
+    if dataset is not None:
+        query = query.where(col(Grant.root) == params.hex32("dataset", dataset))
+    if grantee is not None:
+        query = query.where(col(Grant.grantee) == resolve_org(session, "grantee", grantee))
+    if grantor is not None:
+        query = query.where(col(Grant.grantor) == resolve_org(session, "grantor", grantor))
+    if status is not None:
+        query = query.where(col(Grant.status) == status)
+    if current is not None:
+        query = query.where(col(Grant.current) == current)
+    start = params.decode_cursor(cursor, (int, str, int, int))
+    if start is not None:
+        query = query.where(after(order, start, descending=True))
+    found = list(session.exec(query).all())
+    page = found[:limit]
+    last = page[-1] if page else None
+    following = params.encode_cursor([last.block_number, last.root, last.grantee, last.serial]) if last and len(found) > limit else None
+    return Page(data=_grants(session, page), next_cursor=following)
+
+
+@router.get("/grants/{dataset}/{grantee}", response_model=list[GrantPublic])
+def grants_of(
+    session: SessionDep,
+    caller: SignedInDep,
+    dataset: Annotated[str, Path(description="Content root.", max_length=80)],
+    grantee: Annotated[str, Path(description="The licensee organisation.", max_length=160)],
+) -> list[GrantPublic]:
+    """Every grant on a dataset to one organisation, newest serial (the current one) first."""
+    root = params.hex32("dataset", dataset)
+    number = resolve_org(session, "grantee", grantee)
+    grants = list(session.exec(
+        select(Grant).where(col(Grant.root) == root, col(Grant.grantee) == number).order_by(col(Grant.serial).desc())
+    ))  # fmt: skip
+    if not grants:
+        raise NotFound(f"no grant on dataset {root} to {grantee} is indexed", "grantee")
+    if not (caller.sees_everything or caller.involves(number, *(g.grantor for g in grants))):
+        raise Forbidden("only the organisations of a grant, auditors and governors may see it")
+    return _grants(session, grants)
+
+
+def _receipts(session: Session, receipts: list[Receipt]) -> list[ReceiptPublic]:
+    refs = org_refs(session, (n for r in receipts for n in (r.provider, r.consumer)))
+    return [
+        ReceiptPublic(
+            digest=r.digest, dataset=r.dataset, provider=ref(refs, r.provider), consumer=ref(refs, r.consumer),
+            grant_serial=r.grant_serial, delivered_root=r.delivered_root, size=r.size, price=str(r.price),
+            delivered_at=r.delivered_at, nonce=str(r.nonce), provider_key=r.provider_key,
+            consumer_key=r.consumer_key, recorded_at=r.block_time, recorded=chain_ref(r),
+        )
+        for r in receipts
+    ]  # fmt: skip
+
+
+@router.get("/receipts", response_model=Page[ReceiptPublic])
+def list_receipts(
+    session: SessionDep,
+    caller: SignedInDep,
+    dataset: Annotated[str | None, Query(description="Content root.", max_length=80)] = None,
+    provider: params.OrgQuery = None,
+    consumer: params.OrgQuery = None,
+    limit: params.Limit = 50,
+    cursor: params.Cursor = None,
+) -> Page[ReceiptPublic]:
+    """Delivery receipts the caller may see, newest first."""
+    order = [col(Receipt.block_number), col(Receipt.log_index)]
+    query = select(Receipt).order_by(*(c.desc() for c in order)).limit(limit + 1)
+    limited = _involving(caller, col(Receipt.provider), col(Receipt.consumer))
+    if limited is not None:
+        query = query.where(limited)
+    if dataset is not None:
+        query = query.where(col(Receipt.dataset) == params.hex32("dataset", dataset))
+    if provider is not None:
+        query = query.where(col(Receipt.provider) == resolve_org(session, "provider", provider))
+    if consumer is not None:
+        query = query.where(col(Receipt.consumer) == resolve_org(session, "consumer", consumer))
+    start = params.decode_cursor(cursor, (int, int))
+    if start is not None:
+        query = query.where(after(order, start, descending=True))
+    found = list(session.exec(query).all())
+    page = found[:limit]
+    following = params.encode_cursor([page[-1].block_number, page[-1].log_index]) if len(found) > limit else None
+    return Page(data=_receipts(session, page), next_cursor=following)
+
+
+@router.get("/receipts/{digest}", response_model=ReceiptPublic)
+def get_receipt(
+    session: SessionDep, caller: SignedInDep, digest: Annotated[str, Path(description="The receipt's EIP-712 digest.", max_length=80)]
+) -> ReceiptPublic:
+    """One delivery receipt."""
+    receipt = session.get(Receipt, params.hex32("digest", digest))
+    if receipt is None:
+        raise NotFound(f"receipt {digest.lower()} is not recorded (or not indexed yet)", "digest")
+    if not (caller.sees_everything or caller.involves(receipt.provider, receipt.consumer)):
+        raise Forbidden("only the provider, the consumer, auditors and governors may see a receipt")
+    return _receipts(session, [receipt])[0]

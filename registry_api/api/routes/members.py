@@ -1,0 +1,127 @@
+"""`/v1/members`, `/v1/keys`, `/v1/roles`, `/v1/proposals`: the consortium as indexed."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from sqlmodel import col, select
+
+from client.chain.enums import Action
+from client.consortium import decode_action
+
+from ...domain import Org, OrgKey, Proposal, RoleHolder, Threshold
+from ...errors import NotFound
+from .. import params
+from ..deps import SessionDep
+from ..queries import after, chain_ref, org_refs, resolve_org
+from ..schemas import KeyPublic, MemberDetailPublic, MemberPublic, OrgRef, Page, ProposalPublic, RolesPublic
+
+router = APIRouter(prefix="/v1", tags=["consortium"])
+
+
+def _member(org: Org, now: int) -> MemberPublic:
+    return MemberPublic(
+        org_no=org.org_no, org_id=org.org_id, name=org.name, status=org.status, level=org.level,
+        certified_until=org.expires_at, certified=org.status == "active" and org.expires_at > now,
+        evidence_hash=org.evidence_hash, admin=org.admin, admitted_at=org.admitted_at, admitted=chain_ref(org),
+    )  # fmt: skip
+
+
+def _key(key: OrgKey, org: Org, now: int) -> KeyPublic:
+    return KeyPublic(
+        address=key.address, org=OrgRef(org_no=org.org_no, org_id=org.org_id, name=org.name), role=key.role,
+        active=key.role != "none" and org.status == "active" and org.expires_at > now, added_block=key.block_number,
+    )  # fmt: skip
+
+
+@router.get("/members", response_model=Page[MemberPublic])
+def list_members(
+    session: SessionDep,
+    status: Annotated[Literal["active", "suspended", "expelled"] | None, Query(description="Only members in this state.")] = None,
+    limit: params.Limit = 50,
+    cursor: params.Cursor = None,
+) -> Page[MemberPublic]:
+    """Member organisations by member number."""
+    query = select(Org).order_by(col(Org.org_no)).limit(limit + 1)
+    if status is not None:
+        query = query.where(col(Org.status) == status)
+    start = params.decode_cursor(cursor, (int,))
+    if start is not None:
+        query = query.where(after([col(Org.org_no)], start, descending=False))
+    found = list(session.exec(query).all())
+    now = int(time.time())
+    more = len(found) > limit
+    data = [_member(org, now) for org in found[:limit]]
+    return Page(data=data, next_cursor=params.encode_cursor([data[-1].org_no]) if more else None)
+
+
+@router.get("/members/{org}", response_model=MemberDetailPublic)
+def get_member(
+    session: SessionDep,
+    org: Annotated[str, Path(description="Identifier (LEI:…), 0x org id or member number.", max_length=160)],
+) -> MemberDetailPublic:
+    """One member organisation with every key that acts or acted for it."""
+    number = resolve_org(session, "org", org)
+    record = session.get(Org, number)
+    assert record is not None  # resolve_org found it
+    now = int(time.time())
+    keys = session.exec(select(OrgKey).where(col(OrgKey.org_no) == number).order_by(col(OrgKey.block_number), col(OrgKey.address)))
+    return MemberDetailPublic(**_member(record, now).model_dump(), keys=[_key(k, record, now) for k in keys])
+
+
+@router.get("/keys/{address}", response_model=KeyPublic)
+def get_key(
+    session: SessionDep, address: Annotated[str, Path(description="An account address.", max_length=64)]
+) -> KeyPublic:
+    """Which organisation a key acts for, in which role, and whether it may act now."""
+    checked = params.address("address", address)
+    key = session.get(OrgKey, checked)
+    if key is None:
+        raise NotFound(f"key {checked} has never acted for a member organisation", "address")
+    org = session.get(Org, key.org_no)
+    if org is None:
+        raise NotFound(f"the organisation of key {checked} is not indexed", "address")
+    return _key(key, org, int(time.time()))
+
+
+@router.get("/roles", response_model=RolesPublic)
+def roles(session: SessionDep) -> RolesPublic:
+    """Governors, auditors and arbiters, and the approval thresholds."""
+    holders: dict[str, list[str]] = {"governor": [], "auditor": [], "arbiter": []}
+    for holder in session.exec(select(RoleHolder).order_by(col(RoleHolder.block_number), col(RoleHolder.account))):
+        holders[holder.role].append(holder.account)
+    thresholds = {t.role: t.value for t in session.exec(select(Threshold))}
+    return RolesPublic(governors=holders["governor"], auditors=holders["auditor"], arbiters=holders["arbiter"], thresholds=thresholds)
+
+
+@router.get("/proposals", response_model=Page[ProposalPublic])
+def list_proposals(
+    session: SessionDep,
+    status: Annotated[Literal["open", "executed", "cancelled"] | None, Query()] = None,
+    limit: params.Limit = 50,
+    cursor: params.Cursor = None,
+) -> Page[ProposalPublic]:
+    """Governance proposals, newest first."""
+    query = select(Proposal).order_by(col(Proposal.proposal_id).desc()).limit(limit + 1)
+    if status is not None:
+        query = query.where(col(Proposal.status) == status)
+    start = params.decode_cursor(cursor, (int,))
+    if start is not None:
+        query = query.where(after([col(Proposal.proposal_id)], start, descending=True))
+    found = list(session.exec(query).all())
+    data = [_proposal(p) for p in found[:limit]]
+    return Page(data=data, next_cursor=params.encode_cursor([data[-1].proposal_id]) if len(found) > limit else None)
+
+
+def _proposal(p: Proposal) -> ProposalPublic:
+    action = Action[p.action.upper()]
+    args = decode_action(action, bytes.fromhex(p.args[2:]))
+    return ProposalPublic(
+        proposal_id=p.proposal_id, action=p.action, args=args, proposer=p.proposer, status=p.status,
+        approvals=p.approvals, created_at=p.created_at, created=chain_ref(p),
+    )  # fmt: skip
+
+
+__all__ = ["org_refs", "router"]

@@ -1,0 +1,95 @@
+"""`/v1/verify`: a content root, a proof file or a receipt file, checked against the chain itself.
+
+The index is not trusted here: every verdict comes from contract state, blocks and transaction
+receipts read from the node (the client's verification code), so the API needs the node up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from enum import IntEnum
+from typing import Any
+
+from fastapi import APIRouter
+
+from client.anchors import Anchors
+from client.chain.node import NODE_ERRORS
+from client.datasets import Datasets
+from client.errors import ChainError, NotRegisteredError, ProofError
+from client.proofs import ProofFile
+from client.receipts import ReceiptFile, Receipts
+from client.verify import verify_root, verify_with_proof
+
+from ...errors import ApiError, Unavailable
+from .. import params
+from ..deps import ChainDep
+from ..schemas import VerdictPublic, VerifyRequest
+
+router = APIRouter(prefix="/v1", tags=["verify"])
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _plain(dataclasses.asdict(value))
+    if isinstance(value, IntEnum):
+        return value.name.lower()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+class _Malformed(ApiError):
+    status = 422
+
+
+def _file(kind: type[ProofFile | ReceiptFile], field: str, body: dict[str, Any]) -> Any:
+    try:
+        return kind.from_json(json.dumps(body))
+    except ProofError as exc:
+        raise _Malformed(str(exc), field) from None
+
+
+@router.post("/verify", response_model=VerdictPublic, responses={503: {"description": "The chain node does not answer."}})
+def verify(body: VerifyRequest, chain: ChainDep) -> VerdictPublic:
+    """Check a content root, an inclusion-proof file or a receipt file against the chain: the
+    verdict and the on-chain evidence (registration, anchor, ledger record)."""
+    given = [name for name in ("content_root", "proof", "receipt") if getattr(body, name) is not None]
+    if len(given) != 1:
+        raise _Malformed(f"give exactly one of contentRoot, proof and receipt (got {len(given)})", "body")
+    root = params.hex32("contentRoot", body.content_root) if body.content_root is not None else None
+    proof = _file(ProofFile, "proof", body.proof) if body.proof is not None else None
+    receipt = _file(ReceiptFile, "receipt", body.receipt) if body.receipt is not None else None
+    registry = chain.registry()
+    head = chain.head()
+    try:
+        if receipt is not None:
+            subject = "0x" + receipt.digest.hex()
+            try:
+                evidence = _plain(Receipts(registry).verify_on_chain(receipt))
+            except ProofError as exc:
+                return VerdictPublic(verified=False, kind="receipt", subject=subject, reason=str(exc), chain_head=head)
+            return VerdictPublic(verified=True, kind="receipt", subject=subject, evidence=evidence, chain_head=head)
+        datasets, anchors = Datasets(registry), Anchors(registry)
+        if proof is not None:
+            try:
+                verdict = verify_with_proof(datasets, anchors, bytes.fromhex(proof.leaf[2:]), proof)
+            except ProofError as exc:
+                return VerdictPublic(verified=False, kind="proof", subject=proof.leaf.lower(), reason=str(exc), chain_head=head)
+            kind = "proof"
+        else:
+            assert root is not None
+            try:
+                verdict = verify_root(datasets, anchors, bytes.fromhex(root[2:]))
+            except NotRegisteredError as exc:
+                return VerdictPublic(verified=False, kind="content-root", subject=root, reason=str(exc), chain_head=head)
+            kind = "content-root"
+        evidence = {"registration": _plain(verdict.registration), "anchor": _plain(verdict.anchor)}
+        return VerdictPublic(
+            verified=True, kind=kind, subject=verdict.content_root,
+            evidence={k: v for k, v in evidence.items() if v is not None}, chain_head=head,
+        )  # fmt: skip
+    except (ChainError, *NODE_ERRORS) as exc:
+        raise Unavailable(f"the chain node did not answer the verification ({type(exc).__name__}); try again") from None

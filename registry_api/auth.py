@@ -1,0 +1,140 @@
+"""Sign-in with a member key: challenge → signed EIP-4361 message → short-lived bearer token.
+
+Who may sign in: an active key (admin or connector) of an active, certified member, and the
+accounts holding a consortium role (governors, auditors, arbiters), as the index knows them.
+The token (a JWT signed with the API's key) names only the address; each request looks the
+address up again, so a removed key or a suspended member loses access as soon as that is
+indexed, not when the token expires.
+
+Challenges are single-use: each sign-in deletes its challenge row, and only the request that
+deleted it gets a token.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import jwt
+from sqlalchemy import delete
+from sqlalchemy import select as select_columns
+from sqlmodel import Session, col, select
+
+from client.errors import ConfigError
+from client.siwe import SignInMessage, recover_address
+
+from .domain import Org, OrgKey, RoleHolder
+from .errors import Forbidden, Unauthorized
+from .models import AuthChallenge
+from .settings import ApiSettings
+
+AUDIENCE = "idsreg-api"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking: an account, the organisation it acts for (if a member key), its roles."""
+
+    address: str
+    org_no: int | None
+    org_id: str | None
+    roles: frozenset[str]
+
+    @property
+    def sees_everything(self) -> bool:
+        """Auditors and governors see every grant and receipt."""
+        return bool(self.roles & {"auditor", "governor"})
+
+    def involves(self, *org_nos: int | None) -> bool:
+        """Whether the caller acts for one of these organisations."""
+        return self.org_no is not None and self.org_no in org_nos
+
+
+def _rfc3339(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def identify(session: Session, address: str, now: int) -> Caller | None:
+    """The caller `address` is now, per the index; None if it may not sign in."""
+    connection = session.connection()
+    roles = frozenset(r for (r,) in connection.execute(select(col(RoleHolder.role)).where(col(RoleHolder.account) == address)))
+    found = connection.execute(
+        select_columns(col(OrgKey.role), col(Org.org_no), col(Org.org_id), col(Org.status), col(Org.expires_at))
+        .join(Org, col(Org.org_no) == col(OrgKey.org_no))
+        .where(col(OrgKey.address) == address)
+    ).first()
+    if found is not None:
+        role, org_no, org_id, status, expires_at = found
+        if role != "none" and status == "active" and int(expires_at) > now:
+            return Caller(address, int(org_no), str(org_id), roles)
+    return Caller(address, None, None, roles) if roles else None
+
+
+def issue_challenge(session: Session, settings: ApiSettings, chain_id: int, address: str) -> AuthChallenge:
+    """A new sign-in challenge for `address` (stored; the caller commits)."""
+    now = int(time.time())
+    session.connection().execute(delete(AuthChallenge).where(col(AuthChallenge.expires_at) < now))
+    site = urlsplit(settings.base_url)
+    message = SignInMessage(
+        domain=site.netloc, address=address, uri=settings.base_url, chain_id=chain_id, nonce=secrets.token_hex(16),
+        issued_at=_rfc3339(now), expires_at=_rfc3339(now + settings.challenge_ttl),
+    )  # fmt: skip
+    challenge = AuthChallenge(nonce=message.nonce, address=address, message=message.text(), expires_at=now + settings.challenge_ttl)
+    session.add(challenge)
+    return challenge
+
+
+def redeem(session: Session, settings: ApiSettings, text: str, signature: str) -> Caller:
+    """Check a signed challenge and use it up; the caller it identifies (commits the deletion)."""
+    try:
+        message = SignInMessage.parse(text)
+    except ConfigError as exc:
+        raise Unauthorized(str(exc), "message") from None
+    now = int(time.time())
+    challenge = session.get(AuthChallenge, message.nonce)
+    if challenge is None or challenge.message != text:
+        raise Unauthorized("this sign-in message was not issued by this API, or it was used already", "message")
+    if challenge.expires_at < now:
+        raise Unauthorized(f"the sign-in challenge expired at {_rfc3339(challenge.expires_at)}; ask for a new one", "message")
+    try:
+        signer = recover_address(text, signature)
+    except ConfigError as exc:
+        raise Unauthorized(str(exc), "signature") from None
+    if signer != challenge.address:
+        raise Unauthorized(f"the message was signed by {signer}, not by {challenge.address}", "signature")
+    used = session.connection().execute(delete(AuthChallenge).where(col(AuthChallenge.nonce) == message.nonce))
+    session.commit()
+    if used.rowcount != 1:
+        raise Unauthorized("this sign-in message was used already", "message")
+    caller = identify(session, signer, now)
+    if caller is None:
+        raise Forbidden(f"{signer} is neither an active key of an active member nor a consortium role holder")
+    return caller
+
+
+def issue_token(settings: ApiSettings, caller: Caller) -> tuple[str, int]:
+    """A bearer token for `caller` and the time it expires."""
+    now = int(time.time())
+    expires = now + settings.token_ttl
+    claims = {"sub": caller.address, "iat": now, "exp": expires, "iss": settings.base_url, "aud": AUDIENCE}
+    return jwt.encode(claims, settings.signing_key(), algorithm="HS256"), expires
+
+
+def caller_of(session: Session, settings: ApiSettings, token: str) -> Caller:
+    """The caller a bearer token stands for now; Unauthorized if the token is not good."""
+    try:
+        claims = jwt.decode(
+            token, settings.signing_key(), algorithms=["HS256"], audience=AUDIENCE, issuer=settings.base_url,
+            options={"require": ["sub", "exp", "iat"]},
+        )  # fmt: skip
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("the bearer token has expired; sign in again") from None
+    except jwt.InvalidTokenError as exc:
+        raise Unauthorized(f"the bearer token is not valid: {exc}") from None
+    caller = identify(session, str(claims["sub"]), int(time.time()))
+    if caller is None:
+        raise Unauthorized(f"{claims['sub']} may no longer sign in (key removed or member not active)")
+    return caller
