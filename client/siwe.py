@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
+from eth_keys.exceptions import BadSignature
 from eth_utils import to_checksum_address
+from eth_utils.exceptions import ValidationError
 
 from .errors import ConfigError
 
@@ -90,5 +92,5 @@ def recover_address(text: str, signature: str) -> str:
     try:
         raw = bytes.fromhex(signature.removeprefix("0x"))
         return str(Account.recover_message(encode_defunct(text=text), signature=raw))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, ValidationError, BadSignature) as exc:
         raise ConfigError(f"the signature {signature[:20]!r}… is not a valid signature: {exc}") from None

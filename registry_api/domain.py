@@ -6,9 +6,9 @@ rolls back by restoring the before-images kept in `undoentry` for changes above 
 ancestor and then deleting the rows created above it (docs/indexer.md).
 
 Conventions: 32-byte values are 0x-prefixed lower-case hex (66 characters), accounts are
-checksummed addresses, organisations are member numbers (`org_no`, as the contracts store
-them), times are Unix seconds from block time or from the event. Enumerations are stored by
-name in lower case ("active", "important", "processing").
+checksummed addresses, organisations are member numbers (`org_no`, the contracts' uint32, in
+BIGINT columns so that every uint32 fits PostgreSQL), times are Unix seconds from block time
+or from the event. Enumerations are stored by name in lower case ("active", "important").
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ ADDRESS = 42
 
 
 class OrgBase(SQLModel):
-    org_no: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    org_no: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
     org_id: str = Field(sa_type=String(HEX32), unique=True)
     name: str = Field(sa_column=Column(Text, nullable=False))
     admin: str = Field(sa_type=String(ADDRESS))
@@ -47,7 +47,7 @@ class Org(OrgBase, table=True):
 
 class OrgKeyBase(SQLModel):
     address: str = Field(sa_type=String(ADDRESS), primary_key=True)
-    org_no: int = Field(index=True)
+    org_no: int = Field(sa_type=BigInteger, index=True)
     #: admin, connector, or none once removed or replaced (a key never moves to another org).
     role: str = Field(sa_type=String(16))
     block_number: int = Field(sa_type=BigInteger, index=True)
@@ -105,7 +105,7 @@ class Proposal(ProposalBase, table=True):
 
 class DatasetBase(SQLModel):
     root: str = Field(sa_type=String(HEX32), primary_key=True)
-    registrant: int = Field(index=True)
+    registrant: int = Field(sa_type=BigInteger, index=True)
     #: general, important or core.
     grade: str = Field(sa_type=String(16), index=True)
     metadata_hash: str = Field(sa_type=String(HEX32))
@@ -116,12 +116,12 @@ class DatasetBase(SQLModel):
     registered_at: int = Field(sa_type=BigInteger, index=True)
     #: The parents' roots, JSON list (also one `lineage` row each).
     parents: str = Field(sa_column=Column(Text, nullable=False, default="[]"))
-    holding: int = Field(index=True)
-    processing: int = Field(index=True)
-    operation: int = Field(index=True)
-    offer_holding: int | None = None
-    offer_processing: int | None = None
-    offer_operation: int | None = None
+    holding: int = Field(sa_type=BigInteger, index=True)
+    processing: int = Field(sa_type=BigInteger, index=True)
+    operation: int = Field(sa_type=BigInteger, index=True)
+    offer_holding: int | None = Field(default=None, sa_type=BigInteger)
+    offer_processing: int | None = Field(default=None, sa_type=BigInteger)
+    offer_operation: int | None = Field(default=None, sa_type=BigInteger)
     #: Bit set of rights frozen by open disputes (bit 0 holding, 1 processing, 2 operation).
     frozen: int = Field(default=0, sa_type=SmallInteger)
     block_number: int = Field(sa_type=BigInteger)
@@ -152,8 +152,8 @@ class RightChangeBase(SQLModel):
     root: str = Field(sa_type=String(HEX32))
     #: holding, processing or operation.
     right: str = Field(sa_type=String(16))
-    from_org: int
-    to_org: int
+    from_org: int = Field(sa_type=BigInteger)
+    to_org: int = Field(sa_type=BigInteger)
     #: transferred (offer accepted) or awarded (upheld dispute).
     kind: str = Field(sa_type=String(16))
     dispute_id: int | None = Field(default=None, sa_type=BigInteger)
@@ -172,9 +172,9 @@ class RightChange(RightChangeBase, table=True):
 
 class GrantBase(SQLModel):
     root: str = Field(sa_type=String(HEX32), primary_key=True)
-    grantee: int = Field(primary_key=True, index=True)
-    serial: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    grantor: int = Field(index=True)
+    grantee: int = Field(sa_type=BigInteger, primary_key=True, index=True)
+    serial: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    grantor: int = Field(sa_type=BigInteger, index=True)
     #: Bit set: 1 read, 2 derive, 4 reshare, 8 commercial.
     permissions: int
     purpose: str = Field(sa_type=String(HEX32))
@@ -200,9 +200,9 @@ class Grant(GrantBase, table=True):
 class ReceiptBase(SQLModel):
     digest: str = Field(sa_type=String(HEX32), primary_key=True)
     dataset: str = Field(sa_type=String(HEX32), index=True)
-    provider: int = Field(index=True)
-    consumer: int = Field(index=True)
-    grant_serial: int
+    provider: int = Field(sa_type=BigInteger, index=True)
+    consumer: int = Field(sa_type=BigInteger, index=True)
+    grant_serial: int = Field(sa_type=BigInteger)
     delivered_root: str = Field(sa_type=String(HEX32))
     size: int = Field(sa_column=Column(UInt64(), nullable=False))
     price: int = Field(sa_column=Column(UInt256(), nullable=False))
@@ -222,7 +222,7 @@ class Receipt(ReceiptBase, table=True):
 
 class AnchorBase(SQLModel):
     root: str = Field(sa_type=String(HEX32), primary_key=True)
-    org_no: int = Field(index=True)
+    org_no: int = Field(sa_type=BigInteger, index=True)
     leaf_count: int = Field(sa_column=Column(UInt64(), nullable=False))
     note_hash: str = Field(sa_type=String(HEX32))
     anchored_at: int = Field(sa_type=BigInteger)
@@ -243,8 +243,8 @@ class DisputeBase(SQLModel):
     dispute_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
     root: str = Field(sa_type=String(HEX32), index=True)
     right: str = Field(sa_type=String(16))
-    claimant: int = Field(index=True)
-    respondent: int
+    claimant: int = Field(sa_type=BigInteger, index=True)
+    respondent: int = Field(sa_type=BigInteger)
     evidence_hash: str = Field(sa_type=String(HEX32))
     #: open, upheld or dismissed.
     status: str = Field(sa_type=String(16), index=True)

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from ..errors import ApiError
+from .params import PATTERNS
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,12 @@ def install(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {"loc": ("body",), "msg": "invalid request"}
         field = _field_name(tuple(first.get("loc", ())))
         message = str(first.get("msg", "invalid value"))
-        if "input" in first and first.get("type") != "missing":
+        if first.get("type") == "string_pattern_mismatch":
+            context = first.get("ctx")
+            pattern = str(context.get("pattern", "")) if isinstance(context, dict) else ""
+            message = f"is not {PATTERNS[pattern]}" if pattern in PATTERNS else message
+            message = f"{field} {_shown(first.get('input'))} {message}"
+        elif "input" in first and first.get("type") != "missing":
             message = f"{field} {_shown(first['input'])}: {message}"
         else:
             message = f"{field}: {message}"

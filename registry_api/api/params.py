@@ -17,17 +17,34 @@ from fastapi import Path, Query
 from ..errors import BadInput
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
+ADDRESS = r"^0x[0-9a-fA-F]{40}$"
+_IDENTIFIER_TEXT = r"[A-Z][A-Z0-9]{1,15}:[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
+ORG = rf"^([0-9]{{1,10}}|0x[0-9a-fA-F]{{64}}|{_IDENTIFIER_TEXT})$"
+CURSOR = r"^[A-Za-z0-9_-]{1,512}$"
 _HEX32 = re.compile(HEX32)
-_IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9]{1,15}:[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_IDENTIFIER = re.compile(rf"^{_IDENTIFIER_TEXT}$")
+
+#: What each pattern means, for the refusal's message (the schema lists the patterns).
+PATTERNS = {
+    HEX32: "0x followed by 64 hex digits",
+    ADDRESS: "an account address (0x followed by 40 hex digits)",
+    ORG: "an organisation (identifier like LEI:5493001KJTIIGC8Y1R12, 0x org id, or member number)",
+    CURSOR: "a cursor this list handed out (nextCursor)",
+}
 
 #: A dataset id (content root) in a path.
-RootPath = Annotated[str, Path(description="Content root: 0x followed by 64 hex digits.", examples=["0x" + "11" * 32])]
+RootPath = Annotated[
+    str, Path(description="Content root: 0x followed by 64 hex digits.", pattern=HEX32, examples=["0x" + "11" * 32])
+]
+Hex32Path = Annotated[str, Path(description="0x followed by 64 hex digits.", pattern=HEX32)]
+Hex32Query = Annotated[str | None, Query(description="Content root: 0x followed by 64 hex digits.", pattern=HEX32)]
+AddressPath = Annotated[str, Path(description="An account address.", pattern=ADDRESS)]
+OrgPath = Annotated[str, Path(description="Identifier (LEI:…), 0x org id or member number.", pattern=ORG)]
 #: How many items a page holds.
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page (1 to 500).")]
-Cursor = Annotated[str | None, Query(description="`nextCursor` of the previous page.", max_length=512)]
+Cursor = Annotated[str | None, Query(description="`nextCursor` of the previous page.", pattern=CURSOR)]
 OrgQuery = Annotated[
-    str | None,
-    Query(description="An organisation: identifier (LEI:…), 0x org id, or member number.", max_length=160),
+    str | None, Query(description="An organisation: identifier (LEI:…), 0x org id, or member number.", pattern=ORG)
 ]
 
 
@@ -49,6 +66,8 @@ def org_key(field: str, value: str) -> tuple[str, Any]:
     """("org_no", n) or ("org_id", 0x…) for an organisation given by number, identifier or org id."""
     text = value.strip()
     if text.isdigit() and len(text) <= 10:
+        if int(text) >= 2**32:
+            raise BadInput(field, value, "a member number (at most 4294967295)")
         return "org_no", int(text)
     if _HEX32.match(text):
         return "org_id", text.lower()

@@ -6,10 +6,12 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from client.chain.node import CHAIN_CONFIG_DIR, free_port
 from tests.cli.conftest import User, assert_one_clear_line
+from tests.conftest import wait_until
 
 
 @pytest.fixture
@@ -27,7 +29,9 @@ def local_user(tmp_path: Path) -> Iterator[User]:
     user = User(home, f"http://127.0.0.1:{port}", tmp_path / "deployments", password)
     user.extra_env["IDSREG_CHAIN_CONFIG"] = str(config)
     user.extra_env["IDSREG_RPC_URL"] = ""  # unset: commands find the node through the chain config
+    user.extra_env["IDSREG_API_PORT"] = str(free_port())  # `idsreg demo` leaves the API running here
     yield user
+    user.run("api", "stop")
     user.run("chain", "down")
 
 
@@ -69,6 +73,16 @@ def test_demo_sets_up_a_consortium(local_user: User) -> None:
     assert second["contracts"] == first["contracts"] and second["keys"] == first["keys"]
     human = user.ok("demo").stdout
     assert "Next steps" in human and password_file.read_text().strip() not in human
+    # The demo leaves the registry API running, and it has indexed the sample dataset.
+    assert second["apiUrl"] == first["apiUrl"] and second["apiPid"] == first["apiPid"]
+    status = user.ok_json("api", "status")
+    assert status["chainId"] == 7351 and status["nodeReachable"] is True
+    root = first["sampleDataset"]["root"]
+    assert wait_until(lambda: httpx.get(f"{first['apiUrl']}/v1/datasets/{root}").status_code == 200)
+    dataset = httpx.get(f"{first['apiUrl']}/v1/datasets/{root}").json()
+    assert dataset["registrant"]["name"] == "ACME Steel Works"
+    assert user.ok_json("api", "stop")["stopped"] is True
+    assert_one_clear_line(user.run("api", "status"), 3, "no registry API answers")
     user.extra_env["IDSREG_PASSWORD_FILE"] = str(password_file)
     listed = user.ok_json("member", "list")
     assert [m["name"] for m in listed["members"]] == ["ACME Steel Works"]

@@ -21,7 +21,8 @@ from client.datasets import Datasets, Registration, registration_commitment
 from client.disputes import Disputes
 from client.eip712 import Receipt
 from client.grants import Grants
-from client.receipts import Receipts
+from client.proofs import ProofFile
+from client.receipts import ReceiptFile, Receipts
 from tests.conftest import ONE_YEAR, Org, admit, chain_time, increase_time, new_account
 
 
@@ -45,6 +46,9 @@ class Story:
     auditor: LocalAccount = field(default_factory=new_account)
     arbiters: list[LocalAccount] = field(default_factory=lambda: [new_account(), new_account(), new_account()])
     roots: dict[str, bytes] = field(default_factory=dict)
+    #: The proof files of Gamma's anchor and the delivery's signed receipt file.
+    anchor_proofs: list[ProofFile] = field(default_factory=list)
+    receipt_file: ReceiptFile | None = None
 
     @property
     def consortium(self) -> Consortium:
@@ -181,12 +185,14 @@ class Story:
         )  # fmt: skip
         file = receipts.draft(receipt).signed(Party.PROVIDER, self.key("ALPHA")).signed(Party.CONSUMER, self.key("BETA"))
         receipts.submit(self.key("BETA"), file)
+        self.receipt_file = file
 
     def upheld_dispute(self) -> None:
         """Gamma anchored a root before Alpha registered it; Gamma disputes, proves, one arbiter upholds."""
         root = h("prototype drawings")
         self.roots["prototype drawings"] = root
         batch = Anchors(self.registry).anchor(self.key("GAMMA"), [h("other drawing"), root, h("third drawing")])
+        self.anchor_proofs = batch.proofs
         increase_time(self.w3, 60)
         self.register("ALPHA", "prototype drawings")
         disputes = Disputes(self.registry)

@@ -65,7 +65,7 @@ def _dispute(d: Dispute, refs: dict[int, OrgRef]) -> DisputePublic:
 @router.get("/disputes", response_model=Page[DisputePublic])
 def list_disputes(
     session: SessionDep,
-    dataset: Annotated[str | None, Query(description="Content root.", max_length=80)] = None,
+    dataset: params.Hex32Query = None,
     status: Annotated[Literal["open", "upheld", "dismissed"] | None, Query()] = None,
     claimant: params.OrgQuery = None,
     limit: params.Limit = 50,

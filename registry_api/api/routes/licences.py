@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from sqlalchemy import ColumnElement, false, or_
 from sqlmodel import Session, col, select
 
@@ -55,7 +55,7 @@ def _involving(caller: Caller, *columns: Any) -> ColumnElement[bool] | None:
 def list_grants(
     session: SessionDep,
     caller: SignedInDep,
-    dataset: Annotated[str | None, Query(description="Content root.", max_length=80)] = None,
+    dataset: params.Hex32Query = None,
     grantee: params.OrgQuery = None,
     grantor: params.OrgQuery = None,
     status: Annotated[Literal["pending", "active", "rejected", "revoked"] | None, Query()] = None,
@@ -93,8 +93,8 @@ def list_grants(
 def grants_of(
     session: SessionDep,
     caller: SignedInDep,
-    dataset: Annotated[str, Path(description="Content root.", max_length=80)],
-    grantee: Annotated[str, Path(description="The licensee organisation.", max_length=160)],
+    dataset: params.Hex32Path,
+    grantee: params.OrgPath,
 ) -> list[GrantPublic]:
     """Every grant on a dataset to one organisation, newest serial (the current one) first."""
     root = params.hex32("dataset", dataset)
@@ -126,7 +126,7 @@ def _receipts(session: Session, receipts: list[Receipt]) -> list[ReceiptPublic]:
 def list_receipts(
     session: SessionDep,
     caller: SignedInDep,
-    dataset: Annotated[str | None, Query(description="Content root.", max_length=80)] = None,
+    dataset: params.Hex32Query = None,
     provider: params.OrgQuery = None,
     consumer: params.OrgQuery = None,
     limit: params.Limit = 50,
@@ -155,7 +155,7 @@ def list_receipts(
 
 @router.get("/receipts/{digest}", response_model=ReceiptPublic)
 def get_receipt(
-    session: SessionDep, caller: SignedInDep, digest: Annotated[str, Path(description="The receipt's EIP-712 digest.", max_length=80)]
+    session: SessionDep, caller: SignedInDep, digest: params.Hex32Path
 ) -> ReceiptPublic:
     """One delivery receipt."""
     receipt = session.get(Receipt, params.hex32("digest", digest))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
 from client.chain.enums import Action
@@ -60,7 +60,7 @@ def list_members(
 @router.get("/members/{org}", response_model=MemberDetailPublic)
 def get_member(
     session: SessionDep,
-    org: Annotated[str, Path(description="Identifier (LEI:…), 0x org id or member number.", max_length=160)],
+    org: params.OrgPath,
 ) -> MemberDetailPublic:
     """One member organisation with every key that acts or acted for it."""
     number = resolve_org(session, "org", org)
@@ -73,7 +73,7 @@ def get_member(
 
 @router.get("/keys/{address}", response_model=KeyPublic)
 def get_key(
-    session: SessionDep, address: Annotated[str, Path(description="An account address.", max_length=64)]
+    session: SessionDep, address: params.AddressPath
 ) -> KeyPublic:
     """Which organisation a key acts for, in which role, and whether it may act now."""
     checked = params.address("address", address)

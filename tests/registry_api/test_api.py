@@ -1,0 +1,413 @@
+"""Every route of the REST API over real HTTP, on an index of the workload story, on SQLite and
+PostgreSQL: answers, filters, pagination, visibility of licences and deliveries, bad input."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from eth_account.signers.local import LocalAccount
+
+from client.proofs import ProofFile
+from tests.registry_api.conftest import Served
+from tests.registry_api.workload import hx
+
+ZERO = "0x" + "00" * 32
+
+
+def ok(api: Served, path: str, headers: dict[str, str] | None = None, **query: Any) -> Any:
+    response = api.http.get(path, params=query, headers=headers)
+    assert response.status_code == 200, (path, response.status_code, response.text)
+    return response.json()
+
+
+def refused(api: Served, path: str, status: int, field: str | None, *fragments: str, headers: dict[str, str] | None = None,
+            **query: Any) -> dict[str, Any]:  # fmt: skip
+    """A clear JSON refusal: the status, the field named, the fragments in the message."""
+    response = api.http.get(path, params=query, headers=headers)
+    assert response.status_code == status, (path, response.status_code, response.text)
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status and body["field"] == field, body
+    for fragment in fragments:
+        assert fragment in body["error"], (fragment, body["error"])
+    return body
+
+
+def every_page(api: Served, path: str, headers: dict[str, str] | None = None, **query: Any) -> list[dict[str, Any]]:
+    """All items of a list, following nextCursor."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = ok(api, path, headers, **query, **({"cursor": cursor} if cursor else {}))
+        items += page["data"]
+        cursor = page["nextCursor"]
+        if cursor is None:
+            return items
+
+
+def root(api: Served, name: str) -> str:
+    return hx(api.story.roots[name])
+
+
+def org_no(api: Served, name: str) -> int:
+    return int(ok(api, f"/v1/members/DEMO:{name}")["orgNo"])
+
+
+# ----- status and consortium -----
+
+
+def test_status(api: Served) -> None:
+    status = ok(api, "/v1/status")
+    head = api.story.w3.eth.block_number
+    assert status["chainId"] == 7351 and status["nodeReachable"] is True
+    assert status["chainHead"] == head and status["indexedBlock"] == head and status["lag"] == 0
+    manifest = api.story.registry.manifest
+    assert status["contracts"] == {n: c.address for n, c in manifest.contracts.items()}
+    assert status["deploymentBlock"] == manifest.deployment_block
+
+
+def test_members_list_pages_and_filters(api: Served) -> None:
+    members = every_page(api, "/v1/members", limit=3)
+    assert [m["name"] for m in members] == ["ALPHA", "BETA", "GAMMA", "DELTA"]
+    assert [m["orgNo"] for m in members] == [1, 2, 3, 4]
+    expelled = ok(api, "/v1/members", status="expelled")["data"]
+    assert [(m["name"], m["certified"]) for m in expelled] == [("DELTA", False)]
+    beta = members[1]
+    assert (beta["level"], beta["admin"]) == (3, api.story.orgs["BETA"].admin.address)
+
+
+@pytest.mark.parametrize("how", ["identifier", "org id", "number"])
+def test_member_by_identifier_id_or_number(api: Served, how: str) -> None:
+    org = api.story.orgs["ALPHA"]
+    given = {"identifier": org.identifier, "org id": org.org_id, "number": "1"}[how]
+    member = ok(api, f"/v1/members/{given}")
+    assert (member["orgId"], member["name"]) == (org.org_id, "ALPHA")
+    keys = {k["address"]: (k["role"], k["active"]) for k in member["keys"]}
+    assert keys[org.connectors[0].address] == ("connector", True)
+    assert keys[org.admin.address] == ("admin", True)
+    assert sorted(keys.values()).count(("none", False)) == 2  # the removed connector and the old admin
+
+
+def test_keys(api: Served) -> None:
+    connector = api.story.key("GAMMA")
+    key = ok(api, f"/v1/keys/{connector.address.lower()}")
+    assert (key["address"], key["role"], key["active"], key["org"]["name"]) == (connector.address, "connector", True, "GAMMA")
+    delta_admin = api.story.orgs["DELTA"].admin.address
+    assert ok(api, f"/v1/keys/{delta_admin}")["active"] is False  # expelled member
+    refused(api, "/v1/keys/0x1234", 422, "address", "'0x1234'", "account address")
+    refused(api, f"/v1/keys/{'0x' + '12' * 20}", 404, "address", "never acted")
+
+
+def test_roles_and_proposals(api: Served) -> None:
+    s = api.story
+    roles = ok(api, "/v1/roles")
+    assert roles == {
+        "governors": [g.address for g in s.governors], "auditors": [s.auditor.address],
+        "arbiters": [a.address for a in s.arbiters[:2]], "thresholds": {"governor": 2, "arbiter": 2},
+    }  # fmt: skip
+    proposals = every_page(api, "/v1/proposals", limit=4)
+    count = int(s.registry.call("Consortium", "proposalCount"))
+    assert [p["proposalId"] for p in proposals] == list(range(count, 0, -1))
+    (cancelled,) = ok(api, "/v1/proposals", status="cancelled")["data"]
+    assert (cancelled["action"], cancelled["args"]) == ("expel_member", {"orgId": s.orgs["DELTA"].org_id})
+
+
+# ----- datasets -----
+
+
+def test_dataset_list_pages_through_every_dataset(api: Served) -> None:
+    everything = every_page(api, "/v1/datasets", limit=4)
+    roots = [d["root"] for d in everything]
+    assert len(roots) == len(set(roots)) == len(api.story.roots)
+    assert set(roots) == {hx(r) for r in api.story.roots.values()}
+    blocks = [d["registered"]["blockNumber"] for d in everything]
+    assert blocks == sorted(blocks, reverse=True)  # newest first
+
+
+def test_dataset_filters(api: Served) -> None:
+    def roots(**query: Any) -> set[str]:
+        return {d["root"] for d in every_page(api, "/v1/datasets", **query)}
+
+    names = {hx(r): n for n, r in api.story.roots.items()}
+    by_beta = roots(registrant="DEMO:BETA")
+    assert {names[r] for r in by_beta} == {"furnace recipes", "blade wear model", "gear test bench"}
+    assert roots(holder="DEMO:BETA", right="processing") == {root(api, "turbine scans")} | by_beta
+    assert {names[r] for r in roots(holder="3")} == {"maintenance plan", "prototype drawings"}  # gamma was awarded operation
+    assert {names[r] for r in roots(grade="core")} == {"furnace recipes"}
+    assert {names[r] for r in roots(q="BATCH-1")} == {f"line sensor {n}" for n in range(5)}
+    assert roots(q="100%_") == set()
+    scans = ok(api, f"/v1/datasets/{root(api, 'turbine scans')}")
+    at = scans["registeredAt"]
+    assert root(api, "turbine scans") in roots(registered_from=at, registered_to=at)
+    assert roots(registered_from=at + 10**6) == set()
+    combined = roots(registrant="DEMO:ALPHA", grade="important")
+    assert {names[r] for r in combined} == {"weld parameters"}
+
+
+def test_dataset_detail(api: Served) -> None:
+    alpha, beta = org_no(api, "ALPHA"), org_no(api, "BETA")
+    scans = ok(api, f"/v1/datasets/{root(api, 'turbine scans').upper().replace('0X', '0x')}")
+    assert scans["root"] == root(api, "turbine scans")
+    assert {r: h["orgNo"] for r, h in scans["holders"].items()} == {"holding": alpha, "processing": beta, "operation": alpha}
+    assert scans["holders"]["processing"]["name"] == "BETA"
+    assert scans["metadataUri"] == "ipfs://alpha/turbine-scans.json" and scans["offers"] == {}
+    assert set(scans["children"]) == {root(api, "line sensor 0"), root(api, "blade wear model")} and scans["childCount"] == 2
+    assert scans["frozen"] == [] and scans["openDisputes"] == []
+    weld = ok(api, f"/v1/datasets/{root(api, 'weld parameters')}")
+    assert {r: o["name"] for r, o in weld["offers"].items()} == {"holding": "BETA"}
+    sensor = ok(api, f"/v1/datasets/{root(api, 'line sensor 2')}")
+    assert (sensor["manifestUri"], sensor["parents"]) == ("ipfs://alpha/batch-1.json", [])
+    gear = ok(api, f"/v1/datasets/{root(api, 'gear test bench')}")
+    assert (gear["registrant"]["name"], gear["parents"]) == ("BETA", [root(api, "weld parameters")])
+
+
+def test_history_in_chain_order(api: Served) -> None:
+    history = every_page(api, f"/v1/datasets/{root(api, 'prototype drawings')}/history", limit=3)
+    assert [e["event"] for e in history] == [
+        "DatasetRegistered", "DisputeOpened", "RightFrozen", "PriorAnchoringProven", "VoteCast",
+        "DisputeUpheld", "RightAwarded", "RightUnfrozen",
+    ]  # fmt: skip
+    positions = [(e["blockNumber"], e["logIndex"]) for e in history]
+    assert positions == sorted(positions) and not any(e["redacted"] for e in history)
+    awarded = history[6]
+    assert awarded["args"]["to"] == org_no(api, "GAMMA") and awarded["contract"] == "DataRegistry"
+    receipt = api.story.w3.eth.get_transaction_receipt(awarded["txHash"])
+    assert receipt["blockNumber"] == awarded["blockNumber"] and hx(bytes(receipt["blockHash"])) == awarded["blockHash"]
+    # The registration of a derived dataset is part of its parent's history.
+    derived = ok(api, f"/v1/datasets/{root(api, 'blade wear model')}/history")["data"]
+    registrations = [e["args"]["root"] for e in derived if e["event"] == "DatasetRegistered" and not e["redacted"]]
+    assert registrations == [root(api, "blade wear model"), root(api, "maintenance plan")]
+
+
+def confidential(history: list[dict[str, Any]]) -> list[tuple[str, bool]]:
+    return [(e["event"], e["redacted"]) for e in history if e["contract"] in ("AccessRegistry", "ExchangeLedger")]
+
+
+def test_history_shows_licences_only_to_those_involved(api: Served) -> None:
+    s = api.story
+    path = f"/v1/datasets/{root(api, 'turbine scans')}/history"
+    anonymous = every_page(api, path)
+    assert confidential(anonymous) and all(redacted for _, redacted in confidential(anonymous))
+    assert all(e["args"] is None for e in anonymous if e["redacted"])
+    assert any(e["event"] == "RightTransferred" and e["args"] for e in anonymous)  # the rest is public
+    for who in (s.key("ALPHA"), s.auditor, s.governors[1]):  # grantor, auditor, governor: everything
+        assert not any(r for _, r in confidential(every_page(api, path, api.sign_in(who))))
+    beta = confidential(every_page(api, path, api.sign_in(s.key("BETA"))))
+    assert beta == [("GrantIssued", False), ("GrantIssued", False), ("GrantIssued", True), ("GrantRevoked", True),
+                    ("ReceiptRecorded", False)]  # fmt: skip
+    gamma = confidential(every_page(api, path, api.sign_in(s.key("GAMMA"))))
+    assert gamma == [("GrantIssued", True), ("GrantIssued", True), ("GrantIssued", False), ("GrantRevoked", False),
+                     ("ReceiptRecorded", True)]  # fmt: skip
+    assert all(r for _, r in confidential(every_page(api, path, api.sign_in(s.arbiters[0]))))  # no organisation
+
+
+def test_lineage(api: Served) -> None:
+    model = root(api, "blade wear model")
+    graph = ok(api, f"/v1/datasets/{model}/lineage")
+    distances = {n["root"]: n["distance"] for n in graph["nodes"]}
+    assert distances == {model: 0, root(api, "turbine scans"): -1, root(api, "weld parameters"): -1,
+                         root(api, "maintenance plan"): 1}  # fmt: skip
+    assert {(e["child"], e["parent"]) for e in graph["edges"]} == {
+        (model, root(api, "turbine scans")), (model, root(api, "weld parameters")), (root(api, "maintenance plan"), model),
+    }  # fmt: skip
+    assert graph["truncated"] is False
+    up = ok(api, f"/v1/datasets/{model}/lineage", direction="up")
+    assert {n["distance"] for n in up["nodes"]} == {0, -1}
+    scans = root(api, "turbine scans")
+    shallow = ok(api, f"/v1/datasets/{scans}/lineage", direction="down", depth=1)
+    assert shallow["truncated"] is True and root(api, "maintenance plan") not in {n["root"] for n in shallow["nodes"]}
+    deep = ok(api, f"/v1/datasets/{scans}/lineage", direction="down", depth=2)
+    assert deep["truncated"] is False and {n["root"]: n["distance"] for n in deep["nodes"]}[root(api, "maintenance plan")] == 2
+    refused(api, f"/v1/datasets/{scans}/lineage", 422, "depth", "11", depth=11)
+    refused(api, f"/v1/datasets/{scans}/lineage", 422, "direction", "'sideways'", direction="sideways")
+
+
+def test_right_moves(api: Served) -> None:
+    scans = ok(api, f"/v1/datasets/{root(api, 'turbine scans')}/rights")
+    assert [(m["right"], m["fromOrg"]["name"], m["toOrg"]["name"], m["kind"]) for m in scans] == [
+        ("processing", "ALPHA", "BETA", "transferred")
+    ]
+    drawings = ok(api, f"/v1/datasets/{root(api, 'prototype drawings')}/rights")
+    assert [(m["right"], m["toOrg"]["name"], m["kind"], m["disputeId"]) for m in drawings] == [("operation", "GAMMA", "awarded", 1)]
+
+
+@pytest.mark.parametrize("path", ["", "/history", "/lineage", "/rights"])
+def test_dataset_routes_refuse_bad_and_unknown_roots(api: Served, path: str) -> None:
+    refused(api, f"/v1/datasets/0x12{path}", 422, "root", "'0x12'", "64 hex digits")
+    refused(api, f"/v1/datasets/{'0x' + 'g' * 64}{path}", 422, "root")
+    refused(api, f"/v1/datasets/{ZERO}{path}", 404, "root", ZERO, "not registered")
+
+
+def test_list_filters_refuse_bad_values(api: Served) -> None:
+    refused(api, "/v1/datasets", 422, "registrant", "'ACME'", "organisation", registrant="ACME")
+    refused(api, "/v1/datasets", 404, "holder", "LEI:NOBODY", holder="LEI:NOBODY")
+    refused(api, "/v1/datasets", 422, "grade", "'secret'", grade="secret")
+    refused(api, "/v1/datasets", 422, "limit", "0", limit=0)
+    refused(api, "/v1/datasets", 422, "limit", "501", limit=501)
+    refused(api, "/v1/datasets", 422, "registered_from", "'yesterday'", registered_from="yesterday")
+    refused(api, "/v1/datasets", 422, "cursor", "not-a-cursor", cursor="not-a-cursor")
+    # A cursor from another list does not fit this one.
+    members_cursor = ok(api, "/v1/members", limit=1)["nextCursor"]
+    refused(api, "/v1/datasets", 422, "cursor", cursor=members_cursor)
+    refused(api, "/v1/members/LEI:NOBODY", 404, "org", "no such member")
+
+
+# ----- licences and deliveries -----
+
+
+def grants(api: Served, who: LocalAccount, **query: Any) -> list[tuple[str, str, int, str]]:
+    found = every_page(api, "/v1/grants", api.sign_in(who), **query)
+    names = {hx(r): n for n, r in api.story.roots.items()}
+    return sorted((names[g["dataset"]], g["grantee"]["name"], g["serial"], g["status"]) for g in found)
+
+
+ALL_GRANTS = [
+    ("turbine scans", "BETA", 1, "active"), ("turbine scans", "BETA", 2, "active"), ("turbine scans", "GAMMA", 1, "revoked"),
+    ("weld parameters", "BETA", 1, "rejected"), ("weld parameters", "GAMMA", 1, "active"),
+]  # fmt: skip
+
+
+def test_grants_are_shown_to_those_involved(api: Served) -> None:
+    s = api.story
+    refused(api, "/v1/grants", 401, None, "bearer token")
+    assert grants(api, s.key("ALPHA")) == ALL_GRANTS  # the grantor of all of them
+    assert grants(api, s.auditor) == grants(api, s.governors[0]) == ALL_GRANTS
+    assert grants(api, s.key("BETA")) == [g for g in ALL_GRANTS if g[1] == "BETA"]
+    assert grants(api, s.orgs["GAMMA"].admin) == [g for g in ALL_GRANTS if g[1] == "GAMMA"]
+    assert grants(api, s.arbiters[0]) == []  # an arbiter acts for no organisation
+    assert grants(api, s.auditor, status="active", current=True) == [ALL_GRANTS[1], ALL_GRANTS[4]]
+    assert grants(api, s.auditor, dataset=root(api, "weld parameters"), grantee="DEMO:GAMMA") == [ALL_GRANTS[4]]
+    refused(api, "/v1/grants", 422, "dataset", headers=api.sign_in(s.auditor), dataset="weld")
+
+
+def test_grants_of_one_organisation(api: Served) -> None:
+    s = api.story
+    path = f"/v1/grants/{root(api, 'turbine scans')}/DEMO:BETA"
+    serials = [(g["serial"], g["current"], g["permissions"]) for g in ok(api, path, api.sign_in(s.key("BETA")))]
+    assert serials == [(2, True, ["read", "derive"]), (1, False, ["read"])]
+    refused(api, path, 403, None, "only the organisations", headers=api.sign_in(s.key("GAMMA")))
+    refused(api, f"/v1/grants/{root(api, 'furnace recipes')}/DEMO:BETA", 404, "grantee", headers=api.sign_in(s.auditor))
+
+
+def test_receipts(api: Served) -> None:
+    s = api.story
+    (receipt,) = every_page(api, "/v1/receipts", api.sign_in(s.key("BETA")))
+    assert (receipt["provider"]["name"], receipt["consumer"]["name"], receipt["size"]) == ("ALPHA", "BETA", 2**40)
+    assert (receipt["price"], receipt["nonce"]) == (str(2**70 + 1), "7")  # uint256 as decimal text
+    assert receipt["consumerKey"] == s.key("BETA").address
+    assert every_page(api, "/v1/receipts", api.sign_in(s.auditor), consumer="DEMO:BETA") == [receipt]
+    assert every_page(api, "/v1/receipts", api.sign_in(s.key("GAMMA"))) == []
+    path = f"/v1/receipts/{receipt['digest']}"
+    assert ok(api, path, api.sign_in(s.key("ALPHA"))) == receipt
+    refused(api, path, 403, None, "provider, the consumer", headers=api.sign_in(s.key("GAMMA")))
+    refused(api, path, 401, None)
+    refused(api, f"/v1/receipts/{ZERO}", 404, "digest", headers=api.sign_in(s.auditor))
+    refused(api, "/v1/receipts/0xabc", 422, "digest", headers=api.sign_in(s.auditor))
+
+
+# ----- anchors and disputes -----
+
+
+def test_anchors(api: Served) -> None:
+    (anchor,) = every_page(api, "/v1/anchors")
+    assert (anchor["org"]["name"], anchor["leafCount"]) == ("GAMMA", 3)
+    assert ok(api, f"/v1/anchors/{anchor['root']}") == anchor
+    assert every_page(api, "/v1/anchors", org="DEMO:ALPHA") == []
+    refused(api, f"/v1/anchors/{ZERO}", 404, "root")
+
+
+def test_disputes(api: Served) -> None:
+    disputes = every_page(api, "/v1/disputes", limit=1)
+    assert [(d["disputeId"], d["status"], d["claimant"]["name"], d["right"]) for d in disputes] == [
+        (2, "dismissed", "BETA", "holding"), (1, "upheld", "GAMMA", "operation"),
+    ]  # fmt: skip
+    assert [d["disputeId"] for d in ok(api, "/v1/disputes", status="upheld")["data"]] == [1]
+    assert [d["disputeId"] for d in ok(api, "/v1/disputes", dataset=root(api, "turbine scans"))["data"]] == [2]
+    upheld = ok(api, "/v1/disputes/1")
+    assert upheld["priorAnchoredAt"] is not None and upheld["upholdVotes"] == 1
+    assert [(v["arbiter"], v["uphold"]) for v in upheld["votes"]] == [(api.story.arbiters[0].address, True)]
+    assert len(ok(api, "/v1/disputes/2")["votes"]) == 2
+    refused(api, "/v1/disputes/9", 404, "dispute_id")
+    refused(api, "/v1/disputes/0", 422, "dispute_id")
+    refused(api, "/v1/disputes/one", 422, "dispute_id")
+
+
+# ----- verify -----
+
+
+def verify(api: Served, body: dict[str, Any]) -> httpx.Response:
+    return api.http.post("/v1/verify", json=body)
+
+
+def test_verify_a_content_root(api: Served) -> None:
+    verdict = verify(api, {"contentRoot": root(api, "turbine scans")}).json()
+    assert verdict["verified"] is True and verdict["kind"] == "content-root"
+    registration = verdict["evidence"]["registration"]
+    assert registration["registrant"] == "ALPHA (member 1)" and registration["holders"]["processing"] == "BETA (member 2)"
+    missing = verify(api, {"contentRoot": ZERO}).json()
+    assert missing["verified"] is False and "not registered" in missing["reason"]
+
+
+def test_verify_a_proof_file(api: Served) -> None:
+    s = api.story
+    anchor = ok(api, "/v1/anchors")["data"][0]
+    proofs = s.anchor_proofs
+    proof = json.loads(proofs[1].to_json())
+    verdict = verify(api, {"proof": proof}).json()
+    assert verdict["verified"] is True and verdict["evidence"]["anchor"]["org"] == "GAMMA (member 3)"
+    assert verdict["evidence"]["registration"]["root"] == root(api, "prototype drawings")
+    assert proofs[1].root == anchor["root"]
+    tampered = dict(proof, anchoredAt=proof["anchoredAt"] - 1)
+    failed = verify(api, {"proof": tampered}).json()
+    assert failed["verified"] is False and "time" in failed["reason"]
+    wrong_path = dict(proof, path=[ZERO, *proof["path"][1:]])
+    assert verify(api, {"proof": wrong_path}).json()["verified"] is False
+    malformed = verify(api, {"proof": {"format": "something else"}})
+    assert malformed.status_code == 422 and malformed.json()["field"] == "proof"
+    assert isinstance(ProofFile.from_json(json.dumps(proof)), ProofFile)
+
+
+def test_verify_a_receipt_file(api: Served) -> None:
+    file = json.loads(api.story.receipt_file.to_json())
+    verdict = verify(api, {"receipt": file}).json()
+    assert verdict["verified"] is True and verdict["evidence"]["consumer"] == "BETA (member 2)"
+    forged = json.loads(json.dumps(file))
+    forged["receipt"]["price"] = 1
+    failed = verify(api, {"receipt": forged}).json()
+    assert failed["verified"] is False and failed["reason"]
+
+
+@pytest.mark.parametrize("body", [{}, {"contentRoot": ZERO, "receipt": {}}, {"contentRoot": "0x12"}, {"contentRoot": 5}, []])
+def test_verify_refuses_bad_bodies(api: Served, body: Any) -> None:
+    response = verify(api, body)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]
+
+
+# ----- documentation and metrics -----
+
+
+def test_openapi_documents_every_route(api: Served) -> None:
+    schema = ok(api, "/openapi.json")
+    paths = set(schema["paths"])
+    assert {"/v1/status", "/v1/members", "/v1/members/{org}", "/v1/keys/{address}", "/v1/roles", "/v1/proposals",
+            "/v1/datasets", "/v1/datasets/{root}", "/v1/datasets/{root}/history", "/v1/datasets/{root}/lineage",
+            "/v1/datasets/{root}/rights", "/v1/grants", "/v1/grants/{dataset}/{grantee}", "/v1/receipts",
+            "/v1/receipts/{digest}", "/v1/anchors", "/v1/anchors/{root}", "/v1/disputes", "/v1/disputes/{dispute_id}",
+            "/v1/verify", "/v1/auth/challenge", "/v1/auth/token", "/v1/auth/me"} == paths  # fmt: skip
+    for path, operations in schema["paths"].items():
+        for operation in operations.values():
+            assert operation.get("summary") and operation.get("description"), path
+
+
+def test_metrics(api: Served) -> None:
+    ok(api, f"/v1/datasets/{root(api, 'turbine scans')}")
+    text = api.http.get("/metrics").text
+    head = api.story.w3.eth.block_number
+    assert f"idsreg_indexed_block {head}.0" in text and "idsreg_index_lag_blocks 0.0" in text
+    registered = len(api.story.roots) + 1  # the superseded registration too
+    assert f'idsreg_indexed_events{{contract="DataRegistry",event="DatasetRegistered"}} {registered}.0' in text
+    assert 'idsreg_http_requests_total{method="GET",route="/v1/datasets/{root}",status="200"}' in text
+    assert 'idsreg_http_request_duration_seconds_bucket{le="0.025",method="GET",route="/v1/datasets/{root}"}' in text

@@ -1,0 +1,151 @@
+"""Sign-in: EIP-4361 challenges, bearer tokens, and every way they are refused."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+from sqlalchemy import Engine, update
+from sqlmodel import Session
+
+from client.chain.registry import Registry
+from client.consortium import Consortium
+from client.siwe import SignInMessage, sign_message
+from registry_api.auth import AUDIENCE
+from registry_api.indexer import Indexer
+from registry_api.models import AuthChallenge
+from tests.conftest import admit, new_account
+from tests.registry_api.conftest import TEST_TOKEN_SECRET, Served, api_settings_for, serving
+
+
+def challenge(api: Served, address: str) -> str:
+    response = api.http.post("/v1/auth/challenge", json={"address": address})
+    assert response.status_code == 200, response.text
+    return str(response.json()["message"])
+
+
+def token_answer(api: Served, message: str, signature: str) -> tuple[int, dict[str, object]]:
+    response = api.http.post("/v1/auth/token", json={"message": message, "signature": signature})
+    return response.status_code, response.json()
+
+
+def test_sign_in_names_the_caller(api: Served) -> None:
+    key = api.story.key("BETA")
+    message = challenge(api, key.address.lower())
+    parsed = SignInMessage.parse(message)
+    assert (parsed.address, parsed.chain_id, parsed.uri) == (key.address, 7351, api.url)
+    assert parsed.domain == api.url.removeprefix("http://")
+    status, body = token_answer(api, message, sign_message(key, message))
+    assert status == 200 and body["tokenType"] == "bearer"
+    assert body["caller"] == {"address": key.address, "org": {"orgNo": 2, "orgId": api.story.orgs["BETA"].org_id, "name": "BETA"},
+                              "roles": []}  # fmt: skip
+    me = api.http.get("/v1/auth/me", headers={"Authorization": f"Bearer {body['accessToken']}"}).json()
+    assert me == body["caller"]
+    auditor = api.http.get("/v1/auth/me", headers=api.sign_in(api.story.auditor)).json()
+    assert auditor == {"address": api.story.auditor.address, "org": None, "roles": ["auditor"]}
+
+
+def test_challenges_only_for_members_and_role_holders(api: Served) -> None:
+    for address, status, text in (
+        (new_account().address, 403, "neither an active key"),
+        (api.story.orgs["DELTA"].admin.address, 403, "neither an active key"),  # expelled member
+        ("0x12", 422, "account address"),
+    ):
+        response = api.http.post("/v1/auth/challenge", json={"address": address})
+        assert response.status_code == status and text in response.json()["error"], response.text
+        assert response.json()["field"] == "address"
+    missing = api.http.post("/v1/auth/challenge", json={})
+    assert missing.status_code == 422 and missing.json()["field"] == "address"
+
+
+def test_a_challenge_works_once_and_only_for_its_key(api: Served) -> None:
+    key, other = api.story.key("ALPHA"), api.story.key("GAMMA")
+    message = challenge(api, key.address)
+    status, body = token_answer(api, message, sign_message(other, message))
+    assert status == 401 and f"signed by {other.address}" in str(body["error"]) and body["field"] == "signature"
+    status, body = token_answer(api, message.replace("Nonce: ", "Nonce: 0"), sign_message(key, message))
+    assert status == 401 and body["field"] == "message"
+    status, body = token_answer(api, message, "0x1234")
+    assert status == 401 and body["field"] == "signature"
+    status, _ = token_answer(api, message, sign_message(key, message))
+    assert status == 200
+    status, body = token_answer(api, message, sign_message(key, message))  # replayed
+    assert status == 401 and "used already" in str(body["error"])
+    status, body = token_answer(api, "hello", sign_message(key, "hello"))
+    assert status == 401 and "not an IDS Registry sign-in message" in str(body["error"])
+
+
+def test_an_expired_challenge_is_refused(api: Served) -> None:
+    key = api.story.key("ALPHA")
+    message = challenge(api, key.address)
+    with Session(api.engine) as session:
+        session.connection().execute(update(AuthChallenge).where(AuthChallenge.nonce == SignInMessage.parse(message).nonce)  # type: ignore[arg-type]
+                                     .values(expires_at=int(time.time()) - 1))  # fmt: skip
+        session.commit()
+    status, body = token_answer(api, message, sign_message(key, message))
+    assert status == 401 and "expired" in str(body["error"])
+
+
+def test_concurrent_redemptions_of_one_challenge_give_one_token(api: Served) -> None:
+    key = api.story.key("ALPHA")
+    message = challenge(api, key.address)
+    signature = sign_message(key, message)
+    statuses: list[int] = []
+    threads = [threading.Thread(target=lambda: statuses.append(token_answer(api, message, signature)[0])) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200, 401, 401, 401, 401, 401]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize("case", ["expired", "other secret", "other audience", "garbage", "no subject"])
+def test_bad_tokens_are_refused(api: Served, case: str) -> None:
+    now = int(time.time())
+    claims: dict[str, object] = {"sub": api.story.key("BETA").address, "iat": now, "exp": now + 60, "aud": AUDIENCE, "iss": api.url}
+    secret = TEST_TOKEN_SECRET
+    if case == "expired":
+        claims["exp"] = now - 5
+    elif case == "other secret":
+        secret = "another-secret-of-at-least-32-bytes!!"
+    elif case == "other audience":
+        claims["aud"] = "someone-else"
+    elif case == "no subject":
+        del claims["sub"]
+    token = "not.a.token" if case == "garbage" else jwt.encode(claims, secret, algorithm="HS256")
+    response = api.http.get("/v1/grants", headers=bearer(token))
+    assert response.status_code == 401, response.text
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert ("expired" if case == "expired" else "not valid") in response.json()["error"]
+
+
+def test_access_ends_when_the_index_sees_the_key_removed(
+    make_registry: Callable[..., Registry], make_db: Callable[[], Engine], tmp_path: Path
+) -> None:
+    governor = new_account()
+    registry = make_registry([governor])
+    consortium = Consortium(registry)
+    org = admit(consortium, governor, "DEMO:ALPHA", connectors=1)
+    registry.manifest.save(tmp_path / "deployments")
+    engine = make_db()
+    api_settings = api_settings_for(registry, engine, tmp_path / "deployments")
+    indexer = Indexer(registry, engine, api_settings)
+    indexer.scan_once()
+    with serving(api_settings, engine) as url, httpx.Client(base_url=url) as http:
+        served = Served(None, engine, url, http, "")  # type: ignore[arg-type]
+        headers = served.sign_in(org.connectors[0])
+        assert http.get("/v1/auth/me", headers=headers).status_code == 200
+        consortium.remove_connector(org.admin, org.connectors[0].address)
+        assert http.get("/v1/auth/me", headers=headers).status_code == 200  # not indexed yet
+        indexer.scan_once()
+        refused = http.get("/v1/auth/me", headers=headers)
+        assert refused.status_code == 401 and "may no longer sign in" in refused.json()["error"]
