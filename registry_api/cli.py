@@ -22,8 +22,7 @@ from client.chain.registry import Registry
 from client.errors import IdsRegistryError, NodeUnreachableError
 
 from .db import init_db, make_engine, reset_db
-from .indexer import Indexer, ScanResult
-from .service import follow, serve
+from .indexer import Indexer, ScanResult, follow_chain
 from .settings import ApiSettings
 
 app = typer.Typer(help="The IDS Registry service: REST API and event indexer.", no_args_is_help=True, add_completion=False,
@@ -46,6 +45,8 @@ def serve_command(
 ) -> None:
     """Serve the REST API and index the chain until interrupted."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .service import serve  # the web stack, only for this command (`index` starts faster without it)
+
     settings = _settings(host=host, port=port)
     serve(settings, index=index, log_level=log_level)
 
@@ -87,7 +88,7 @@ def index_command(
         return
     stop = threading.Event()
     try:
-        follow(settings, engine, stop)
+        follow_chain(settings, engine, stop)
     finally:
         stop.set()
 

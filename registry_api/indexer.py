@@ -29,7 +29,7 @@ from client.chain.abi import decode_log
 from client.chain.node import NODE_ERRORS
 from client.chain.registry import Registry
 from client.chain.rpc import Header
-from client.errors import ConfigError
+from client.errors import ChainError, ConfigError
 
 from . import projection, store
 from .changes import ProjectionError, RangeChanges
@@ -301,3 +301,22 @@ class Indexer:
                         "indexed up to block %d (%d new events, lag %d)", result.end_block, result.events, result.lag
                     )
             stop.wait(self.settings.poll_interval)
+
+
+def connect_indexer(settings: ApiSettings, engine: Engine, stop: threading.Event) -> Indexer | None:
+    """An indexer for the deployed registry, once the node answers and the manifest is there
+    (None if `stop` is set first)."""
+    while not stop.is_set():
+        try:
+            return Indexer(Registry.connect(settings.rpc_url, settings.deployments), engine, settings)
+        except (ChainError, *NODE_ERRORS) as exc:
+            log.warning("indexer waiting for the chain: %s", exc)
+        stop.wait(settings.poll_interval)
+    return None
+
+
+def follow_chain(settings: ApiSettings, engine: Engine, stop: threading.Event) -> None:
+    """Wait for the chain, then index until `stop` is set (the service's indexer thread)."""
+    indexer = connect_indexer(settings, engine, stop)
+    if indexer is not None:
+        indexer.run(stop)

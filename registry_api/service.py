@@ -8,41 +8,14 @@ the indexer its current range (or drops it uncommitted).
 
 from __future__ import annotations
 
-import logging
 import threading
 
 import uvicorn
-from sqlalchemy import Engine
-
-from client.chain.node import NODE_ERRORS
-from client.chain.registry import Registry
-from client.errors import ChainError
 
 from .api import create_app
 from .db import init_db, make_engine
-from .indexer import Indexer
+from .indexer import follow_chain
 from .settings import ApiSettings
-
-log = logging.getLogger(__name__)
-
-
-def connect_indexer(settings: ApiSettings, engine: Engine, stop: threading.Event) -> Indexer | None:
-    """An indexer for the deployed registry, once the node answers and the manifest is there
-    (None if `stop` is set first)."""
-    while not stop.is_set():
-        try:
-            return Indexer(Registry.connect(settings.rpc_url, settings.deployments), engine, settings)
-        except (ChainError, *NODE_ERRORS) as exc:
-            log.warning("indexer waiting for the chain: %s", exc)
-        stop.wait(settings.poll_interval)
-    return None
-
-
-def follow(settings: ApiSettings, engine: Engine, stop: threading.Event) -> None:
-    """Index until `stop` is set (the indexer thread's body)."""
-    indexer = connect_indexer(settings, engine, stop)
-    if indexer is not None:
-        indexer.run(stop)
 
 
 def serve(settings: ApiSettings, *, index: bool = True, log_level: str = "info") -> None:
@@ -52,7 +25,7 @@ def serve(settings: ApiSettings, *, index: bool = True, log_level: str = "info")
     init_db(engine)
     app = create_app(settings, engine)
     stop = threading.Event()
-    worker = threading.Thread(target=follow, args=(settings, engine, stop), name="indexer", daemon=True)
+    worker = threading.Thread(target=follow_chain, args=(settings, engine, stop), name="indexer", daemon=True)
     if index:
         worker.start()
     server = uvicorn.Server(uvicorn.Config(
