@@ -1,12 +1,23 @@
-"""Run `idsreg` as a user runs it: the installed console script in a subprocess, with its own
-home folder (keystore, chain data), deployments folder and the test chain's address."""
+"""Run `idsreg` as a user runs it: a process of its own per command, with its own environment,
+home folder (keystore, chain data), deployments folder and the test chain's address, its
+stdin, stdout, stderr and exit code.
+
+Each command's process is forked from a process that has imported the command line once
+(`CommandForks`): the child sets its argv, environment, working folder and file descriptors
+and calls `client._cli.main`, the installed console script's entry point. Starting the
+interpreter and importing web3 costs more than two seconds per command on this machine, and
+the suite runs hundreds of commands; `test_console_script` runs the installed `idsreg` script
+itself, so the script stays tested as installed.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +26,89 @@ import pytest
 
 IDSREG = Path(sys.executable).parent / "idsreg"
 TEST_PASSWORD = "test-only-password"  # test keystores only
+
+#: Imports the command line once, then forks one child per job read from stdin (JSON: args,
+#: env, cwd and the files for fds 0, 1, 2), waits for it and answers with its exit code.
+FORK_SERVER = r"""
+import json, os, sys, traceback
+import client._cli
+from client.chain.abi import _error_table, _event_table
+from client.settings import get_settings
+
+_error_table(), _event_table()  # the compiled ABIs, parsed once
+for line in sys.stdin:
+    job = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.chdir(job["cwd"])
+            os.environ.clear()
+            os.environ.update(job["env"])
+            for fd, path, flags in ((0, job["stdin"], os.O_RDONLY), (1, job["stdout"], os.O_WRONLY | os.O_TRUNC),
+                                    (2, job["stderr"], os.O_WRONLY | os.O_TRUNC)):
+                opened = os.open(path, flags)
+                os.dup2(opened, fd)
+                os.close(opened)
+            sys.argv = ["idsreg", *job["args"]]
+            get_settings.cache_clear()
+            client._cli.main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    print(json.dumps({"code": os.waitstatus_to_exitcode(status)}), flush=True)
+"""
+
+
+class CommandForks:
+    """The fork server of one test session (see the module docstring)."""
+
+    def __init__(self, scratch: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("IDSREG_")}
+        env["COLUMNS"] = "200"  # Rich reads the width when the command line is imported
+        self.scratch = scratch
+        self.process = subprocess.Popen([sys.executable, "-c", FORK_SERVER], env=env, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)  # fmt: skip
+        self.jobs = 0
+
+    def run(self, args: list[str], env: dict[str, str], stdin: str | None, timeout: float) -> Result:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.jobs += 1
+        files = {name: self.scratch / f"{self.jobs}.{name}" for name in ("stdin", "stdout", "stderr")}
+        files["stdin"].write_text(stdin or "")
+        files["stdout"].write_text("")
+        files["stderr"].write_text("")
+        job = {"args": args, "env": env, "cwd": os.getcwd(), **{k: str(v) for k, v in files.items()}}
+        self.process.stdin.write(json.dumps(job) + "\n")
+        self.process.stdin.flush()
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        if not ready:
+            self.process.kill()
+            raise TimeoutError(f"idsreg {' '.join(args)} did not finish within {timeout:.0f} s")
+        code = int(json.loads(self.process.stdout.readline())["code"])
+        result = Result(code, files["stdout"].read_text(), files["stderr"].read_text())
+        for path in files.values():
+            path.unlink()
+        return result
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def command_forks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CommandForks]:
+    forks = CommandForks(tmp_path_factory.mktemp("idsreg-runs"))
+    yield forks
+    forks.close()
 
 
 @dataclass
@@ -35,6 +129,7 @@ class User:
     rpc_url: str
     deployments: Path
     password_file: Path
+    forks: CommandForks
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
@@ -50,17 +145,7 @@ class User:
         return env
 
     def run(self, *args: str, stdin: str | None = None, timeout: float = 120) -> Result:
-        proc = subprocess.run(
-            [str(IDSREG), *args],
-            check=False,
-            env=self.env(),
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=None if stdin is not None else subprocess.DEVNULL,
-        )
-        return Result(proc.returncode, proc.stdout, proc.stderr)
+        return self.forks.run(list(args), self.env(), stdin, timeout)
 
     def ok(self, *args: str) -> Result:
         result = self.run(*args)
@@ -90,7 +175,7 @@ def assert_one_clear_line(result: Result, code: int, *fragments: str) -> None:
 
 
 @pytest.fixture
-def user_factory(anvil: str, w3: Any, tmp_path: Path) -> Any:
+def user_factory(anvil: str, w3: Any, tmp_path: Path, command_forks: CommandForks) -> Any:
     deployments = tmp_path / "deployments"
 
     def make(name: str) -> User:
@@ -98,7 +183,7 @@ def user_factory(anvil: str, w3: Any, tmp_path: Path) -> Any:
         home.mkdir()
         password_file = home / "password"
         password_file.write_text(TEST_PASSWORD + "\n")
-        return User(home, anvil, deployments, password_file)
+        return User(home, anvil, deployments, password_file, command_forks)
 
     return make
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,12 +11,12 @@ import httpx
 import pytest
 
 from client.chain.node import CHAIN_CONFIG_DIR, free_port
-from tests.cli.conftest import User, assert_one_clear_line
+from tests.cli.conftest import IDSREG, CommandForks, Result, User, assert_one_clear_line
 from tests.conftest import wait_until
 
 
 @pytest.fixture
-def local_user(tmp_path: Path) -> Iterator[User]:
+def local_user(tmp_path: Path, command_forks: CommandForks) -> Iterator[User]:
     """A user whose local chain (from the project's genesis) listens on a free port."""
     port = free_port()
     config = tmp_path / "local.toml"
@@ -26,7 +27,7 @@ def local_user(tmp_path: Path) -> Iterator[User]:
     home.mkdir()
     password = home / "password"
     password.write_text("test-only-password\n")
-    user = User(home, f"http://127.0.0.1:{port}", tmp_path / "deployments", password)
+    user = User(home, f"http://127.0.0.1:{port}", tmp_path / "deployments", password, command_forks)
     user.extra_env["IDSREG_CHAIN_CONFIG"] = str(config)
     user.extra_env["IDSREG_RPC_URL"] = ""  # unset: commands find the node through the chain config
     user.extra_env["IDSREG_API_PORT"] = str(free_port())  # `idsreg demo` leaves the API running here
@@ -87,3 +88,20 @@ def test_demo_sets_up_a_consortium(local_user: User) -> None:
     listed = user.ok_json("member", "list")
     assert [m["name"] for m in listed["members"]] == ["ACME Steel Works"]
     assert json.loads((user.deployments / "7351.json").read_text())["chain_id"] == 7351
+
+
+def test_console_script(local_user: User) -> None:
+    """The installed `idsreg` script itself (the other tests fork its entry point)."""
+
+    def script(*args: str) -> Result:
+        done = subprocess.run([str(IDSREG), *args], env=local_user.env(), capture_output=True, text=True, timeout=120,
+                              stdin=subprocess.DEVNULL, check=False)  # fmt: skip
+        return Result(done.returncode, done.stdout, done.stderr)
+
+    helped = script("--help")
+    assert helped.code == 0 and "register" in helped.stdout and "api" in helped.stdout
+    assert_one_clear_line(script("chain", "status"), 3, "no chain node answers")
+    assert_one_clear_line(script("hash", str(local_user.home / "missing.csv")), 2, "missing.csv")
+    created = script("key", "new", "script-key", "--json")
+    assert created.code == 0, created.stderr
+    assert json.loads(created.stdout)["label"] == "script-key"

@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from web3 import Web3
+
 from client.hashing import content_root
 from tests.cli.conftest import assert_one_clear_line
+from tests.conftest import increase_time
 
 
-def test_upheld_dispute_with_prior_anchoring(user_factory: Any, tmp_path: Path) -> None:
+def test_upheld_dispute_with_prior_anchoring(user_factory: Any, tmp_path: Path, w3: Web3) -> None:
     gov, acme, beta = user_factory("governor"), user_factory("acme"), user_factory("beta")
     gov.add_key("gov")
     arbiters = [gov.add_key("arb1"), gov.add_key("arb2")]
@@ -25,7 +28,8 @@ def test_upheld_dispute_with_prior_anchoring(user_factory: Any, tmp_path: Path) 
     data.write_text("beta's original design\n")
     root = "0x" + content_root(data).hex()
     anchored = beta.ok_json("anchor", str(data), "--out", str(tmp_path / "proofs"), "--key", "beta")
-    acme.ok("register", str(data), "--key", "acme")  # later than beta's anchor
+    increase_time(w3, 60)  # the registration comes a minute after beta's anchor
+    acme.ok("register", str(data), "--key", "acme")
 
     opened = beta.ok_json("dispute", "open", root, "operation", "--evidence", "0x" + "cd" * 32, "--key", "beta")
     dispute = str(opened["disputeId"])

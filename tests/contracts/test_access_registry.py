@@ -16,7 +16,6 @@ from web3 import Web3
 from client.chain.enums import Action, Grade, GrantStatus, MemberStatus, Permission, Right
 from client.chain.transact import TxResult, guarded
 from client.consortium import Consortium
-from client.errors import ContractRevertError
 from tests.conftest import Org, chain_time, expect_revert, new_account
 from tests.contracts.test_data_registry import OUTSIDER_KINDS, Scene, h, hx, id_bytes, key, make_scene, outsider
 

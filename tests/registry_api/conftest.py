@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from web3 import Web3
 
 from client.chain.deploy import deploy_registry
-from client.chain.node import free_port
+from client.chain.node import AnvilProcess, ChainConfig, free_port
 from client.chain.registry import Registry
 from client.siwe import sign_message
 from registry_api.api import create_app
@@ -77,6 +77,26 @@ def make_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable
     """A factory of fresh, empty index databases of one kind (dropped after the test)."""
     with databases(request.param, tmp_path) as make:
         yield make
+
+
+@pytest.fixture
+def own_chain(tmp_path: Path) -> Iterator[Callable[..., Registry]]:
+    """Like `make_registry`, on an anvil node of the test's own. For reorganisations: anvil's
+    evm_revert restores the state but not the blocks an anvil_reorg replaced, so a reorganised
+    node would leave later tests a chain whose blocks and state disagree."""
+    node = AnvilProcess.from_genesis(ChainConfig.load(), free_port(), tmp_path / "anvil.log")
+    node.start()
+    w3 = Web3(Web3.HTTPProvider(node.rpc_url))
+
+    def make(governors: list[LocalAccount], threshold: int = 1) -> Registry:
+        manifest = deploy_registry(w3, governors[0], [g.address for g in governors], threshold, tmp_path / "deployments",
+                                   force=True)  # fmt: skip
+        return Registry(w3, manifest)
+
+    try:
+        yield make
+    finally:
+        node.stop()
 
 
 def tell_story(w3: Web3, deployments: Path) -> Story:

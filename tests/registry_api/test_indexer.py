@@ -120,9 +120,9 @@ def test_rescan_is_idempotent_and_reindex_is_identical(
 
 @pytest.mark.parametrize("depth", [1, 3])
 def test_reorg_rolls_back_to_the_common_ancestor(
-    make_registry: Callable[..., Registry], make_db: Callable[[], Engine], depth: int
+    own_chain: Callable[..., Registry], make_db: Callable[[], Engine], depth: int
 ) -> None:
-    registry = workload(make_registry)
+    registry = workload(own_chain)
     w3 = registry.w3
     engine = make_db()
     indexer = Indexer(registry, engine, settings())
@@ -237,9 +237,9 @@ def test_run_follows_the_chain_until_stopped(
 
 
 def test_reorg_deeper_than_the_window_reindexes_from_the_deployment(
-    make_registry: Callable[..., Registry], make_db: Callable[[], Engine]
+    own_chain: Callable[..., Registry], make_db: Callable[[], Engine]
 ) -> None:
-    registry = workload(make_registry)
+    registry = workload(own_chain)
     engine = make_db()
     indexer = Indexer(registry, engine, settings(reorg_window=1))
     indexer.scan_once()

@@ -223,7 +223,7 @@ def test_concurrent_load_answers_every_request(api: Served, clients: int) -> Non
     roots = [hx(r) for r in s.roots.values()]
     paths = [f"/v1/datasets/{r}" for r in roots] + [f"/v1/datasets/{r}/history" for r in roots]
     paths += [f"/v1/datasets/{r}/lineage" for r in roots] + ["/v1/datasets?limit=5", "/v1/members", "/v1/status"]
-    with httpx.Client(base_url=api.url, timeout=30, limits=httpx.Limits(max_connections=clients)) as http:
-        with ThreadPoolExecutor(clients) as pool:
-            statuses = list(pool.map(lambda p: http.get(p).status_code, paths * 12))
+    limits = httpx.Limits(max_connections=clients)
+    with httpx.Client(base_url=api.url, timeout=30, limits=limits) as http, ThreadPoolExecutor(clients) as pool:
+        statuses = list(pool.map(lambda p: http.get(p).status_code, paths * 12))
     assert statuses == [200] * len(paths) * 12
