@@ -9,7 +9,9 @@ from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
+from eth_abi.decoding import ContextFramesBytesIO, TupleDecoder
 from eth_abi.exceptions import DecodingError
+from eth_abi.registry import registry as abi_registry
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 
 from .artifacts import Artifact, all_artifacts
@@ -110,28 +112,69 @@ def decode_error(data: bytes) -> DecodedError | None:
     return DecodedError(contract, item["name"], values)
 
 
+@dataclass(frozen=True)
+class _EventLayout:
+    """How to decode one event: its indexed and plain inputs and a ready tuple decoder."""
+
+    contract: str
+    name: str
+    indexed: list[tuple[dict[str, Any], str]]
+    plain: list[dict[str, Any]]
+    data: TupleDecoder
+    order: list[str]
+
+
+@cache
+def _layouts() -> dict[bytes, _EventLayout]:
+    """Every event by topic 0, with its decoder built once: eth_abi's `decode` builds one per
+    call, which was most of an indexer's decoding time."""
+    layouts: dict[bytes, _EventLayout] = {}
+    for topic, (contract, item) in _event_table().items():
+        plain = [i for i in item["inputs"] if not i["indexed"]]
+        decoder = TupleDecoder(decoders=[abi_registry.get_decoder(_canonical_type(i)) for i in plain])  # type: ignore[no-untyped-call]
+        layouts[topic] = _EventLayout(
+            contract, item["name"], [(i, _canonical_type(i)) for i in item["inputs"] if i["indexed"]], plain, decoder,
+            [i["name"] for i in item["inputs"]],
+        )  # fmt: skip
+    return layouts
+
+
+def _topic_value(item: dict[str, Any], kind: str, topic: bytes) -> Any:
+    """An indexed argument from its 32-byte topic. Reference types (strings, bytes, arrays,
+    structs) are stored as their keccak hash, so the topic is all there is."""
+    if kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("("):
+        return "0x" + topic.hex()
+    if len(topic) != 32:
+        raise DecodingError(f"a topic of {len(topic)} bytes")
+    if kind == "address":
+        raw: Any = "0x" + topic[12:].hex()
+    elif kind == "bool":
+        raw = int.from_bytes(topic, "big") != 0
+    elif kind.startswith("uint"):
+        raw = int.from_bytes(topic, "big")
+    elif kind.startswith("int"):
+        raw = int.from_bytes(topic, "big", signed=True)
+    elif kind.startswith("bytes"):
+        raw = topic[: int(kind[5:])]
+    else:
+        raw = abi_decode([kind], topic)[0]
+    return python_value(item, raw)
+
+
 def decode_log(topics: list[bytes], data: bytes) -> DecodedEvent | None:
     """The event in a log, decoded with the ABIs of all contracts; None if it is not ours."""
     if not topics:
         return None
-    entry = _event_table().get(bytes(topics[0]))
-    if entry is None:
+    layout = _layouts().get(bytes(topics[0]))
+    if layout is None:
         return None
-    contract, item = entry
-    indexed = [i for i in item["inputs"] if i["indexed"]]
-    plain = [i for i in item["inputs"] if not i["indexed"]]
     values: dict[str, Any] = {}
-    for i, topic in zip(indexed, topics[1:], strict=True):
-        kind = _canonical_type(i)
-        if kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("("):
-            values[i["name"]] = "0x" + bytes(topic).hex()  # hashed: only the hash is on chain
-        else:
-            values[i["name"]] = python_value(i, abi_decode([kind], bytes(topic))[0])
-    decoded = abi_decode([_canonical_type(i) for i in plain], bytes(data))
-    for i, v in zip(plain, decoded, strict=True):
-        values[i["name"]] = python_value(i, v)
-    ordered = {i["name"]: values[i["name"]] for i in item["inputs"]}
-    return DecodedEvent(contract, item["name"], ordered)
+    for (item, kind), topic in zip(layout.indexed, topics[1:], strict=True):
+        values[item["name"]] = _topic_value(item, kind, bytes(topic))
+    decoded = layout.data(ContextFramesBytesIO(bytes(data)))  # type: ignore[no-untyped-call]
+    for item, value in zip(layout.plain, decoded, strict=True):
+        values[item["name"]] = python_value(item, value)
+    return DecodedEvent(layout.contract, layout.name, {name: values[name] for name in layout.order})
 
 
 def enum_value(value: Any) -> Any:

@@ -1,8 +1,9 @@
 """Raw JSON-RPC reads for bulk work (the indexer): logs and block headers as plain values.
 
-web3's `eth.get_logs` and `eth.get_block` wrap every field of every result in HexBytes and
-AttributeDict; over hundreds of thousands of logs that costs more than decoding them. These
-functions ask the node directly and return small frozen records. Node refusals raise
+web3's `eth.get_logs` and `eth.get_block` (and even `manager.request_blocking`) wrap every
+field of every result in HexBytes or AttributeDict; over hundreds of thousands of logs that
+costs more than decoding them. These functions ask the provider directly and return small
+frozen records. Node refusals raise
 `Web3RPCError` (one of `client.chain.node.NODE_ERRORS`), like web3's own calls.
 """
 
@@ -56,9 +57,18 @@ def _header(raw: Any, number: int) -> Header:
     return Header(int(raw["number"], 16), str(raw["hash"]).lower(), str(raw["parentHash"]).lower(), int(raw["timestamp"], 16))
 
 
+def _request(w3: Web3, method: str, params: list[Any]) -> Any:
+    """The raw result of one JSON-RPC call (web3's result formatting skipped); Web3RPCError
+    when the node answers with an error."""
+    response = w3.provider.make_request(RPCEndpoint(method), params)
+    if "error" in response:
+        raise Web3RPCError(f"the node refused {method}: {response['error']}")
+    return response.get("result")
+
+
 def get_header(w3: Web3, number: int) -> Header:
     """The header of block `number`."""
-    return _header(w3.manager.request_blocking(RPCEndpoint("eth_getBlockByNumber"), [hex(number), False]), number)
+    return _header(_request(w3, "eth_getBlockByNumber", [hex(number), False]), number)
 
 
 def get_headers(w3: Web3, numbers: Sequence[int]) -> list[Header]:
@@ -83,7 +93,7 @@ def get_headers(w3: Web3, numbers: Sequence[int]) -> list[Header]:
 def get_logs(w3: Web3, addresses: Sequence[str], start: int, end: int) -> list[RawLog]:
     """Every log of `addresses` in blocks `start`..`end`, in chain order."""
     query = {"address": list(addresses), "fromBlock": hex(start), "toBlock": hex(end)}
-    result = w3.manager.request_blocking(RPCEndpoint("eth_getLogs"), [query])
+    result = _request(w3, "eth_getLogs", [query])
     return [
         RawLog(
             address=_checksum(entry["address"]),
