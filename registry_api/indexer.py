@@ -39,6 +39,9 @@ from .settings import ApiSettings
 
 log = logging.getLogger(__name__)
 
+#: New events after which the database's planner statistics are refreshed (store.refresh_statistics).
+ANALYSE_AFTER = 10_000
+
 
 class ChainMovedError(Exception):
     """The chain changed while a range was being read; the range is dropped and re-read."""
@@ -104,6 +107,8 @@ class Indexer:
         self.settings = settings
         self.addresses = sorted(Web3.to_checksum_address(c.address) for c in registry.manifest.contracts.values())
         self.range_size = min(settings.initial_range, settings.max_range)
+        #: Events written since the planner statistics were last refreshed.
+        self.unanalysed = 0
 
     # -- node access ---------------------------------------------------------------------------
 
@@ -280,6 +285,11 @@ class Indexer:
                 if progress is not None:
                     progress(result)
             result.end_block = checkpoint.block_number
+            self.unanalysed += result.events
+            if self.unanalysed >= ANALYSE_AFTER:
+                store.refresh_statistics(session)
+                session.commit()
+                self.unanalysed = 0
         result.lag = max(self.head() - result.end_block, 0)
         return result
 

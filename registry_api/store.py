@@ -125,3 +125,11 @@ def rollback_above(session: Session, number: int) -> int:
 def all_events(session: Session) -> list[RawEvent]:
     """Every stored event in chain order."""
     return list(session.exec(select(RawEvent).order_by(col(RawEvent.block_number), col(RawEvent.log_index))).all())
+
+
+def refresh_statistics(session: Session) -> None:
+    """Let the database's query planner see the tables as they are now (ANALYZE, on either
+    database). Without it, right after a bulk catch-up PostgreSQL plans on
+    empty-table statistics until autovacuum comes round: a dataset's history then scans the
+    whole event table (196 ms instead of 0.4 ms measured on 100,000 events)."""
+    session.connection().exec_driver_sql("ANALYZE")

@@ -21,6 +21,7 @@ from client.chain.abi import decode_log
 from client.chain.registry import Registry
 from client.consortium import Consortium
 from client.datasets import Datasets, Registration
+from registry_api import indexer as indexer_module
 from registry_api import store
 from registry_api.indexer import Indexer, _raw_row, json_safe
 from registry_api.settings import ApiSettings
@@ -255,3 +256,23 @@ def test_settings_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     loaded = ApiSettings(deployments=tmp_path)
     assert loaded.confirmations == 12 and loaded.rpc_url == "http://node:8545"
     assert loaded.database_url.startswith("sqlite:///") and loaded.database_url.endswith("registry.db")
+
+
+def test_planner_statistics_are_refreshed_after_a_bulk_catch_up(
+    make_registry: Callable[..., Registry], make_db: Callable[[], Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = workload(make_registry)
+    engine = make_db()
+    monkeypatch.setattr(indexer_module, "ANALYSE_AFTER", 5)
+    indexer = Indexer(registry, engine, settings())
+    indexer.scan_once()
+    assert indexer.unanalysed == 0
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            analysed = connection.exec_driver_sql(
+                "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'rawevent'"
+            ).scalar_one()
+            assert analysed is not None
+        else:
+            tables = {t for (t,) in connection.exec_driver_sql("SELECT tbl FROM sqlite_stat1")}
+            assert {"rawevent", "dataset"} <= tables
