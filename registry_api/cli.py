@@ -41,13 +41,14 @@ def serve_command(
     host: Annotated[str | None, typer.Option(help="Address to listen on [env: IDSREG_API_HOST].")] = None,
     port: Annotated[int | None, typer.Option(help="Port [env: IDSREG_API_PORT].")] = None,
     index: Annotated[bool, typer.Option("--index/--no-index", help="Also follow the chain (the indexer).")] = True,
+    workers: Annotated[int | None, typer.Option(min=1, max=64, help="API worker processes [env: IDSREG_API_WORKERS].")] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
 ) -> None:
     """Serve the REST API and index the chain until interrupted."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from .service import serve  # the web stack, only for this command (`index` starts faster without it)
 
-    settings = _settings(host=host, port=port)
+    settings = _settings(host=host, port=port, workers=workers)
     serve(settings, index=index, log_level=log_level)
 
 

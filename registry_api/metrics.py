@@ -5,16 +5,22 @@
 - `idsreg_indexed_events{contract,event}`: events stored, by type.
 - `idsreg_http_requests_total{method,route,status}` and
   `idsreg_http_request_duration_seconds{method,route}`: every request, by route template.
+
+With several worker processes (`PROMETHEUS_MULTIPROC_DIR` set, as `registry_api.service`
+does), each worker writes its request metrics to that folder and a scrape of any worker adds
+them up (the client library's multiprocess mode).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
@@ -68,12 +74,17 @@ class Metrics:
     def __init__(self, engine: Engine, head: Callable[[], int | None]) -> None:
         self.registry = CollectorRegistry()
         self.registry.register(IndexCollector(engine, head))
+        shared = "PROMETHEUS_MULTIPROC_DIR" in os.environ
+        if shared:
+            MultiProcessCollector(self.registry)  # type: ignore[no-untyped-call]
+        # Shared across workers, the request metrics live in the folder, not in this registry.
+        own = None if shared else self.registry
         self.requests = Counter(
-            "idsreg_http_requests", "HTTP requests answered.", ["method", "route", "status"], registry=self.registry
+            "idsreg_http_requests", "HTTP requests answered.", ["method", "route", "status"], registry=own
         )
         self.latency = Histogram(
             "idsreg_http_request_duration_seconds", "Time to answer an HTTP request.", ["method", "route"],
-            buckets=BUCKETS, registry=self.registry,
+            buckets=BUCKETS, registry=own,
         )  # fmt: skip
 
 

@@ -16,6 +16,7 @@
 | `IDSREG_API_TOKEN_TTL` | seconds a bearer token is valid | 900 |
 | `IDSREG_API_CHALLENGE_TTL` | seconds a sign-in challenge is valid | 300 |
 | `IDSREG_API_NODE_TIMEOUT` | seconds the API waits for the chain node (status, verify) | 3.0 |
+| `IDSREG_API_WORKERS` | API worker processes of `idsreg api serve` (the indexer runs once, beside them) | 1 |
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class ApiSettings(BaseSettings):
     token_ttl: int = Field(default=900, ge=10)
     challenge_ttl: int = Field(default=300, ge=10)
     node_timeout: float = Field(default=3.0, gt=0)
+    workers: int = Field(default=1, ge=1, le=64)
 
     @property
     def base_url(self) -> str:

@@ -58,7 +58,9 @@ def api_status(url: str, timeout: float = 2.0) -> dict[str, object] | None:
     return status
 
 
-def start_background(host: str | None = None, port: int | None = None, timeout: float = 30.0) -> tuple[str, int, bool]:
+def start_background(
+    host: str | None = None, port: int | None = None, extra: list[str] | None = None, timeout: float = 30.0
+) -> tuple[str, int, bool]:
     """Start the service in the background unless it runs; (URL, pid, whether it was started)."""
     settings = get_settings()
     url = _url(host, port)
@@ -71,7 +73,7 @@ def start_background(host: str | None = None, port: int | None = None, timeout: 
     settings.api_dir.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as log:
         process = subprocess.Popen(
-            _service("serve", "--log-level", "warning"), env=_env(host, port), stdout=log, stderr=subprocess.STDOUT,
+            _service("serve", "--log-level", "warning", *(extra or [])), env=_env(host, port), stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
     pid_file.write_text(f"{process.pid}\n")
@@ -94,17 +96,19 @@ def serve(
     port: PortOpt = None,
     detach: Annotated[bool, typer.Option("--detach", "-d", help="Run in the background (pid and log in $IDSREG_HOME/api/).")] = False,
     index: Annotated[bool, typer.Option("--index/--no-index", help="Also follow the chain (the indexer).")] = True,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, max=64, help="API worker processes [env: IDSREG_API_WORKERS].")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Serve the REST API (and index the chain) on localhost until interrupted, or in the background."""
+    extra = ["--workers", str(workers)] if workers is not None else []
     if detach:
-        url, pid, started = start_background(host, port)
+        url, pid, started = start_background(host, port, extra)
         emit(as_json, {"url": url, "pid": pid, "started": started}, lambda: console.print(
             f"{'registry API started' if started else 'registry API already running'} at {url} (pid {pid}; "
             f"docs at {url}/docs, log in {get_settings().api_dir / 'api.log'})"
         ))  # fmt: skip
         return
-    args = _service("serve") + ([] if index else ["--no-index"])
+    args = _service("serve", *extra) + ([] if index else ["--no-index"])
     os.execve(sys.executable, args, _env(host, port))
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from ..errors import ApiError
@@ -64,3 +65,10 @@ def install(app: FastAPI) -> None:
         # A bug: logged with its traceback; the caller gets one line, never the traceback.
         log.exception("unexpected error answering %s %s", request.method, request.url.path)
         return error_response(500, f"internal error ({type(exc).__name__}); the API's log has the details")
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:
+            log.warning("lost the index database connection answering %s: %s", request.url.path, exc.orig)
+            return error_response(503, "the connection to the index database was lost; try again")
+        return await _unexpected(request, exc)

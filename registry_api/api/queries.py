@@ -2,27 +2,50 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, or_
 from sqlmodel import Session, col, select
 
 from ..domain import Org
 from ..errors import NotFound
 from . import params
+from .hotpath import HotReads
 from .schemas import ChainRef, OrgRef
 
+_ORG = select(col(Org.org_no), col(Org.org_id), col(Org.name)).where(col(Org.org_no) == bindparam("number"))
+_ORGS = select(col(Org.org_no), col(Org.org_id), col(Org.name)).where(col(Org.org_no).in_(bindparam("numbers", expanding=True)))
+#: Seconds an organisation's id and name are reused. They never change on chain; only a
+#: reorganisation that undoes an admission could change what a member number names.
+ORG_CACHE_SECONDS = 5.0
+_org_cache: dict[int, tuple[float, OrgRef]] = {}
 
-def org_refs(session: Session, numbers: Iterable[int | None]) -> dict[int, OrgRef]:
+
+def _org_rows(reader: Session | Connection | HotReads, numbers: list[int]) -> list[Any]:
+    if isinstance(reader, HotReads):  # one number at a time: the cache answers for most of them
+        return [(r["org_no"], r["org_id"], r["name"]) for n in numbers for r in reader.rows(_ORG, number=n)]
+    connection = reader.connection() if isinstance(reader, Session) else reader
+    return list(connection.execute(_ORGS, {"numbers": numbers}))
+
+
+def org_refs(reader: Session | Connection | HotReads, numbers: Iterable[int | None]) -> dict[int, OrgRef]:
     """OrgRef of each member number (with its id and name when the index knows it)."""
     wanted = {n for n in numbers if n}
+    now = time.monotonic()
     found: dict[int, OrgRef] = {}
-    if wanted:
-        rows = session.connection().execute(
-            select(col(Org.org_no), col(Org.org_id), col(Org.name)).where(col(Org.org_no).in_(sorted(wanted)))
-        )
-        found = {int(n): OrgRef(org_no=int(n), org_id=str(i), name=str(name)) for n, i, name in rows}
+    missing = []
+    for number in wanted:
+        cached = _org_cache.get(number)
+        if cached is not None and now - cached[0] < ORG_CACHE_SECONDS:
+            found[number] = cached[1]
+        else:
+            missing.append(number)
+    if missing:
+        for n, i, name in _org_rows(reader, sorted(missing)):
+            found[int(n)] = OrgRef(org_no=int(n), org_id=str(i), name=str(name))
+            _org_cache[int(n)] = (now, found[int(n)])
     return {n: found.get(n) or OrgRef(org_no=n) for n in wanted}
 
 

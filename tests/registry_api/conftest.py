@@ -122,7 +122,7 @@ def s(told_story: Story, w3: Web3) -> Story:
 def serving(api_settings: ApiSettings, engine: Engine) -> Iterator[str]:
     """The API app over `engine`, served by uvicorn on a free port in a thread; yields its URL."""
     port = free_port()
-    app = create_app(api_settings.model_copy(update={"port": port, "public_url": None}), engine)
+    app = create_app(api_settings.model_copy(update={"port": port, "public_url": None}))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -5,18 +5,21 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from sqlalchemy import and_, func, or_
-from sqlmodel import Session, col, select
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import Connection, bindparam, func, or_, union_all
+from sqlalchemy import select as select_all
+from sqlmodel import col, select
 
 from ...auth import Caller
 from ...domain import Dataset, Dispute, Grant, Lineage, RightChange
 from ...errors import NotFound
 from ...models import RawEvent
 from .. import params
-from ..deps import CallerDep, SessionDep
+from ..deps import CallerDep, ConnectionDep, SessionDep
+from ..hotpath import HotReads
 from ..queries import after, chain_ref, org_refs, ref, resolve_org
 from ..schemas import (
+    ChainRef,
     DatasetDetailPublic,
     DatasetPublic,
     HistoryEntryPublic,
@@ -37,14 +40,68 @@ MAX_LINEAGE_NODES = 1000
 CONFIDENTIAL = frozenset({"AccessRegistry", "ExchangeLedger"})
 
 
-def _dataset(session: Session, root: str) -> Dataset:
-    dataset = session.get(Dataset, params.hex32("root", root))
+_table = Dataset.__table__  # type: ignore[attr-defined]
+# Built once: a lookup is the API's hottest path, and building a statement costs more than
+# running it. At most 100 children are listed; the 101st says whether to count them all.
+_BY_ROOT = select(_table).where(_table.c.root == bindparam("root"))
+_CHILDREN = (
+    select(col(Lineage.child)).where(col(Lineage.parent) == bindparam("root"))
+    .order_by(col(Lineage.block_number), col(Lineage.child)).limit(101)
+)  # fmt: skip
+_CHILD_COUNT = select(func.count().label("count")).select_from(Lineage).where(col(Lineage.parent) == bindparam("root"))
+_OPEN_DISPUTES = (
+    select(col(Dispute.dispute_id)).where(col(Dispute.root) == bindparam("root"), col(Dispute.status) == "open")
+    .order_by(col(Dispute.dispute_id))
+)  # fmt: skip
+
+
+_raw = RawEvent.__table__  # type: ignore[attr-defined]
+_lineage = Lineage.__table__  # type: ignore[attr-defined]
+
+
+def _history_statement(from_cursor: bool) -> Any:
+    """A dataset's events and its derived datasets' registrations, in chain order: a union of
+    two index lookups (an OR of the two would scan the whole event table on PostgreSQL)."""
+    position: list[Any] = [bindparam("block"), bindparam("log")]
+
+    def part(query: Any, table: Any) -> Any:
+        if from_cursor:
+            query = query.where(after([table.c.block_number, table.c.log_index], position, descending=False))
+        return select_all(query.order_by(table.c.block_number, table.c.log_index).limit(bindparam("limit")).subquery())
+
+    own = select(_raw).where(_raw.c.subject == bindparam("root"))
+    derived = (
+        select(_raw).join(_lineage, _lineage.c.child == _raw.c.subject)
+        .where(_lineage.c.parent == bindparam("root"), _raw.c.name == "DatasetRegistered")
+    )  # fmt: skip
+    both = union_all(part(own, _raw), part(derived, _raw)).subquery()
+    return select_all(both).order_by(both.c.block_number, both.c.log_index).limit(bindparam("limit"))
+
+
+_HISTORY = {False: _history_statement(False), True: _history_statement(True)}
+_GRANTORS = select(col(Grant.grantee), col(Grant.serial), col(Grant.grantor)).where(col(Grant.root) == bindparam("root"))
+_nodes: Any = bindparam("nodes", expanding=True)
+#: Edges from a set of datasets to their parents (up) or children (down).
+_EDGES = {
+    -1: select(_lineage.c.child, _lineage.c.parent).where(_lineage.c.child.in_(_nodes)),
+    1: select(_lineage.c.child, _lineage.c.parent).where(_lineage.c.parent.in_(_nodes)),
+}
+_NODES = select(_table.c.root, _table.c.registrant, _table.c.grade, _table.c.registered_at).where(_table.c.root.in_(_nodes))
+_RIGHT_CHANGES = (
+    select(RightChange.__table__).where(RightChange.__table__.c.root == bindparam("root"))  # type: ignore[attr-defined]
+    .order_by(RightChange.__table__.c.block_number, RightChange.__table__.c.log_index)  # type: ignore[attr-defined]
+)  # fmt: skip
+
+
+def _dataset(connection: Connection, root: str) -> Any:
+    """The dataset's row (a Core row: attribute access by column name); NotFound if none."""
+    dataset = connection.execute(_BY_ROOT, {"root": params.hex32("root", root)}).first()
     if dataset is None:
         raise NotFound(f"dataset {root.lower()} is not registered (or not indexed yet)", "root")
     return dataset
 
 
-def _summary(d: Dataset, refs: dict[int, Any]) -> DatasetPublic:
+def _summary(d: Any, refs: dict[int, Any]) -> DatasetPublic:
     return DatasetPublic(
         root=d.root, registrant=ref(refs, d.registrant), grade=d.grade, registered_at=d.registered_at,
         holders=HoldersPublic(holding=ref(refs, d.holding), processing=ref(refs, d.processing), operation=ref(refs, d.operation)),
@@ -57,7 +114,7 @@ def _like(text: str) -> str:
 
 
 @router.get("", response_model=Page[DatasetPublic])
-def list_datasets(
+async def list_datasets(
     session: SessionDep,
     registrant: params.OrgQuery = None,
     holder: params.OrgQuery = None,
@@ -100,30 +157,33 @@ def list_datasets(
 
 
 @router.get("/{root}", response_model=DatasetDetailPublic)
-def get_dataset(session: SessionDep, root: params.RootPath) -> DatasetDetailPublic:
+async def get_dataset(request: Request, root: params.RootPath) -> DatasetDetailPublic:
     """One dataset: registration, current holders of the three rights, open offers, lineage."""
-    d = _dataset(session, root)
-    connection = session.connection()
-    children = [c for (c,) in connection.execute(
-        select(col(Lineage.child)).where(col(Lineage.parent) == d.root).order_by(col(Lineage.block_number), col(Lineage.child)).limit(100)
-    )]  # fmt: skip
-    child_count = len(children) if len(children) < 100 else int(
-        connection.execute(select(func.count()).select_from(Lineage).where(col(Lineage.parent) == d.root)).scalar_one()
-    )  # fmt: skip
-    offers = {r: getattr(d, f"offer_{r}") for r in RIGHTS if getattr(d, f"offer_{r}") is not None}
-    refs = org_refs(session, [d.registrant, d.holding, d.processing, d.operation, *offers.values()])
-    disputes = [i for (i,) in connection.execute(
-        select(col(Dispute.dispute_id)).where(col(Dispute.root) == d.root, col(Dispute.status) == "open").order_by(col(Dispute.dispute_id))
-    )]  # fmt: skip
+    hot: HotReads = request.app.state.hot
+    key = params.hex32("root", root)
+    found = hot.rows(_BY_ROOT, root=key)
+    if not found:
+        raise NotFound(f"dataset {key} is not registered (or not indexed yet)", "root")
+    d = found[0]
+    children = [row["child"] for row in hot.rows(_CHILDREN, root=key)]
+    child_count = len(children) if len(children) <= 100 else int(hot.rows(_CHILD_COUNT, root=key)[0]["count"])
+    offers = {r: d[f"offer_{r}"] for r in RIGHTS if d[f"offer_{r}"] is not None}
+    refs = org_refs(hot, [d["registrant"], d["holding"], d["processing"], d["operation"], *offers.values()])
+    # An open dispute freezes its right: a dataset with nothing frozen has none to look up.
+    disputes = [row["dispute_id"] for row in hot.rows(_OPEN_DISPUTES, root=key)] if d["frozen"] else []
+    holders = HoldersPublic(holding=ref(refs, d["holding"]), processing=ref(refs, d["processing"]),
+                            operation=ref(refs, d["operation"]))  # fmt: skip
     return DatasetDetailPublic(
-        **_summary(d, refs).model_dump(),
-        metadata_hash=d.metadata_hash, manifest_uri=d.manifest_uri, parents=json.loads(d.parents),
-        children=children, child_count=child_count, offers={r: ref(refs, n) for r, n in offers.items()},
-        frozen=[r for i, r in enumerate(RIGHTS) if d.frozen & (1 << i)], open_disputes=disputes,
+        root=d["root"], registrant=ref(refs, d["registrant"]), grade=d["grade"], registered_at=d["registered_at"],
+        holders=holders, metadata_uri=d["metadata_uri"],
+        registered=ChainRef(block_number=d["block_number"], tx_hash=d["tx_hash"]), metadata_hash=d["metadata_hash"],
+        manifest_uri=d["manifest_uri"], parents=json.loads(d["parents"]), children=children[:100],
+        child_count=child_count, offers={r: ref(refs, n) for r, n in offers.items()},
+        frozen=[r for i, r in enumerate(RIGHTS) if d["frozen"] & (1 << i)], open_disputes=disputes,
     )  # fmt: skip
 
 
-def _visible(event: RawEvent, args: dict[str, Any], caller: Caller | None, grantors: dict[tuple[int, int], int]) -> bool:
+def _visible(event: Any, args: dict[str, Any], caller: Caller | None, grantors: dict[tuple[int, int], int]) -> bool:
     """Whether the caller may see a licence or delivery event's details."""
     if event.contract not in CONFIDENTIAL:
         return True
@@ -138,23 +198,19 @@ def _visible(event: RawEvent, args: dict[str, Any], caller: Caller | None, grant
 
 
 @router.get("/{root}/history", response_model=Page[HistoryEntryPublic])
-def history(
-    session: SessionDep, caller: CallerDep, root: params.RootPath, limit: params.Limit = 100, cursor: params.Cursor = None
+async def history(
+    connection: ConnectionDep, caller: CallerDep, root: params.RootPath, limit: params.Limit = 100, cursor: params.Cursor = None
 ) -> Page[HistoryEntryPublic]:
     """Every event about the dataset in chain order (and the registrations of datasets derived
     from it); licence and delivery details only for the organisations involved."""
-    d = _dataset(session, root)
-    derived = select(col(Lineage.child)).where(col(Lineage.parent) == d.root)
-    about = or_(col(RawEvent.subject) == d.root, and_(col(RawEvent.name) == "DatasetRegistered", col(RawEvent.subject).in_(derived)))
-    query = select(RawEvent).where(about).order_by(col(RawEvent.block_number), col(RawEvent.log_index)).limit(limit + 1)
+    d = _dataset(connection, root)
     start = params.decode_cursor(cursor, (int, int))
+    values: dict[str, Any] = {"root": d.root, "limit": limit + 1}
     if start is not None:
-        query = query.where(after([col(RawEvent.block_number), col(RawEvent.log_index)], start, descending=False))
-    found = list(session.exec(query).all())
+        values |= {"block": start[0], "log": start[1]}
+    found = connection.execute(_HISTORY[start is not None], values).all()
     page = found[:limit]
-    grantors = {(g, s): o for g, s, o in session.connection().execute(
-        select(col(Grant.grantee), col(Grant.serial), col(Grant.grantor)).where(col(Grant.root) == d.root)
-    )}  # fmt: skip
+    grantors = {(g, s): o for g, s, o in connection.execute(_GRANTORS, {"root": d.root})}
     data = []
     for event in page:
         args = json.loads(event.args)
@@ -169,26 +225,25 @@ def history(
 
 
 @router.get("/{root}/lineage", response_model=LineagePublic)
-def lineage(
-    session: SessionDep,
+async def lineage(
+    connection: ConnectionDep,
     root: params.RootPath,
     direction: Annotated[Literal["up", "down", "both"], Query(description="Ancestors (up), descendants (down) or both.")] = "both",
     depth: Annotated[int, Query(ge=1, le=10, description="Steps to follow (1 to 10).")] = 3,
 ) -> LineagePublic:
     """The lineage graph around a dataset: what it was derived from and what was derived from it."""
-    d = _dataset(session, root)
-    connection = session.connection()
+    d = _dataset(connection, root)
     distance: dict[str, int] = {d.root: 0}
     edges: set[tuple[str, str]] = set()
     truncated = False
-    for sign, follow, other in ((-1, col(Lineage.child), col(Lineage.parent)), (1, col(Lineage.parent), col(Lineage.child))):
+    for sign in (-1, 1):
         if (direction == "up" and sign > 0) or (direction == "down" and sign < 0):
             continue
         frontier = [d.root]
         for step in range(1, depth + 1):
             if not frontier:
                 break
-            rows = connection.execute(select(col(Lineage.child), col(Lineage.parent)).where(follow.in_(frontier))).all()
+            rows = connection.execute(_EDGES[sign], {"nodes": frontier}).all()
             frontier = []
             for child, parent in rows:
                 edges.add((child, parent))
@@ -199,10 +254,10 @@ def lineage(
                         continue
                     distance[node] = sign * step
                     frontier.append(node)
-        if frontier and connection.execute(select(other).where(follow.in_(frontier)).limit(1)).first() is not None:
+        if frontier and connection.execute(_EDGES[sign].limit(1), {"nodes": frontier}).first() is not None:
             truncated = True  # the depth limit cut the graph
-    nodes = {n.root: n for n in session.exec(select(Dataset).where(col(Dataset.root).in_(list(distance))))}
-    refs = org_refs(session, (n.registrant for n in nodes.values()))
+    nodes = {n.root: n for n in connection.execute(_NODES, {"nodes": list(distance)})}
+    refs = org_refs(connection, (n.registrant for n in nodes.values()))
     return LineagePublic(
         root=d.root, direction=direction, depth=depth, truncated=truncated,
         nodes=[
@@ -215,13 +270,11 @@ def lineage(
 
 
 @router.get("/{root}/rights", response_model=list[RightChangePublic])
-def right_changes(session: SessionDep, root: params.RootPath) -> list[RightChangePublic]:
+async def right_changes(connection: ConnectionDep, root: params.RootPath) -> list[RightChangePublic]:
     """Every move of the dataset's rights (offers accepted, disputes upheld), in chain order."""
-    d = _dataset(session, root)
-    moves = list(session.exec(
-        select(RightChange).where(col(RightChange.root) == d.root).order_by(col(RightChange.block_number), col(RightChange.log_index))
-    ))  # fmt: skip
-    refs = org_refs(session, (n for m in moves for n in (m.from_org, m.to_org)))
+    d = _dataset(connection, root)
+    moves = connection.execute(_RIGHT_CHANGES, {"root": d.root}).all()
+    refs = org_refs(connection, (n for m in moves for n in (m.from_org, m.to_org)))
     return [
         RightChangePublic(right=m.right, from_org=ref(refs, m.from_org), to_org=ref(refs, m.to_org), kind=m.kind,
                           dispute_id=m.dispute_id, block_time=m.block_time, changed=chain_ref(m))

@@ -27,7 +27,7 @@ def _anchors(session: Session, anchors: list[Anchor]) -> list[AnchorPublic]:
 
 
 @router.get("/anchors", response_model=Page[AnchorPublic])
-def list_anchors(
+async def list_anchors(
     session: SessionDep, org: params.OrgQuery = None, limit: params.Limit = 50, cursor: params.Cursor = None
 ) -> Page[AnchorPublic]:
     """Batch anchors, newest first."""
@@ -45,7 +45,7 @@ def list_anchors(
 
 
 @router.get("/anchors/{root}", response_model=AnchorPublic)
-def get_anchor(session: SessionDep, root: params.RootPath) -> AnchorPublic:
+async def get_anchor(session: SessionDep, root: params.RootPath) -> AnchorPublic:
     """One anchor (the tree root as anchored)."""
     anchor = session.get(Anchor, params.hex32("root", root))
     if anchor is None:
@@ -63,7 +63,7 @@ def _dispute(d: Dispute, refs: dict[int, OrgRef]) -> DisputePublic:
 
 
 @router.get("/disputes", response_model=Page[DisputePublic])
-def list_disputes(
+async def list_disputes(
     session: SessionDep,
     dataset: params.Hex32Query = None,
     status: Annotated[Literal["open", "upheld", "dismissed"] | None, Query()] = None,
@@ -90,7 +90,7 @@ def list_disputes(
 
 
 @router.get("/disputes/{dispute_id}", response_model=DisputeDetailPublic)
-def get_dispute(
+async def get_dispute(
     session: SessionDep, dispute_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="The dispute's number.")]
 ) -> DisputeDetailPublic:
     """One dispute with the arbiters' votes."""

@@ -52,7 +52,7 @@ def _involving(caller: Caller, *columns: Any) -> ColumnElement[bool] | None:
 
 
 @router.get("/grants", response_model=Page[GrantPublic])
-def list_grants(
+async def list_grants(
     session: SessionDep,
     caller: SignedInDep,
     dataset: params.Hex32Query = None,
@@ -90,7 +90,7 @@ def list_grants(
 
 
 @router.get("/grants/{dataset}/{grantee}", response_model=list[GrantPublic])
-def grants_of(
+async def grants_of(
     session: SessionDep,
     caller: SignedInDep,
     dataset: params.Hex32Path,
@@ -123,7 +123,7 @@ def _receipts(session: Session, receipts: list[Receipt]) -> list[ReceiptPublic]:
 
 
 @router.get("/receipts", response_model=Page[ReceiptPublic])
-def list_receipts(
+async def list_receipts(
     session: SessionDep,
     caller: SignedInDep,
     dataset: params.Hex32Query = None,
@@ -154,7 +154,7 @@ def list_receipts(
 
 
 @router.get("/receipts/{digest}", response_model=ReceiptPublic)
-def get_receipt(
+async def get_receipt(
     session: SessionDep, caller: SignedInDep, digest: params.Hex32Path
 ) -> ReceiptPublic:
     """One delivery receipt."""

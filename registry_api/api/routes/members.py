@@ -15,7 +15,7 @@ from ...domain import Org, OrgKey, Proposal, RoleHolder, Threshold
 from ...errors import NotFound
 from .. import params
 from ..deps import SessionDep
-from ..queries import after, chain_ref, org_refs, resolve_org
+from ..queries import after, chain_ref, resolve_org
 from ..schemas import KeyPublic, MemberDetailPublic, MemberPublic, OrgRef, Page, ProposalPublic, RolesPublic
 
 router = APIRouter(prefix="/v1", tags=["consortium"])
@@ -37,7 +37,7 @@ def _key(key: OrgKey, org: Org, now: int) -> KeyPublic:
 
 
 @router.get("/members", response_model=Page[MemberPublic])
-def list_members(
+async def list_members(
     session: SessionDep,
     status: Annotated[Literal["active", "suspended", "expelled"] | None, Query(description="Only members in this state.")] = None,
     limit: params.Limit = 50,
@@ -58,7 +58,7 @@ def list_members(
 
 
 @router.get("/members/{org}", response_model=MemberDetailPublic)
-def get_member(
+async def get_member(
     session: SessionDep,
     org: params.OrgPath,
 ) -> MemberDetailPublic:
@@ -72,7 +72,7 @@ def get_member(
 
 
 @router.get("/keys/{address}", response_model=KeyPublic)
-def get_key(
+async def get_key(
     session: SessionDep, address: params.AddressPath
 ) -> KeyPublic:
     """Which organisation a key acts for, in which role, and whether it may act now."""
@@ -87,7 +87,7 @@ def get_key(
 
 
 @router.get("/roles", response_model=RolesPublic)
-def roles(session: SessionDep) -> RolesPublic:
+async def roles(session: SessionDep) -> RolesPublic:
     """Governors, auditors and arbiters, and the approval thresholds."""
     holders: dict[str, list[str]] = {"governor": [], "auditor": [], "arbiter": []}
     for holder in session.exec(select(RoleHolder).order_by(col(RoleHolder.block_number), col(RoleHolder.account))):
@@ -97,7 +97,7 @@ def roles(session: SessionDep) -> RolesPublic:
 
 
 @router.get("/proposals", response_model=Page[ProposalPublic])
-def list_proposals(
+async def list_proposals(
     session: SessionDep,
     status: Annotated[Literal["open", "executed", "cancelled"] | None, Query()] = None,
     limit: params.Limit = 50,
@@ -123,5 +123,3 @@ def _proposal(p: Proposal) -> ProposalPublic:
         approvals=p.approvals, created_at=p.created_at, created=chain_ref(p),
     )  # fmt: skip
 
-
-__all__ = ["org_refs", "router"]

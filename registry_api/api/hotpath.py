@@ -1,0 +1,86 @@
+"""The hottest reads (a dataset by its root), on a database connection of the worker's own.
+
+A lookup is two index-backed queries; going through SQLAlchemy's pool, execution context and
+result objects cost three times what the database spends on them. Here the statements are
+still written with SQLAlchemy Core, but compiled once for the database's dialect and run on
+a DBAPI connection that the worker keeps open (autocommit, like the API's engine). The async
+routes that use it all run on the worker's one event-loop thread, so the connection is never
+used by two requests at once. A connection that fails is replaced and the statement retried
+once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import Select
+
+from ..errors import Unavailable
+
+
+class CompiledRead:
+    """One SELECT, compiled for one dialect, with the names of its result columns."""
+
+    def __init__(self, statement: Select[Any], engine: Engine) -> None:
+        compiled = statement.compile(dialect=engine.dialect)
+        self.sql = compiled.string
+        # Values written into the statement itself (a LIMIT, a status), by their name in the SQL.
+        self.defaults = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
+        self.order = compiled.positiontup if compiled.positional else None
+        self.columns = tuple(str(c.key) for c in statement.selected_columns)
+
+    def arguments(self, values: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
+        merged = {**self.defaults, **values}
+        return [merged[name] for name in self.order] if self.order is not None else merged
+
+
+class HotReads:
+    """The worker's connection and its compiled statements."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._compiled: dict[int, CompiledRead] = {}
+        self._connection: Any = None
+
+    def _raw(self) -> Any:
+        if self._connection is None:
+            # The pool hands out a DBAPI connection set up as the engine's (pragmas, autocommit);
+            # it is kept for this worker's lifetime instead of going back after each request.
+            self._connection = self.engine.raw_connection()
+        return self._connection
+
+    def _reset(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.invalidate()
+            except DBAPIError:
+                pass
+            self._connection = None
+
+    def rows(self, statement: Any, **values: Any) -> list[dict[str, Any]]:
+        """The statement's rows as dicts (column key → value)."""
+        compiled = self._compiled.get(id(statement))
+        if compiled is None:
+            compiled = self._compiled[id(statement)] = CompiledRead(statement, self.engine)
+        dbapi_error = self.engine.dialect.loaded_dbapi.Error
+        for attempt in (1, 2):
+            try:
+                cursor = self._raw().cursor()
+                try:
+                    cursor.execute(compiled.sql, compiled.arguments(values))
+                    return [dict(zip(compiled.columns, row, strict=True)) for row in cursor.fetchall()]
+                finally:
+                    cursor.close()
+            except dbapi_error as exc:
+                self._reset()
+                if attempt == 2:
+                    raise Unavailable(f"the index database did not answer ({type(exc).__name__}); try again") from None
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None

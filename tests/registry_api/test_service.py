@@ -1,0 +1,85 @@
+"""The service as an operator runs it: `python -m registry_api serve` with worker processes, and
+`reindex`, on an index of the workload story."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from sqlalchemy import Engine
+
+from client.chain.node import free_port
+from registry_api.indexer import Indexer
+from tests.conftest import wait_until
+from tests.registry_api.compare import snapshot
+from tests.registry_api.conftest import TEST_TOKEN_SECRET, Served
+from tests.registry_api.helpers import settings
+from tests.registry_api.workload import Story, hx
+
+
+def service_env(database_url: str, story: Story, deployments: Path, home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IDSREG_")}
+    env.update(
+        IDSREG_HOME=str(home), IDSREG_API_DATABASE_URL=database_url, IDSREG_API_DEPLOYMENTS=str(deployments),
+        IDSREG_API_RPC_URL=str(story.registry.w3.provider.endpoint_uri),  # type: ignore[attr-defined]
+        IDSREG_API_TOKEN_SECRET=TEST_TOKEN_SECRET,
+    )  # fmt: skip
+    return env
+
+
+def test_two_workers_answer_and_add_up_their_metrics(served: Served, tmp_path: Path) -> None:
+    deployments = tmp_path / "deployments"
+    served.story.registry.manifest.save(deployments)
+    env = service_env(served.engine.url.render_as_string(hide_password=False), served.story, deployments, tmp_path)
+    port = free_port()
+    log = (tmp_path / "service.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "registry_api", "serve", "--no-index", "--workers", "2", "--port", str(port),
+         "--log-level", "warning"], env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        def answers() -> bool:
+            try:
+                return httpx.get(f"{url}/v1/status", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        assert wait_until(answers, timeout=60), (tmp_path / "service.log").read_text()
+        root = hx(served.story.roots["turbine scans"])
+        for _ in range(40):  # new connections each time, so that both workers answer
+            assert httpx.get(f"{url}/v1/datasets/{root}", timeout=10).status_code == 200
+        metrics = httpx.get(f"{url}/metrics", timeout=10).text
+        counted = re.search(r'idsreg_http_requests_total\{method="GET",route="/v1/datasets/\{root\}",status="200"\} (\S+)', metrics)
+        assert counted is not None and float(counted.group(1)) == 40.0, metrics[-2000:]
+        assert f"idsreg_indexed_block {served.story.w3.eth.block_number}.0" in metrics
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=30)
+        log.close()
+    assert code == 0, (tmp_path / "service.log").read_text()
+
+
+def test_reindex_rebuilds_the_same_rows(s: Story, make_db: Callable[[], Engine], tmp_path: Path) -> None:
+    engine = make_db()
+    Indexer(s.registry, engine, settings()).scan_once()
+    before = snapshot(engine)
+    deployments = tmp_path / "deployments"
+    s.registry.manifest.save(deployments)
+    env = service_env(engine.url.render_as_string(hide_password=False), s, deployments, tmp_path)
+    done = subprocess.run([sys.executable, "-m", "registry_api", "reindex", "--yes", "--json"], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["indexedBlock"] == s.w3.eth.block_number and summary["events"] == len(before["rawevent"])
+    assert snapshot(engine) == before
+    refused = subprocess.run([sys.executable, "-m", "registry_api", "reindex", "--json"], env=env, input="n\n",
+                             capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert refused.returncode == 1 and snapshot(engine) == before
