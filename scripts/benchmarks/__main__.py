@@ -1,4 +1,4 @@
-"""scripts/bench [gas|throughput|hashing|all] [--markdown] [--json] [--size-mib N]
+"""scripts/bench [gas|throughput|hashing|registry|all] [--markdown] [--json] [--size-mib N]
 
 Runs the benchmarks on a throw-away anvil node (from the project's genesis, on a free port,
 stopped at the end whatever happens) and prints their tables: Rich tables on a terminal, or
@@ -23,16 +23,17 @@ from .chain import bench_chain
 from .environment import environment_table, load_average
 from .gas import gas_tables
 from .hashing import hashing_table
+from .registry import registry_tables
 from .report import Table, json_ready, render_markdown, render_rich
 from .throughput import throughput_table
 
-BENCHMARKS = ("gas", "throughput", "hashing")
+BENCHMARKS = ("gas", "throughput", "hashing", "registry")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scripts/bench",
-        description="Gas, throughput and hashing benchmarks of the IDS Registry; prints tables.",
+        description="Gas, throughput, hashing and registry-service benchmarks of the IDS Registry; prints tables.",
     )
     parser.add_argument("benchmark", nargs="?", default="all", choices=[*BENCHMARKS, "all"])
     parser.add_argument("--markdown", action="store_true", help="print GitHub Markdown tables")
@@ -47,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     hashing.add_argument("--size-mib", type=int, default=1024, help="file size in MiB (default 1024)")
     hashing.add_argument("--repeats", type=int, default=3, help="runs per tool, best kept (default 3)")
     hashing.add_argument("--cache-dir", type=Path, help="keep the hashing data file here between runs")
+    service = parser.add_argument_group("registry (indexer and API)")
+    service.add_argument("--datasets", type=int, default=100_000, help="datasets on the chain (default 100,000)")
+    service.add_argument("--transfers", type=int, default=300, help="rights offered and accepted (default 300)")
+    service.add_argument("--clients", type=int, default=32, help="concurrent API clients (default 32)")
+    service.add_argument("--api-seconds", type=float, default=10.0, help="seconds per API scenario (default 10)")
     return parser
 
 
@@ -79,6 +85,10 @@ def run(options: argparse.Namespace, tables_console: Console, progress: Console)
         with bench_chain(progress) as chain:
             hardfork = chain.hardfork
             show([throughput_table(chain, progress, options.singles, options.batches, options.batch_size)])
+    if "registry" in chosen:
+        with bench_chain(progress) as chain:
+            hardfork = chain.hardfork
+            show(registry_tables(chain, progress, options.datasets, options.transfers, options.clients, options.api_seconds))
     if "hashing" in chosen:
         show([hashing_table(progress, options.size_mib, options.cache_dir, options.repeats)])
     show([environment_table(hardfork, load_at_start)])
