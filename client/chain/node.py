@@ -8,6 +8,7 @@ it every `state_interval` seconds and on exit.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import platform
@@ -98,7 +99,7 @@ def free_port() -> int:
 def rpc_answers(rpc_url: str, timeout: float = 1.0) -> bool:
     """Whether a JSON-RPC node answers `eth_chainId` at `rpc_url`."""
     try:
-        Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout})).eth.chain_id
+        _ = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout})).eth.chain_id
     except NODE_ERRORS:
         return False
     return True
@@ -148,8 +149,7 @@ class AnvilProcess:
 
     def start(self, timeout: float = 20.0, detach: bool = False) -> None:
         """Start the node and wait until it answers; raises ChainError with its log otherwise."""
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        try:
+        with open(self.log_path, "ab") if self.log_path else contextlib.nullcontext(subprocess.DEVNULL) as log:
             self.process = subprocess.Popen(
                 self.args,
                 stdout=log,
@@ -157,9 +157,6 @@ class AnvilProcess:
                 stdin=subprocess.DEVNULL,
                 start_new_session=detach,
             )
-        finally:
-            if self.log_path:
-                log.close()  # type: ignore[union-attr]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -31,7 +31,7 @@ def connect(rpc_url: str | None = None, timeout: float = 10.0) -> Web3:
     url = rpc_url or default_rpc_url()
     w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}))
     try:
-        w3.eth.chain_id
+        _ = w3.eth.chain_id  # a property that asks the node
     except NODE_ERRORS as exc:
         raise NodeUnreachableError(url, type(exc).__name__) from None
     return w3
