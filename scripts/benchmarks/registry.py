@@ -6,8 +6,9 @@ derived from one of the batch before, so lineage is deep), and a few hundred rig
 acceptances. The indexer runs with its default settings into a fresh database of each kind;
 the baseline asks web3.py for every event type of every contract with
 `contract.events.<Event>.get_logs()` over the same block range, in the same run. The API is
-`python -m registry_api serve --no-index` (the service as deployed, one process) answering
-`clients` concurrent closed-loop clients (`load.py`) for `seconds` per scenario.
+`python -m registry_api serve --no-index --workers N` (the service as deployed, with 1 and with
+2 worker processes) answering `clients` concurrent closed-loop clients (`load.py`) for
+`seconds` per scenario, over SQLite and over PostgreSQL.
 """
 
 from __future__ import annotations
