@@ -120,18 +120,22 @@ def demo(as_json: JsonOpt = False) -> None:
         console.print(f"[green]✓[/] registry API running at {api_url} (OpenAPI docs at {api_url}/docs)")
         if pw_file is not None:
             console.print(f"  the demo keys' password is in {pw_file} (readable only by you)")
+        steps = [f"export IDSREG_PASSWORD_FILE={pw_file}"] if pw_file is not None else []
+        steps += [
+            f"idsreg verify {sample}",
+            f"idsreg register FILE --key {MEMBER_CONNECTOR}",
+            f"idsreg anchor FILE... --key {MEMBER_CONNECTOR}",
+            "idsreg member list",
+            f"idsreg member show {DEMO_ORG}",
+            "idsreg key new my-key",
+            (f"idsreg member propose admit LEI:5493001KJTIIGC8Y1R12 --name 'My Org' --admin my-key "
+             f"--evidence 0x{'00' * 32} --key {GOVERNOR}"),
+            f"curl {api_url}/v1/datasets/{verdict.content_root}",
+            "idsreg api status", "idsreg api stop", "idsreg chain status", "idsreg chain down",
+        ]  # fmt: skip
         console.print("\nNext steps:")
-        if pw_file is not None:
-            console.print(f"  export IDSREG_PASSWORD_FILE={pw_file}")
-        console.print(f"  idsreg verify {sample}")
-        console.print(f"  idsreg register FILE --key {MEMBER_CONNECTOR}     idsreg anchor FILE... --key {MEMBER_CONNECTOR}")
-        console.print("  idsreg member list")
-        console.print(f"  idsreg member show {DEMO_ORG}")
-        console.print("  idsreg key new my-key")
-        console.print(f"  idsreg member propose admit LEI:5493001KJTIIGC8Y1R12 --name 'My Org' --admin my-key "
-                      f"--evidence 0x{'00' * 32} --key {GOVERNOR}")
-        console.print(f"  curl {api_url}/v1/datasets/{verdict.content_root}")
-        console.print("  idsreg api status        idsreg api stop")
-        console.print("  idsreg chain status      idsreg chain down")
+        for step in steps:
+            # One command per line, never wrapped, so that each can be copied whole.
+            console.print(f"  {step}", soft_wrap=True, markup=False, highlight=False)
 
     emit(as_json, data, human)

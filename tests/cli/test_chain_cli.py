@@ -74,6 +74,10 @@ def test_demo_sets_up_a_consortium(local_user: User) -> None:
     assert second["contracts"] == first["contracts"] and second["keys"] == first["keys"]
     human = user.ok("demo").stdout
     assert "Next steps" in human and password_file.read_text().strip() not in human
+    # Each suggested command is whole on its line (copyable), however narrow the output.
+    steps = human.split("Next steps:")[1].splitlines()
+    assert f"  curl {first['apiUrl']}/v1/datasets/{first['sampleDataset']['root']}" in steps
+    assert any(line.startswith("  idsreg member propose admit ") and line.endswith(" --key governor") for line in steps)
     # The demo leaves the registry API running, and it has indexed the sample dataset.
     assert second["apiUrl"] == first["apiUrl"] and second["apiPid"] == first["apiPid"]
     status = user.ok_json("api", "status")
