@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, or_
+from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, or_
 from sqlmodel import Session, col, select
 
 from ..domain import Org
@@ -20,7 +21,14 @@ _ORGS = select(col(Org.org_no), col(Org.org_id), col(Org.name)).where(col(Org.or
 #: Seconds an organisation's id and name are reused. They never change on chain; only a
 #: reorganisation that undoes an admission could change what a member number names.
 ORG_CACHE_SECONDS = 5.0
-_org_cache: dict[int, tuple[float, OrgRef]] = {}
+#: Per index database (its engine): two apps in one process never share member numbers.
+_org_caches: WeakKeyDictionary[Engine, dict[int, tuple[float, OrgRef]]] = WeakKeyDictionary()
+
+
+def _engine_of(reader: Session | Connection | HotReads) -> Engine:
+    if isinstance(reader, Session):
+        return reader.get_bind()  # type: ignore[return-value]
+    return reader.engine
 
 
 def _org_rows(reader: Session | Connection | HotReads, numbers: list[int]) -> list[Any]:
@@ -34,10 +42,11 @@ def org_refs(reader: Session | Connection | HotReads, numbers: Iterable[int | No
     """OrgRef of each member number (with its id and name when the index knows it)."""
     wanted = {n for n in numbers if n}
     now = time.monotonic()
+    cache = _org_caches.setdefault(_engine_of(reader), {})
     found: dict[int, OrgRef] = {}
     missing = []
     for number in wanted:
-        cached = _org_cache.get(number)
+        cached = cache.get(number)
         if cached is not None and now - cached[0] < ORG_CACHE_SECONDS:
             found[number] = cached[1]
         else:
@@ -45,7 +54,7 @@ def org_refs(reader: Session | Connection | HotReads, numbers: Iterable[int | No
     if missing:
         for n, i, name in _org_rows(reader, sorted(missing)):
             found[int(n)] = OrgRef(org_no=int(n), org_id=str(i), name=str(name))
-            _org_cache[int(n)] = (now, found[int(n)])
+            cache[int(n)] = (now, found[int(n)])
     return {n: found.get(n) or OrgRef(org_no=n) for n in wanted}
 
 
