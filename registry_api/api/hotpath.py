@@ -11,6 +11,7 @@ once.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ from ..errors import Unavailable
 
 
 class CompiledRead:
-    """One SELECT, compiled for one dialect, with the names of its result columns."""
+    """One SELECT, compiled for one dialect, with a row type named by its result columns."""
 
     def __init__(self, statement: Select[Any], engine: Engine) -> None:
         compiled = statement.compile(dialect=engine.dialect)
@@ -30,7 +31,9 @@ class CompiledRead:
         # Values written into the statement itself (a LIMIT, a status), by their name in the SQL.
         self.defaults = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
         self.order = compiled.positiontup if compiled.positional else None
-        self.columns = tuple(str(c.key) for c in statement.selected_columns)
+        # Attribute access by column name, like SQLAlchemy's rows, so that code reading a row
+        # does not care which path fetched it.
+        self.row: Any = namedtuple("Row", [str(c.key) for c in statement.selected_columns])  # type: ignore[misc]
 
     def arguments(self, values: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
         merged = {**self.defaults, **values}
@@ -60,8 +63,8 @@ class HotReads:
                 pass
             self._connection = None
 
-    def rows(self, statement: Any, **values: Any) -> list[dict[str, Any]]:
-        """The statement's rows as dicts (column key → value)."""
+    def rows(self, statement: Any, **values: Any) -> list[Any]:
+        """The statement's rows (named tuples: a column's value by its key)."""
         compiled = self._compiled.get(id(statement))
         if compiled is None:
             compiled = self._compiled[id(statement)] = CompiledRead(statement, self.engine)
@@ -71,7 +74,7 @@ class HotReads:
                 cursor = self._raw().cursor()
                 try:
                     cursor.execute(compiled.sql, compiled.arguments(values))
-                    return [dict(zip(compiled.columns, row, strict=True)) for row in cursor.fetchall()]
+                    return [compiled.row._make(row) for row in cursor.fetchall()]
                 finally:
                     cursor.close()
             except dbapi_error as exc:

@@ -33,7 +33,7 @@ def _engine_of(reader: Session | Connection | HotReads) -> Engine:
 
 def _org_rows(reader: Session | Connection | HotReads, numbers: list[int]) -> list[Any]:
     if isinstance(reader, HotReads):  # one number at a time: the cache answers for most of them
-        return [(r["org_no"], r["org_id"], r["name"]) for n in numbers for r in reader.rows(_ORG, number=n)]
+        return [row for n in numbers for row in reader.rows(_ORG, number=n)]
     connection = reader.connection() if isinstance(reader, Session) else reader
     return list(connection.execute(_ORGS, {"numbers": numbers}))
 

@@ -19,7 +19,6 @@ from ..deps import CallerDep, ConnectionDep, SessionDep
 from ..hotpath import HotReads
 from ..queries import after, chain_ref, org_refs, ref, resolve_org
 from ..schemas import (
-    ChainRef,
     DatasetDetailPublic,
     DatasetPublic,
     HistoryEntryPublic,
@@ -48,7 +47,7 @@ _CHILDREN = (
     select(col(Lineage.child)).where(col(Lineage.parent) == bindparam("root"))
     .order_by(col(Lineage.block_number), col(Lineage.child)).limit(101)
 )  # fmt: skip
-_CHILD_COUNT = select(func.count().label("count")).select_from(Lineage).where(col(Lineage.parent) == bindparam("root"))
+_CHILD_COUNT = select(func.count().label("children")).select_from(Lineage).where(col(Lineage.parent) == bindparam("root"))
 _OPEN_DISPUTES = (
     select(col(Dispute.dispute_id)).where(col(Dispute.root) == bindparam("root"), col(Dispute.status) == "open")
     .order_by(col(Dispute.dispute_id))
@@ -93,11 +92,16 @@ _RIGHT_CHANGES = (
 )  # fmt: skip
 
 
+def _unknown(root: str) -> NotFound:
+    return NotFound(f"dataset {root} is not registered (or not indexed yet)", "root")
+
+
 def _dataset(connection: Connection, root: str) -> Any:
     """The dataset's row (a Core row: attribute access by column name); NotFound if none."""
-    dataset = connection.execute(_BY_ROOT, {"root": params.hex32("root", root)}).first()
+    key = params.hex32("root", root)
+    dataset = connection.execute(_BY_ROOT, {"root": key}).first()
     if dataset is None:
-        raise NotFound(f"dataset {root.lower()} is not registered (or not indexed yet)", "root")
+        raise _unknown(key)
     return dataset
 
 
@@ -163,23 +167,19 @@ async def get_dataset(request: Request, root: params.RootPath) -> DatasetDetailP
     key = params.hex32("root", root)
     found = hot.rows(_BY_ROOT, root=key)
     if not found:
-        raise NotFound(f"dataset {key} is not registered (or not indexed yet)", "root")
+        raise _unknown(key)
     d = found[0]
-    children = [row["child"] for row in hot.rows(_CHILDREN, root=key)]
-    child_count = len(children) if len(children) <= 100 else int(hot.rows(_CHILD_COUNT, root=key)[0]["count"])
-    offers = {r: d[f"offer_{r}"] for r in RIGHTS if d[f"offer_{r}"] is not None}
-    refs = org_refs(hot, [d["registrant"], d["holding"], d["processing"], d["operation"], *offers.values()])
+    children = [row.child for row in hot.rows(_CHILDREN, root=key)]
+    child_count = len(children) if len(children) <= 100 else int(hot.rows(_CHILD_COUNT, root=key)[0].children)
+    offers = {r: getattr(d, f"offer_{r}") for r in RIGHTS if getattr(d, f"offer_{r}") is not None}
+    refs = org_refs(hot, [d.registrant, d.holding, d.processing, d.operation, *offers.values()])
     # An open dispute freezes its right: a dataset with nothing frozen has none to look up.
-    disputes = [row["dispute_id"] for row in hot.rows(_OPEN_DISPUTES, root=key)] if d["frozen"] else []
-    holders = HoldersPublic(holding=ref(refs, d["holding"]), processing=ref(refs, d["processing"]),
-                            operation=ref(refs, d["operation"]))  # fmt: skip
+    disputes = [row.dispute_id for row in hot.rows(_OPEN_DISPUTES, root=key)] if d.frozen else []
     return DatasetDetailPublic(
-        root=d["root"], registrant=ref(refs, d["registrant"]), grade=d["grade"], registered_at=d["registered_at"],
-        holders=holders, metadata_uri=d["metadata_uri"],
-        registered=ChainRef(block_number=d["block_number"], tx_hash=d["tx_hash"]), metadata_hash=d["metadata_hash"],
-        manifest_uri=d["manifest_uri"], parents=json.loads(d["parents"]), children=children[:100],
-        child_count=child_count, offers={r: ref(refs, n) for r, n in offers.items()},
-        frozen=[r for i, r in enumerate(RIGHTS) if d["frozen"] & (1 << i)], open_disputes=disputes,
+        **dict(_summary(d, refs)),  # the summary's fields as they are (no dump and re-validation)
+        metadata_hash=d.metadata_hash, manifest_uri=d.manifest_uri, parents=json.loads(d.parents),
+        children=children[:100], child_count=child_count, offers={r: ref(refs, n) for r, n in offers.items()},
+        frozen=[r for i, r in enumerate(RIGHTS) if d.frozen & (1 << i)], open_disputes=disputes,
     )  # fmt: skip
 
 
