@@ -17,12 +17,11 @@ from tests.conftest import wait_until
 
 @pytest.fixture
 def local_user(tmp_path: Path, command_forks: CommandForks) -> Iterator[User]:
-    """A user whose local chain (from the project's genesis) listens on a free port."""
+    """A user whose local chain listens on a free port: a copy of `chain/local.toml` elsewhere,
+    with only its port changed (what a user does first), so the genesis is the project's."""
     port = free_port()
     config = tmp_path / "local.toml"
-    text = (CHAIN_CONFIG_DIR / "local.toml").read_text()
-    text = text.replace('genesis = "genesis.json"', f'genesis = "{CHAIN_CONFIG_DIR / "genesis.json"}"').replace("port = 8545", f"port = {port}")
-    config.write_text(text)
+    config.write_text((CHAIN_CONFIG_DIR / "local.toml").read_text().replace("port = 8545", f"port = {port}"))
     home = tmp_path / "home"
     home.mkdir()
     password = home / "password"
@@ -60,6 +59,13 @@ def test_chain_lifecycle_keeps_state(local_user: User) -> None:
     assert after["deployed"] is True and after["headBlock"] == head
     assert after["contracts"] == status["contracts"]
     assert (user.home / "chain" / "anvil.log").exists()
+
+
+def test_copied_config_names_a_missing_genesis(local_user: User) -> None:
+    """A genesis named by the copied configuration that exists nowhere: the error says what to copy."""
+    config = Path(local_user.extra_env["IDSREG_CHAIN_CONFIG"])
+    config.write_text(config.read_text().replace('genesis = "genesis.json"', 'genesis = "our-genesis.json"'))
+    assert_one_clear_line(local_user.run("chain", "up"), 2, "our-genesis.json", str(config.parent), "copy")
 
 
 def test_demo_sets_up_a_consortium(local_user: User) -> None:
