@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import shlex
+import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -120,18 +123,19 @@ def demo(as_json: JsonOpt = False) -> None:
         console.print(f"[green]✓[/] registry API running at {api_url} (OpenAPI docs at {api_url}/docs)")
         if pw_file is not None:
             console.print(f"  the demo keys' password is in {pw_file} (readable only by you)")
+        idsreg = _invocation()
         steps = [f"export IDSREG_PASSWORD_FILE={pw_file}"] if pw_file is not None else []
         steps += [
-            f"idsreg verify {sample}",
-            f"idsreg register FILE --key {MEMBER_CONNECTOR}",
-            f"idsreg anchor FILE... --key {MEMBER_CONNECTOR}",
-            "idsreg member list",
-            f"idsreg member show {DEMO_ORG}",
-            "idsreg key new my-key",
-            (f"idsreg member propose admit LEI:5493001KJTIIGC8Y1R12 --name 'My Org' --admin my-key "
+            f"{idsreg} verify {sample}",
+            f"{idsreg} register FILE --key {MEMBER_CONNECTOR}",
+            f"{idsreg} anchor FILE... --key {MEMBER_CONNECTOR}",
+            f"{idsreg} member list",
+            f"{idsreg} member show {DEMO_ORG}",
+            f"{idsreg} key new my-key",
+            (f"{idsreg} member propose admit LEI:5493001KJTIIGC8Y1R12 --name 'My Org' --admin my-key "
              f"--evidence 0x{'00' * 32} --key {GOVERNOR}"),
             f"curl {api_url}/v1/datasets/{verdict.content_root}",
-            "idsreg api status", "idsreg api stop", "idsreg chain status", "idsreg chain down",
+            f"{idsreg} api status", f"{idsreg} api stop", f"{idsreg} chain status", f"{idsreg} chain down",
         ]  # fmt: skip
         console.print("\nNext steps:")
         for step in steps:
@@ -139,3 +143,19 @@ def demo(as_json: JsonOpt = False) -> None:
             console.print(f"  {step}", soft_wrap=True, markup=False, highlight=False)
 
     emit(as_json, data, human)
+
+
+def _invocation() -> str:
+    """How the person who ran the demo starts `idsreg` from where they are: the bare name when
+    their PATH finds this very installation, otherwise the script's path (relative to the
+    working folder when it lies below it, as `.venv/bin/idsreg` does after `scripts/setup`)."""
+    script = Path(sys.executable).parent / "idsreg"
+    found = shutil.which("idsreg")
+    if found is not None and Path(found).resolve() == script.resolve():
+        return "idsreg"
+    try:
+        shown = str(Path(".") / script.relative_to(Path.cwd()))
+        shown = shown if "/" in shown else f"./{shown}"
+    except ValueError:
+        shown = str(script)
+    return shlex.quote(shown)

@@ -58,7 +58,7 @@ class ChainConfig:
         """Read and check the configuration; the chain id must match the genesis."""
         try:
             raw = tomllib.loads(path.read_text())
-            genesis = path.parent / raw["chain"]["genesis"]
+            genesis = _find_genesis(path, Path(raw["chain"]["genesis"]))
             config = cls(
                 chain_id=int(raw["chain"]["chain_id"]),
                 genesis=genesis,
@@ -73,6 +73,21 @@ class ChainConfig:
         if genesis_id != config.chain_id:
             raise ConfigError(f"{path} says chain id {config.chain_id} but {genesis} says {genesis_id}")
         return config
+
+
+def _find_genesis(config: Path, named: Path) -> Path:
+    """The genesis file a configuration names: an absolute path as it is; a relative one next to
+    the configuration, else in the project's `chain/` folder, so that a copy of `local.toml`
+    made elsewhere (to change the port, say) still finds the project's genesis."""
+    if named.is_absolute():
+        return named
+    for folder in (config.parent, CHAIN_CONFIG_DIR):
+        if (folder / named).is_file():
+            return folder / named
+    raise ConfigError(
+        f"the genesis file {named} named by {config} is neither in {config.parent} nor in {CHAIN_CONFIG_DIR}; "
+        f"copy {CHAIN_CONFIG_DIR / 'genesis.json'} next to the configuration, or give its path in [chain] genesis"
+    )
 
 
 def anvil_binary() -> Path:

@@ -27,7 +27,7 @@ from ..chainview import ChainView
 from ..db import init_db, make_engine
 from ..metrics import Metrics, MetricsMiddleware
 from ..settings import ApiSettings, get_api_settings
-from . import errors
+from . import errors, pages
 from .hotpath import HotReads
 from .routes import auth, datasets, evidence, licences, members, status, verify
 from .schemas import ErrorPublic
@@ -67,7 +67,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         engine.dispose()
 
     app = FastAPI(title="IDS Registry API", version=API_VERSION, description=DESCRIPTION, responses=error_responses,
-                  lifespan=lifespan)  # fmt: skip
+                  lifespan=lifespan, docs_url=None, redoc_url=None)  # fmt: skip
     app.state.settings = settings
     app.state.engine = engine
     app.state.hot = hot
@@ -75,6 +75,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     metrics = Metrics(engine, chain.head)
     app.state.metrics = metrics
     errors.install(app)
+    pages.install(app)
     # Routing tries the routers in this order: the most asked-for first.
     for module in (datasets, members, licences, evidence, status, verify, auth):
         app.include_router(module.router)

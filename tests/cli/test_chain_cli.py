@@ -17,12 +17,11 @@ from tests.conftest import wait_until
 
 @pytest.fixture
 def local_user(tmp_path: Path, command_forks: CommandForks) -> Iterator[User]:
-    """A user whose local chain (from the project's genesis) listens on a free port."""
+    """A user whose local chain listens on a free port: a copy of `chain/local.toml` elsewhere,
+    with only its port changed (what a user does first), so the genesis is the project's."""
     port = free_port()
     config = tmp_path / "local.toml"
-    text = (CHAIN_CONFIG_DIR / "local.toml").read_text()
-    text = text.replace('genesis = "genesis.json"', f'genesis = "{CHAIN_CONFIG_DIR / "genesis.json"}"').replace("port = 8545", f"port = {port}")
-    config.write_text(text)
+    config.write_text((CHAIN_CONFIG_DIR / "local.toml").read_text().replace("port = 8545", f"port = {port}"))
     home = tmp_path / "home"
     home.mkdir()
     password = home / "password"
@@ -62,6 +61,13 @@ def test_chain_lifecycle_keeps_state(local_user: User) -> None:
     assert (user.home / "chain" / "anvil.log").exists()
 
 
+def test_copied_config_names_a_missing_genesis(local_user: User) -> None:
+    """A genesis named by the copied configuration that exists nowhere: the error says what to copy."""
+    config = Path(local_user.extra_env["IDSREG_CHAIN_CONFIG"])
+    config.write_text(config.read_text().replace('genesis = "genesis.json"', 'genesis = "our-genesis.json"'))
+    assert_one_clear_line(local_user.run("chain", "up"), 2, "our-genesis.json", str(config.parent), "copy")
+
+
 def test_demo_sets_up_a_consortium(local_user: User) -> None:
     user = local_user
     user.extra_env["IDSREG_PASSWORD_FILE"] = ""
@@ -77,7 +83,15 @@ def test_demo_sets_up_a_consortium(local_user: User) -> None:
     # Each suggested command is whole on its line (copyable), however narrow the output.
     steps = human.split("Next steps:")[1].splitlines()
     assert f"  curl {first['apiUrl']}/v1/datasets/{first['sampleDataset']['root']}" in steps
-    assert any(line.startswith("  idsreg member propose admit ") and line.endswith(" --key governor") for line in steps)
+    assert any(" member propose admit " in line and line.endswith(" --key governor") for line in steps)
+    # Each step runs as printed, in a shell whose PATH does not hold the virtualenv (as after
+    # scripts/setup): the command is named by a path that exists, not by a bare `idsreg`.
+    listing = next(line.strip() for line in steps if line.strip().endswith(" member list"))
+    shell_env = {**user.env(), "PATH": "/usr/bin:/bin", "IDSREG_PASSWORD_FILE": str(password_file)}
+    ran = subprocess.run(["bash", "-c", listing], env=shell_env, capture_output=True, text=True, timeout=120,
+                         check=False)  # fmt: skip
+    assert ran.returncode == 0, (listing, ran.stderr)
+    assert "ACME Steel Works" in ran.stdout
     # The demo leaves the registry API running, and it has indexed the sample dataset.
     assert second["apiUrl"] == first["apiUrl"] and second["apiPid"] == first["apiPid"]
     status = user.ok_json("api", "status")
