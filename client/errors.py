@@ -6,6 +6,7 @@ of text (`IdsRegistryError.diagnostics`).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 
@@ -24,6 +25,17 @@ class ConfigError(IdsRegistryError):
     """A setting, file or argument that the client cannot use (message names it)."""
 
     exit_code = 2
+
+
+class OverwriteRefusedError(ConfigError):
+    """A file of evidence or a key that a command would have replaced; it is kept as it is."""
+
+    def __init__(self, what: str, path: Path) -> None:
+        super().__init__(
+            f"{what} {path} already exists; it is kept as it is (evidence and key files are never replaced)"
+        )
+        self.what = what
+        self.path = path
 
 
 class HashingError(IdsRegistryError):
