@@ -61,6 +61,17 @@ class NotRegisteredError(IdsRegistryError):
         self.root = root
 
 
+class NotAnchoredError(IdsRegistryError):
+    """Content that no anchor in the member's anchor index holds."""
+
+    exit_code = 6
+
+    def __init__(self, root: str, index: Path, path: str = "") -> None:
+        what = f"{path} (content root {root})" if path else root
+        super().__init__(f"no anchor recorded in {index} holds {what}")
+        self.root = root
+
+
 class KeystoreError(IdsRegistryError):
     """A key that cannot be created, found or unlocked."""
 

@@ -1,10 +1,9 @@
-"""`idsreg hash | register | anchor | verify | dataset | right`: datasets, anchors and rights."""
+"""`idsreg hash | register | verify | dataset | right`: datasets and rights."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -217,52 +216,6 @@ def _register_batch(
         for tx in results:
             print_tx(tx, f"registered {sum(1 for e in tx.events if e.name == 'DatasetRegistered')} datasets")
         console.print(f"{len(roots)} datasets registered in {len(results)} transaction(s)")
-
-    emit(as_json, data, human)
-
-
-# ----- anchor -----
-
-
-def _proof_names(paths: list[Path]) -> list[str]:
-    names: list[str] = []
-    used: set[str] = set()
-    for p in paths:
-        base = re.sub(r"[^A-Za-z0-9._-]", "_", p.name or "root")
-        name, n = f"{base}.proof.json", 2
-        while name in used:
-            name, n = f"{base}-{n}.proof.json", n + 1
-        used.add(name)
-        names.append(name)
-    return names
-
-
-def anchor(
-    paths: Annotated[list[Path], typer.Argument(help="Files or directories to anchor together.")],
-    out: Annotated[Path, typer.Option(help="Folder for the proof files.")] = Path("idsreg-proofs"),
-    note: Annotated[str, typer.Option(help="A note about the batch (its hash goes on chain).")] = "",
-    key: KeyOpt = None,
-    password_file: PasswordFileOpt = None,
-    rpc_url: RpcOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Anchor the content roots of many files in one transaction; write one proof file each."""
-    from eth_utils import keccak
-
-    roots = hash_all(paths, not as_json)
-    anchors = Anchors(registry(rpc_url))
-    batch = anchors.anchor(signer(key, password_file), roots, [str(p) for p in paths], keccak(text=note) if note else bytes(32))
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, proof in zip(_proof_names(paths), batch.proofs, strict=True):
-        target = out / name
-        target.write_text(proof.to_json())
-        written.append(str(target))
-    data = {"root": hex32(batch.root), "count": len(roots), "proofs": written, **tx_json(batch.tx)}
-
-    def human() -> None:
-        print_tx(batch.tx, f"anchored {len(roots)} item(s) under root {hex32(batch.root)}")
-        console.print(f"  {len(written)} proof file(s) in {out}/")
 
     emit(as_json, data, human)
 

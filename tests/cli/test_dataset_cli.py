@@ -172,3 +172,58 @@ def test_rights_between_two_organisations(members: User, tmp_path: Path) -> None
     not_holder = members.run("right", "offer", root, "operation", "DEMO:BETA", "--key", "conn")
     assert_one_clear_line(not_holder, 5, "ACME Steel (member 1) does not hold the operation right")
     assert_one_clear_line(members.run("right", "offer", root, "ownership", "DEMO:BETA", "--key", "conn"), 2, "'ownership'")
+
+
+def test_anchoring_again_keeps_every_earlier_proof(members: User, tmp_path: Path, anvil: str) -> None:
+    """A file anchored again (alone, in another batch, or changed) into the same folder never
+    replaces its earlier proof; the member's anchor index finds every proof again."""
+    data = write(tmp_path / "a.csv", "version 1\n")
+    other = write(tmp_path / "b.csv", "b\n")
+    out = tmp_path / "proofs"
+    first = members.ok_json("anchor", str(data), "--out", str(out), "--key", "conn")
+    kept = {Path(p): Path(p).read_text() for p in first["proofs"]}
+    second = members.ok_json("anchor", str(data), str(other), "--out", str(out), "--key", "conn")
+    v1 = root_of(data)
+    data.write_text("version 2\n")
+    third = members.ok_json("anchor", str(data), "--out", str(out), "--key", "conn")
+    assert {p: p.read_text() for p in kept} == kept
+    made = [p for result in (first, second, third) for p in result["proofs"]]
+    assert len(set(made)) == 4
+    anchors = Anchors(Registry.connect(anvil, members.deployments))
+    for proof_path in made:
+        assert anchors.verify_on_chain(ProofFile.read(Path(proof_path))).org == "ACME Steel (member 1)"
+
+    listed = members.ok_json("anchor", "list")
+    assert [a["root"] for a in listed] == [first["root"], second["root"], third["root"]]
+    assert [a["transaction"] for a in listed] == [first["transaction"], second["transaction"], third["transaction"]]
+    assert sorted(p["file"] for a in listed for p in a["proofs"]) == sorted(made)
+    assert all(p["exists"] for a in listed for p in a["proofs"])
+    by_leaf = members.ok_json("anchor", "list", v1)
+    assert [a["root"] for a in by_leaf] == [first["root"], second["root"]]
+    assert [[p["file"] for p in a["proofs"]] for a in by_leaf] == [first["proofs"], [second["proofs"][0]]]
+    by_path = members.ok_json("anchor", "list", str(data))
+    assert [(a["root"], [p["file"] for p in a["proofs"]]) for a in by_path] == [(third["root"], third["proofs"])]
+    by_root = members.ok_json("anchor", "list", second["root"])
+    assert [len(a["proofs"]) for a in by_root] == [2]
+    human = members.ok("anchor", "list", str(data)).stdout
+    assert third["root"] in human and third["proofs"][0] in human
+    nothing = members.run("anchor", "list", "0x" + "ee" * 32)
+    assert nothing.code == 6 and "no anchor" in nothing.stderr
+
+
+def test_anchor_refuses_to_replace_a_proof_file(members: User, tmp_path: Path) -> None:
+    """A file already at a proof's name is never replaced: refused before anything is sent."""
+    from client.merkle import leaf_hash, root_from_leaf_hashes
+
+    data = write(tmp_path / "a.csv", "a\n")
+    out = tmp_path / "proofs"
+    batch_root = "0x" + root_from_leaf_hashes([leaf_hash(content_root(data))]).hex()
+    squatter = write(out / batch_root[2:] / "a.csv.proof.json", "an earlier proof\n")
+    refused = members.run("anchor", str(data), "--out", str(out), "--key", "conn")
+    assert_one_clear_line(refused, 2, str(squatter), "already exists")
+    assert squatter.read_text() == "an earlier proof\n"
+    assert members.ok_json("anchor", "list") == []
+    # nothing went on chain: the same root anchors into another folder (a second anchor would revert)
+    anchored = members.ok_json("anchor", str(data), "--out", str(tmp_path / "elsewhere"), "--key", "conn")
+    assert anchored["root"] == batch_root
+
