@@ -23,6 +23,7 @@ from ..datasets import (
     registration_commitment,
 )
 from ..errors import ConfigError, HashingError
+from ..files import create_new, private_folder
 from ..hashing import content_root
 from ..proofs import ProofFile
 from ..settings import get_settings
@@ -102,17 +103,13 @@ def hash_(paths: Annotated[list[Path], typer.Argument(help="Files or directories
 # ----- register -----
 
 
-def _save_record(root: bytes, record: dict[str, Any]) -> Path:
-    """Keep what only the registrant knows (the metadata salt) in $IDSREG_HOME/registrations/."""
-    folder = get_settings().home / "registrations"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = folder / f"{hex32(root)}.json"
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(record, handle, indent=2)
-    tmp.replace(path)
-    return path
+def _save_record(root: bytes, transaction: str, record: dict[str, Any]) -> Path:
+    """Keep what only the registrant knows (the metadata salt) in $IDSREG_HOME/registrations/,
+    one file per registration, named by root and transaction so that none replaces another."""
+    folder = get_settings().registrations_dir
+    private_folder(folder)
+    path = folder / f"{root.hex()}-{transaction.removeprefix('0x')}.json"
+    return create_new(path, json.dumps(record, indent=2) + "\n", what="metadata salt record", mode=0o600)
 
 
 def _read_list(path: Path) -> list[Path]:
@@ -177,7 +174,7 @@ def register(
     record = {"root": hex32(root), "path": str(path), "transaction": tx.tx_hash, "block": tx.block_number,
               "chainId": reg.chain_id, "grade": label(chosen_grade), "metadataHash": hex32(metadata_hash),
               "metadataSalt": hex32(salt) if salt else None, "metadataFile": str(meta) if meta else None}  # fmt: skip
-    saved = _save_record(root, record) if meta is not None else None
+    saved = _save_record(root, tx.tx_hash, record) if meta is not None else None
     data = {**record, "record": saved, **tx_json(tx)}
 
     def human() -> None:

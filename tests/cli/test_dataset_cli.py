@@ -227,3 +227,18 @@ def test_anchor_refuses_to_replace_a_proof_file(members: User, tmp_path: Path) -
     anchored = members.ok_json("anchor", str(data), "--out", str(tmp_path / "elsewhere"), "--key", "conn")
     assert anchored["root"] == batch_root
 
+
+def test_metadata_salt_records_are_never_replaced(members: User, tmp_path: Path) -> None:
+    """The same file registered with metadata on a new deployment keeps the earlier salt record."""
+    data = write(tmp_path / "press.csv", "t,temp\n1,61.5\n")
+    meta = write(tmp_path / "press.meta.json", '{"title": "press 4"}')
+    first = members.ok_json("register", str(data), "--meta", str(meta), "--key", "conn")
+    kept = Path(first["record"]).read_text()
+    members.ok("deploy", "--key", "gov", "--force")
+    members.ok("member", "propose", "admit", "DEMO:ACME", "--name", "ACME Steel", "--admin", "acme",
+               "--evidence", "0x" + "ab" * 32, "--key", "gov")  # fmt: skip
+    second = members.ok_json("register", str(data), "--meta", str(meta), "--key", "acme")
+    assert second["record"] != first["record"]
+    assert Path(first["record"]).read_text() == kept
+    assert json.loads(kept)["metadataSalt"] == first["metadataSalt"] != second["metadataSalt"]
+    assert json.loads(Path(second["record"]).read_text())["transaction"] == second["transaction"]
