@@ -107,15 +107,7 @@ def _temporary(path: Path, text: str, mode: int, what: str) -> Path:
         fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise ConfigError(f"cannot write {what} {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fchmod(handle.fileno(), mode)
-            os.fsync(handle.fileno())
-    except OSError as exc:
-        Path(name).unlink(missing_ok=True)
-        raise ConfigError(f"cannot write {what} {path}: {exc.strerror}") from None
+    _fill(fd, Path(name), text, mode, what, path)
     return Path(name)
 
 
@@ -127,15 +119,22 @@ def _create_exclusive(path: Path, text: str, mode: int, what: str) -> None:
         raise OverwriteRefusedError(what, path) from None
     except OSError as exc:
         raise ConfigError(f"cannot write {what} {path}: {exc.strerror}") from None
+    _fill(fd, path, text, mode, what, path)
+
+
+def _fill(fd: int, written: Path, text: str, mode: int, what: str, target: Path) -> None:
+    """Write `text` to the new file `written` (open as `fd`) and flush it to disk; on failure
+    remove it and raise ConfigError naming `target`."""
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
             handle.flush()
+            os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
     except OSError as exc:
         with contextlib.suppress(OSError):
-            path.unlink()
-        raise ConfigError(f"cannot write {what} {path}: {exc.strerror}") from None
+            written.unlink()
+        raise ConfigError(f"cannot write {what} {target}: {exc.strerror}") from None
 
 
 __all__ = ["append_line", "create_new", "private_folder", "replace"]
