@@ -83,11 +83,19 @@ def list_(
     """List your anchors and their proof files, from the anchor index. Exit 6 if none holds WHAT."""
     index = AnchorIndex(get_settings().anchor_index)
     anchors, unreadable = index.read()
+    for bad in unreadable:
+        err_console.print(
+            f"[red]error:[/] line {bad.line} of anchor index {index.path} is unreadable: {bad.reason}", soft_wrap=True
+        )
     if what is not None:
         wanted = what if _is_root(what) else hex32(hash_path(Path(what), not as_json))
         anchors = matching(anchors, wanted)
         if not anchors:
-            raise NotAnchoredError(wanted, index.path, "" if wanted == what else what)
+            missing = NotAnchoredError(wanted, index.path, "" if wanted == what else what)
+            if not unreadable:
+                raise missing
+            err_console.print(f"[red]error:[/] {missing}", soft_wrap=True)
+            raise typer.Exit(2)  # the answer may be on the damaged line
 
     def human() -> None:
         if not anchors:
@@ -96,8 +104,6 @@ def list_(
             _print_anchor(a)
 
     emit(as_json, [_anchor_json(a) for a in anchors], human)
-    for bad in unreadable:
-        err_console.print(f"[red]error:[/] line {bad.line} of anchor index {index.path} is unreadable: {bad.reason}")
     if unreadable:
         raise typer.Exit(2)
 

@@ -242,3 +242,14 @@ def test_metadata_salt_records_are_never_replaced(members: User, tmp_path: Path)
     assert Path(first["record"]).read_text() == kept
     assert json.loads(kept)["metadataSalt"] == first["metadataSalt"] != second["metadataSalt"]
     assert json.loads(Path(second["record"]).read_text())["transaction"] == second["transaction"]
+
+
+def test_anchor_list_reports_a_damaged_index(user: User) -> None:
+    index = user.home / "anchors.jsonl"
+    assert user.ok_json("anchor", "list") == [] and not index.exists()
+    index.write_text('{"format": "idsreg-anchor-index/1", "root": "0x12')  # cut short by a crash
+    damaged = user.run("anchor", "list", "--json")
+    assert damaged.code == 2 and damaged.json() == []
+    assert f"line 1 of anchor index {index} is unreadable" in damaged.stderr
+    asked = user.run("anchor", "list", "0x" + "12" * 32)
+    assert asked.code == 2 and "no anchor recorded" in asked.stderr
