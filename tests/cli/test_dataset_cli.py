@@ -253,3 +253,30 @@ def test_anchor_list_reports_a_damaged_index(user: User) -> None:
     assert f"line 1 of anchor index {index} is unreadable" in damaged.stderr
     asked = user.run("anchor", "list", "0x" + "12" * 32)
     assert asked.code == 2 and "no anchor recorded" in asked.stderr
+
+
+def test_commit_salt_is_kept_before_the_commitment_is_sent(members: User, tmp_path: Path, anvil: str) -> None:
+    """A reveal that fails after its commitment went on chain leaves the salt on disk, so the
+    commitment (and its priority) can still be revealed."""
+    from client.datasets import Datasets, Registration, registration_commitment
+    from client.keys import Keystore
+    from tests.cli.conftest import TEST_PASSWORD
+
+    parent = write(tmp_path / "raw.csv", "raw\n")
+    data = write(tmp_path / "derived.csv", "derived\n")
+    failed = members.run("register", str(data), "--commit", "--parent", root_of(parent), "--key", "conn")
+    assert failed.code == 5 and "is not registered" in failed.stderr
+    [kept] = (members.home / "registrations").glob(f"{root_of(data)[2:]}-commit-*.json")
+    record = json.loads(kept.read_text())
+    salt = bytes.fromhex(record["revealSalt"][2:])
+    org = record["org"]
+    assert record["commitment"] == "0x" + registration_commitment(bytes.fromhex(root_of(data)[2:]), org, salt).hex()
+    assert f"salt of the commitment is kept in {kept}" in failed.stderr
+
+    members.ok("register", str(parent), "--key", "conn")
+    registry = Registry.connect(anvil, members.deployments)
+    store = Keystore(members.home / "keystore")
+    account = store.unlock(store.find("conn"), TEST_PASSWORD)
+    request = Registration(bytes.fromhex(root_of(data)[2:]), parents=(bytes.fromhex(root_of(parent)[2:]),))
+    revealed = Datasets(registry).reveal(account, request, salt)
+    assert [e.name for e in revealed.events] == ["DatasetRegistered"]
