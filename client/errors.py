@@ -6,6 +6,7 @@ of text (`IdsRegistryError.diagnostics`).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 
@@ -24,6 +25,17 @@ class ConfigError(IdsRegistryError):
     """A setting, file or argument that the client cannot use (message names it)."""
 
     exit_code = 2
+
+
+class OverwriteRefusedError(ConfigError):
+    """A file of evidence or a key that a command would have replaced; it is kept as it is."""
+
+    def __init__(self, what: str, path: Path) -> None:
+        super().__init__(
+            f"{what} {path} already exists; it is kept as it is (evidence and key files are never replaced)"
+        )
+        self.what = what
+        self.path = path
 
 
 class HashingError(IdsRegistryError):
@@ -46,6 +58,17 @@ class NotRegisteredError(IdsRegistryError):
     def __init__(self, root: str, path: str = "") -> None:
         what = f"{path} (content root {root})" if path else f"content root {root}"
         super().__init__(f"{what} is not registered or anchored on this chain")
+        self.root = root
+
+
+class NotAnchoredError(IdsRegistryError):
+    """Content that no anchor in the member's anchor index holds."""
+
+    exit_code = 6
+
+    def __init__(self, root: str, index: Path, path: str = "") -> None:
+        what = f"{path} (content root {root})" if path else root
+        super().__init__(f"no anchor recorded in {index} holds {what}")
         self.root = root
 
 

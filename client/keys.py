@@ -7,7 +7,6 @@ nothing here prints or logs them.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import is_hex_address, to_checksum_address
 
-from .errors import KeystoreError, WrongPasswordError
+from .errors import KeystoreError, OverwriteRefusedError, WrongPasswordError
+from .files import create_new, private_folder
 
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 #: eth-account's default scrypt work factor (about 0.7 s to unlock on a 2-core machine).
@@ -33,33 +33,61 @@ class KeyEntry:
     path: Path
 
 
+@dataclass(frozen=True)
+class UnreadableKeyFile:
+    """A `*.json` file in the keystore folder that is not a usable keystore, and why."""
+
+    label: str
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"keystore file {self.path} is unreadable: {self.reason}"
+
+
 class Keystore:
     """The keystore folder."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def entries(self) -> list[KeyEntry]:
-        """Every key in the keystore, sorted by label."""
+    def scan(self) -> tuple[list[KeyEntry], list[UnreadableKeyFile]]:
+        """The keys in the keystore and the files in it that cannot be read, both sorted by label."""
         if not self.directory.is_dir():
-            return []
-        found = []
+            return [], []
+        found, unreadable = [], []
         for path in sorted(self.directory.glob("*.json")):
             try:
-                address = to_checksum_address("0x" + str(json.loads(path.read_text())["address"]).removeprefix("0x"))
-            except (OSError, ValueError, KeyError, TypeError):
-                continue  # not a keystore file; `find` will say so if it is asked for
+                address = _address_of(path)
+            except KeystoreError as exc:
+                unreadable.append(UnreadableKeyFile(path.stem, path, str(exc)))
+                continue
             found.append(KeyEntry(path.stem, address, path))
-        return found
+        return found, unreadable
+
+    def entries(self) -> list[KeyEntry]:
+        """Every readable key in the keystore, sorted by label."""
+        return self.scan()[0]
 
     def find(self, label_or_address: str) -> KeyEntry:
-        """The key with this label or address; KeystoreError naming it otherwise."""
-        for entry in self.entries():
+        """The key with this label or address; KeystoreError naming it (or its damaged file) otherwise."""
+        entries, unreadable = self.scan()
+        for entry in entries:
             if entry.label == label_or_address or (
                 is_hex_address(label_or_address) and entry.address.lower() == label_or_address.lower()
             ):
                 return entry
+        for damaged in unreadable:
+            if damaged.label == label_or_address:
+                raise KeystoreError(str(damaged))
         raise KeystoreError(f"no key {label_or_address!r} in keystore {self.directory}; see `idsreg key list`")
+
+    def make_private(self) -> int | None:
+        """Create the keystore folder, or make an existing one private (mode 0700).
+
+        Returns the folder's earlier mode when it had to be tightened, so the caller can say so.
+        """
+        return private_folder(self.directory)
 
     def create(self, label: str, password: str, *, scrypt_n: int = DEFAULT_SCRYPT_N) -> KeyEntry:
         """Generate a new key and store it encrypted under `label`."""
@@ -109,10 +137,26 @@ class Keystore:
             if entry.address == account.address:
                 raise KeystoreError(f"key {account.address} is already in the keystore as {entry.label!r}")
         encrypted = Account.encrypt(account.key, password, kdf="scrypt", iterations=scrypt_n)
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_suffix(".json.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(encrypted, handle)
-        tmp.replace(path)
+        self.make_private()
+        try:
+            create_new(path, json.dumps(encrypted), what="keystore file", mode=0o600)
+        except OverwriteRefusedError:
+            # Another process stored a key under this label since the check above: keep it.
+            raise KeystoreError(f"a key named {label!r} already exists in {self.directory}") from None
         return KeyEntry(label, account.address, path)
+
+
+def _address_of(path: Path) -> str:
+    """The address a keystore file declares; KeystoreError saying why the file is not usable."""
+    try:
+        raw = json.loads(path.read_text())
+    except OSError as exc:
+        raise KeystoreError(f"cannot be read ({exc.strerror})") from None
+    except ValueError:
+        raise KeystoreError("not JSON") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("crypto", raw.get("Crypto")), dict):
+        raise KeystoreError("not a Web3 Secret Storage file (no crypto section)")
+    address = str(raw.get("address", "")).removeprefix("0x")
+    if not is_hex_address("0x" + address):
+        raise KeystoreError(f"its address {raw.get('address')!r} is not 20 bytes of hex")
+    return to_checksum_address("0x" + address)

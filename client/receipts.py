@@ -93,10 +93,21 @@ class ReceiptFile:
             raise ConfigError(f"cannot read receipt file {path}: {exc.strerror}") from None
 
     def signed(self, party: Party, account: LocalAccount) -> ReceiptFile:
-        """This file with `account`'s signature as `party` added (replacing an earlier one)."""
+        """This file with `account`'s signature as `party` added.
+
+        A signature already there is never replaced (ConfigError naming its key); signing again
+        with the same key gives the same signature, so the file is unchanged.
+        """
         signature = sign_receipt(account, self.receipt, self.chain_id, self.ledger)
         entry = {"key": account.address, "signature": "0x" + signature.hex()}
-        return replace(self, signatures={**self.signatures, party.name.lower(): entry})
+        name = party.name.lower()
+        earlier = self.signatures.get(name)
+        if earlier is not None and earlier != entry:
+            raise ConfigError(
+                f"the receipt already has a {name} signature by key {earlier.get('key')}; "
+                "a signature is never replaced (draft a new receipt to sign it otherwise)"
+            )
+        return replace(self, signatures={**self.signatures, name: entry})
 
     def signature(self, party: Party) -> bytes:
         entry = self.signatures.get(party.name.lower())

@@ -2,7 +2,7 @@
 
 | variable | meaning | default |
 |---|---|---|
-| `IDSREG_HOME` | data folder: keystore, local chain state and logs | `~/.idsreg` |
+| `IDSREG_HOME` | data folder: keystore, anchor index, metadata-salt records, local chain state and logs | `~/.idsreg` |
 | `IDSREG_RPC_URL` | JSON-RPC address of the chain node | the local chain's (`chain/local.toml`) |
 | `IDSREG_CHAIN_CONFIG` | the local chain's configuration file | `chain/local.toml` in the project |
 | `IDSREG_DEPLOYMENTS` | folder of deployment manifests | `chain/deployments` in the project |
@@ -41,6 +41,16 @@ class ClientSettings(BaseSettings):
     @property
     def keystore_dir(self) -> Path:
         return self.home / "keystore"
+
+    @property
+    def anchor_index(self) -> Path:
+        """The member's append-only index of its anchors and their proof files (docs/proofs.md)."""
+        return self.home / "anchors.jsonl"
+
+    @property
+    def registrations_dir(self) -> Path:
+        """Records of what only the registrant knows (metadata salts), one file per registration."""
+        return self.home / "registrations"
 
     @property
     def chain_dir(self) -> Path:

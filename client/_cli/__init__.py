@@ -13,7 +13,7 @@ import typer
 
 from ..chain.node import CONNECTION_ERRORS
 from ..errors import IdsRegistryError
-from . import api, chain, datasets, demo, disputes, keys, licences, member
+from . import anchors, api, chain, datasets, demo, disputes, keys, licences, member
 from .common import err_console
 
 app = typer.Typer(
@@ -30,7 +30,7 @@ app.add_typer(member.app, name="member")
 app.command("demo")(demo.demo)
 app.command("hash")(datasets.hash_)
 app.command("register")(datasets.register)
-app.command("anchor")(datasets.anchor)
+app.add_typer(anchors.app, name="anchor")
 app.command("verify")(datasets.verify)
 app.add_typer(datasets.dataset_app, name="dataset")
 app.add_typer(datasets.right_app, name="right")

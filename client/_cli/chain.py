@@ -15,6 +15,7 @@ from ..chain.node import ChainConfig, LocalChain
 from ..chain.registry import connect, default_rpc_url
 from ..consortium import Consortium
 from ..errors import ConfigError
+from ..files import replace
 from ..settings import get_settings
 from .common import JsonOpt, KeyOpt, PasswordFileOpt, RpcOpt, account, console, emit, registry, signer
 
@@ -118,10 +119,7 @@ def write_allowlist(path: Path, accounts: list[str]) -> None:
         kept = ["nodes-allowlist=[]"]
     listed = ",\n".join(f'  "{a.lower()}"' for a in accounts)
     body = "\n".join([ALLOWLIST_HEADER, f"accounts-allowlist=[\n{listed}\n]", *kept]) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(body)
-    tmp.replace(path)
+    replace(path, body, what="Besu permissions file")
 
 
 def deploy(

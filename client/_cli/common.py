@@ -71,6 +71,18 @@ def keystore() -> Keystore:
     return Keystore(get_settings().keystore_dir)
 
 
+def private_keystore() -> Keystore:
+    """The keystore for storing keys: its folder made private (0700) first, saying so if it was not."""
+    store = keystore()
+    before = store.make_private()
+    if before is not None:
+        err_console.print(
+            f"note: keystore folder {store.directory} had mode {before:04o}; made it 0700 (only you can read it)",
+            soft_wrap=True,
+        )
+    return store
+
+
 def read_password_file(path: Path) -> str:
     try:
         lines = path.read_text().splitlines()

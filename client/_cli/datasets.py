@@ -1,10 +1,9 @@
-"""`idsreg hash | register | anchor | verify | dataset | right`: datasets, anchors and rights."""
+"""`idsreg hash | register | verify | dataset | right`: datasets and rights."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,12 +22,13 @@ from ..datasets import (
     parse_root,
     registration_commitment,
 )
-from ..errors import ConfigError, HashingError
+from ..errors import ConfigError, HashingError, IdsRegistryError
+from ..files import create_new, private_folder
 from ..hashing import content_root
 from ..proofs import ProofFile
 from ..settings import get_settings
 from ..verify import Verdict, verify_root, verify_with_proof
-from .common import JsonOpt, KeyOpt, PasswordFileOpt, RpcOpt, console, emit, registry, signer, when
+from .common import JsonOpt, KeyOpt, PasswordFileOpt, RpcOpt, console, emit, err_console, registry, signer, when
 from .progress import byte_progress, count_progress
 from .tx import print_tx, tx_json
 
@@ -103,17 +103,12 @@ def hash_(paths: Annotated[list[Path], typer.Argument(help="Files or directories
 # ----- register -----
 
 
-def _save_record(root: bytes, record: dict[str, Any]) -> Path:
-    """Keep what only the registrant knows (the metadata salt) in $IDSREG_HOME/registrations/."""
-    folder = get_settings().home / "registrations"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = folder / f"{hex32(root)}.json"
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(record, handle, indent=2)
-    tmp.replace(path)
-    return path
+def _keep_record(name: str, record: dict[str, Any], what: str) -> Path:
+    """Keep what only the registrant knows (salts) in $IDSREG_HOME/registrations/NAME.json:
+    mode 0600 in a 0700 folder, never replacing another record."""
+    folder = get_settings().registrations_dir
+    private_folder(folder)
+    return create_new(folder / f"{name}.json", json.dumps(record, indent=2) + "\n", what=what, mode=0o600)
 
 
 def _read_list(path: Path) -> list[Path]:
@@ -165,21 +160,37 @@ def register(
     reg = registry(rpc_url)
     datasets = Datasets(reg)
     account = signer(key, password_file)
+    pending: Path | None = None  # the commitment's salt record
     if commit:
         org, _role = Consortium(reg).key_info(account.address)
         if org is None:
             raise ConfigError(f"key {account.address} does not belong to a member organisation")
         reveal_salt = new_salt()
-        datasets.commit(account, registration_commitment(root, org, reveal_salt))
-        # Sent after the commitment's receipt, the reveal lands in a later block, as it must.
-        tx = datasets.reveal(account, registration, reveal_salt)
+        commitment = registration_commitment(root, org, reveal_salt)
+        # Kept before the commitment is sent: if the reveal fails, only this salt can still
+        # reveal the commitment and keep its priority.
+        pending = _keep_record(f"{root.hex()}-commit-{commitment.hex()}", {
+            "root": hex32(root), "path": str(path), "chainId": reg.chain_id, "org": org,
+            "commitment": hex32(commitment), "revealSalt": hex32(reveal_salt), "grade": label(chosen_grade),
+            "metadataHash": hex32(metadata_hash), "metadataURI": meta_uri, "parents": [hex32(p) for p in parents],
+            "metadataSalt": hex32(salt) if salt else None, "metadataFile": str(meta) if meta else None,
+        }, "commitment salt record")  # fmt: skip
+        datasets.commit(account, commitment)
+        try:
+            # Sent after the commitment's receipt, the reveal lands in a later block, as it must.
+            tx = datasets.reveal(account, registration, reveal_salt)
+        except IdsRegistryError:
+            err_console.print(f"note: the salt of the commitment is kept in {pending}", soft_wrap=True)
+            raise
     else:
         tx = datasets.register(account, registration)
     record = {"root": hex32(root), "path": str(path), "transaction": tx.tx_hash, "block": tx.block_number,
               "chainId": reg.chain_id, "grade": label(chosen_grade), "metadataHash": hex32(metadata_hash),
               "metadataSalt": hex32(salt) if salt else None, "metadataFile": str(meta) if meta else None}  # fmt: skip
-    saved = _save_record(root, record) if meta is not None else None
-    data = {**record, "record": saved, **tx_json(tx)}
+    saved = None
+    if meta is not None:
+        saved = _keep_record(f"{root.hex()}-{tx.tx_hash.removeprefix('0x')}", record, "metadata salt record")
+    data = {**record, "record": saved, **({"commitRecord": pending} if pending else {}), **tx_json(tx)}
 
     def human() -> None:
         print_tx(tx, f"registered {path} as dataset {hex32(root)} ({label(chosen_grade)})")
@@ -217,52 +228,6 @@ def _register_batch(
         for tx in results:
             print_tx(tx, f"registered {sum(1 for e in tx.events if e.name == 'DatasetRegistered')} datasets")
         console.print(f"{len(roots)} datasets registered in {len(results)} transaction(s)")
-
-    emit(as_json, data, human)
-
-
-# ----- anchor -----
-
-
-def _proof_names(paths: list[Path]) -> list[str]:
-    names: list[str] = []
-    used: set[str] = set()
-    for p in paths:
-        base = re.sub(r"[^A-Za-z0-9._-]", "_", p.name or "root")
-        name, n = f"{base}.proof.json", 2
-        while name in used:
-            name, n = f"{base}-{n}.proof.json", n + 1
-        used.add(name)
-        names.append(name)
-    return names
-
-
-def anchor(
-    paths: Annotated[list[Path], typer.Argument(help="Files or directories to anchor together.")],
-    out: Annotated[Path, typer.Option(help="Folder for the proof files.")] = Path("idsreg-proofs"),
-    note: Annotated[str, typer.Option(help="A note about the batch (its hash goes on chain).")] = "",
-    key: KeyOpt = None,
-    password_file: PasswordFileOpt = None,
-    rpc_url: RpcOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Anchor the content roots of many files in one transaction; write one proof file each."""
-    from eth_utils import keccak
-
-    roots = hash_all(paths, not as_json)
-    anchors = Anchors(registry(rpc_url))
-    batch = anchors.anchor(signer(key, password_file), roots, [str(p) for p in paths], keccak(text=note) if note else bytes(32))
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, proof in zip(_proof_names(paths), batch.proofs, strict=True):
-        target = out / name
-        target.write_text(proof.to_json())
-        written.append(str(target))
-    data = {"root": hex32(batch.root), "count": len(roots), "proofs": written, **tx_json(batch.tx)}
-
-    def human() -> None:
-        print_tx(batch.tx, f"anchored {len(roots)} item(s) under root {hex32(batch.root)}")
-        console.print(f"  {len(written)} proof file(s) in {out}/")
 
     emit(as_json, data, human)
 

@@ -7,7 +7,6 @@ Run again, it reuses whatever already exists.
 
 from __future__ import annotations
 
-import os
 import secrets
 import shlex
 import shutil
@@ -22,12 +21,13 @@ from ..chain.registry import Registry, connect
 from ..consortium import Consortium
 from ..datasets import Datasets, Registration
 from ..errors import ContractRevertError
+from ..files import create_new
 from ..hashing import content_root
 from ..settings import get_settings
 from ..verify import verify_root
 from .api import start_background
 from .chain import local_chain
-from .common import JsonOpt, console, emit, keystore, read_password_file
+from .common import JsonOpt, console, emit, private_keystore, read_password_file
 from .datasets import print_verdict
 
 GOVERNOR, MEMBER_ADMIN, MEMBER_CONNECTOR = "governor", "acme-admin", "acme-connector"
@@ -43,10 +43,7 @@ def _demo_password(home: Path) -> tuple[str, Path | None]:
         return read_password_file(settings.password_file), settings.password_file
     path = home / "demo-password"
     if not path.exists():
-        home.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(24) + "\n")
+        create_new(path, secrets.token_urlsafe(24) + "\n", what="demo password file", mode=0o600)
     return read_password_file(path), path
 
 
@@ -68,7 +65,7 @@ def demo(as_json: JsonOpt = False) -> None:
     chain = local_chain()
     status = chain.up()
     pw, pw_file = _demo_password(settings.home)
-    store = keystore()
+    store = private_keystore()
     known = {e.label: e for e in store.entries()}
     for label in (GOVERNOR, MEMBER_ADMIN, MEMBER_CONNECTOR):
         if label not in known:

@@ -10,7 +10,17 @@ import typer
 
 from ..errors import ConfigError
 from ..keys import KeyEntry
-from .common import JsonOpt, PasswordFileOpt, console, emit, keystore, password, read_password_file
+from .common import (
+    JsonOpt,
+    PasswordFileOpt,
+    console,
+    emit,
+    err_console,
+    keystore,
+    password,
+    private_keystore,
+    read_password_file,
+)
 
 app = typer.Typer(help="Create, import and list the keys in the local keystore.", no_args_is_help=True)
 
@@ -24,7 +34,7 @@ def _entry_json(entry: KeyEntry) -> dict[str, str]:
 @app.command("new")
 def new(label: LabelArg, password_file: PasswordFileOpt = None, as_json: JsonOpt = False) -> None:
     """Generate a key and store it encrypted under LABEL."""
-    store = keystore()
+    store = private_keystore()
     entry = store.create(label, password(f"new key {label!r}", password_file, confirm=True))
     emit(as_json, _entry_json(entry), lambda: console.print(f"created key {entry.label!r}: {entry.address}"))
 
@@ -45,7 +55,7 @@ def import_(
     """Import a key from a private-key file or another keystore file, stored encrypted under LABEL."""
     if (private_key_file is None) == (keystore_file is None):
         raise ConfigError("give exactly one of --private-key-file or --keystore-file")
-    store = keystore()
+    store = private_keystore()
     if private_key_file is not None:
         secret = read_password_file(private_key_file)  # first line of the file
         entry = store.import_private_key(label, secret, password(f"new key {label!r}", password_file, confirm=True))
@@ -66,17 +76,24 @@ def import_(
 
 @app.command("list")
 def list_(as_json: JsonOpt = False) -> None:
-    """List the keys in the keystore (labels and addresses)."""
+    """List the keys in the keystore (labels and addresses). Exit 2 if a keystore file is unreadable."""
     store = keystore()
-    entries = store.entries()
+    entries, unreadable = store.scan()
+    listed: list[dict[str, str | None]] = [{**_entry_json(e)} for e in entries]
+    listed += [{"label": u.label, "address": None, "file": str(u.path), "unreadable": u.reason} for u in unreadable]
+    listed.sort(key=lambda e: str(e["label"]))
 
     def human() -> None:
-        if not entries:
+        if not entries and not unreadable:
             console.print(f"no keys in {store.directory} (create one with `idsreg key new LABEL`)")
-        for entry in entries:
-            console.print(f"{entry.label:<24} {entry.address}")
+        for entry in listed:
+            console.print(f"{entry['label']:<24} {entry['address'] or 'unreadable: ' + str(entry['file'])}")
 
-    emit(as_json, [_entry_json(e) for e in entries], human)
+    emit(as_json, listed, human)
+    for damaged in unreadable:
+        err_console.print(f"[red]error:[/] {damaged}", soft_wrap=True)
+    if unreadable:
+        raise typer.Exit(2)
 
 
 @app.command("export-address")

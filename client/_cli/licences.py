@@ -14,6 +14,7 @@ from ..consortium import org_id
 from ..datasets import hex32, parse_root
 from ..eip712 import Receipt
 from ..errors import ConfigError
+from ..files import create_new, replace
 from ..grants import Grants, parse_permissions
 from ..receipts import ReceiptFile, Receipts
 from .common import (
@@ -175,27 +176,29 @@ def draft(
         nonce=int.from_bytes(os.urandom(16), "big"),
     )  # fmt: skip
     file = Receipts(reg).draft(receipt)
-    _write(out, file)
+    create_new(out, file.to_json(), what="receipt file")
     emit(as_json, {"file": out, "digest": "0x" + file.digest.hex()}, lambda: console.print(
         f"drafted receipt {out} (digest 0x{file.digest.hex()}); now both sides run `idsreg receipt sign {out}`"
     ))
 
 
-def _write(path: Path, file: ReceiptFile) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(file.to_json())
-    tmp.replace(path)
-
-
 @receipt_app.command("sign")
 def sign(file: FileArg, key: KeyOpt = None, password_file: PasswordFileOpt = None, rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
-    """Add your organisation's signature (provider or consumer side, found from your key)."""
+    """Add your organisation's signature (provider or consumer side, found from your key).
+
+    The file only grows: a signature already in it is never replaced."""
     receipt_file = ReceiptFile.read(file)
     receipts = Receipts(registry(rpc_url))
     account = signer(key, password_file)
     party = receipts.party_of(account, receipt_file)
-    signed = receipt_file.signed(party, account)
-    _write(file, signed)
+    try:
+        signed = receipt_file.signed(party, account)
+    except ConfigError as exc:
+        raise ConfigError(f"{file}: {exc}") from None
+    if signed != receipt_file:
+        if ReceiptFile.read(file) != receipt_file:
+            raise ConfigError(f"{file} changed while it was being signed; sign it again")
+        replace(file, signed.to_json(), what="receipt file")
     missing = [p.name.lower() for p in Party if p.name.lower() not in signed.signatures]
     emit(as_json, {"party": label(party), "key": account.address, "missing": missing}, lambda: console.print(
         f"signed {file} as {label(party)} with {account.address}"

@@ -172,3 +172,111 @@ def test_rights_between_two_organisations(members: User, tmp_path: Path) -> None
     not_holder = members.run("right", "offer", root, "operation", "DEMO:BETA", "--key", "conn")
     assert_one_clear_line(not_holder, 5, "ACME Steel (member 1) does not hold the operation right")
     assert_one_clear_line(members.run("right", "offer", root, "ownership", "DEMO:BETA", "--key", "conn"), 2, "'ownership'")
+
+
+def test_anchoring_again_keeps_every_earlier_proof(members: User, tmp_path: Path, anvil: str) -> None:
+    """A file anchored again (alone, in another batch, or changed) into the same folder never
+    replaces its earlier proof; the member's anchor index finds every proof again."""
+    data = write(tmp_path / "a.csv", "version 1\n")
+    other = write(tmp_path / "b.csv", "b\n")
+    out = tmp_path / "proofs"
+    first = members.ok_json("anchor", str(data), "--out", str(out), "--key", "conn")
+    kept = {Path(p): Path(p).read_text() for p in first["proofs"]}
+    second = members.ok_json("anchor", str(data), str(other), "--out", str(out), "--key", "conn")
+    v1 = root_of(data)
+    data.write_text("version 2\n")
+    third = members.ok_json("anchor", str(data), "--out", str(out), "--key", "conn")
+    assert {p: p.read_text() for p in kept} == kept
+    made = [p for result in (first, second, third) for p in result["proofs"]]
+    assert len(set(made)) == 4
+    anchors = Anchors(Registry.connect(anvil, members.deployments))
+    for proof_path in made:
+        assert anchors.verify_on_chain(ProofFile.read(Path(proof_path))).org == "ACME Steel (member 1)"
+
+    listed = members.ok_json("anchor", "list")
+    assert [a["root"] for a in listed] == [first["root"], second["root"], third["root"]]
+    assert [a["transaction"] for a in listed] == [first["transaction"], second["transaction"], third["transaction"]]
+    assert sorted(p["file"] for a in listed for p in a["proofs"]) == sorted(made)
+    assert all(p["exists"] for a in listed for p in a["proofs"])
+    by_leaf = members.ok_json("anchor", "list", v1)
+    assert [a["root"] for a in by_leaf] == [first["root"], second["root"]]
+    assert [[p["file"] for p in a["proofs"]] for a in by_leaf] == [first["proofs"], [second["proofs"][0]]]
+    by_path = members.ok_json("anchor", "list", str(data))
+    assert [(a["root"], [p["file"] for p in a["proofs"]]) for a in by_path] == [(third["root"], third["proofs"])]
+    by_root = members.ok_json("anchor", "list", second["root"])
+    assert [len(a["proofs"]) for a in by_root] == [2]
+    human = members.ok("anchor", "list", str(data)).stdout
+    assert third["root"] in human and third["proofs"][0] in human
+    nothing = members.run("anchor", "list", "0x" + "ee" * 32)
+    assert nothing.code == 6 and "no anchor" in nothing.stderr
+
+
+def test_anchor_refuses_to_replace_a_proof_file(members: User, tmp_path: Path) -> None:
+    """A file already at a proof's name is never replaced: refused before anything is sent."""
+    from client.merkle import leaf_hash, root_from_leaf_hashes
+
+    data = write(tmp_path / "a.csv", "a\n")
+    out = tmp_path / "proofs"
+    batch_root = "0x" + root_from_leaf_hashes([leaf_hash(content_root(data))]).hex()
+    squatter = write(out / batch_root[2:] / "a.csv.proof.json", "an earlier proof\n")
+    refused = members.run("anchor", str(data), "--out", str(out), "--key", "conn")
+    assert_one_clear_line(refused, 2, str(squatter), "already exists")
+    assert squatter.read_text() == "an earlier proof\n"
+    assert members.ok_json("anchor", "list") == []
+    # nothing went on chain: the same root anchors into another folder (a second anchor would revert)
+    anchored = members.ok_json("anchor", str(data), "--out", str(tmp_path / "elsewhere"), "--key", "conn")
+    assert anchored["root"] == batch_root
+
+
+def test_metadata_salt_records_are_never_replaced(members: User, tmp_path: Path) -> None:
+    """The same file registered with metadata on a new deployment keeps the earlier salt record."""
+    data = write(tmp_path / "press.csv", "t,temp\n1,61.5\n")
+    meta = write(tmp_path / "press.meta.json", '{"title": "press 4"}')
+    first = members.ok_json("register", str(data), "--meta", str(meta), "--key", "conn")
+    kept = Path(first["record"]).read_text()
+    members.ok("deploy", "--key", "gov", "--force")
+    members.ok("member", "propose", "admit", "DEMO:ACME", "--name", "ACME Steel", "--admin", "acme",
+               "--evidence", "0x" + "ab" * 32, "--key", "gov")  # fmt: skip
+    second = members.ok_json("register", str(data), "--meta", str(meta), "--key", "acme")
+    assert second["record"] != first["record"]
+    assert Path(first["record"]).read_text() == kept
+    assert json.loads(kept)["metadataSalt"] == first["metadataSalt"] != second["metadataSalt"]
+    assert json.loads(Path(second["record"]).read_text())["transaction"] == second["transaction"]
+
+
+def test_anchor_list_reports_a_damaged_index(user: User) -> None:
+    index = user.home / "anchors.jsonl"
+    assert user.ok_json("anchor", "list") == [] and not index.exists()
+    index.write_text('{"format": "idsreg-anchor-index/1", "root": "0x12')  # cut short by a crash
+    damaged = user.run("anchor", "list", "--json")
+    assert damaged.code == 2 and damaged.json() == []
+    assert f"line 1 of anchor index {index} is unreadable" in damaged.stderr
+    asked = user.run("anchor", "list", "0x" + "12" * 32)
+    assert asked.code == 2 and "no anchor recorded" in asked.stderr
+
+
+def test_commit_salt_is_kept_before_the_commitment_is_sent(members: User, tmp_path: Path, anvil: str) -> None:
+    """A reveal that fails after its commitment went on chain leaves the salt on disk, so the
+    commitment (and its priority) can still be revealed."""
+    from client.datasets import Datasets, Registration, registration_commitment
+    from client.keys import Keystore
+    from tests.cli.conftest import TEST_PASSWORD
+
+    parent = write(tmp_path / "raw.csv", "raw\n")
+    data = write(tmp_path / "derived.csv", "derived\n")
+    failed = members.run("register", str(data), "--commit", "--parent", root_of(parent), "--key", "conn")
+    assert failed.code == 5 and "is not registered" in failed.stderr
+    [kept] = (members.home / "registrations").glob(f"{root_of(data)[2:]}-commit-*.json")
+    record = json.loads(kept.read_text())
+    salt = bytes.fromhex(record["revealSalt"][2:])
+    org = record["org"]
+    assert record["commitment"] == "0x" + registration_commitment(bytes.fromhex(root_of(data)[2:]), org, salt).hex()
+    assert f"salt of the commitment is kept in {kept}" in failed.stderr
+
+    members.ok("register", str(parent), "--key", "conn")
+    registry = Registry.connect(anvil, members.deployments)
+    store = Keystore(members.home / "keystore")
+    account = store.unlock(store.find("conn"), TEST_PASSWORD)
+    request = Registration(bytes.fromhex(root_of(data)[2:]), parents=(bytes.fromhex(root_of(parent)[2:]),))
+    revealed = Datasets(registry).reveal(account, request, salt)
+    assert [e.name for e in revealed.events] == ["DatasetRegistered"]

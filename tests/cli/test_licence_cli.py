@@ -97,3 +97,34 @@ def test_important_data_needs_an_auditor(parties: tuple[User, User, User], tmp_p
     refused = acme.run("grant", "issue", "0x" + content_root(core).hex(), "DEMO:BETA", "--key", "acme")
     assert_one_clear_line(refused, 5, "is core data, which cannot be licensed out")
     assert_one_clear_line(acme.run("grant", "issue", root, "DEMO:BETA", "--permissions", "sell", "--key", "acme"), 2, "'sell'")
+
+
+def test_receipt_files_are_never_replaced(parties: tuple[User, User, User], tmp_path: Path) -> None:
+    """`receipt draft` refuses an existing file; `receipt sign` adds a signature, never replaces one."""
+    _gov, acme, beta = parties
+    acme.add_key("acme-conn")
+    acme.ok("member", "key", "add", "acme-conn", "--key", "acme")
+    data = tmp_path / "press.csv"
+    data.write_text("t,temp\n1,61.5\n")
+    root = "0x" + content_root(data).hex()
+    acme.ok("register", str(data), "--key", "acme")
+    acme.ok("grant", "issue", root, "DEMO:BETA", "--key", "acme")
+    receipt = tmp_path / "delivery.receipt.json"
+    draft = ("receipt", "draft", "--dataset", root, "--provider", "DEMO:ACME", "--consumer", "DEMO:BETA",
+             "--delivered", str(data), "--out", str(receipt))  # fmt: skip
+    acme.ok(*draft)
+    acme.ok("receipt", "sign", str(receipt), "--key", "acme")
+    signed = receipt.read_text()
+    again = acme.run(*draft)
+    assert_one_clear_line(again, 2, str(receipt), "already exists")
+    assert receipt.read_text() == signed
+
+    other_key = acme.run("receipt", "sign", str(receipt), "--key", "acme-conn")
+    assert_one_clear_line(other_key, 2, str(receipt), "already has a provider signature")
+    assert receipt.read_text() == signed
+    assert acme.ok_json("receipt", "sign", str(receipt), "--key", "acme")["missing"] == ["consumer"]
+    assert receipt.read_text() == signed  # the same key signs the same bytes: nothing changes
+    beta.ok("receipt", "sign", str(receipt), "--key", "beta")
+    both = json.loads(receipt.read_text())["signatures"]
+    assert both["provider"] == json.loads(signed)["signatures"]["provider"] and "consumer" in both
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporary left

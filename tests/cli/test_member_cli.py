@@ -189,3 +189,38 @@ def test_besu_allowlist(user: User, consortium: dict[str, str], tmp_path: Path) 
     again = tomllib.loads(output.read_text())
     assert consortium["conn"].lower() not in again["accounts-allowlist"]
     assert output.read_text().count("written by `idsreg chain besu-allowlist`") == 1
+
+
+def test_keystore_folder_made_private(user: User) -> None:
+    """A keystore folder created beforehand with mode 0755 is made 0700 on first use, and said so."""
+    import stat
+
+    folder = user.home / "keystore"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    created = user.ok("key", "new", "alice")
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert f"keystore folder {folder} had mode 0755; made it 0700" in created.stderr
+    assert "0700" not in user.ok("key", "new", "bob").stderr  # said once, when it changed
+
+
+def test_key_list_names_unreadable_keystore_files(user: User) -> None:
+    alice = user.add_key("alice")
+    broken = user.home / "keystore" / "broken.json"
+    broken.write_text("{not json")
+    no_address = user.home / "keystore" / "empty.json"
+    no_address.write_text("{}")
+    listed = user.run("key", "list")
+    assert listed.code == 2, listed
+    assert "alice" in listed.stdout and alice in listed.stdout
+    assert f"keystore file {broken} is unreadable" in listed.stderr
+    assert f"keystore file {no_address} is unreadable" in listed.stderr
+    as_json = user.run("key", "list", "--json")
+    assert as_json.code == 2
+    entries = {e["label"]: e for e in as_json.json()}
+    assert entries["alice"] == {"label": "alice", "address": alice, "file": str(user.home / "keystore" / "alice.json")}
+    assert entries["broken"]["file"] == str(broken) and entries["broken"]["address"] is None
+    assert "not JSON" in entries["broken"]["unreadable"]
+    assert entries["empty"]["unreadable"] and entries["empty"]["address"] is None
+    asked = user.run("key", "export-address", "broken")
+    assert_one_clear_line(asked, 2, f"keystore file {broken} is unreadable")

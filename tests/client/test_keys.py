@@ -69,3 +69,18 @@ def test_import_private_key_and_keystore(tmp_path: Path) -> None:
 def test_unknown_key(tmp_path: Path) -> None:
     with pytest.raises(KeystoreError, match="no key 'bob'"):
         Keystore(tmp_path).find("bob")
+
+
+def test_a_key_file_created_meanwhile_is_not_replaced(tmp_path: Path) -> None:
+    """Another process writing the same label between the check and the write keeps its file."""
+
+    class Racing(Keystore):
+        def entries(self):  # type: ignore[no-untyped-def]
+            (self.directory / "alice.json").write_text('{"address": "the other process\'s key"}')
+            return []
+
+    store = Racing(tmp_path)
+    with pytest.raises(KeystoreError, match="already exists"):
+        store.create("alice", TEST_PASSWORD, scrypt_n=FAST)
+    assert (tmp_path / "alice.json").read_text() == '{"address": "the other process\'s key"}'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alice.json"]
