@@ -86,9 +86,9 @@ def test_important_data_needs_an_auditor(parties: tuple[User, User, User], tmp_p
     pending = acme.ok_json("grant", "issue", root, "DEMO:BETA", "--permissions", "read,derive", "--key", "acme")
     assert pending["status"] == "pending"
     assert beta.run("grant", "check", root, "DEMO:BETA", "read").code == 4
-    not_auditor = acme.run("grant", "approve", root, "DEMO:BETA", "--key", "acme")
+    not_auditor = acme.run("grant", "approve", root, "DEMO:BETA", "--serial", "1", "--key", "acme")
     assert_one_clear_line(not_auditor, 5, "is not an auditor")
-    gov.ok("grant", "approve", root, "DEMO:BETA", "--key", "auditor")
+    gov.ok("grant", "approve", root, "DEMO:BETA", "--serial", "1", "--key", "auditor")
     assert beta.run("grant", "check", root, "DEMO:BETA", "read,derive").code == 0
 
     core = tmp_path / "core.csv"
