@@ -189,3 +189,12 @@ def test_besu_allowlist(user: User, consortium: dict[str, str], tmp_path: Path) 
     again = tomllib.loads(output.read_text())
     assert consortium["conn"].lower() not in again["accounts-allowlist"]
     assert output.read_text().count("written by `idsreg chain besu-allowlist`") == 1
+
+
+def test_the_council_sets_the_dispute_period(user: User, consortium: dict[str, str]) -> None:
+    outcome = user.ok_json("member", "propose", "dispute-period", "7", "--key", "gov")
+    assert outcome["executed"] is True
+    too_long = user.run("member", "propose", "dispute-period", "400", "--key", "gov")
+    assert too_long.code == 2 and "Traceback" not in too_long.stderr and "less than or equal to 365" in too_long.stderr
+    not_governor = user.run("member", "propose", "dispute-period", "3", "--key", "admin")
+    assert_one_clear_line(not_governor, 5, consortium["admin"], "is not a governor")
