@@ -28,12 +28,12 @@ contract AccessRegistry is IAccessRegistry, MembershipMirror {
     /// @inheritdoc IAccessRegistry
     function grant(GrantRequest calldata request) external {
         uint32 orgNo = _requireActiveKey(msg.sender);
-        IDataRegistry.Dataset memory d = dataRegistry.dataset(request.root);
-        if (d.operation != orgNo) revert AccessRegistryNotOperator(request.root, orgNo, d.operation);
-        if (d.grade == Grade.Core) revert AccessRegistryCoreData(request.root);
+        (uint32 operator, Grade grade, uint48 registration, uint8 disputed) = dataRegistry.licensingOf(request.root);
+        if (operator != orgNo) revert AccessRegistryNotOperator(request.root, orgNo, operator);
+        if (grade == Grade.Core) revert AccessRegistryCoreData(request.root);
         // No new licence while the operation right itself is disputed (existing ones run on).
         // The dataset's own slot says whether a freeze was ever recorded: only then is it read.
-        if (d.disputed & _OPERATION_BIT != 0 && dataRegistry.isFrozen(request.root, Right.Operation)) {
+        if (disputed & _OPERATION_BIT != 0 && dataRegistry.isFrozen(request.root, Right.Operation)) {
             revert AccessRegistryOperationDisputed(request.root);
         }
         if (request.permissions == 0 || request.permissions & ~_ALL != 0) {
@@ -45,7 +45,7 @@ contract AccessRegistry is IAccessRegistry, MembershipMirror {
         uint32 grantee = consortium.requireActiveOrg(request.grantee);
         if (grantee == orgNo) revert AccessRegistrySelfGrant(request.root, orgNo);
         Grant storage previous = _grants[request.root][grantee];
-        GrantStatus status = d.grade == Grade.Important ? GrantStatus.Pending : GrantStatus.Active;
+        GrantStatus status = grade == Grade.Important ? GrantStatus.Pending : GrantStatus.Active;
         uint32 serial = previous.serial + 1;
         _grants[request.root][grantee] = Grant({
             grantor: orgNo,
@@ -54,7 +54,7 @@ contract AccessRegistry is IAccessRegistry, MembershipMirror {
             status: status,
             validFrom: request.validFrom,
             validUntil: request.validUntil,
-            registration: d.priority
+            registration: registration
         });
         emit GrantIssued(
             request.root,

@@ -224,6 +224,16 @@ contract DataRegistry is IDataRegistry, MembershipMirror {
     }
 
     /// @inheritdoc IDataRegistry
+    function licensingOf(bytes32 root)
+        external
+        view
+        returns (uint32 operator, Grade grade, uint48 registration, uint8 disputed)
+    {
+        Dataset storage d = _requireDataset(root);
+        return (d.operation, d.grade, d.priority, d.disputed);
+    }
+
+    /// @inheritdoc IDataRegistry
     function operatorOf(bytes32 root) external view returns (uint32 operator, uint48 registration) {
         Dataset storage d = _requireDataset(root);
         return (d.operation, d.priority);

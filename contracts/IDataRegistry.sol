@@ -187,6 +187,14 @@ interface IDataRegistry {
     /// a time in the past: lapsed).
     function frozenUntil(bytes32 root, Right right) external view returns (uint64);
 
+    /// @notice What issuing a licence needs, from the dataset's one slot: the operation right's
+    /// holder, the grade, the registration's priority and the disputed bits; reverts for an
+    /// unknown root.
+    function licensingOf(bytes32 root)
+        external
+        view
+        returns (uint32 operator, Grade grade, uint48 registration, uint8 disputed);
+
     /// @notice The operation right's holder and the registration's priority (which licences
     /// name); reverts for an unknown root. One slot, for the licence checks of other contracts.
     function operatorOf(bytes32 root) external view returns (uint32 operator, uint48 registration);

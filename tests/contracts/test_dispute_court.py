@@ -6,7 +6,7 @@ from __future__ import annotations
 import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -86,11 +86,17 @@ class CourtScene(Scene):
         return proof, dispute_id
 
 
+CourtSceneT = TypeVar("CourtSceneT", bound=CourtScene)
+
+
 @pytest.fixture(scope="module")
 def scene(w3: Web3, tmp_path_factory: pytest.TempPathFactory) -> CourtScene:
     # Once per module; the per-test snapshot restores it (see test_data_registry).
-    base = make_scene(w3, tmp_path_factory.mktemp("deployments"))
-    c = CourtScene(**vars(base), arbiters=[])
+    return seat_arbiters(CourtScene(**vars(make_scene(w3, tmp_path_factory.mktemp("deployments"))), arbiters=[]))
+
+
+def seat_arbiters(c: CourtSceneT) -> CourtSceneT:
+    """Appoint two arbiters and set their threshold to two."""
     c.appoint_arbiter()
     c.appoint_arbiter()
     c.set_threshold(2)

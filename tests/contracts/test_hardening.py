@@ -18,7 +18,7 @@ from client.consortium import Consortium
 from tests.conftest import ONE_YEAR, chain_time, expect_revert, increase_time, new_account
 from tests.contracts.test_access_registry import ALL, READ, grant_request
 from tests.contracts.test_data_registry import SALT, commitment, h, hx, id_bytes, key, make_scene, request
-from tests.contracts.test_dispute_court import EVIDENCE, CourtScene, names
+from tests.contracts.test_dispute_court import EVIDENCE, CourtScene, names, seat_arbiters
 
 DAY = 24 * 3600
 DISPUTE_PERIOD = 30 * DAY  # the deployment's default (Consortium.DEFAULT_DISPUTE_PERIOD)
@@ -51,11 +51,7 @@ def scene(w3: Web3, tmp_path_factory: pytest.TempPathFactory) -> Hardened:
     base = make_scene(w3, tmp_path_factory.mktemp("deployments"))
     auditor = new_account()
     assert Consortium(base.registry).propose(base.governor, Action.APPOINT_AUDITOR, auditor.address).executed
-    c = Hardened(**vars(base), arbiters=[], auditor=auditor)
-    c.appoint_arbiter()
-    c.appoint_arbiter()
-    c.set_threshold(2)
-    return c
+    return seat_arbiters(Hardened(**vars(base), arbiters=[], auditor=auditor))
 
 
 @pytest.fixture

@@ -113,16 +113,23 @@ class RightsMachine(RuleBasedStateMachine):
                 assert offer == (self.offers[(d, right)] + 1 if (d, right) in self.offers else 0)
 
 
-@pytest.mark.slow
-def test_rights_follow_the_model(w3: Web3, make_registry: Callable[..., Registry]) -> None:
-    RightsMachine.w3 = w3  # type: ignore[attr-defined]
-    RightsMachine.make_registry = staticmethod(make_registry)  # type: ignore[attr-defined]
-    runner = RightsMachine.TestCase
+def run_machine(
+    machine: type[RuleBasedStateMachine], w3: Web3, make_registry: Callable[..., Registry], examples: int, steps: int
+) -> None:
+    """Run a state machine on the session's anvil node, derandomised."""
+    machine.w3 = w3  # type: ignore[attr-defined]
+    machine.make_registry = staticmethod(make_registry)  # type: ignore[attr-defined]
+    runner = machine.TestCase
     runner.settings = settings(
-        max_examples=12, stateful_step_count=25, deadline=None, derandomize=True,
+        max_examples=examples, stateful_step_count=steps, deadline=None, derandomize=True,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )  # fmt: skip
     runner().runTest()
+
+
+@pytest.mark.slow
+def test_rights_follow_the_model(w3: Web3, make_registry: Callable[..., Registry]) -> None:
+    run_machine(RightsMachine, w3, make_registry, examples=12, steps=25)
 
 
 # ----- hardening invariants (issue 10) -----
@@ -320,11 +327,4 @@ class HardeningMachine(RuleBasedStateMachine):
 
 @pytest.mark.slow
 def test_hardening_invariants_hold(w3: Web3, make_registry: Callable[..., Registry]) -> None:
-    HardeningMachine.w3 = w3  # type: ignore[attr-defined]
-    HardeningMachine.make_registry = staticmethod(make_registry)  # type: ignore[attr-defined]
-    runner = HardeningMachine.TestCase
-    runner.settings = settings(
-        max_examples=6, stateful_step_count=18, deadline=None, derandomize=True,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )  # fmt: skip
-    runner().runTest()
+    run_machine(HardeningMachine, w3, make_registry, examples=6, steps=18)
