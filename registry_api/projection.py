@@ -436,11 +436,15 @@ def _vote_cast(c: RangeChanges, e: Event) -> str:
     return str(row["root"])
 
 
+def _close_dispute(c: RangeChanges, e: Event, status: str) -> str:
+    c.update("dispute", (e.args["disputeId"],), e.block_number, status=status, closed_block=e.block_number,
+             updated_block=e.block_number)  # fmt: skip
+    return str(e.args["root"])
+
+
 def _dispute_closed(status: str) -> Handler:
     def handler(c: RangeChanges, e: Event) -> str:
-        c.update("dispute", (e.args["disputeId"],), e.block_number, status=status, closed_block=e.block_number,
-                 updated_block=e.block_number)  # fmt: skip
-        return str(e.args["root"])
+        return _close_dispute(c, e, status)
 
     return handler
 
@@ -452,4 +456,4 @@ on("DisputeCourt", "DisputeDismissed", _dispute_touches)(_dispute_closed("dismis
 @on("DisputeCourt", "DisputeClosed", _dispute_touches)
 def _dispute_closed_undecided(c: RangeChanges, e: Event) -> str:
     """Lapsed or voided: the event names the status."""
-    return _dispute_closed(_name(e.args["status"]))(c, e)
+    return _close_dispute(c, e, _name(e.args["status"]))
