@@ -90,12 +90,12 @@ class Anchors:
         if Web3.to_checksum_address(proof.contract) != contract:
             raise ProofError(f"the proof names anchor contract {proof.contract}, but this chain's is {contract}")
         root = bytes.fromhex(proof.root[2:])
-        org_no, anchored_at, block_number, leaf_count = registry.call("AnchorRegistry", "anchorOf", root)
-        if org_no == 0:
-            raise ProofError(f"root {proof.root} is not anchored on chain {registry.chain_id}")
-        org = _hex(bytes(registry.call("Consortium", "orgIdOf", org_no)))
+        # Anchors are kept per (root, organisation): the proof names whose anchor it is.
+        org_no = int(registry.call("Consortium", "orgNoOf", bytes.fromhex(proof.anchored_by[2:])))
+        anchored_at, block_number, leaf_count = registry.call("AnchorRegistry", "anchorOf", root, org_no)
+        if leaf_count == 0:
+            raise ProofError(f"root {proof.root} is not anchored by {proof.anchored_by} on chain {registry.chain_id}")
         expected = {
-            "organisation": (proof.anchored_by, org),
             "time": (proof.anchored_at, anchored_at),
             "block number": (proof.block_number, block_number),
             "tree size": (proof.tree_size, leaf_count),
@@ -117,7 +117,7 @@ class Anchors:
             raise ProofError(f"transaction {proof.transaction} did not anchor root {proof.root}")
         try:
             registry.call(
-                "AnchorRegistry", "verifyInclusion", root, bytes.fromhex(proof.leaf[2:]), proof.leaf_index,
+                "AnchorRegistry", "verifyInclusion", root, org_no, bytes.fromhex(proof.leaf[2:]), proof.leaf_index,
                 [bytes.fromhex(p[2:]) for p in proof.path],
             )  # fmt: skip
         except ContractRevertError as exc:

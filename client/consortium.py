@@ -39,6 +39,7 @@ ACTION_TYPES: dict[Action, list[str]] = {
     Action.REMOVE_GOVERNOR: ["address"],
     Action.SET_THRESHOLD: ["uint256"],
     Action.SET_ARBITER_THRESHOLD: ["uint256"],
+    Action.SET_DISPUTE_PERIOD: ["uint256"],
 }
 ACTION_NAMES: dict[Action, list[str]] = {
     Action.ADMIT_MEMBER: ["orgId", "name", "admin", "level", "evidenceHash", "expiresAt"],
@@ -46,6 +47,7 @@ ACTION_NAMES: dict[Action, list[str]] = {
     Action.REPLACE_ADMIN: ["orgId", "newAdmin"],
     Action.SET_THRESHOLD: ["threshold"],
     Action.SET_ARBITER_THRESHOLD: ["threshold"],
+    Action.SET_DISPUTE_PERIOD: ["period"],
 }
 
 

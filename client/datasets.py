@@ -138,7 +138,7 @@ class Datasets:
     def show(self, root: bytes) -> DatasetInfo:
         """The dataset's record and registration event (DataRegistryUnknownDataset if none)."""
         record = self.registry.call("DataRegistry", "dataset", root)
-        registrant, holding, processing, operation, registered_at, grade = record
+        registrant, holding, processing, operation, registered_at, grade, _priority, _disputed = record
         event, log = self._registration_event(root)
         offers = {}
         for right in Right:

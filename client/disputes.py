@@ -1,6 +1,7 @@
 """Disputes on the DisputeCourt: opening, proving prior anchoring, arbiters' votes, reads.
 
-A member disputes one right on a dataset; the right is frozen until the arbiters decide. The
+A member disputes one right on a dataset; the right is frozen until the arbiters decide or the
+council's dispute period ends, whichever comes first. The
 claimant strengthens its case by proving, with a proof file from `client.anchors`, that it
 anchored the dataset's content root before the dataset was registered (docs/disputes.md).
 """
@@ -32,6 +33,8 @@ class DisputeInfo:
     respondent: str
     holder: str
     opened_at: int
+    #: End of the dispute period: the freeze lapses then, and anyone may close the dispute.
+    expires_at: int
     registered_at: int
     evidence_hash: str
     #: Earliest anchoring time the claimant proved on chain, and that anchor's root (None: no proof).
@@ -80,6 +83,10 @@ class Disputes:
         """Cast an arbiter's vote; the transaction also decides the dispute when it reaches the threshold."""
         return self.registry.transact(signer, "DisputeCourt", "vote", dispute_id, uphold)
 
+    def close(self, signer: LocalAccount, dispute_id: int) -> TxResult:
+        """Close a dispute whose period ended or whose claimant is no longer an active member (anyone)."""
+        return self.registry.transact(signer, "DisputeCourt", "close", dispute_id)
+
     def has_voted(self, dispute_id: int, arbiter: str) -> bool:
         return bool(self.registry.call("DisputeCourt", "hasVoted", dispute_id, Web3.to_checksum_address(arbiter)))
 
@@ -89,7 +96,7 @@ class Disputes:
     def show(self, dispute_id: int) -> DisputeInfo:
         """The dispute with its evidence (DisputeCourtUnknownDispute if there is none)."""
         raw = self.registry.call("DisputeCourt", "dispute", dispute_id)
-        root, right, status, claimant, respondent, opened_at, prior_at, uphold, dismiss = raw
+        root, right, status, claimant, respondent, opened_at, prior_at, uphold, dismiss, expires_at, _ = raw
         label = self.registry.org_label
         opened, log = self._events("DisputeOpened", dispute_id)[0]
         proven = self._events("PriorAnchoringProven", dispute_id)
@@ -103,6 +110,7 @@ class Disputes:
             respondent=label(int(respondent)),
             holder=label(int(self.registry.call("DataRegistry", "holderOf", root, int(right)))),
             opened_at=int(opened_at),
+            expires_at=int(expires_at),
             registered_at=int(dataset[4]),
             evidence_hash=str(opened["evidenceHash"]),
             prior_anchored_at=int(prior_at) or None,

@@ -40,6 +40,8 @@ class GrantInfo:
     status: GrantStatus
     valid_from: int
     valid_until: int
+    #: Issued under a registration that a reveal superseded since: it authorises nothing.
+    superseded: bool = False
 
 
 class Grants:
@@ -55,11 +57,13 @@ class Grants:
         request = (root, org_id(grantee), int(permissions), purpose, valid_from, valid_until, policy_hash)
         return self.registry.transact(signer, "AccessRegistry", "grant", request)
 
-    def approve(self, auditor: LocalAccount, root: bytes, grantee: str) -> TxResult:
-        return self.registry.transact(auditor, "AccessRegistry", "approve", root, org_id(grantee))
+    def approve(self, auditor: LocalAccount, root: bytes, grantee: str, serial: int) -> TxResult:
+        """Approve the pending grant with this serial (refused if the grant was replaced since)."""
+        return self.registry.transact(auditor, "AccessRegistry", "approve", root, org_id(grantee), serial)
 
-    def reject(self, auditor: LocalAccount, root: bytes, grantee: str) -> TxResult:
-        return self.registry.transact(auditor, "AccessRegistry", "reject", root, org_id(grantee))
+    def reject(self, auditor: LocalAccount, root: bytes, grantee: str, serial: int) -> TxResult:
+        """Reject the pending grant with this serial (refused if the grant was replaced since)."""
+        return self.registry.transact(auditor, "AccessRegistry", "reject", root, org_id(grantee), serial)
 
     def revoke(self, signer: LocalAccount, root: bytes, grantee: str) -> TxResult:
         return self.registry.transact(signer, "AccessRegistry", "revoke", root, org_id(grantee))
@@ -70,11 +74,12 @@ class Grants:
     def show(self, root: bytes, grantee: str) -> GrantInfo:
         """The current grant on `root` to `grantee`; ConfigError if there is none."""
         org_no = int(self.registry.call("Consortium", "orgNoOf", org_id(grantee)))
-        grantor, serial, permissions, status, valid_from, valid_until = self.registry.call(
+        grantor, serial, permissions, status, valid_from, valid_until, registration = self.registry.call(
             "AccessRegistry", "grantOf", root, org_no
         )
         if status == GrantStatus.NONE:
             raise ConfigError(f"there is no grant on dataset 0x{root.hex()} to {grantee}")
+        current_registration = int(self.registry.call("DataRegistry", "operatorOf", root)[1])
         return GrantInfo(
             root="0x" + root.hex(),
             grantee=self.registry.org_label(org_no),
@@ -84,4 +89,5 @@ class Grants:
             status=GrantStatus(status),
             valid_from=int(valid_from),
             valid_until=int(valid_until),
+            superseded=int(registration) != current_registration,
         )

@@ -47,8 +47,13 @@ def _direct_anchor(anchors: Anchors, root: bytes) -> AnchorEvidence | None:
     """The evidence of `root` anchored as a one-item tree (leaf = root), if it was."""
     registry = anchors.registry
     tree_root = leaf_hash(root)
-    org_no, anchored_at, block_number, leaf_count = registry.call("AnchorRegistry", "anchorOf", tree_root)
-    if org_no == 0 or leaf_count != 1:
+    # Anchors are per (root, organisation): the first organisation that anchored it counts here.
+    anchored = registry.events("AnchorRegistry", "Anchored", hex32(tree_root))
+    if not anchored:
+        return None
+    org_no = int(anchored[0][0]["orgNo"])
+    anchored_at, block_number, leaf_count = registry.call("AnchorRegistry", "anchorOf", tree_root, org_no)
+    if leaf_count != 1:
         return None
     block = registry.w3.eth.get_block(block_number)
     return AnchorEvidence(int(org_no), registry.org_label(int(org_no)), int(anchored_at), int(block_number), block["hash"].to_0x_hex(), "")

@@ -33,11 +33,16 @@ enum KeyRole {
     Connector
 }
 
-/// Why a key may not act. The Consortium and every registry contract (through
-/// MembershipMirror) refuse with these same errors.
+// Why a key may not act. The Consortium and every registry contract (through
+// MembershipMirror) refuse with these same errors.
+
+/// @notice The key belongs to no member organisation.
 error ConsortiumUnknownKey(address key);
+/// @notice The key was removed from its organisation.
 error ConsortiumKeyRevoked(address key, bytes32 orgId);
+/// @notice The key's organisation is suspended or expelled.
 error ConsortiumMemberNotActive(bytes32 orgId, MemberStatus status);
+/// @notice The key's organisation's certification expired.
 error ConsortiumCertificationExpired(bytes32 orgId, uint64 expiresAt);
 
 /// @notice What the registry contracts ask the Consortium.

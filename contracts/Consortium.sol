@@ -21,9 +21,14 @@ contract Consortium is IConsortium {
     /// @notice Upper bound on governors, so that counting live approvals stays cheap.
     uint256 public constant MAX_GOVERNORS = 32;
 
-    /// @notice Upper bound on the keys an organisation ever had, so that a status change can
-    /// update all of them.
+    /// @notice Upper bound on an organisation's live keys (admin and connectors; removed keys
+    /// do not count), so that a status change can update all of them.
     uint256 public constant MAX_KEYS_PER_ORG = 64;
+
+    /// @notice The dispute period set at deployment, and the bounds governance may set it within.
+    uint64 public constant DEFAULT_DISPUTE_PERIOD = 30 days;
+    uint64 public constant MIN_DISPUTE_PERIOD = 1 days;
+    uint64 public constant MAX_DISPUTE_PERIOD = 365 days;
 
     /// Everything `requireActiveKey` needs, in one slot: other contracts read it on every write.
     /// `status` and `expiresAt` mirror the organisation's record and are rewritten for all of
@@ -47,11 +52,18 @@ contract Consortium is IConsortium {
     mapping(address key => KeyRecord) private _keys;
     mapping(uint32 orgNo => OrgRecord) private _orgs;
     mapping(bytes32 orgId => uint32) private _orgNos;
+    /// Each organisation's live keys; `_keyIndex` is a key's position there plus one (0: not live).
     mapping(uint32 orgNo => address[]) private _orgKeys;
+    mapping(address key => uint256) private _keyIndex;
     uint32 private _memberCount;
 
     mapping(Role role => EnumerableSet.AddressSet) private _roles;
     mapping(Role role => uint256) private _thresholds;
+    /// The term each role holder serves now (0: does not hold the role). Every appointment
+    /// starts a new term, so approvals and votes of an earlier term never count again.
+    mapping(Role role => mapping(address account => uint64)) private _terms;
+    uint64 private _termCount;
+    uint64 private _disputePeriod;
 
     /// Registry contracts that keep a copy of every key record (see MembershipMirror), bound
     /// once by the deployer before the first member is admitted.
@@ -59,7 +71,8 @@ contract Consortium is IConsortium {
     address private immutable _deployer;
 
     mapping(uint256 proposalId => Proposal) private _proposals;
-    mapping(uint256 proposalId => mapping(address governor => bool)) private _approved;
+    /// The term in which each governor approved (0: never).
+    mapping(uint256 proposalId => mapping(address governor => uint64)) private _approved;
     uint256 private _proposalCount;
 
     modifier onlyGovernor() {
@@ -79,6 +92,7 @@ contract Consortium is IConsortium {
         // Arbiters are appointed later; a ruling needs one arbiter until governance says otherwise.
         _thresholds[Role.Arbiter] = 1;
         emit ThresholdChanged(Role.Arbiter, 0, 1);
+        _setDisputePeriod(DEFAULT_DISPUTE_PERIOD);
     }
 
     // ----- governance -----
@@ -146,7 +160,7 @@ contract Consortium is IConsortium {
             revert ConsortiumKeyInUse(key, _orgs[record.orgNo].id);
         }
         _checkNotJudge(key);
-        if (record.orgNo == 0) _trackKey(orgNo, key);
+        _trackKey(orgNo, key);
         _setKey(key, orgNo, KeyRole.Connector);
         emit ConnectorAdded(_orgs[orgNo].id, key, msg.sender);
     }
@@ -159,6 +173,7 @@ contract Consortium is IConsortium {
             revert ConsortiumUnknownConnector(_orgs[orgNo].id, key);
         }
         _revokeKey(key);
+        _untrackKey(orgNo, key);
         emit ConnectorRemoved(_orgs[orgNo].id, key, msg.sender);
     }
 
@@ -261,7 +276,27 @@ contract Consortium is IConsortium {
 
     /// @inheritdoc IConsortium
     function hasApproved(uint256 proposalId, address governor) external view returns (bool) {
-        return _approved[proposalId][governor];
+        uint64 term = _terms[Role.Governor][governor];
+        return term != 0 && _approved[proposalId][governor] == term;
+    }
+
+    /// @inheritdoc IConsortium
+    function roleTerm(Role role, address account) external view returns (uint64) {
+        return _terms[role][account];
+    }
+
+    /// @inheritdoc IConsortium
+    function roleTerms(Role role) external view returns (address[] memory holders, uint64[] memory terms) {
+        holders = _roles[role].values();
+        terms = new uint64[](holders.length);
+        for (uint256 i = 0; i < holders.length; i++) {
+            terms[i] = _terms[role][holders[i]];
+        }
+    }
+
+    /// @inheritdoc IConsortium
+    function disputePeriod() external view returns (uint64) {
+        return _disputePeriod;
     }
 
     /// @inheritdoc IConsortium
@@ -296,8 +331,9 @@ contract Consortium is IConsortium {
     }
 
     function _approve(uint256 proposalId) private {
-        if (_approved[proposalId][msg.sender]) revert ConsortiumAlreadyApproved(proposalId, msg.sender);
-        _approved[proposalId][msg.sender] = true;
+        uint64 term = _terms[Role.Governor][msg.sender];
+        if (_approved[proposalId][msg.sender] == term) revert ConsortiumAlreadyApproved(proposalId, msg.sender);
+        _approved[proposalId][msg.sender] = term;
         uint256 approvals = _liveApprovals(proposalId);
         emit ProposalApproved(proposalId, msg.sender, approvals);
         if (approvals >= _thresholds[Role.Governor]) _execute(proposalId);
@@ -311,12 +347,12 @@ contract Consortium is IConsortium {
         emit ProposalExecuted(proposalId, p.action);
     }
 
-    /// Approvals are counted over current governors only, so a removed governor's approval
-    /// no longer counts.
+    /// Approvals are counted over current governors, in their current term only: a removed
+    /// governor's approval no longer counts, and does not come back if it is added again.
     function _liveApprovals(uint256 proposalId) private view returns (uint256 approvals) {
         address[] memory governors = _roles[Role.Governor].values();
         for (uint256 i = 0; i < governors.length; i++) {
-            if (_approved[proposalId][governors[i]]) approvals++;
+            if (_approved[proposalId][governors[i]] == _terms[Role.Governor][governors[i]]) approvals++;
         }
     }
 
@@ -350,6 +386,14 @@ contract Consortium is IConsortium {
             uint256 newThreshold = abi.decode(args, (uint256));
             _checkThreshold(role, newThreshold);
             if (commit) _setThreshold(role, newThreshold);
+        } else if (action == Action.SetDisputePeriod) {
+            _requireLength(action, args, 32);
+            uint256 period = abi.decode(args, (uint256));
+            if (period < MIN_DISPUTE_PERIOD || period > MAX_DISPUTE_PERIOD) {
+                revert ConsortiumInvalidDisputePeriod(period, MIN_DISPUTE_PERIOD, MAX_DISPUTE_PERIOD);
+            }
+            // Within the bounds just checked, so it fits.
+            if (commit) _setDisputePeriod(uint64(period));
         } else {
             _requireLength(action, args, 32);
             _changeRole(action, abi.decode(args, (address)), commit);
@@ -449,7 +493,9 @@ contract Consortium is IConsortium {
         _checkNewKey(newAdmin);
         OrgRecord storage org = _orgs[orgNo];
         address previous = org.admin;
+        // The old key leaves the live set before the new one joins: a replacement always fits.
         _revokeKey(previous);
+        _untrackKey(orgNo, previous);
         _trackKey(orgNo, newAdmin);
         _setKey(newAdmin, orgNo, KeyRole.Admin);
         org.admin = newAdmin;
@@ -481,9 +527,22 @@ contract Consortium is IConsortium {
         address[] storage keys = _orgKeys[orgNo];
         if (keys.length >= MAX_KEYS_PER_ORG) revert ConsortiumTooManyKeys(_orgs[orgNo].id, MAX_KEYS_PER_ORG);
         keys.push(key);
+        _keyIndex[key] = keys.length;
     }
 
-    /// Copies the organisation's status and expiry into each of its keys' records.
+    /// Takes a removed key out of its organisation's live keys (swap with the last, pop).
+    function _untrackKey(uint32 orgNo, address key) private {
+        address[] storage keys = _orgKeys[orgNo];
+        uint256 index = _keyIndex[key] - 1;
+        address last = keys[keys.length - 1];
+        keys[index] = last;
+        _keyIndex[last] = index + 1;
+        keys.pop();
+        delete _keyIndex[key];
+    }
+
+    /// Copies the organisation's status and expiry into each of its live keys' records (a
+    /// removed key gets them again when it is added back, see _setKey).
     function _syncKeys(uint32 orgNo) private {
         OrgRecord storage org = _orgs[orgNo];
         address[] storage keys = _orgKeys[orgNo];
@@ -500,11 +559,14 @@ contract Consortium is IConsortium {
         if (orgNo == 0) revert ConsortiumUnknownOrg(orgId);
     }
 
+    /// The admin's organisation, which must be active and certified, as for every other
+    /// key's action (requireActiveKey).
     function _requireAdmin(address account) private view returns (uint32 orgNo) {
         KeyRecord memory record = _keys[account];
         if (record.role != KeyRole.Admin) revert ConsortiumNotOrgAdmin(account);
         OrgRecord storage org = _orgs[record.orgNo];
         if (org.status != MemberStatus.Active) revert ConsortiumMemberNotActive(org.id, org.status);
+        if (org.expiresAt <= block.timestamp) revert ConsortiumCertificationExpired(org.id, org.expiresAt);
         return record.orgNo;
     }
 
@@ -552,6 +614,7 @@ contract Consortium is IConsortium {
             }
             if (commit) {
                 _roles[role].remove(account);
+                delete _terms[role][account];
                 emit RoleRevoked(role, account);
             }
         }
@@ -560,7 +623,13 @@ contract Consortium is IConsortium {
     function _grantRole(Role role, address account) private {
         if (account == address(0)) revert ConsortiumInvalidAccount(account);
         if (!_roles[role].add(account)) revert ConsortiumRoleAlreadyHeld(role, account);
+        _terms[role][account] = ++_termCount;
         emit RoleGranted(role, account);
+    }
+
+    function _setDisputePeriod(uint64 period) private {
+        emit DisputePeriodChanged(_disputePeriod, period);
+        _disputePeriod = period;
     }
 
     function _checkThreshold(Role role, uint256 newThreshold) private view {

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {Grade, IMembership, Right} from "./Common.sol";
 import {IDataRegistry} from "./IDataRegistry.sol";
+import {IDisputeCourt} from "./IDisputeCourt.sol";
 import {MembershipMirror} from "./MembershipMirror.sol";
 
 /// @title DataRegistry
@@ -19,8 +20,15 @@ contract DataRegistry is IDataRegistry, MembershipMirror {
     mapping(bytes32 root => Dataset) private _datasets;
     mapping(bytes32 root => uint32[3]) private _offers;
     mapping(bytes32 commitment => Commitment) private _commitments;
-    /// One bit per right (1 << uint8(right)) that an open dispute freezes.
-    mapping(bytes32 root => uint8) private _frozen;
+    /// Until when a dispute freezes each right, indexed by `uint8(right)` (one slot per root).
+    /// A dataset's `disputed` bits say which entries are set, so that the hot paths read no
+    /// more than the dataset's own slot.
+    mapping(bytes32 root => uint64[3]) private _frozenUntil;
+
+    /// The order clock: the block of the last registration or commitment and how many were
+    /// made in it. A priority is `block << 16 | index in block`, so it strictly increases.
+    uint32 private _clockBlock;
+    uint16 private _clockCount;
 
     /// The dispute court, bound once by the deployer; the only caller of the court hooks.
     address private _court;
@@ -49,7 +57,9 @@ contract DataRegistry is IDataRegistry, MembershipMirror {
     /// @inheritdoc IDataRegistry
     function register(RegistrationRequest calldata request) external {
         uint32 orgNo = _requireActiveKey(msg.sender);
-        _register(orgNo, request.root, request.grade, request.metadataHash, request.parents, uint64(block.timestamp));
+        _register(
+            orgNo, request.root, request.grade, request.metadataHash, request.parents, uint64(block.timestamp), _tick(1)
+        );
         if (bytes(request.metadataURI).length != 0) emit MetadataPublished(request.root, request.metadataURI);
     }
 
@@ -58,9 +68,11 @@ contract DataRegistry is IDataRegistry, MembershipMirror {
         if (items.length == 0 || items.length > MAX_BATCH) revert DataRegistryBatchSize(items.length, MAX_BATCH);
         uint32 orgNo = _requireActiveKey(msg.sender);
         uint64 now_ = uint64(block.timestamp);
+        uint48 first = _tick(items.length);
         for (uint256 i = 0; i < items.length; i++) {
             BatchItem calldata item = items[i];
-            _register(orgNo, item.root, item.grade, item.metadataHash, item.parents, now_);
+            // At most MAX_BATCH items, and _tick checked the whole range fits in the block.
+            _register(orgNo, item.root, item.grade, item.metadataHash, item.parents, now_, first + uint48(i));
         }
         emit BatchRegistered(orgNo, items.length, manifestURI);
     }
@@ -70,8 +82,12 @@ contract DataRegistry is IDataRegistry, MembershipMirror {
         uint32 orgNo = _requireActiveKey(msg.sender);
         Commitment memory existing = _commitments[commitment];
         if (existing.orgNo != 0) revert DataRegistryAlreadyCommitted(commitment, existing.orgNo);
-        _commitments[commitment] =
-            Commitment({orgNo: orgNo, committedAt: uint64(block.timestamp), blockNumber: uint64(block.number)});
+        _commitments[commitment] = Commitment({
+            orgNo: orgNo,
+            committedAt: uint64(block.timestamp),
+            blockNumber: uint64(block.number),
+            priority: _tick(1)
+        });
         emit RegistrationCommitted(commitment, orgNo, uint64(block.timestamp) + COMMITMENT_TTL);
     }
 
@@ -89,16 +105,21 @@ contract DataRegistry is IDataRegistry, MembershipMirror {
         }
         delete _commitments[commitment];
         Dataset storage existing = _datasets[request.root];
-        // Priority is the commitment's time: a registration made after the commitment (for
-        // instance by someone who saw the reveal waiting to be mined) gives way to it.
-        if (existing.registrant != 0 && existing.registeredAt > c.committedAt) {
-            // An open dispute about the registration is settled first (the court holds its rights).
-            _requireNoDispute(request.root);
+        // Priority is the commitment's place in the order: a registration made after the
+        // commitment (for instance by someone who saw the reveal waiting to be mined), even in
+        // the same block or second, gives way to it, whatever disputes about it are open.
+        if (existing.registrant != 0 && existing.priority > c.priority) {
             emit RegistrationSuperseded(request.root, existing.registrant, existing.registeredAt, orgNo);
+            uint8 disputed = existing.disputed;
             delete _datasets[request.root];
             delete _offers[request.root];
+            if (disputed != 0) {
+                // Disputes were about the superseded registration: the court voids them.
+                delete _frozenUntil[request.root];
+                IDisputeCourt(_court).voidDisputes(request.root);
+            }
         }
-        _register(orgNo, request.root, request.grade, request.metadataHash, request.parents, c.committedAt);
+        _register(orgNo, request.root, request.grade, request.metadataHash, request.parents, c.committedAt, c.priority);
         if (bytes(request.metadataURI).length != 0) emit MetadataPublished(request.root, request.metadataURI);
     }
 
@@ -129,15 +150,18 @@ contract DataRegistry is IDataRegistry, MembershipMirror {
     // ----- dispute court hooks -----
 
     /// @inheritdoc IDataRegistry
-    function freezeRight(bytes32 root, Right right, uint256 disputeId) external onlyCourt {
-        _requireDataset(root);
-        _frozen[root] |= uint8(1 << uint8(right));
-        emit RightFrozen(root, right, disputeId);
+    function freezeRight(bytes32 root, Right right, uint256 disputeId, uint64 until) external onlyCourt {
+        Dataset storage d = _requireDataset(root);
+        d.disputed |= uint8(1 << uint8(right));
+        _frozenUntil[root][uint8(right)] = until;
+        emit RightFrozen(root, right, disputeId, until);
     }
 
     /// @inheritdoc IDataRegistry
     function unfreezeRight(bytes32 root, Right right, uint256 disputeId) external onlyCourt {
-        _frozen[root] &= ~uint8(1 << uint8(right));
+        Dataset storage d = _requireDataset(root);
+        d.disputed &= ~uint8(1 << uint8(right));
+        delete _frozenUntil[root][uint8(right)];
         emit RightUnfrozen(root, right, disputeId);
     }
 
@@ -191,7 +215,28 @@ contract DataRegistry is IDataRegistry, MembershipMirror {
 
     /// @inheritdoc IDataRegistry
     function isFrozen(bytes32 root, Right right) external view returns (bool) {
-        return _frozen[root] & uint8(1 << uint8(right)) != 0;
+        return _isFrozen(root, right);
+    }
+
+    /// @inheritdoc IDataRegistry
+    function frozenUntil(bytes32 root, Right right) external view returns (uint64) {
+        return _datasets[root].disputed & uint8(1 << uint8(right)) != 0 ? _frozenUntil[root][uint8(right)] : 0;
+    }
+
+    /// @inheritdoc IDataRegistry
+    function licensingOf(bytes32 root)
+        external
+        view
+        returns (uint32 operator, Grade grade, uint48 registration, uint8 disputed)
+    {
+        Dataset storage d = _requireDataset(root);
+        return (d.operation, d.grade, d.priority, d.disputed);
+    }
+
+    /// @inheritdoc IDataRegistry
+    function operatorOf(bytes32 root) external view returns (uint32 operator, uint48 registration) {
+        Dataset storage d = _requireDataset(root);
+        return (d.operation, d.priority);
     }
 
     /// @inheritdoc IDataRegistry
@@ -212,7 +257,8 @@ contract DataRegistry is IDataRegistry, MembershipMirror {
         Grade grade,
         bytes32 metadataHash,
         bytes32[] calldata parents,
-        uint64 registeredAt
+        uint64 registeredAt,
+        uint48 priority
     ) private {
         if (root == bytes32(0)) revert DataRegistryInvalidRoot(root);
         // Reading the slot first costs nothing extra: it makes the write below a warm one.
@@ -228,7 +274,9 @@ contract DataRegistry is IDataRegistry, MembershipMirror {
             processing: orgNo,
             operation: orgNo,
             registeredAt: registeredAt,
-            grade: grade
+            grade: grade,
+            priority: priority,
+            disputed: 0
         });
         emit DatasetRegistered(root, orgNo, grade, metadataHash, registeredAt, parents);
     }
@@ -243,15 +291,26 @@ contract DataRegistry is IDataRegistry, MembershipMirror {
         else d.operation = to;
     }
 
-    function _requireNoDispute(bytes32 root) private view {
-        uint8 frozen = _frozen[root];
-        for (uint8 r = 0; r < 3; r++) {
-            if (frozen & uint8(1 << r) != 0) revert DataRegistryRightFrozen(root, Right(r));
-        }
+    /// Takes `count` consecutive priorities from the order clock and returns the first.
+    function _tick(uint256 count) private returns (uint48 first) {
+        uint256 blockNumber = block.number;
+        if (blockNumber > type(uint32).max) revert DataRegistryOrderExhausted(blockNumber, 0);
+        uint256 index = _clockBlock == blockNumber ? _clockCount : 0;
+        // A block holds far fewer than 65,536 registrations (each costs over 20,000 gas), but
+        // the index must never spill into the block number's bits.
+        if (index + count > type(uint16).max) revert DataRegistryOrderExhausted(blockNumber, index + count);
+        _clockBlock = uint32(blockNumber);
+        _clockCount = uint16(index + count);
+        return uint48(blockNumber << 16 | index);
+    }
+
+    function _isFrozen(bytes32 root, Right right) private view returns (bool) {
+        return _datasets[root].disputed & uint8(1 << uint8(right)) != 0
+            && block.timestamp < _frozenUntil[root][uint8(right)];
     }
 
     function _requireNotFrozen(bytes32 root, Right right) private view {
-        if (_frozen[root] & uint8(1 << uint8(right)) != 0) revert DataRegistryRightFrozen(root, right);
+        if (_isFrozen(root, right)) revert DataRegistryRightFrozen(root, right, _frozenUntil[root][uint8(right)]);
     }
 
     function _requireDataset(bytes32 root) private view returns (Dataset storage d) {

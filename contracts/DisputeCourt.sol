@@ -11,16 +11,27 @@ import {MembershipMirror} from "./MembershipMirror.sol";
 /// @title DisputeCourt
 /// @notice Disputes over dataset rights, decided by the Consortium's arbiters. See {IDisputeCourt}.
 contract DisputeCourt is IDisputeCourt, MembershipMirror {
+    /// @notice Most disputes one claimant may have open at a time.
+    uint256 public constant MAX_OPEN_DISPUTES = 5;
+
+    /// An arbiter's vote, with the term (see IConsortium.roleTerm) it was cast in.
+    struct Ballot {
+        uint64 term;
+        bool uphold;
+    }
+
     IDataRegistry private immutable _dataRegistry;
     IAnchorRegistry private immutable _anchorRegistry;
 
     mapping(uint256 disputeId => Dispute) private _disputes;
     /// The open dispute per right of each dataset, indexed by `uint8(right)` (0: none).
     mapping(bytes32 root => uint256[3]) private _openDisputes;
-    mapping(uint256 disputeId => mapping(address arbiter => bool)) private _voted;
+    mapping(uint256 disputeId => mapping(address arbiter => Ballot)) private _ballots;
+    mapping(uint32 claimant => uint256) private _openCounts;
     uint256 private _disputeCount;
 
-    /// @param consortium_ The Consortium: membership (mirrored), arbiters and their threshold.
+    /// @param consortium_ The Consortium: membership (mirrored), arbiters, their threshold and
+    /// the dispute period.
     /// @param dataRegistry_ The DataRegistry that binds this court (`bindCourt`).
     /// @param anchorRegistry_ The AnchorRegistry whose anchors prove prior anchoring.
     constructor(IMembership consortium_, IDataRegistry dataRegistry_, IAnchorRegistry anchorRegistry_)
@@ -35,13 +46,28 @@ contract DisputeCourt is IDisputeCourt, MembershipMirror {
     /// @inheritdoc IDisputeCourt
     function open(bytes32 root, Right right, bytes32 evidenceHash) external returns (uint256 disputeId) {
         uint32 claimant = _requireActiveKey(msg.sender);
+        IConsortium council = _council();
+        uint256 arbiters = council.roleHolders(IConsortium.Role.Arbiter).length;
+        uint256 needed = council.threshold(IConsortium.Role.Arbiter);
+        if (arbiters < needed) revert DisputeCourtNoArbiters(arbiters, needed);
         // Reverts with DataRegistryUnknownDataset for a root that is not registered.
         uint32 holder = _dataRegistry.holderOf(root, right);
         if (holder == claimant) revert DisputeCourtAlreadyHolder(root, right, claimant);
         uint256 pending = _openDisputes[root][uint8(right)];
-        if (pending != 0) revert DisputeCourtAlreadyDisputed(root, right, pending);
+        if (pending != 0) {
+            Dispute storage p = _disputes[pending];
+            if (block.timestamp < p.expiresAt) revert DisputeCourtAlreadyDisputed(root, right, pending);
+            // An expired dispute gives way: it is closed here rather than waiting for someone to.
+            _lapse(pending, p);
+        }
+        uint256 openCount = _openCounts[claimant];
+        if (openCount >= MAX_OPEN_DISPUTES) {
+            revert DisputeCourtTooManyOpenDisputes(claimant, openCount, MAX_OPEN_DISPUTES);
+        }
+        _openCounts[claimant] = openCount + 1;
 
         disputeId = ++_disputeCount;
+        uint64 expiresAt = uint64(block.timestamp) + council.disputePeriod();
         _disputes[disputeId] = Dispute({
             root: root,
             right: right,
@@ -51,11 +77,13 @@ contract DisputeCourt is IDisputeCourt, MembershipMirror {
             openedAt: uint64(block.timestamp),
             priorAnchoredAt: 0,
             upholdVotes: 0,
-            dismissVotes: 0
+            dismissVotes: 0,
+            expiresAt: expiresAt,
+            priorAnchorBlock: 0
         });
         _openDisputes[root][uint8(right)] = disputeId;
         emit DisputeOpened(disputeId, root, right, claimant, holder, evidenceHash);
-        _dataRegistry.freezeRight(root, right, disputeId);
+        _dataRegistry.freezeRight(root, right, disputeId, expiresAt);
     }
 
     /// @inheritdoc IDisputeCourt
@@ -63,35 +91,44 @@ contract DisputeCourt is IDisputeCourt, MembershipMirror {
         external
     {
         uint32 orgNo = _requireActiveKey(msg.sender);
-        Dispute storage d = _requireOpen(disputeId);
+        Dispute storage d = _requireLive(disputeId);
         uint32 claimant = d.claimant;
         if (orgNo != claimant) revert DisputeCourtNotClaimant(disputeId, orgNo, claimant);
-        // Reverts with the AnchorRegistry's reason when the proof does not verify.
-        (uint32 anchoredBy, uint64 anchoredAt) = _anchorRegistry.verifyInclusion(anchorRoot, d.root, leafIndex, proof);
-        if (anchoredBy != claimant) revert DisputeCourtAnchorNotClaimants(disputeId, anchoredBy, claimant);
-        // Read now rather than at opening: a reveal may have moved the priority time since.
-        uint64 registeredAt = _dataRegistry.dataset(d.root).registeredAt;
-        if (anchoredAt >= registeredAt) {
-            revert DisputeCourtAnchorNotBeforeRegistration(disputeId, anchoredAt, registeredAt);
+        // The claimant's own anchor of `anchorRoot`: another organisation's anchor of the same
+        // root is another record. Reverts with the AnchorRegistry's reason when it does not verify.
+        (uint64 anchoredAt, uint64 anchorBlock) =
+            _anchorRegistry.verifyInclusion(anchorRoot, claimant, d.root, leafIndex, proof);
+        // Read now rather than at opening: a reveal may have moved the priority since. Blocks,
+        // not times: blocks can share a timestamp, and an anchor in the registration's own block
+        // is not proven to be earlier (the EVM cannot see the order across two contracts).
+        uint64 registrationBlock = uint64(_dataRegistry.dataset(d.root).priority >> 16);
+        if (anchorBlock >= registrationBlock) {
+            revert DisputeCourtAnchorNotBeforeRegistration(disputeId, anchorBlock, registrationBlock);
         }
-        uint64 proven = d.priorAnchoredAt;
+        uint64 proven = d.priorAnchorBlock;
         // Only an earlier anchor adds anything; refusing the rest keeps the event log meaningful.
-        if (proven != 0 && anchoredAt >= proven) revert DisputeCourtAnchorNotEarlier(disputeId, anchoredAt, proven);
+        if (proven != 0 && anchorBlock >= proven) revert DisputeCourtAnchorNotEarlier(disputeId, anchorBlock, proven);
         d.priorAnchoredAt = anchoredAt;
+        d.priorAnchorBlock = anchorBlock;
         emit PriorAnchoringProven(disputeId, anchorRoot, anchoredAt);
     }
 
     /// @inheritdoc IDisputeCourt
     function vote(uint256 disputeId, bool uphold) external {
-        IConsortium council = IConsortium(address(consortium));
-        if (!council.hasRole(IConsortium.Role.Arbiter, msg.sender)) revert DisputeCourtNotArbiter(msg.sender);
-        Dispute storage d = _requireOpen(disputeId);
-        if (_voted[disputeId][msg.sender]) revert DisputeCourtAlreadyVoted(disputeId, msg.sender);
-        _voted[disputeId][msg.sender] = true;
-        if (uphold) d.upholdVotes += 1;
-        else d.dismissVotes += 1;
-        uint16 upholdVotes = d.upholdVotes;
-        uint16 dismissVotes = d.dismissVotes;
+        IConsortium council = _council();
+        (address[] memory arbiters, uint64[] memory terms) = council.roleTerms(IConsortium.Role.Arbiter);
+        uint64 term = _termOf(arbiters, terms, msg.sender);
+        if (term == 0) revert DisputeCourtNotArbiter(msg.sender);
+        Dispute storage d = _requireLive(disputeId);
+        // A right is never awarded to an organisation that is not an active, certified member.
+        if (!council.isActiveOrg(d.claimant)) revert DisputeCourtClaimantNotActive(disputeId, d.claimant);
+        Ballot storage ballot = _ballots[disputeId][msg.sender];
+        if (ballot.term == term) revert DisputeCourtAlreadyVoted(disputeId, msg.sender);
+        ballot.term = term;
+        ballot.uphold = uphold;
+        (uint16 upholdVotes, uint16 dismissVotes) = _count(disputeId, arbiters, terms);
+        d.upholdVotes = upholdVotes;
+        d.dismissVotes = dismissVotes;
         emit VoteCast(disputeId, msg.sender, uphold, upholdVotes, dismissVotes);
 
         // Read at every vote, so that a threshold changed by governance applies to open
@@ -103,11 +140,34 @@ contract DisputeCourt is IDisputeCourt, MembershipMirror {
         else if (dismissed) _dismiss(disputeId, d);
     }
 
+    /// @inheritdoc IDisputeCourt
+    function close(uint256 disputeId) external {
+        Dispute storage d = _requireOpen(disputeId);
+        if (block.timestamp < d.expiresAt && _council().isActiveOrg(d.claimant)) {
+            revert DisputeCourtNotClosable(disputeId, d.expiresAt);
+        }
+        _lapse(disputeId, d);
+    }
+
+    /// @inheritdoc IDisputeCourt
+    function voidDisputes(bytes32 root) external {
+        if (msg.sender != address(_dataRegistry)) revert DisputeCourtNotDataRegistry(msg.sender);
+        for (uint256 r = 0; r < 3; r++) {
+            uint256 disputeId = _openDisputes[root][r];
+            // The registry cleared its own freezes: closing here unfreezes nothing.
+            if (disputeId != 0) _close(disputeId, _disputes[disputeId], DisputeStatus.Voided);
+        }
+    }
+
     // ----- views -----
 
     /// @inheritdoc IDisputeCourt
-    function dispute(uint256 disputeId) external view returns (Dispute memory) {
-        return _requireDispute(disputeId);
+    function dispute(uint256 disputeId) external view returns (Dispute memory d) {
+        d = _requireDispute(disputeId);
+        if (d.status == DisputeStatus.Open) {
+            (address[] memory arbiters, uint64[] memory terms) = _council().roleTerms(IConsortium.Role.Arbiter);
+            (d.upholdVotes, d.dismissVotes) = _count(disputeId, arbiters, terms);
+        }
     }
 
     /// @inheritdoc IDisputeCourt
@@ -116,8 +176,14 @@ contract DisputeCourt is IDisputeCourt, MembershipMirror {
     }
 
     /// @inheritdoc IDisputeCourt
+    function openDisputesOf(uint32 claimant) external view returns (uint256) {
+        return _openCounts[claimant];
+    }
+
+    /// @inheritdoc IDisputeCourt
     function hasVoted(uint256 disputeId, address arbiter) external view returns (bool) {
-        return _voted[disputeId][arbiter];
+        uint64 term = _council().roleTerm(IConsortium.Role.Arbiter, arbiter);
+        return term != 0 && _ballots[disputeId][arbiter].term == term;
     }
 
     /// @inheritdoc IDisputeCourt
@@ -137,9 +203,34 @@ contract DisputeCourt is IDisputeCourt, MembershipMirror {
 
     // ----- internals -----
 
+    function _council() private view returns (IConsortium) {
+        return IConsortium(address(consortium));
+    }
+
+    /// The live votes: those of current arbiters, cast in their current term.
+    function _count(uint256 disputeId, address[] memory arbiters, uint64[] memory terms)
+        private
+        view
+        returns (uint16 upholdVotes, uint16 dismissVotes)
+    {
+        for (uint256 i = 0; i < arbiters.length; i++) {
+            Ballot memory ballot = _ballots[disputeId][arbiters[i]];
+            if (ballot.term != terms[i]) continue;
+            if (ballot.uphold) upholdVotes++;
+            else dismissVotes++;
+        }
+    }
+
+    function _termOf(address[] memory arbiters, uint64[] memory terms, address account) private pure returns (uint64) {
+        for (uint256 i = 0; i < arbiters.length; i++) {
+            if (arbiters[i] == account) return terms[i];
+        }
+        return 0;
+    }
+
     function _uphold(uint256 disputeId, Dispute storage d) private {
         (bytes32 root, Right right, uint32 claimant) = (d.root, d.right, d.claimant);
-        _close(d, DisputeStatus.Upheld);
+        _close(disputeId, d, DisputeStatus.Upheld);
         // Read rather than taken from the dispute: what the registry moves is the current holding.
         uint32 from = _dataRegistry.holderOf(root, right);
         emit DisputeUpheld(disputeId, root, right, from, claimant);
@@ -149,14 +240,24 @@ contract DisputeCourt is IDisputeCourt, MembershipMirror {
 
     function _dismiss(uint256 disputeId, Dispute storage d) private {
         (bytes32 root, Right right) = (d.root, d.right);
-        _close(d, DisputeStatus.Dismissed);
+        _close(disputeId, d, DisputeStatus.Dismissed);
         emit DisputeDismissed(disputeId, root, right, d.claimant, _dataRegistry.holderOf(root, right));
         _dataRegistry.unfreezeRight(root, right, disputeId);
     }
 
-    function _close(Dispute storage d, DisputeStatus status) private {
+    function _lapse(uint256 disputeId, Dispute storage d) private {
+        _close(disputeId, d, DisputeStatus.Lapsed);
+        _dataRegistry.unfreezeRight(d.root, d.right, disputeId);
+    }
+
+    function _close(uint256 disputeId, Dispute storage d, DisputeStatus status) private {
         d.status = status;
         delete _openDisputes[d.root][uint8(d.right)];
+        // Never below zero: every open dispute counted one when it was opened.
+        _openCounts[d.claimant] -= 1;
+        if (status == DisputeStatus.Lapsed || status == DisputeStatus.Voided) {
+            emit DisputeClosed(disputeId, d.root, d.right, status);
+        }
     }
 
     function _requireDispute(uint256 disputeId) private view returns (Dispute storage d) {
@@ -167,5 +268,11 @@ contract DisputeCourt is IDisputeCourt, MembershipMirror {
     function _requireOpen(uint256 disputeId) private view returns (Dispute storage d) {
         d = _requireDispute(disputeId);
         if (d.status != DisputeStatus.Open) revert DisputeCourtDisputeNotOpen(disputeId, d.status);
+    }
+
+    /// An open dispute within its period: it may still take proofs and votes.
+    function _requireLive(uint256 disputeId) private view returns (Dispute storage d) {
+        d = _requireOpen(disputeId);
+        if (block.timestamp >= d.expiresAt) revert DisputeCourtDisputeExpired(disputeId, d.expiresAt);
     }
 }

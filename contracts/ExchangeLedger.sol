@@ -3,7 +3,7 @@ pragma solidity 0.8.28;
 
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {IMembership, Right} from "./Common.sol";
+import {IMembership} from "./Common.sol";
 import {IAccessRegistry} from "./IAccessRegistry.sol";
 import {IDataRegistry} from "./IDataRegistry.sol";
 import {IExchangeLedger} from "./IExchangeLedger.sol";
@@ -50,13 +50,15 @@ contract ExchangeLedger is IExchangeLedger, EIP712, MembershipMirror {
         if (submitter != provider && submitter != consumer) revert ExchangeLedgerNotParty(msg.sender, submitter);
         bool authorized;
         uint32 serial;
-        if (dataRegistry.holderOf(receipt.dataset, Right.Operation) == provider) {
-            (authorized, serial) = accessRegistry.authorization(receipt.dataset, consumer, _READ, receipt.deliveredAt);
+        (uint32 operator, uint48 registration) = dataRegistry.operatorOf(receipt.dataset);
+        if (operator == provider) {
+            (authorized, serial) =
+                accessRegistry.authorization(receipt.dataset, registration, consumer, _READ, receipt.deliveredAt);
         } else {
             // A provider without the operation right needs a reshare licence: one call reads both grants.
             bool reshare;
             (authorized, serial, reshare) =
-                accessRegistry.resharedAuthorization(receipt.dataset, consumer, provider, receipt.deliveredAt);
+                accessRegistry.resharedAuthorization(receipt.dataset, registration, consumer, provider, receipt.deliveredAt);
             if (!reshare) revert ExchangeLedgerProviderNotEntitled(receipt.dataset, provider, receipt.deliveredAt);
         }
         if (!authorized || serial != receipt.grantSerial) {

@@ -27,6 +27,7 @@ interface IExchangeLedger {
         Consumer
     }
 
+    /// @notice A delivery signed by both parties was recorded.
     event ReceiptRecorded(
         bytes32 indexed digest,
         bytes32 indexed dataset,
@@ -42,13 +43,21 @@ interface IExchangeLedger {
         address consumerKey
     );
 
+    /// @notice This receipt is recorded already.
     error ExchangeLedgerAlreadyRecorded(bytes32 digest);
+    /// @notice A party's signature cannot be recovered.
     error ExchangeLedgerInvalidSignature(Party party);
+    /// @notice A party's signature is by a key of another organisation.
     error ExchangeLedgerWrongSigner(Party party, address signer, bytes32 expectedOrg, bytes32 signerOrg);
+    /// @notice Provider and consumer are the same organisation.
     error ExchangeLedgerSameParty(bytes32 org);
+    /// @notice The submitter acts for neither party.
     error ExchangeLedgerNotParty(address submitter, uint32 orgNo);
+    /// @notice The delivery time is after the current block time.
     error ExchangeLedgerFutureDelivery(uint64 deliveredAt, uint64 currentTime);
+    /// @notice No grant of the dataset's current registration lets the consumer read it then.
     error ExchangeLedgerNotAuthorized(bytes32 dataset, uint32 consumer, uint32 grantSerial, uint64 deliveredAt);
+    /// @notice The provider neither holds the operation right nor a reshare licence.
     error ExchangeLedgerProviderNotEntitled(bytes32 dataset, uint32 provider, uint64 deliveredAt);
 
     /// @notice Records a receipt signed by both parties; the caller must be an active key of

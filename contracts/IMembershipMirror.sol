@@ -8,6 +8,7 @@ import {KeyRole, MemberStatus} from "./Common.sol";
 /// Consortium itself, so that checking "active key of an active, certified member" on every
 /// write is one local storage read instead of a call to another contract.
 interface IMembershipMirror {
+    /// @notice Only the Consortium writes the mirrored key records.
     error MembershipMirrorNotConsortium(address caller);
 
     /// @notice Records the current state of `key`; only the Consortium may call it.

@@ -222,7 +222,8 @@ class Receipt(ReceiptBase, table=True):
 
 class AnchorBase(SQLModel):
     root: str = Field(sa_type=String(HEX32), primary_key=True)
-    org_no: int = Field(sa_type=BigInteger, index=True)
+    #: Anchors are per (root, organisation): two organisations may anchor the same root.
+    org_no: int = Field(sa_type=BigInteger, primary_key=True, index=True, sa_column_kwargs={"autoincrement": False})
     leaf_count: int = Field(sa_column=Column(UInt64(), nullable=False))
     note_hash: str = Field(sa_type=String(HEX32))
     anchored_at: int = Field(sa_type=BigInteger)
@@ -246,7 +247,8 @@ class DisputeBase(SQLModel):
     claimant: int = Field(sa_type=BigInteger, index=True)
     respondent: int = Field(sa_type=BigInteger)
     evidence_hash: str = Field(sa_type=String(HEX32))
-    #: open, upheld or dismissed.
+    #: open, upheld, dismissed, lapsed (period over, or claimant no longer active) or voided
+    #: (the registration it was about was superseded).
     status: str = Field(sa_type=String(16), index=True)
     prior_anchor_root: str | None = Field(default=None, sa_type=String(HEX32))
     prior_anchored_at: int | None = Field(default=None, sa_type=BigInteger)
@@ -273,7 +275,7 @@ class VoteBase(SQLModel):
 
 
 class Vote(VoteBase, table=True):
-    """An arbiter's vote on a dispute."""
+    """An arbiter's latest vote on a dispute (an arbiter re-appointed may vote again)."""
 
 
 #: Every domain table, in the order a from-scratch comparison lists them.

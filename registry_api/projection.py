@@ -43,6 +43,8 @@ _TOUCHES: dict[tuple[str, str], Touches] = {}
 RAW_ONLY = frozenset({
     ("Consortium", "MirrorsBound"),
     ("DataRegistry", "CourtBound"),
+    # The council's dispute period: read from the chain (Consortium.disputePeriod) when needed.
+    ("Consortium", "DisputePeriodChanged"),
     ("DataRegistry", "RegistrationCommitted"),
     # OpenZeppelin's EIP-5267 event; the ledger's domain never changes, so it is never emitted.
     ("ExchangeLedger", "EIP712DomainChanged"),
@@ -383,7 +385,7 @@ def _receipt_recorded(c: RangeChanges, e: Event) -> str:
     return str(a["dataset"])
 
 
-@on("AnchorRegistry", "Anchored", lambda a: [("anchor", (a["root"],))])
+@on("AnchorRegistry", "Anchored", lambda a: [("anchor", (a["root"], a["orgNo"]))])
 def _anchored(c: RangeChanges, e: Event) -> None:
     a = e.args
     c.put("anchor", {
@@ -424,6 +426,7 @@ def _prior_anchoring_proven(c: RangeChanges, e: Event) -> str:
 @on("DisputeCourt", "VoteCast", lambda a: [*_dispute_touches(a), ("vote", (a["disputeId"], a["arbiter"]))])
 def _vote_cast(c: RangeChanges, e: Event) -> str:
     a = e.args
+    # An arbiter removed and re-appointed votes again in its new term: put replaces its row.
     c.put("vote", {
         "dispute_id": a["disputeId"], "arbiter": a["arbiter"], "uphold": a["uphold"], "block_number": e.block_number,
         "tx_hash": e.tx_hash, "block_time": e.block_time,
@@ -433,14 +436,24 @@ def _vote_cast(c: RangeChanges, e: Event) -> str:
     return str(row["root"])
 
 
+def _close_dispute(c: RangeChanges, e: Event, status: str) -> str:
+    c.update("dispute", (e.args["disputeId"],), e.block_number, status=status, closed_block=e.block_number,
+             updated_block=e.block_number)  # fmt: skip
+    return str(e.args["root"])
+
+
 def _dispute_closed(status: str) -> Handler:
     def handler(c: RangeChanges, e: Event) -> str:
-        c.update("dispute", (e.args["disputeId"],), e.block_number, status=status, closed_block=e.block_number,
-                 updated_block=e.block_number)  # fmt: skip
-        return str(e.args["root"])
+        return _close_dispute(c, e, status)
 
     return handler
 
 
 on("DisputeCourt", "DisputeUpheld", _dispute_touches)(_dispute_closed("upheld"))
 on("DisputeCourt", "DisputeDismissed", _dispute_touches)(_dispute_closed("dismissed"))
+
+
+@on("DisputeCourt", "DisputeClosed", _dispute_touches)
+def _dispute_closed_undecided(c: RangeChanges, e: Event) -> str:
+    """Lapsed or voided: the event names the status."""
+    return _close_dispute(c, e, _name(e.args["status"]))

@@ -1,4 +1,4 @@
-"""`idsreg dispute open|prove|vote|show`: rights disputes settled by the arbiters."""
+"""`idsreg dispute open|prove|vote|close|show`: rights disputes settled by the arbiters."""
 
 from __future__ import annotations
 
@@ -31,11 +31,13 @@ def open_(
     rpc_url: RpcOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Claim a right on a dataset for your organisation; the right is frozen while the dispute is open."""
+    """Claim a right on a dataset for your organisation; the right is frozen while the dispute is open,
+    for the council's dispute period at most."""
     root, which = parse_root(dataset), parse_right(right)
     dispute_id, tx = Disputes(registry(rpc_url)).open(signer(key, password_file), root, which, evidence_hash(evidence))
-    emit(as_json, {"disputeId": dispute_id, **tx_json(tx)}, lambda: print_tx(
-        tx, f"dispute {dispute_id} opened on the {label(which)} right of {dataset}; the right is frozen"
+    until = int(tx.event("RightFrozen").args["until"])
+    emit(as_json, {"disputeId": dispute_id, "frozenUntil": until, **tx_json(tx)}, lambda: print_tx(
+        tx, f"dispute {dispute_id} opened on the {label(which)} right of {dataset}; the right is frozen until {when(until)} at the latest"
     ))
 
 
@@ -71,6 +73,19 @@ def vote(
     emit(as_json, {"status": status, **tx_json(tx)}, lambda: print_tx(tx, f"voted {ruling} on dispute {dispute}: {status}"))
 
 
+@app.command("close")
+def close(
+    dispute: DisputeArg,
+    key: KeyOpt = None,
+    password_file: PasswordFileOpt = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Close a dispute whose period has ended or whose claimant is no longer an active member (anyone)."""
+    tx = Disputes(registry(rpc_url)).close(signer(key, password_file), dispute)
+    emit(as_json, tx_json(tx), lambda: print_tx(tx, f"dispute {dispute} closed undecided (lapsed); the right is free"))
+
+
 @app.command("show")
 def show(dispute: DisputeArg, rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
     """Show a dispute: the claim, the evidence, proven prior anchoring and the votes."""
@@ -80,6 +95,7 @@ def show(dispute: DisputeArg, rpc_url: RpcOpt = None, as_json: JsonOpt = False) 
         console.print(f"[bold]dispute {info.dispute_id}[/]: {label(info.status)}")
         console.print(f"  dataset          {info.root}, {label(info.right)} right (now held by {info.holder})")
         console.print(f"  claimant         {info.claimant} against {info.respondent}, opened {when(info.opened_at)}")
+        console.print(f"  period ends      {when(info.expires_at)} (the freeze lapses then)")
         console.print(f"  registered       {when(info.registered_at)}")
         console.print(f"  evidence         {info.evidence_hash}")
         if info.prior_anchored_at is not None:

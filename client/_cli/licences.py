@@ -76,15 +76,24 @@ def issue(
     emit(as_json, {"serial": issued["serial"], "status": state, **tx_json(tx)}, human)
 
 
+SerialOpt = Annotated[
+    int,
+    typer.Option(
+        "--serial", min=1,
+        help="The serial of the grant you reviewed (`idsreg grant show`); refused if the grant was replaced since.",
+    ),
+]  # fmt: skip
+
+
 def _auditor_command(name: str, doc: str) -> None:
     def command(
-        dataset: IdArg, org: OrgArg, key: KeyOpt = None, password_file: PasswordFileOpt = None,
+        dataset: IdArg, org: OrgArg, serial: SerialOpt, key: KeyOpt = None, password_file: PasswordFileOpt = None,
         rpc_url: RpcOpt = None, as_json: JsonOpt = False,
     ) -> None:  # fmt: skip
         grants = Grants(registry(rpc_url))
         action = grants.approve if name == "approve" else grants.reject
-        tx = action(signer(key, password_file), parse_root(dataset), org)
-        emit(as_json, tx_json(tx), lambda: print_tx(tx, f"grant on {dataset} to {org} {name}d"))
+        tx = action(signer(key, password_file), parse_root(dataset), org, serial)
+        emit(as_json, tx_json(tx), lambda: print_tx(tx, f"grant {serial} on {dataset} to {org} {name}d"))
 
     command.__doc__ = doc
     grant_app.command(name)(command)

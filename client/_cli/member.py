@@ -271,3 +271,15 @@ def key_transfer_admin(
     address = account(new_admin)
     tx = Consortium(registry(rpc_url)).transfer_admin(signer(key, password_file), address)
     emit(as_json, {"newAdmin": address, **tx_json(tx)}, lambda: print_tx(tx, f"admin role handed to {address}"))
+
+
+@propose_app.command("dispute-period")
+def propose_dispute_period(
+    days: Annotated[int, typer.Argument(help="Days a dispute may freeze a right: 1 to 365.", min=1, max=365)],
+    key: KeyOpt = None,
+    password_file: PasswordFileOpt = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Propose a new dispute period: how long an open dispute freezes a right at most."""
+    _propose(key, password_file, rpc_url, as_json, Action.SET_DISPUTE_PERIOD, days * 24 * 3600)

@@ -39,6 +39,7 @@ class Action(IntEnum):
     REMOVE_GOVERNOR = 11
     SET_THRESHOLD = 12
     SET_ARBITER_THRESHOLD = 13
+    SET_DISPUTE_PERIOD = 14
 
 
 class ProposalStatus(IntEnum):
@@ -77,6 +78,8 @@ class DisputeStatus(IntEnum):
     OPEN = 1
     UPHELD = 2
     DISMISSED = 3
+    LAPSED = 4
+    VOIDED = 5
 
 
 class Party(IntEnum):

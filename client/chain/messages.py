@@ -40,7 +40,22 @@ TEMPLATES: dict[str, str] = {
     "ConsortiumKeyRevoked": "key {key} was removed from organisation {orgId}",
     "ConsortiumMemberNotActive": "organisation {orgId} is not active (status: {status})",
     "ConsortiumCertificationExpired": "the certification of organisation {orgId} expired at {expiresAt}",
-    "ConsortiumTooManyKeys": "organisation {orgId} already has the most keys allowed ({maxKeys})",
+    "ConsortiumTooManyKeys": (
+        "organisation {orgId} already has the most live keys allowed ({maxKeys}); remove a connector first"
+    ),
+    "ConsortiumNotDeployer": "{account} did not deploy the Consortium; only the deployer binds the registry contracts",
+    "ConsortiumMirrorsAlreadyBound": (
+        "the registry contracts are already bound ({mirrors} bound, {members} member(s) admitted); "
+        "they are bound once, before the first admission"
+    ),
+    "ConsortiumInvalidDisputePeriod": (
+        "a dispute period of {period} seconds is not allowed: it must be between {minPeriod} and {maxPeriod} seconds"
+    ),
+    # OpenZeppelin's ShortStrings (the ExchangeLedger's EIP-712 domain; fixed at deployment)
+    "InvalidShortString": "the EIP-712 domain's name or version is not a valid short string",
+    "StringTooLong": "the string {str} is too long for the EIP-712 domain",
+    # MembershipMirror
+    "MembershipMirrorNotConsortium": "{caller} is not the Consortium; only it writes the mirrored key records",
     # DataRegistry
     "DataRegistryInvalidRoot": "{root} is not a valid content root",
     "DataRegistryAlreadyRegistered": "dataset {root} is already registered by {registrant} since {registeredAt}",
@@ -62,7 +77,12 @@ TEMPLATES: dict[str, str] = {
     "DataRegistryNotDeployer": "{account} did not deploy the DataRegistry",
     "DataRegistryNotCourt": "{account} is not the dispute court",
     "DataRegistryCourtAlreadyBound": "the dispute court {court} is already bound",
-    "DataRegistryRightFrozen": "the {right} right on dataset {root} cannot move while a dispute about it is open",
+    "DataRegistryRightFrozen": (
+        "the {right} right on dataset {root} cannot move while a dispute about it is open (until {frozenUntil} at the latest)"
+    ),
+    "DataRegistryOrderExhausted": (
+        "block {blockNumber} cannot take more registrations or commitments ({index} needed); send it in a later block"
+    ),
     # AccessRegistry
     "AccessRegistryCoreData": "dataset {root} is core data, which cannot be licensed out",
     "AccessRegistryNotOperator": "{orgNo} does not hold the operation right on dataset {root} ({operator} does)",
@@ -74,6 +94,13 @@ TEMPLATES: dict[str, str] = {
     "AccessRegistryNotActive": "the grant on dataset {root} to {grantee} is already {status}",
     "AccessRegistryNotAuditor": "{account} is not an auditor",
     "AccessRegistryNotGrantor": "{orgNo} did not issue the grant on dataset {root} to {grantee} ({grantor} did)",
+    "AccessRegistryWrongSerial": (
+        "the grant on dataset {root} to {grantee} is now serial {currentSerial}, not {serial}: "
+        "it was replaced since; review the current terms (`idsreg grant show`) before deciding"
+    ),
+    "AccessRegistryOperationDisputed": (
+        "no new licence on dataset {root} while a dispute about its operation right is open; existing licences run on"
+    ),
     # ExchangeLedger
     "ExchangeLedgerAlreadyRecorded": "receipt {digest} is already recorded",
     "ExchangeLedgerInvalidSignature": "the {party}'s signature is not a valid signature",
@@ -91,7 +118,7 @@ TEMPLATES: dict[str, str] = {
     # AnchorRegistry
     "AnchorRegistryAlreadyAnchored": "root {root} was already anchored by {orgNo} at {anchoredAt}",
     "AnchorRegistryInvalidLeafCount": "an anchor needs at least one leaf (root {root}, leaf count {leafCount})",
-    "AnchorRegistryUnknownAnchor": "root {root} is not anchored",
+    "AnchorRegistryUnknownAnchor": "root {root} is not anchored by {orgNo}",
     "AnchorRegistryIndexOutOfRange": "leaf index {leafIndex} is outside the anchored tree of {leafCount} leaves (root {root})",
     "AnchorRegistryInvalidProof": "the proof does not show leaf {leaf} at index {leafIndex} under the anchored root {root}",
     # DisputeCourt
@@ -100,19 +127,30 @@ TEMPLATES: dict[str, str] = {
     "DisputeCourtAlreadyHolder": "{orgNo} already holds the {right} right on dataset {root}; there is nothing to dispute",
     "DisputeCourtAlreadyDisputed": "the {right} right on dataset {root} is already disputed in open dispute {disputeId}",
     "DisputeCourtNotClaimant": "{orgNo} did not open dispute {disputeId}; only its claimant {claimant} can prove anchoring",
-    "DisputeCourtAnchorNotClaimants": (
-        "the anchor was made by {anchoredBy}, not by the claimant {claimant} of dispute {disputeId}; "
-        "only the claimant's own anchors count"
-    ),
     "DisputeCourtAnchorNotBeforeRegistration": (
-        "the anchor ({anchoredAt}) is not earlier than the dataset's registration ({registeredAt}) "
-        "disputed in dispute {disputeId}"
+        "the anchor (block {anchorBlock}) is not in a block before the dataset's registration (block "
+        "{registrationBlock}) disputed in dispute {disputeId}; an anchor in the same block proves nothing"
     ),
     "DisputeCourtAnchorNotEarlier": (
-        "dispute {disputeId} already has an anchor proven at {priorAnchoredAt}; this one ({anchoredAt}) is not earlier"
+        "dispute {disputeId} already has an anchor proven in block {priorAnchorBlock}; this one (block {anchorBlock}) "
+        "is not earlier"
     ),
     "DisputeCourtNotArbiter": "{account} is not an arbiter of the consortium",
     "DisputeCourtAlreadyVoted": "arbiter {arbiter} has already voted on dispute {disputeId}",
+    "DisputeCourtNoArbiters": (
+        "no dispute can be opened: {arbiters} arbiter(s) sit, fewer than the {threshold} a ruling needs"
+    ),
+    "DisputeCourtTooManyOpenDisputes": (
+        "{claimant} already has {openDisputes} open disputes, the most allowed ({maxOpen}); "
+        "wait for one to be decided or close an expired one"
+    ),
+    "DisputeCourtDisputeExpired": "dispute {disputeId} expired at {expiresAt}; it takes no more proofs or votes",
+    "DisputeCourtClaimantNotActive": (
+        "the claimant {claimant} of dispute {disputeId} is no longer an active, certified member; "
+        "the dispute can only be closed"
+    ),
+    "DisputeCourtNotClosable": "dispute {disputeId} runs until {expiresAt} and its claimant is active; it cannot be closed yet",
+    "DisputeCourtNotDataRegistry": "{account} is not the DataRegistry",
 }
 
 _TIME_SUFFIXES = ("At", "Time", "time")

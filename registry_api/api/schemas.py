@@ -251,7 +251,7 @@ class DisputePublic(Public):
     claimant: OrgRef
     respondent: OrgRef
     evidence_hash: str
-    status: str = one_of("open", "upheld", "dismissed")
+    status: str = one_of("open", "upheld", "dismissed", "lapsed", "voided")
     prior_anchor_root: str | None
     prior_anchored_at: int | None
     uphold_votes: int

@@ -194,8 +194,10 @@ class ExchangeRun:
         for _ in range(self.samples):
             self.advance("grant (important data) + approve")
             root = self._register(self.alpha, Grade.IMPORTANT)
-            self.txs.grant_important.append(self._grant(root))
-            self.txs.approve.append(self.grants.approve(self.auditor, root, self.chain.beta.identifier))
+            granted = self._grant(root)
+            self.txs.grant_important.append(granted)
+            serial = int(granted.event("GrantIssued").args["serial"])
+            self.txs.approve.append(self.grants.approve(self.auditor, root, self.chain.beta.identifier, serial))
 
     # ----- disputes -----
 

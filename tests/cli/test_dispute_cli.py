@@ -50,3 +50,12 @@ def test_upheld_dispute_with_prior_anchoring(user_factory: Any, tmp_path: Path, 
     assert holders["operation"] == "Beta Motors (member 2)" and holders["holding"] == "ACME Steel (member 1)"
     human = beta.ok("dispute", "show", dispute).stdout
     assert "prior anchoring" in human and "upheld" in human
+
+    # A second claim on the holding right lapses at the end of the dispute period; anyone closes it.
+    second = str(beta.ok_json("dispute", "open", root, "holding", "--evidence", "0x" + "ce" * 32, "--key", "beta")["disputeId"])
+    early = acme.run("dispute", "close", second, "--key", "acme")
+    assert_one_clear_line(early, 5, f"dispute {second} runs until", "cannot be closed yet")
+    increase_time(w3, 30 * 24 * 3600)
+    acme.ok("dispute", "close", second, "--key", "acme")
+    assert beta.ok_json("dispute", "show", second)["status"] == "lapsed"
+    acme.ok("right", "offer", root, "holding", "DEMO:BETA", "--key", "acme")

@@ -86,9 +86,15 @@ def test_important_data_needs_an_auditor(parties: tuple[User, User, User], tmp_p
     pending = acme.ok_json("grant", "issue", root, "DEMO:BETA", "--permissions", "read,derive", "--key", "acme")
     assert pending["status"] == "pending"
     assert beta.run("grant", "check", root, "DEMO:BETA", "read").code == 4
-    not_auditor = acme.run("grant", "approve", root, "DEMO:BETA", "--key", "acme")
+    not_auditor = acme.run("grant", "approve", root, "DEMO:BETA", "--serial", "1", "--key", "acme")
     assert_one_clear_line(not_auditor, 5, "is not an auditor")
-    gov.ok("grant", "approve", root, "DEMO:BETA", "--key", "auditor")
+    replaced = acme.ok_json("grant", "issue", root, "DEMO:BETA", "--permissions", "read,derive,reshare", "--key", "acme")
+    assert replaced["serial"] == 2
+    stale = gov.run("grant", "approve", root, "DEMO:BETA", "--serial", "1", "--key", "auditor")
+    assert_one_clear_line(stale, 5, "is now serial 2, not 1")
+    unnamed = gov.run("grant", "approve", root, "DEMO:BETA", "--key", "auditor")
+    assert unnamed.code == 2 and "Traceback" not in unnamed.stderr and "Missing option '--serial'" in unnamed.stderr
+    gov.ok("grant", "approve", root, "DEMO:BETA", "--serial", "2", "--key", "auditor")
     assert beta.run("grant", "check", root, "DEMO:BETA", "read,derive").code == 0
 
     core = tmp_path / "core.csv"

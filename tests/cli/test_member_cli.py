@@ -224,3 +224,12 @@ def test_key_list_names_unreadable_keystore_files(user: User) -> None:
     assert entries["empty"]["unreadable"] and entries["empty"]["address"] is None
     asked = user.run("key", "export-address", "broken")
     assert_one_clear_line(asked, 2, f"keystore file {broken} is unreadable")
+
+
+def test_the_council_sets_the_dispute_period(user: User, consortium: dict[str, str]) -> None:
+    outcome = user.ok_json("member", "propose", "dispute-period", "7", "--key", "gov")
+    assert outcome["executed"] is True
+    too_long = user.run("member", "propose", "dispute-period", "400", "--key", "gov")
+    assert too_long.code == 2 and "Traceback" not in too_long.stderr and "less than or equal to 365" in too_long.stderr
+    not_governor = user.run("member", "propose", "dispute-period", "3", "--key", "admin")
+    assert_one_clear_line(not_governor, 5, consortium["admin"], "is not a governor")

@@ -24,7 +24,7 @@ READ, DERIVE, RESHARE, COMMERCIAL = (int(p) for p in Permission)
 ALL = READ | DERIVE | RESHARE | COMMERCIAL
 PURPOSE = h("purpose: predictive maintenance")
 POLICY = h("policy: ODRL usage terms v1")
-GRANT_FIELDS = ("grantor", "serial", "permissions", "status", "validFrom", "validUntil")
+GRANT_FIELDS = ("grantor", "serial", "permissions", "status", "validFrom", "validUntil", "registration")
 
 GENERAL = h("general: line 4 vibration logs")
 IMPORTANT = h("important: weld parameters")
@@ -70,11 +70,23 @@ class Licensing(Scene):
         now = chain_time(self.registry.w3)
         return now, now + DAY
 
-    def approve(self, root: bytes, grantee: Org, signer: LocalAccount | None = None) -> TxResult:
-        return self.access(signer or self.auditor, "approve", root, id_bytes(grantee))
+    def approve(self, root: bytes, grantee: Org, signer: LocalAccount | None = None, serial: int | None = None) -> TxResult:
+        """An auditor's approval of the grant's current serial (or of `serial`)."""
+        return self.access(signer or self.auditor, "approve", root, id_bytes(grantee), self.serial(root, grantee, serial))
 
-    def reject(self, root: bytes, grantee: Org, signer: LocalAccount | None = None) -> TxResult:
-        return self.access(signer or self.auditor, "reject", root, id_bytes(grantee))
+    def reject(self, root: bytes, grantee: Org, signer: LocalAccount | None = None, serial: int | None = None) -> TxResult:
+        return self.access(signer or self.auditor, "reject", root, id_bytes(grantee), self.serial(root, grantee, serial))
+
+    def serial(self, root: bytes, grantee: Org, serial: int | None = None) -> int:
+        """`serial`, else the serial of the current grant on `root` to `grantee` (0: none)."""
+        if serial is not None:
+            return serial
+        org_no = int(self.registry.call("Consortium", "orgNoOf", id_bytes(grantee)))
+        return int(self.view("grantOf", root, org_no)[1])
+
+    def registration(self, root: bytes) -> int:
+        """The priority of `root`'s current registration, which licences name."""
+        return int(self.read("operatorOf", root)[1])
 
     def revoke(self, signer: LocalAccount, root: bytes, grantee: Org) -> TxResult:
         return self.access(signer, "revoke", root, id_bytes(grantee))
@@ -87,7 +99,7 @@ class Licensing(Scene):
         return bool(self.view("isAuthorized", root, org_id, permission, time))
 
     def authorization(self, root: bytes, org_no: int, permission: int, time: int) -> tuple[bool, int]:
-        authorized, serial = self.view("authorization", root, org_no, permission, time)
+        authorized, serial = self.view("authorization", root, self.registration(root), org_no, permission, time)
         return bool(authorized), int(serial)
 
     def move_right(self, root: bytes, right: Right, frm: Org, to: Org) -> None:
@@ -143,7 +155,7 @@ def test_grant_on_general_data_is_active_at_once(s: Licensing) -> None:
     }  # fmt: skip
     assert s.grant_of(GENERAL, 2) == {
         "grantor": 1, "serial": 1, "permissions": READ | DERIVE, "status": GrantStatus.ACTIVE,
-        "validFrom": start, "validUntil": end,
+        "validFrom": start, "validUntil": end, "registration": s.registration(GENERAL),
     }  # fmt: skip
     assert s.authorized(GENERAL, s.beta, READ, start + 60) is True
     assert s.authorization(GENERAL, 2, READ, start + 60) == (True, 1)
@@ -161,7 +173,7 @@ def test_a_new_grant_replaces_the_previous_one(s: Licensing) -> None:
     assert (tx.event("GrantIssued").args["serial"], tx.event("GrantIssued").args["status"]) == (2, GrantStatus.ACTIVE)
     assert s.grant_of(GENERAL, 2) == {
         "grantor": 1, "serial": 2, "permissions": DERIVE | COMMERCIAL, "status": GrantStatus.ACTIVE,
-        "validFrom": start + 10, "validUntil": end + DAY,
+        "validFrom": start + 10, "validUntil": end + DAY, "registration": s.registration(GENERAL),
     }  # fmt: skip
     assert s.authorized(GENERAL, s.beta, READ, start + 60) is False  # READ went with serial 1
     assert s.authorization(GENERAL, 2, DERIVE | COMMERCIAL, end + 1) == (True, 2)
@@ -229,6 +241,7 @@ def test_important_grant_waits_for_an_auditor(s: Licensing) -> None:
     }  # fmt: skip
     assert s.grant_of(IMPORTANT, 2) == {
         "grantor": 1, "serial": 1, "permissions": READ, "status": GrantStatus.ACTIVE, "validFrom": start, "validUntil": end,
+        "registration": s.registration(IMPORTANT),
     }  # fmt: skip
     assert s.authorized(IMPORTANT, s.beta, READ, start) is True
 
@@ -256,10 +269,12 @@ def test_rejected_grant_never_authorises(s: Licensing) -> None:
 
 def test_reissued_important_grant_needs_a_new_approval(s: Licensing) -> None:
     """Replacing an approved grant must not carry the approval over to new terms."""
-    start, _ = s.day()
-    s.grant(s.alpha, IMPORTANT, s.beta, READ, s.day())
+    window = s.day()
+    start = window[0]
+    s.grant(s.alpha, IMPORTANT, s.beta, READ, window)
     s.approve(IMPORTANT, s.beta)
-    tx = s.grant(s.alpha, IMPORTANT, s.beta, ALL, s.day())
+    # The same window: under load a second s.day() can start a second later than `start`.
+    tx = s.grant(s.alpha, IMPORTANT, s.beta, ALL, window)
     assert (tx.event("GrantIssued").args["serial"], tx.event("GrantIssued").args["status"]) == (2, GrantStatus.PENDING)
     assert s.authorized(IMPORTANT, s.beta, READ, start) is False
     assert s.approve(IMPORTANT, s.beta).event("GrantApproved").args["serial"] == 2
@@ -273,7 +288,7 @@ def test_decisions_need_a_pending_grant(s: Licensing, decision: str) -> None:
     # A non-member grantee has member number 0.
     nobody = keccak(text="DEMO:NOBODY")
     expect_revert(
-        lambda: s.access(s.auditor, decision, IMPORTANT, nobody),
+        lambda: s.access(s.auditor, decision, IMPORTANT, nobody, 1),
         "AccessRegistryUnknownGrant",
         root=hx(IMPORTANT),
         grantee=0,
@@ -505,8 +520,8 @@ def staged(s: Licensing) -> Licensing:
 WRITES: dict[str, tuple[str, Callable[[Licensing], tuple[Any, ...]]]] = {
     "grant": (MEMBER, lambda s: (grant_request(GENERAL, s.gamma, READ, s.day()),)),
     "revoke": (MEMBER, lambda s: (GENERAL, id_bytes(s.beta))),
-    "approve": (AUDITOR, lambda s: (IMPORTANT, id_bytes(s.beta))),
-    "reject": (AUDITOR, lambda s: (IMPORTANT, id_bytes(s.beta))),
+    "approve": (AUDITOR, lambda s: (IMPORTANT, id_bytes(s.beta), 1)),
+    "reject": (AUDITOR, lambda s: (IMPORTANT, id_bytes(s.beta), 1)),
 }
 
 

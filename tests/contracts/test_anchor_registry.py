@@ -18,7 +18,7 @@ from tests.conftest import expect_revert
 from tests.contracts.test_data_registry import OUTSIDER_KINDS, Scene, h, hx, key, make_scene, outsider
 
 VECTORS = Path(__file__).parents[1] / "vectors" / "rfc6962.json"
-ANCHOR_FIELDS = ("orgNo", "anchoredAt", "blockNumber", "leafCount")
+ANCHOR_FIELDS = ("anchoredAt", "blockNumber", "leafCount")
 NOTE = h("note: nightly batch")
 SIZES = [1, 2, 3, 5, 7, 8, 13, 100]
 
@@ -38,13 +38,15 @@ def anchor(s: Scene, root: bytes, leaf_count: int, note: bytes = NOTE, signer: A
     return s.registry.transact(signer or key(s.alpha), "AnchorRegistry", "anchor", root, leaf_count, note)
 
 
-def anchor_of(s: Scene, root: bytes) -> dict[str, int]:
-    return dict(zip(ANCHOR_FIELDS, s.registry.call("AnchorRegistry", "anchorOf", root), strict=True))
+def anchor_of(s: Scene, root: bytes, org_no: int = 1) -> dict[str, int]:
+    """Organisation `org_no`'s anchor of `root` (alpha's by default)."""
+    return dict(zip(ANCHOR_FIELDS, s.registry.call("AnchorRegistry", "anchorOf", root, org_no), strict=True))
 
 
-def verify(s: Scene, root: bytes, leaf: bytes, index: int, proof: list[bytes]) -> tuple[int, int]:
-    org_no, anchored_at = s.registry.call("AnchorRegistry", "verifyInclusion", root, leaf, index, proof)
-    return int(org_no), int(anchored_at)
+def verify(s: Scene, root: bytes, leaf: bytes, index: int, proof: list[bytes], org_no: int = 1) -> tuple[int, int]:
+    """verifyInclusion against `org_no`'s anchor (alpha's by default): (org, anchor time)."""
+    anchored_at, _ = s.registry.call("AnchorRegistry", "verifyInclusion", root, org_no, leaf, index, proof)
+    return org_no, int(anchored_at)
 
 
 def anchored_tree(s: Scene, size: int) -> tuple[bytes, list[bytes], list[list[bytes]], int]:
@@ -63,7 +65,8 @@ def test_anchor(s: Scene) -> None:
     at = s.block_time(tx)
     assert [e.name for e in tx.events] == ["Anchored"]
     assert tx.event("Anchored").args == {"root": hx(root), "orgNo": 1, "leafCount": 5, "noteHash": hx(NOTE)}
-    assert anchor_of(s, root) == {"orgNo": 1, "anchoredAt": at, "blockNumber": tx.block_number, "leafCount": 5}
+    assert anchor_of(s, root) == {"anchoredAt": at, "blockNumber": tx.block_number, "leafCount": 5}
+    assert anchor_of(s, root, 2) == dict.fromkeys(ANCHOR_FIELDS, 0)  # beta did not anchor it
     other = anchor(s, h("beta's root"), 2**64 - 1, bytes(32), signer=key(s.beta))
     assert other.event("Anchored").args == {
         "root": hx(h("beta's root")),
@@ -74,24 +77,32 @@ def test_anchor(s: Scene) -> None:
 
 
 def test_unknown_anchor_reads_as_empty(s: Scene) -> None:
-    assert anchor_of(s, h("never anchored")) == {"orgNo": 0, "anchoredAt": 0, "blockNumber": 0, "leafCount": 0}
+    assert anchor_of(s, h("never anchored")) == {"anchoredAt": 0, "blockNumber": 0, "leafCount": 0}
 
 
-@pytest.mark.parametrize("who", ["alpha", "beta"])
-def test_duplicate_root_is_refused(s: Scene, who: str) -> None:
+def test_duplicate_root_is_refused_for_the_same_organisation(s: Scene) -> None:
     root = h("anchored twice")
     at = s.block_time(anchor(s, root, 3))
     expect_revert(
-        lambda: anchor(s, root, 4, signer=key(getattr(s, who))),
+        lambda: anchor(s, root, 4, signer=key(s.alpha)),
         "AnchorRegistryAlreadyAnchored", root=hx(root), orgNo=1, anchoredAt=at,
     )  # fmt: skip
     assert anchor_of(s, root)["leafCount"] == 3
 
 
+def test_another_organisation_anchoring_the_same_root_gets_its_own_anchor(s: Scene) -> None:
+    root, leaves, proofs, at = anchored_tree(s, 3)
+    expect_revert(lambda: verify(s, root, leaves[1], 1, proofs[1], 2), "AnchorRegistryUnknownAnchor", root=hx(root), orgNo=2)
+    later = anchor(s, root, 3, signer=key(s.beta))
+    assert anchor_of(s, root, 2)["blockNumber"] == later.block_number
+    assert verify(s, root, leaves[1], 1, proofs[1], 2) == (2, s.block_time(later))
+    assert verify(s, root, leaves[1], 1, proofs[1]) == (1, at)  # alpha's anchor is untouched
+
+
 def test_empty_batch_is_refused(s: Scene) -> None:
     root = h("no leaves")
     expect_revert(lambda: anchor(s, root, 0), "AnchorRegistryInvalidLeafCount", root=hx(root), leafCount=0)
-    assert anchor_of(s, root)["orgNo"] == 0
+    assert anchor_of(s, root)["leafCount"] == 0
 
 
 # ----- every write refuses a key that cannot act (the same outsiders as DataRegistry) -----
@@ -199,7 +210,7 @@ def test_index_out_of_range(s: Scene, index: int) -> None:
 
 def test_unknown_anchor(s: Scene) -> None:
     missing = h("not anchored")
-    expect_revert(lambda: verify(s, missing, h("leaf"), 0, []), "AnchorRegistryUnknownAnchor", root=hx(missing))
+    expect_revert(lambda: verify(s, missing, h("leaf"), 0, []), "AnchorRegistryUnknownAnchor", root=hx(missing), orgNo=1)
 
 
 def test_understated_leaf_count_breaks_the_proofs_it_covers(s: Scene) -> None:
@@ -261,7 +272,6 @@ def test_vector_roots_anchor(s: Scene) -> None:
     for n, root in vectors["roots"].items():
         tx = anchor(s, bytes.fromhex(root), int(n))
         assert anchor_of(s, bytes.fromhex(root)) == {
-            "orgNo": 1,
             "anchoredAt": s.block_time(tx),
             "blockNumber": tx.block_number,
             "leafCount": int(n),
@@ -278,5 +288,5 @@ def test_anchor_gas_does_not_grow_with_leaf_count(s: Scene) -> None:
     assert abs(large.gas_used - small.gas_used) < 200
     root, leaves, proofs, _ = anchored_tree(s, 100)
     contract = s.registry.contract("AnchorRegistry")
-    estimate = contract.functions.verifyInclusion(root, leaves[37], 37, proofs[37]).estimate_gas()
+    estimate = contract.functions.verifyInclusion(root, 1, leaves[37], 37, proofs[37]).estimate_gas()
     print(f"gas verifyInclusion (100 leaves, {len(proofs[37])} path hashes, as a call): {estimate}")

@@ -31,8 +31,8 @@ COMMITMENT_TTL = 24 * 3600
 
 META = b"\x4d" * 32
 SALT = b"\x5a" * 32
-DATASET_FIELDS = ("registrant", "holding", "processing", "operation", "registeredAt", "grade")
-COMMITMENT_FIELDS = ("orgNo", "committedAt", "blockNumber")
+DATASET_FIELDS = ("registrant", "holding", "processing", "operation", "registeredAt", "grade", "priority", "disputed")
+COMMITMENT_FIELDS = ("orgNo", "committedAt", "blockNumber", "priority")
 
 
 def h(label: str) -> bytes:
@@ -166,6 +166,8 @@ def test_register(s: Scene) -> None:
         "operation": 1,
         "registeredAt": at,
         "grade": Grade.IMPORTANT,
+        "priority": tx.block_number << 16,  # the block's first registration
+        "disputed": 0,
     }
     assert s.read("isRegistered", root) is True
     assert s.holders(root) == {Right.HOLDING: 1, Right.PROCESSING: 1, Right.OPERATION: 1}
@@ -276,6 +278,8 @@ def test_register_batch(s: Scene) -> None:
             "operation": 2,
             "registeredAt": at,
             "grade": grades[i],
+            "priority": tx.block_number << 16 | i,  # one place in the order per item
+            "disputed": 0,
         }
     assert tx.event("BatchRegistered").args == {"registrant": 2, "count": 10, "manifestURI": "ipfs://bafy-manifest"}
 
@@ -348,7 +352,8 @@ def test_commit_then_reveal(s: Scene) -> None:
         "orgNo": 1,
         "expiresAt": t0 + COMMITMENT_TTL,
     }
-    assert s.commitment_of(c) == {"orgNo": 1, "committedAt": t0, "blockNumber": committed.block_number}
+    priority = committed.block_number << 16
+    assert s.commitment_of(c) == {"orgNo": 1, "committedAt": t0, "blockNumber": committed.block_number, "priority": priority}
     increase_time(s.registry.w3, 3600)
     revealed = s.write(key(s.alpha), "reveal", request(root, grade=Grade.IMPORTANT, uri="ipfs://late-metadata"), SALT)
     assert s.block_time(revealed) > t0
@@ -363,8 +368,10 @@ def test_commit_then_reveal(s: Scene) -> None:
         "operation": 1,
         "registeredAt": t0,
         "grade": Grade.IMPORTANT,
+        "priority": priority,  # the commitment's place in the order
+        "disputed": 0,
     }
-    assert s.commitment_of(c) == {"orgNo": 0, "committedAt": 0, "blockNumber": 0}
+    assert s.commitment_of(c) == {"orgNo": 0, "committedAt": 0, "blockNumber": 0, "priority": 0}
 
 
 def test_reveal_in_the_commits_block_is_refused(s: Scene) -> None:

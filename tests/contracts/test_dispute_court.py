@@ -6,7 +6,7 @@ from __future__ import annotations
 import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -35,8 +35,10 @@ from tests.contracts.test_data_registry import (
 
 DISPUTE_FIELDS = (
     "root", "right", "status", "claimant", "respondent", "openedAt", "priorAnchoredAt", "upholdVotes", "dismissVotes",
+    "expiresAt", "priorAnchorBlock",
 )  # fmt: skip
 EVIDENCE = h("evidence bundle")
+DISPUTE_PERIOD = 30 * 24 * 3600  # Consortium.DEFAULT_DISPUTE_PERIOD
 
 
 @dataclass
@@ -84,11 +86,17 @@ class CourtScene(Scene):
         return proof, dispute_id
 
 
+CourtSceneT = TypeVar("CourtSceneT", bound=CourtScene)
+
+
 @pytest.fixture(scope="module")
 def scene(w3: Web3, tmp_path_factory: pytest.TempPathFactory) -> CourtScene:
     # Once per module; the per-test snapshot restores it (see test_data_registry).
-    base = make_scene(w3, tmp_path_factory.mktemp("deployments"))
-    c = CourtScene(**vars(base), arbiters=[])
+    return seat_arbiters(CourtScene(**vars(make_scene(w3, tmp_path_factory.mktemp("deployments"))), arbiters=[]))
+
+
+def seat_arbiters(c: CourtSceneT) -> CourtSceneT:
+    """Appoint two arbiters and set their threshold to two."""
     c.appoint_arbiter()
     c.appoint_arbiter()
     c.set_threshold(2)
@@ -124,10 +132,14 @@ def test_upheld_with_prior_anchor_proof(c: CourtScene) -> None:
     assert opened.event("DisputeOpened").args == {
         "disputeId": 1, "root": hx(root), "right": Right.OPERATION, "claimant": 2, "respondent": 1, "evidenceHash": hx(EVIDENCE),
     }  # fmt: skip
-    assert opened.event("RightFrozen").args == {"root": hx(root), "right": Right.OPERATION, "disputeId": 1}
+    expires_at = c.block_time(opened) + DISPUTE_PERIOD
+    assert opened.event("RightFrozen").args == {
+        "root": hx(root), "right": Right.OPERATION, "disputeId": 1, "until": expires_at,
+    }  # fmt: skip
     assert c.dispute(1) == {
         "root": root, "right": Right.OPERATION, "status": DisputeStatus.OPEN, "claimant": 2, "respondent": 1,
         "openedAt": c.block_time(opened), "priorAnchoredAt": 0, "upholdVotes": 0, "dismissVotes": 0,
+        "expiresAt": expires_at, "priorAnchorBlock": 0,
     }  # fmt: skip
     assert (c.court_read("openDisputeOf", root, int(Right.OPERATION)), c.court_read("disputeCount")) == (1, 1)
     assert c.frozen(root, Right.OPERATION) and not c.frozen(root, Right.HOLDING)
@@ -140,6 +152,7 @@ def test_upheld_with_prior_anchor_proof(c: CourtScene) -> None:
         "anchoredAt": proof.anchored_at,
     }
     assert c.dispute(1)["priorAnchoredAt"] == proof.anchored_at
+    assert c.dispute(1)["priorAnchorBlock"] == proof.block_number
 
     first = c.disputes.vote(c.arbiters[0], 1, True)
     assert names(first) == ["VoteCast"]
@@ -315,14 +328,15 @@ def test_right_is_frozen_while_the_dispute_is_open(c: CourtScene) -> None:
     root = h("frozen")
     c.register(c.alpha, root)
     c.write(key(c.alpha), "offerRight", root, int(Right.OPERATION), id_bytes(c.gamma))  # before the dispute
-    c.disputes.open(key(c.beta), root, Right.OPERATION, EVIDENCE)
+    _, opened = c.disputes.open(key(c.beta), root, Right.OPERATION, EVIDENCE)
+    until = c.block_time(opened) + DISPUTE_PERIOD
     expect_revert(
         lambda: c.write(key(c.alpha), "offerRight", root, int(Right.OPERATION), id_bytes(c.beta)),
-        "DataRegistryRightFrozen", root=hx(root), right=Right.OPERATION,
+        "DataRegistryRightFrozen", root=hx(root), right=Right.OPERATION, frozenUntil=until,
     )  # fmt: skip
     expect_revert(
         lambda: c.write(key(c.gamma), "acceptRight", root, int(Right.OPERATION)),
-        "DataRegistryRightFrozen", root=hx(root), right=Right.OPERATION,
+        "DataRegistryRightFrozen", root=hx(root), right=Right.OPERATION, frozenUntil=until,
     )  # fmt: skip
     # The dataset's other rights still move.
     c.write(key(c.alpha), "offerRight", root, int(Right.HOLDING), id_bytes(c.gamma))
@@ -353,6 +367,7 @@ def test_upheld_dispute_clears_an_offer_made_before_it(c: CourtScene) -> None:
 
 
 def test_anchor_of_another_org_is_refused(c: CourtScene) -> None:
+    """Only the claimant's own anchor of a root is looked up: gamma's anchor proves nothing for beta."""
     root = h("gamma's anchor")
     gammas = c.anchor(c.gamma, root)
     increase_time(c.registry.w3, 60)
@@ -360,20 +375,20 @@ def test_anchor_of_another_org_is_refused(c: CourtScene) -> None:
     c.disputes.open(key(c.beta), root, Right.OPERATION, EVIDENCE)
     expect_revert(
         lambda: c.disputes.prove(key(c.beta), 1, gammas),
-        "DisputeCourtAnchorNotClaimants", disputeId=1, anchoredBy=3, claimant=2,
+        "AnchorRegistryUnknownAnchor", root=gammas.root, orgNo=2,
     )  # fmt: skip
     assert c.dispute(1)["priorAnchoredAt"] == 0
 
 
 def test_anchor_after_the_registration_is_refused(c: CourtScene) -> None:
     root = h("anchored too late")
-    registered_at = c.block_time(c.register(c.alpha, root))
+    registered = c.register(c.alpha, root).block_number
     increase_time(c.registry.w3, 60)
     late = c.anchor(c.beta, root)
     c.disputes.open(key(c.beta), root, Right.OPERATION, EVIDENCE)
     expect_revert(
         lambda: c.disputes.prove(key(c.beta), 1, late),
-        "DisputeCourtAnchorNotBeforeRegistration", disputeId=1, anchoredAt=late.anchored_at, registeredAt=registered_at,
+        "DisputeCourtAnchorNotBeforeRegistration", disputeId=1, anchorBlock=late.block_number, registrationBlock=registered,
     )  # fmt: skip
 
 
@@ -458,7 +473,7 @@ def test_a_second_proof_must_be_earlier(c: CourtScene) -> None:
     for proof in (later, earlier):
         expect_revert(
             lambda p=proof: c.disputes.prove(key(c.beta), 1, p),
-            "DisputeCourtAnchorNotEarlier", disputeId=1, anchoredAt=proof.anchored_at, priorAnchoredAt=earlier.anchored_at,
+            "DisputeCourtAnchorNotEarlier", disputeId=1, anchorBlock=proof.block_number, priorAnchorBlock=earlier.block_number,
         )  # fmt: skip
 
 
@@ -525,6 +540,7 @@ def test_show(c: CourtScene) -> None:
         respondent="ALPHA (member 1)",
         holder="ALPHA (member 1)",
         opened_at=record["openedAt"],
+        expires_at=record["openedAt"] + DISPUTE_PERIOD,
         registered_at=c.dataset(root)["registeredAt"],
         evidence_hash=hx(EVIDENCE),
         prior_anchored_at=proof.anchored_at,
@@ -551,14 +567,14 @@ def test_status_enum_mirrors_the_contract() -> None:
     dispute = next(i for i in abi if i["type"] == "function" and i["name"] == "dispute")
     status = next(c for c in dispute["outputs"][0]["components"] if c["name"] == "status")
     assert status["internalType"] == "enum IDisputeCourt.DisputeStatus"
-    assert [m.name for m in DisputeStatus] == ["NONE", "OPEN", "UPHELD", "DISMISSED"]
+    assert [m.name for m in DisputeStatus] == ["NONE", "OPEN", "UPHELD", "DISMISSED", "LAPSED", "VOIDED"]
 
 
 def test_every_court_error_has_a_message() -> None:
     abi = load_artifact("DisputeCourt").abi
     errors = {i["name"]: {x["name"] for x in i["inputs"]} for i in abi if i["type"] == "error"}
     own = {name: fields for name, fields in errors.items() if name.startswith("DisputeCourt")}
-    assert len(own) == 10
+    assert len(own) == 15
     for name, fields in own.items():
         used = {f for _, f, _, _ in string.Formatter().parse(TEMPLATES[name]) if f}
         assert used == fields, name
@@ -570,7 +586,7 @@ def test_every_court_error_has_a_message() -> None:
 @pytest.mark.parametrize(
     ("function", "args"),
     [
-        ("freezeRight", (int(Right.HOLDING), 1)),
+        ("freezeRight", (int(Right.HOLDING), 1, 2**40)),
         ("unfreezeRight", (int(Right.HOLDING), 1)),
         ("awardRight", (int(Right.HOLDING), 2, 1)),
     ],
@@ -623,6 +639,7 @@ WRITES: dict[str, tuple[str, Callable[[CourtScene], tuple[Any, ...]]]] = {
     "open": ("beta", lambda c: (STAGED, int(Right.PROCESSING), EVIDENCE)),
     "proveAnchor": ("beta", lambda c: (1, STAGED_ANCHOR, 1, _STAGED_PATHS[1])),
     "vote": ("arbiter", lambda c: (1, True)),
+    # Anyone may close a dispute once it may be closed: tests/contracts/test_hardening.py.
 }
 
 
@@ -630,7 +647,9 @@ def test_every_write_is_listed() -> None:
     abi = load_artifact("DisputeCourt").abi
     writes = {i["name"] for i in abi if i["type"] == "function" and i["stateMutability"] not in ("view", "pure")}
     # syncKey answers only the Consortium: tests/contracts/test_membership_mirror.py covers it.
-    assert writes - {"syncKey"} == set(WRITES)
+    # close answers anyone (its condition is the dispute's state, tests/contracts/test_hardening.py);
+    # voidDisputes answers only the DataRegistry (test_void_disputes_answers_only_the_data_registry).
+    assert writes - {"syncKey", "close", "voidDisputes"} == set(WRITES)
 
 
 def caller(c: CourtScene, who: str) -> LocalAccount:
@@ -677,22 +696,12 @@ def test_dispute_gas(c: CourtScene) -> None:
         print(f"gas {label:<26} {tx.gas_used:>9}")
 
 
-def test_a_reveal_waits_while_the_registration_is_disputed(c: CourtScene) -> None:
-    """Gamma committed first; alpha registered later and beta disputes it: gamma's reveal, which
-    would supersede alpha's registration, waits until the dispute is settled."""
-    from tests.contracts.test_data_registry import SALT, commitment, request
-
-    root = h("contested drawings")
-    c.write(key(c.gamma), "commit", commitment(root, c.gamma.org_id, SALT))
-    increase_time(c.registry.w3, 60)
+def test_void_disputes_answers_only_the_data_registry(c: CourtScene) -> None:
+    root = h("void me")
     c.register(c.alpha, root)
-    dispute_id, _ = c.disputes.open(key(c.beta), root, Right.HOLDING, EVIDENCE)
-    expect_revert(
-        lambda: c.write(key(c.gamma), "reveal", request(root), SALT),
-        "DataRegistryRightFrozen", root=hx(root), right=Right.HOLDING,
-    )  # fmt: skip
-    for arbiter in c.arbiters[:2]:
-        c.disputes.vote(arbiter, dispute_id, False)
-    revealed = c.write(key(c.gamma), "reveal", request(root), SALT)
-    assert "RegistrationSuperseded" in names(revealed)
-    assert c.dataset(root)["registrant"] == 3
+    c.disputes.open(key(c.beta), root, Right.HOLDING, EVIDENCE)
+    for caller in (key(c.alpha), c.governor, c.arbiters[0], new_account()):
+        expect_revert(
+            lambda a=caller: c.court(a, "voidDisputes", root), "DisputeCourtNotDataRegistry", account=caller.address
+        )
+    assert c.dispute(1)["status"] == DisputeStatus.OPEN and c.frozen(root, Right.HOLDING)

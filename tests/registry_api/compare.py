@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 from web3 import Web3
 
-from client.chain.enums import Action, GrantStatus, MemberStatus, Right, Role
+from client.chain.enums import Action, DisputeStatus, GrantStatus, MemberStatus, Right, Role
 from client.chain.registry import Registry
 from registry_api.changes import tables
 from registry_api.models import RawEvent
@@ -76,19 +76,23 @@ def assert_matches_chain(engine: Engine, registry: Registry) -> None:
     assert set(datasets) == registered
     for root, d in datasets.items():
         raw = bytes.fromhex(root[2:])
-        registrant, holding, processing, operation, registered_at, grade = call("DataRegistry", "dataset", raw)
+        registrant, holding, processing, operation, registered_at, grade, _, disputed = call("DataRegistry", "dataset", raw)
         assert (d["registrant"], d["holding"], d["processing"], d["operation"], d["registered_at"], d["grade"]) == (
             registrant, holding, processing, operation, registered_at, ["general", "important", "core"][grade]
         ), d
         for right in Right:
             offered = int(call("DataRegistry", "offerOf", raw, int(right)))
             assert d[f"offer_{right.name.lower()}"] == (offered or None), (root, right)
-            assert bool(d["frozen"] & (1 << right)) == bool(call("DataRegistry", "isFrozen", raw, int(right)))
+            # The index records the freezes disputes made (the dataset's `disputed` bits); a freeze
+            # also lapses by itself at its dispute's end, which isFrozen applies and the index does not.
+            assert bool(d["frozen"] & (1 << right)) == bool(disputed & (1 << right))
+            if call("DataRegistry", "isFrozen", raw, int(right)):
+                assert d["frozen"] & (1 << right)
     edges = {(r["child"], r["parent"]) for r in rows(engine, "lineage")}
     assert edges == {(root, p) for root, d in datasets.items() for p in json.loads(d["parents"])}
     # Grants: the current one of each (dataset, grantee) is what the contract holds.
     for grant in rows(engine, "grant"):
-        grantor, serial, permissions, status, valid_from, valid_until = call(
+        grantor, serial, permissions, status, valid_from, valid_until, _ = call(
             "AccessRegistry", "grantOf", bytes.fromhex(grant["root"][2:]), grant["grantee"]
         )
         if grant["current"]:
@@ -102,20 +106,24 @@ def assert_matches_chain(engine: Engine, registry: Registry) -> None:
         assert call("ExchangeLedger", "isRecorded", bytes.fromhex(receipt["digest"][2:]))
     assert len(rows(engine, "receipt")) == len(_raw_args(engine, "ReceiptRecorded"))
     for anchor in rows(engine, "anchor"):
-        org_no, anchored_at, block_number, leaf_count = call("AnchorRegistry", "anchorOf", bytes.fromhex(anchor["root"][2:]))
-        assert (anchor["org_no"], anchor["anchored_at"], anchor["block_number"], anchor["leaf_count"]) == (
-            org_no, anchored_at, block_number, leaf_count
+        anchored_at, block_number, leaf_count = call(
+            "AnchorRegistry", "anchorOf", bytes.fromhex(anchor["root"][2:]), anchor["org_no"]
+        )
+        assert (anchor["anchored_at"], anchor["block_number"], anchor["leaf_count"]) == (
+            anchored_at, block_number, leaf_count
         )
         block = registry.w3.eth.get_block(block_number)
         assert anchor["block_hash"] == _hex(block["hash"])
     disputes = {r["dispute_id"]: r for r in rows(engine, "dispute")}
     assert sorted(disputes) == list(range(1, int(call("DisputeCourt", "disputeCount")) + 1))
     for number, dispute in disputes.items():
-        root, right, status, claimant, respondent, opened_at, prior_at, uphold, dismiss = call("DisputeCourt", "dispute", number)
+        root, right, status, claimant, respondent, opened_at, prior_at, uphold, dismiss, _, _ = call(
+            "DisputeCourt", "dispute", number
+        )
         assert (dispute["root"], dispute["right"], dispute["status"], dispute["claimant"], dispute["respondent"],
                 dispute["opened_at"], dispute["prior_anchored_at"] or 0, dispute["uphold_votes"],
                 dispute["dismiss_votes"]) == (_hex(root), Right(right).name.lower(),
-                                              ["none", "open", "upheld", "dismissed"][status], claimant, respondent,
+                                              DisputeStatus(status).name.lower(), claimant, respondent,
                                               opened_at, prior_at, uphold, dismiss), dispute  # fmt: skip
     for vote in rows(engine, "vote"):
         assert call("DisputeCourt", "hasVoted", vote["dispute_id"], Web3.to_checksum_address(vote["arbiter"]))

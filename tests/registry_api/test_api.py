@@ -322,7 +322,7 @@ def test_anchors(api: Served) -> None:
 def test_disputes(api: Served) -> None:
     disputes = every_page(api, "/v1/disputes", limit=1)
     assert [(d["disputeId"], d["status"], d["claimant"]["name"], d["right"]) for d in disputes] == [
-        (2, "dismissed", "BETA", "holding"), (1, "upheld", "GAMMA", "operation"),
+        (3, "lapsed", "BETA", "processing"), (2, "dismissed", "BETA", "holding"), (1, "upheld", "GAMMA", "operation"),
     ]  # fmt: skip
     assert [d["disputeId"] for d in ok(api, "/v1/disputes", status="upheld")["data"]] == [1]
     assert [d["disputeId"] for d in ok(api, "/v1/disputes", dataset=root(api, "turbine scans"))["data"]] == [2]
@@ -330,6 +330,7 @@ def test_disputes(api: Served) -> None:
     assert upheld["priorAnchoredAt"] is not None and upheld["upholdVotes"] == 1
     assert [(v["arbiter"], v["uphold"]) for v in upheld["votes"]] == [(api.story.arbiters[0].address, True)]
     assert len(ok(api, "/v1/disputes/2")["votes"]) == 2
+    assert ok(api, "/v1/disputes", status="lapsed")["data"][0]["disputeId"] == 3
     refused(api, "/v1/disputes/9", 404, "dispute_id")
     refused(api, "/v1/disputes/0", 422, "dispute_id")
     refused(api, "/v1/disputes/one", 422, "dispute_id")

@@ -86,7 +86,7 @@ def check_story_rows(engine: Engine, s: Story) -> None:
     (receipt,) = rows(engine, "receipt")
     assert (receipt["size"], receipt["price"], receipt["consumer"]) == (2**40, 2**70 + 1, beta["org_no"])
     disputes = sorted((r["status"], r["uphold_votes"], r["dismiss_votes"], r["prior_anchored_at"] is not None) for r in rows(engine, "dispute"))
-    assert disputes == [("dismissed", 0, 2, False), ("upheld", 1, 0, True)]
+    assert disputes == [("dismissed", 0, 2, False), ("lapsed", 0, 0, False), ("upheld", 1, 0, True)]
     assert len(rows(engine, "vote")) == 3
 
 

@@ -85,7 +85,7 @@ class Story:
     def steps(self) -> list[Callable[[], None]]:
         return [
             self.members, self.governance, self.registrations, self.supersede, self.rights,
-            self.licences, self.delivery, self.upheld_dispute, self.dismissed_dispute,
+            self.licences, self.delivery, self.upheld_dispute, self.dismissed_dispute, self.lapsed_dispute,
         ]  # fmt: skip
 
     def run(self) -> Story:
@@ -170,9 +170,9 @@ class Story:
         issue(scans, "DEMO:BETA", Permission.READ)
         issue(scans, "DEMO:BETA", Permission.READ | Permission.DERIVE)  # replaces serial 1
         issue(weld, "DEMO:GAMMA", Permission.READ)  # important: pending
-        g.approve(self.auditor, weld, "DEMO:GAMMA")
+        g.approve(self.auditor, weld, "DEMO:GAMMA", 1)
         issue(weld, "DEMO:BETA", Permission.READ)
-        g.reject(self.auditor, weld, "DEMO:BETA")
+        g.reject(self.auditor, weld, "DEMO:BETA", 1)
         issue(scans, "DEMO:GAMMA", Permission.READ | Permission.COMMERCIAL)
         g.revoke(self.key("ALPHA"), scans, "DEMO:GAMMA")
 
@@ -207,6 +207,16 @@ class Story:
         dispute_id, _ = disputes.open(self.key("BETA"), self.roots["turbine scans"], Right.HOLDING, h("beta's claim"))
         disputes.vote(self.arbiters[0], dispute_id, False)
         disputes.vote(self.arbiters[1], dispute_id, False)
+
+    def lapsed_dispute(self) -> None:
+        """Beta disputes the processing right of Alpha's weld parameters, is suspended, and Gamma
+        closes the dispute (a suspended claimant's dispute lapses); Beta is then reinstated."""
+        disputes = Disputes(self.registry)
+        weld = self.roots["weld parameters"]
+        dispute_id, _ = disputes.open(self.key("BETA"), weld, Right.PROCESSING, h("beta's second claim"))
+        self.govern(Action.SUSPEND_MEMBER, self.org_id("BETA"))
+        disputes.close(self.key("GAMMA"), dispute_id)
+        self.govern(Action.REINSTATE_MEMBER, self.org_id("BETA"))
 
 
 def story(make_registry: Callable[..., Registry]) -> Story:

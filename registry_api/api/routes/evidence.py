@@ -46,8 +46,10 @@ async def list_anchors(
 
 @router.get("/anchors/{root}", response_model=AnchorPublic)
 async def get_anchor(session: SessionDep, root: params.RootPath) -> AnchorPublic:
-    """One anchor (the tree root as anchored)."""
-    anchor = session.get(Anchor, params.hex32("root", root))
+    """The earliest anchor of a tree root (several organisations may anchor the same root;
+    `GET /v1/anchors?org=` lists one organisation's)."""
+    query = select(Anchor).where(col(Anchor.root) == params.hex32("root", root))
+    anchor = session.exec(query.order_by(col(Anchor.block_number), col(Anchor.log_index)).limit(1)).first()
     if anchor is None:
         raise NotFound(f"root {root.lower()} is not anchored (or not indexed yet)", "root")
     return _anchors(session, [anchor])[0]
@@ -66,7 +68,7 @@ def _dispute(d: Dispute, refs: dict[int, OrgRef]) -> DisputePublic:
 async def list_disputes(
     session: SessionDep,
     dataset: params.Hex32Query = None,
-    status: Annotated[Literal["open", "upheld", "dismissed"] | None, Query()] = None,
+    status: Annotated[Literal["open", "upheld", "dismissed", "lapsed", "voided"] | None, Query()] = None,
     claimant: params.OrgQuery = None,
     limit: params.Limit = 50,
     cursor: params.Cursor = None,
