@@ -45,6 +45,12 @@ def install(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {"loc": ("body",), "msg": "invalid request"}
         field = _field_name(tuple(first.get("loc", ())))
         message = str(first.get("msg", "invalid value"))
+        if first.get("type") == "json_invalid":
+            context = first.get("ctx")
+            reason = str(context.get("error", "")) if isinstance(context, dict) else ""
+            location = tuple(first.get("loc", ()))
+            at = f" at character {location[-1]}" if location and isinstance(location[-1], int) else ""
+            return error_response(422, f"the request body is not JSON: {reason}{at}", "body")
         if first.get("type") == "string_pattern_mismatch":
             context = first.get("ctx")
             pattern = str(context.get("pattern", "")) if isinstance(context, dict) else ""

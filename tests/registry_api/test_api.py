@@ -3,6 +3,7 @@ PostgreSQL: answers, filters, pagination, visibility of licences and deliveries,
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -255,6 +256,27 @@ def test_list_filters_refuse_bad_values(api: Served) -> None:
     refused(api, "/v1/members/LEI:NOBODY", 404, "org", "no such member")
 
 
+
+def old_style_cursor(values: list[Any]) -> str:
+    """A cursor as lists handed them out before (base64 of a JSON list), with any values."""
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+HUGE = 2**70
+
+
+@pytest.mark.parametrize(("path", "values", "signed_in"), [
+    ("/v1/datasets", [HUGE, HUGE], False),
+    ("/v1/members", [HUGE], False),
+    ("/v1/grants", [HUGE, "0x" + "11" * 32, HUGE, HUGE], True),
+    ("/v1/receipts", [HUGE, 1], True),
+])  # fmt: skip
+def test_cursors_beyond_64_bits_are_refused(api: Served, path: str, values: list[Any], signed_in: bool) -> None:
+    headers = api.sign_in(api.story.auditor) if signed_in else None
+    for cursor in (old_style_cursor(values), ".".join(str(v) for v in values), "9" * 19, "1." + "9" * 10):
+        refused(api, path, 422, "cursor", "cursor this list handed out", headers=headers, cursor=cursor)
+
+
 # ----- licences and deliveries -----
 
 
@@ -366,7 +388,7 @@ def test_verify_a_proof_file(api: Served) -> None:
     wrong_path = dict(proof, path=[ZERO, *proof["path"][1:]])
     assert verify(api, {"proof": wrong_path}).json()["verified"] is False
     malformed = verify(api, {"proof": {"format": "something else"}})
-    assert malformed.status_code == 422 and malformed.json()["field"] == "proof"
+    assert malformed.status_code == 422 and malformed.json()["field"] == "proof.format"
     assert isinstance(ProofFile.from_json(json.dumps(proof)), ProofFile)
 
 

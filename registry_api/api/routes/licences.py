@@ -61,7 +61,7 @@ async def list_grants(
     status: Annotated[Literal["pending", "active", "rejected", "revoked"] | None, Query()] = None,
     current: Annotated[bool | None, Query(description="Only the current grants (true) or only replaced ones (false).")] = None,
     limit: params.Limit = 50,
-    cursor: params.Cursor = None,
+    cursor: params.GrantsCursor = None,
 ) -> Page[GrantPublic]:
     """Licences the caller may see, newest first."""
     order = [col(Grant.block_number), col(Grant.root), col(Grant.grantee), col(Grant.serial)]
@@ -79,7 +79,7 @@ async def list_grants(
         query = query.where(col(Grant.status) == status)
     if current is not None:
         query = query.where(col(Grant.current) == current)
-    start = params.decode_cursor(cursor, (int, str, int, int))
+    start = params.decode_cursor(cursor, params.CURSOR_GRANTS)
     if start is not None:
         query = query.where(after(order, start, descending=True))
     found = list(session.exec(query).all())
@@ -130,7 +130,7 @@ async def list_receipts(
     provider: params.OrgQuery = None,
     consumer: params.OrgQuery = None,
     limit: params.Limit = 50,
-    cursor: params.Cursor = None,
+    cursor: params.Cursor2 = None,
 ) -> Page[ReceiptPublic]:
     """Delivery receipts the caller may see, newest first."""
     order = [col(Receipt.block_number), col(Receipt.log_index)]
@@ -144,7 +144,7 @@ async def list_receipts(
         query = query.where(col(Receipt.provider) == resolve_org(session, "provider", provider))
     if consumer is not None:
         query = query.where(col(Receipt.consumer) == resolve_org(session, "consumer", consumer))
-    start = params.decode_cursor(cursor, (int, int))
+    start = params.decode_cursor(cursor, params.CURSOR_2)
     if start is not None:
         query = query.where(after(order, start, descending=True))
     found = list(session.exec(query).all())

@@ -24,7 +24,7 @@ from client.verify import verify_root, verify_with_proof
 from ...errors import ApiError, Unavailable
 from .. import params
 from ..deps import ChainDep
-from ..schemas import VerdictPublic, VerifyRequest
+from ..schemas import Public, VerdictPublic, VerifyRequest
 
 router = APIRouter(prefix="/v1", tags=["verify"])
 
@@ -45,9 +45,9 @@ class _Malformed(ApiError):
     status = 422
 
 
-def _file(kind: type[ProofFile | ReceiptFile], field: str, body: dict[str, Any]) -> Any:
+def _file(kind: type[ProofFile | ReceiptFile], field: str, body: Public) -> Any:
     try:
-        return kind.from_json(json.dumps(body))
+        return kind.from_json(json.dumps(body.model_dump(mode="json")))
     except ProofError as exc:
         raise _Malformed(str(exc), field) from None
 
