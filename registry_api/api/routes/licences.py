@@ -1,7 +1,9 @@
 """`/v1/grants` and `/v1/receipts`: licences and deliveries, for those entitled to see them.
 
-Both need a bearer token. A member key sees the grants its organisation issued or received and
-the receipts it provided or consumed; auditors and governors see all of them.
+Both need a bearer token. A member key sees the grant serials its organisation issued or
+received and the receipts it provided or consumed; auditors and governors see all of them.
+What a caller may not see is answered 404 exactly as what does not exist, so that a member
+cannot learn which other organisations deal with each other.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from client.chain.enums import Permission
 
 from ...auth import Caller
 from ...domain import Grant, Receipt
-from ...errors import Forbidden, NotFound
+from ...errors import NotFound
 from .. import params
 from ..deps import SessionDep, SignedInDep
 from ..queries import after, chain_ref, org_refs, ref, resolve_org
@@ -96,16 +98,14 @@ async def grants_of(
     dataset: params.Hex32Path,
     grantee: params.OrgPath,
 ) -> list[GrantPublic]:
-    """Every grant on a dataset to one organisation, newest serial (the current one) first."""
+    """Every grant on a dataset to one organisation that the caller may see (the grantee, the
+    grantor of each serial, auditors and governors), newest serial first."""
     root = params.hex32("dataset", dataset)
     number = resolve_org(session, "grantee", grantee)
-    grants = list(session.exec(
-        select(Grant).where(col(Grant.root) == root, col(Grant.grantee) == number).order_by(col(Grant.serial).desc())
-    ))  # fmt: skip
-    if not grants:
-        raise NotFound(f"no grant on dataset {root} to {grantee} is indexed", "grantee")
-    if not (caller.sees_everything or caller.involves(number, *(g.grantor for g in grants))):
-        raise Forbidden("only the organisations of a grant, auditors and governors may see it")
+    query = select(Grant).where(col(Grant.root) == root, col(Grant.grantee) == number).order_by(col(Grant.serial).desc())
+    grants = [g for g in session.exec(query) if caller.sees_everything or caller.involves(number, g.grantor)]
+    if not grants:  # none at all, or none of the caller's: the same answer, so that it tells nothing
+        raise NotFound(f"no grant on dataset {root} to {grantee} that you may see is indexed", "grantee")
     return _grants(session, grants)
 
 
@@ -159,8 +159,7 @@ async def get_receipt(
 ) -> ReceiptPublic:
     """One delivery receipt."""
     receipt = session.get(Receipt, params.hex32("digest", digest))
-    if receipt is None:
-        raise NotFound(f"receipt {digest.lower()} is not recorded (or not indexed yet)", "digest")
-    if not (caller.sees_everything or caller.involves(receipt.provider, receipt.consumer)):
-        raise Forbidden("only the provider, the consumer, auditors and governors may see a receipt")
+    if receipt is None or not (caller.sees_everything or caller.involves(receipt.provider, receipt.consumer)):
+        # Another organisations' receipt is answered like a missing one: its existence is not shown.
+        raise NotFound(f"no receipt {digest.lower()} that you may see is recorded (or it is not indexed yet)", "digest")
     return _receipts(session, [receipt])[0]
