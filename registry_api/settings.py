@@ -17,6 +17,8 @@
 | `IDSREG_API_CHALLENGE_TTL` | seconds a sign-in challenge is valid | 300 |
 | `IDSREG_API_NODE_TIMEOUT` | seconds the API waits for the chain node (status, verify) | 3.0 |
 | `IDSREG_API_WORKERS` | API worker processes of `idsreg api serve` (the indexer runs once, beside them) | 1 |
+| `IDSREG_API_MAX_BODY_BYTES` | the largest request body the API reads (413 beyond) | 65536 |
+| `IDSREG_API_MAX_BODY_DEPTH` | how deep a request body may nest arrays and objects (422 beyond) | 32 |
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class ApiSettings(BaseSettings):
     challenge_ttl: int = Field(default=300, ge=10)
     node_timeout: float = Field(default=3.0, gt=0)
     workers: int = Field(default=1, ge=1, le=64)
+    max_body_bytes: int = Field(default=65536, ge=1024)
+    max_body_depth: int = Field(default=32, ge=4, le=1000)
 
     @property
     def base_url(self) -> str:

@@ -29,6 +29,7 @@ from ..metrics import Metrics, MetricsMiddleware
 from ..settings import ApiSettings, get_api_settings
 from . import errors
 from .hotpath import HotReads
+from .limits import BodyLimits
 from .routes import auth, datasets, evidence, licences, members, status, verify
 from .schemas import ErrorPublic
 
@@ -84,6 +85,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, max_depth=settings.max_body_depth)
     return app
 
 

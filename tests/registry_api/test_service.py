@@ -117,6 +117,30 @@ def service(env: dict[str, str], log_path: Path, *args: str) -> Iterator[tuple[s
     assert code == 0, log_path.read_text()
 
 
+def test_a_deep_or_huge_body_is_refused_and_the_service_stays_up(served: Served, tmp_path: Path) -> None:
+    deployments = tmp_path / "deployments"
+    served.story.registry.manifest.save(deployments)
+    env = service_env(served.engine.url.render_as_string(hide_password=False), served.story, deployments, tmp_path)
+    deep = 30_000  # within the size limit: refused for its depth
+    bodies = [
+        # Nested 100,000 deep, this overflowed the C stack (py_ecc raises the recursion limit).
+        ("/v1/verify", b"[" * 100_000 + b"]" * 100_000, 413, "larger than"),
+        ("/v1/auth/challenge", b'{"address": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 413, "larger than"),
+        ("/v1/verify", b'{"proof": ' + b"[" * deep + b"]" * deep + b"}", 422, "levels deep"),
+        ("/v1/auth/challenge", b'{"address": ' + b"{" * deep + b"}" * deep + b"}", 422, "levels deep"),
+        ("/v1/auth/token", b'{"message": "' + b"x" * 70_000 + b'", "signature": "0x"}', 413, "larger than"),
+    ]
+    with service(env, tmp_path / "service.log") as (url, _):
+        for path, body, status, text in bodies:
+            try:
+                answer = httpx.post(f"{url}{path}", content=body, headers={"content-type": "application/json"}, timeout=30)
+            except httpx.HTTPError as exc:
+                raise AssertionError(f"{path}: no answer ({exc!r}); {(tmp_path / 'service.log').read_text()[-2000:]}") from None
+            assert answer.status_code == status, (path, answer.text)
+            assert answer.json()["field"] == "body" and text in answer.json()["error"], answer.text
+            assert answers(url)
+
+
 def children(pid: int) -> dict[str, int]:
     """The service's child processes by kind (indexer, worker)."""
     found = {}

@@ -11,6 +11,7 @@ from ...auth import Caller, identify, issue_challenge, issue_token, redeem
 from ...errors import Forbidden, Unavailable
 from .. import params
 from ..deps import ChainDep, SessionDep, SettingsDep, SignedInDep
+from ..limits import BODY_RESPONSES
 from ..queries import org_refs, ref
 from ..schemas import CallerPublic, ChallengePublic, ChallengeRequest, TokenPublic, TokenRequest
 
@@ -22,7 +23,7 @@ def _caller(session: SessionDep, caller: Caller) -> CallerPublic:
     return CallerPublic(address=caller.address, org=org, roles=sorted(caller.roles))
 
 
-@router.post("/challenge", response_model=ChallengePublic)
+@router.post("/challenge", response_model=ChallengePublic, responses=BODY_RESPONSES)
 def challenge(body: ChallengeRequest, session: SessionDep, settings: SettingsDep, chain: ChainDep) -> ChallengePublic:
     """A sign-in message for a member key (or a governor, auditor or arbiter) to sign."""
     address = params.address("address", body.address)
@@ -37,7 +38,7 @@ def challenge(body: ChallengeRequest, session: SessionDep, settings: SettingsDep
     return ChallengePublic(message=issued.message, nonce=issued.nonce, expires_at=issued.expires_at)
 
 
-@router.post("/token", response_model=TokenPublic)
+@router.post("/token", response_model=TokenPublic, responses=BODY_RESPONSES)
 def token(body: TokenRequest, session: SessionDep, settings: SettingsDep) -> TokenPublic:
     """Trade a signed challenge for a short-lived bearer token (each challenge works once)."""
     caller = redeem(session, settings, body.message, body.signature)

@@ -24,6 +24,7 @@ from client.verify import verify_root, verify_with_proof
 from ...errors import ApiError, Unavailable
 from .. import params
 from ..deps import ChainDep
+from ..limits import BODY_RESPONSES
 from ..schemas import Public, VerdictPublic, VerifyRequest
 
 router = APIRouter(prefix="/v1", tags=["verify"])
@@ -52,7 +53,8 @@ def _file(kind: type[ProofFile | ReceiptFile], field: str, body: Public) -> Any:
         raise _Malformed(str(exc), field) from None
 
 
-@router.post("/verify", response_model=VerdictPublic, responses={503: {"description": "The chain node does not answer."}})
+@router.post("/verify", response_model=VerdictPublic,
+             responses={**BODY_RESPONSES, 503: {"description": "The chain node does not answer."}})  # fmt: skip
 def verify(body: VerifyRequest, chain: ChainDep) -> VerdictPublic:
     """Check a content root, an inclusion-proof file or a receipt file against the chain: the
     verdict and the on-chain evidence (registration, anchor, ledger record)."""
