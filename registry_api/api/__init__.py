@@ -53,7 +53,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     error_responses: dict[int | str, dict[str, object]] = {
         code: {"model": ErrorPublic, "description": text}
         for code, text in ((401, "No valid bearer token."), (403, "Not for this caller."), (404, "Not indexed."),
-                           (422, "A malformed parameter or body; the error names it."))
+                           (422, "A malformed parameter or body; the error names it."),
+                           (503, "The index database, or the chain node while the index lags, does not answer."))
     }  # fmt: skip
     hot = HotReads(engine)
 

@@ -39,9 +39,9 @@ def challenge(body: ChallengeRequest, session: SessionDep, settings: SettingsDep
 
 
 @router.post("/token", response_model=TokenPublic, responses=BODY_RESPONSES)
-def token(body: TokenRequest, session: SessionDep, settings: SettingsDep) -> TokenPublic:
+def token(body: TokenRequest, session: SessionDep, settings: SettingsDep, chain: ChainDep) -> TokenPublic:
     """Trade a signed challenge for a short-lived bearer token (each challenge works once)."""
-    caller = redeem(session, settings, body.message, body.signature)
+    caller = redeem(session, settings, chain, body.message, body.signature)
     access, expires = issue_token(settings, caller)
     return TokenPublic(access_token=access, expires_at=expires, caller=_caller(session, caller))
 
