@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from ..errors import ApiError
+from ..ratelimit import TooManyRequests
 from .params import PATTERNS
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
         return error_response(exc.status, exc.message, exc.field, headers)
 
     @app.exception_handler(RequestValidationError)

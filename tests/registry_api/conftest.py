@@ -160,8 +160,10 @@ class Served:
 
 def api_settings_for(registry: Registry, engine: Engine, deployments: Path) -> ApiSettings:
     rpc_url = str(registry.w3.provider.endpoint_uri)  # type: ignore[attr-defined]
+    # Tests sign in far more often than anyone would: the challenge rate limits are out of their way.
     return settings(database_url=engine.url.render_as_string(hide_password=False), rpc_url=rpc_url,
-                    deployments=deployments, token_secret=TEST_TOKEN_SECRET)  # fmt: skip
+                    deployments=deployments, token_secret=TEST_TOKEN_SECRET, challenges_per_address=10_000,
+                    challenges_per_client=10_000)  # fmt: skip
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -21,6 +21,7 @@ from registry_api.indexer import Indexer
 from registry_api.models import AuthChallenge
 from tests.conftest import admit, new_account
 from tests.registry_api.conftest import TEST_TOKEN_SECRET, Served, api_settings_for, serving
+from tests.registry_api.helpers import settings
 
 
 def challenge(api: Served, address: str) -> str:
@@ -182,3 +183,26 @@ def test_a_token_dies_with_its_key_tenure(
         assert refused.status_code == 401 and "sign in again" in refused.json()["error"], refused.text
         new = served.sign_in(key)
         assert http.get("/v1/grants", headers=new).status_code == 200
+
+
+def test_challenges_are_rate_limited_per_address_and_per_client(make_db: Callable[[], Engine]) -> None:
+    engine = make_db()
+    limited = settings(database_url=engine.url.render_as_string(hide_password=False), token_secret=TEST_TOKEN_SECRET,
+                       challenges_per_address=3, challenges_per_client=5, challenge_window=60)  # fmt: skip
+    first, second, third = (new_account().address for _ in range(3))
+    with serving(limited, engine) as url, httpx.Client(base_url=url) as http:
+
+        def ask(address: str) -> httpx.Response:
+            return http.post("/v1/auth/challenge", json={"address": address})
+
+        # Not members: refused 403 while within the limits, 429 beyond them.
+        assert [ask(first).status_code for _ in range(3)] == [403, 403, 403]
+        refused = ask(first)
+        assert refused.status_code == 429 and refused.json()["field"] == "address", refused.text
+        assert 0 < int(refused.headers["retry-after"]) <= 60 and first in refused.json()["error"]
+        assert ask(second).status_code == 403  # another address, the fifth request of this client
+        refused = ask(third)
+        assert refused.status_code == 429 and "this client" in refused.json()["error"], refused.text
+        assert 0 < int(refused.headers["retry-after"]) <= 60
+        declared = http.get("/openapi.json").json()["paths"]["/v1/auth/challenge"]["post"]["responses"]["429"]
+        assert "Retry-After" in declared["headers"]

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from ... import store
 from ...auth import Caller, identify, issue_challenge, issue_token, redeem
 from ...errors import Forbidden, Unavailable
+from ...ratelimit import check_challenge
 from .. import params
 from ..deps import ChainDep, SessionDep, SettingsDep, SignedInDep
 from ..limits import BODY_RESPONSES
 from ..queries import org_refs, ref
-from ..schemas import CallerPublic, ChallengePublic, ChallengeRequest, TokenPublic, TokenRequest
+from ..schemas import CallerPublic, ChallengePublic, ChallengeRequest, ErrorPublic, TokenPublic, TokenRequest
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
@@ -23,10 +24,20 @@ def _caller(session: SessionDep, caller: Caller) -> CallerPublic:
     return CallerPublic(address=caller.address, org=org, roles=sorted(caller.roles))
 
 
-@router.post("/challenge", response_model=ChallengePublic, responses=BODY_RESPONSES)
-def challenge(body: ChallengeRequest, session: SessionDep, settings: SettingsDep, chain: ChainDep) -> ChallengePublic:
+_RATE_LIMITED = {429: {
+    "model": ErrorPublic, "description": "Too many challenges for this address or from this client (rate limits).",
+    "headers": {"Retry-After": {"description": "Seconds until the limit's window ends.", "schema": {"type": "integer"}}},
+}}  # fmt: skip
+
+
+@router.post("/challenge", response_model=ChallengePublic, responses={**BODY_RESPONSES, **_RATE_LIMITED})
+def challenge(
+    body: ChallengeRequest, request: Request, session: SessionDep, settings: SettingsDep, chain: ChainDep
+) -> ChallengePublic:
     """A sign-in message for a member key (or a governor, auditor or arbiter) to sign."""
     address = params.address("address", body.address)
+    client = request.client.host if request.client is not None else "unknown"
+    check_challenge(session, settings, address, client, int(time.time()))
     if identify(session, address, int(time.time())) is None:
         raise Forbidden(f"{address} is neither an active key of an active member nor a consortium role holder", "address")
     checkpoint = store.get_checkpoint(session)
