@@ -7,13 +7,14 @@ the process instead of raising. So every body is read here first, up to
 `settings.max_body_depth` levels deep (422 otherwise), checked by a flat scan that recurses
 nowhere. Only then does FastAPI parse it.
 
-The check runs when a route reads its body, so routes without one (every GET) pay nothing but
-the wrapping of `receive`.
+The check runs when a route reads its body. GET and HEAD requests pass untouched: no such
+route reads a body, and the lookup routes keep their microseconds.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,10 +24,12 @@ from .schemas import ErrorPublic
 #: The bytes that matter to nesting: brackets, and the quotes and escapes that hide them in strings.
 _SPECIAL = re.compile(rb'[\[\]{}"\\]')
 _OPEN, _CLOSE, _QUOTE, _ESCAPE = frozenset(b"[{"), frozenset(b"]}"), ord('"'), ord("\\")
+#: Methods whose routes read no body here.
+_BODILESS = frozenset({"GET", "HEAD"})
 
 
 #: What a route that takes a body declares besides its own answers.
-BODY_RESPONSES: dict[int | str, dict[str, object]] = {
+BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorPublic, "description": "The body is larger than the API reads (`IDSREG_API_MAX_BODY_BYTES`)."}
 }
 
@@ -78,7 +81,7 @@ class BodyLimits:
         self.max_depth = max_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] in _BODILESS:
             await self.app(scope, receive, send)
             return
         await self.app(scope, _CheckedBody(self, scope, receive).receive, send)

@@ -366,10 +366,11 @@ class VerifyRequest(Request):
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1, "maxProperties": 1})
 
-    # Each may be left out but not be null (the routes read a left-out field as None).
-    content_root: str = Field(default=None, pattern=HEX32, examples=["0x" + "11" * 32])
-    proof: ProofFileBody = Field(default=None)
-    receipt: ReceiptFileBody = Field(default=None)
+    # Each may be left out but not be null: typed without None so that the schema and the
+    # validation refuse a null, defaulting to None so that the route sees what was left out.
+    content_root: str = Field(default=None, pattern=HEX32, examples=["0x" + "11" * 32])  # type: ignore[assignment]
+    proof: ProofFileBody = Field(default=None)  # type: ignore[assignment]
+    receipt: ReceiptFileBody = Field(default=None)  # type: ignore[assignment]
 
 
 class VerdictPublic(Public):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from fastapi import APIRouter, Request
 
@@ -24,7 +25,7 @@ def _caller(session: SessionDep, caller: Caller) -> CallerPublic:
     return CallerPublic(address=caller.address, org=org, roles=sorted(caller.roles))
 
 
-_RATE_LIMITED = {429: {
+_RATE_LIMITED: dict[int | str, dict[str, Any]] = {429: {
     "model": ErrorPublic, "description": "Too many challenges for this address or from this client (rate limits).",
     "headers": {"Retry-After": {"description": "Seconds until the limit's window ends.", "schema": {"type": "integer"}}},
 }}  # fmt: skip
