@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -13,14 +13,11 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import Session
 
-from client.chain.registry import Registry
-from client.consortium import Consortium
 from client.siwe import SignInMessage, sign_message
 from registry_api.auth import AUDIENCE
-from registry_api.indexer import Indexer
 from registry_api.models import AuthChallenge
-from tests.conftest import admit, new_account
-from tests.registry_api.conftest import TEST_TOKEN_SECRET, Served, api_settings_for, serving
+from tests.conftest import new_account
+from tests.registry_api.conftest import TEST_TOKEN_SECRET, Served, serving
 from tests.registry_api.helpers import settings
 
 
@@ -131,58 +128,36 @@ def test_bad_tokens_are_refused(api: Served, case: str) -> None:
     assert ("expired" if case == "expired" else "not valid") in response.json()["error"]
 
 
-def test_access_ends_when_the_key_is_removed_on_chain_even_before_the_index_sees_it(
-    make_registry: Callable[..., Registry], make_db: Callable[[], Engine], tmp_path: Path
-) -> None:
-    governor = new_account()
-    registry = make_registry([governor])
-    consortium = Consortium(registry)
-    org = admit(consortium, governor, "DEMO:ALPHA", connectors=1)
-    registry.manifest.save(tmp_path / "deployments")
-    engine = make_db()
-    api_settings = api_settings_for(registry, engine, tmp_path / "deployments")
-    indexer = Indexer(registry, engine, api_settings)
-    indexer.scan_once()
-    with serving(api_settings, engine) as url, httpx.Client(base_url=url) as http:
-        served = Served(None, engine, url, http, "")  # type: ignore[arg-type]
-        headers = served.sign_in(org.connectors[0])
-        assert http.get("/v1/auth/me", headers=headers).status_code == 200
-        assert http.get("/v1/grants", headers=headers).status_code == 200
-        consortium.remove_connector(org.admin, org.connectors[0].address)
+def test_access_ends_when_the_key_is_removed_on_chain_even_before_the_index_sees_it(fresh_api: Callable[..., Any]) -> None:
+    with fresh_api("DEMO:ALPHA") as fresh:
+        (org,) = fresh.orgs
+        headers = fresh.served.sign_in(org.connectors[0])
+        assert fresh.http.get("/v1/auth/me", headers=headers).status_code == 200
+        assert fresh.http.get("/v1/grants", headers=headers).status_code == 200
+        fresh.consortium.remove_connector(org.admin, org.connectors[0].address)
         time.sleep(1.1)  # the API reuses a head reading for a second
         # The index lags behind the chain: the chain's word decides.
         for path in ("/v1/auth/me", "/v1/grants"):
-            refused = http.get(path, headers=headers)
+            refused = fresh.http.get(path, headers=headers)
             assert refused.status_code == 401 and "not an active key" in refused.json()["error"], refused.text
-        indexer.scan_once()
-        refused = http.get("/v1/auth/me", headers=headers)
+        fresh.indexer.scan_once()
+        refused = fresh.http.get("/v1/auth/me", headers=headers)
         assert refused.status_code == 401 and "may no longer sign in" in refused.json()["error"]
 
 
-def test_a_token_dies_with_its_key_tenure(
-    make_registry: Callable[..., Registry], make_db: Callable[[], Engine], tmp_path: Path
-) -> None:
+def test_a_token_dies_with_its_key_tenure(fresh_api: Callable[..., Any]) -> None:
     """A key removed and added again starts a new tenure: tokens of the old one stay dead."""
-    governor = new_account()
-    registry = make_registry([governor])
-    consortium = Consortium(registry)
-    org = admit(consortium, governor, "DEMO:ALPHA", connectors=1)
-    key = org.connectors[0]
-    registry.manifest.save(tmp_path / "deployments")
-    engine = make_db()
-    api_settings = api_settings_for(registry, engine, tmp_path / "deployments")
-    indexer = Indexer(registry, engine, api_settings)
-    indexer.scan_once()
-    with serving(api_settings, engine) as url, httpx.Client(base_url=url) as http:
-        served = Served(None, engine, url, http, "")  # type: ignore[arg-type]
-        old = served.sign_in(key)
-        consortium.remove_connector(org.admin, key.address)
-        consortium.add_connector(org.admin, key.address)
-        indexer.scan_once()
-        refused = http.get("/v1/grants", headers=old)
+    with fresh_api("DEMO:ALPHA") as fresh:
+        (org,) = fresh.orgs
+        key = org.connectors[0]
+        old = fresh.served.sign_in(key)
+        fresh.consortium.remove_connector(org.admin, key.address)
+        fresh.consortium.add_connector(org.admin, key.address)
+        fresh.indexer.scan_once()
+        refused = fresh.http.get("/v1/grants", headers=old)
         assert refused.status_code == 401 and "sign in again" in refused.json()["error"], refused.text
-        new = served.sign_in(key)
-        assert http.get("/v1/grants", headers=new).status_code == 200
+        new = fresh.served.sign_in(key)
+        assert fresh.http.get("/v1/grants", headers=new).status_code == 200
 
 
 def test_challenges_are_rate_limited_per_address_and_per_client(make_db: Callable[[], Engine]) -> None:

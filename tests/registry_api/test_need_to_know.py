@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
+from typing import Any
 
-import httpx
-from sqlalchemy import Engine
+from eth_account.signers.local import LocalAccount
 
 from client.chain.enums import Grade, Permission, Right
-from client.chain.registry import Registry
-from client.consortium import Consortium
 from client.datasets import Datasets, Registration
 from client.grants import Grants
-from registry_api.indexer import Indexer
-from tests.conftest import admit, new_account
-from tests.registry_api.conftest import Served, api_settings_for, serving
+from tests.registry_api.conftest import Served
 from tests.registry_api.workload import h, hx
 
 ZERO = "0x" + "00" * 32
@@ -44,40 +39,31 @@ def test_not_yours_is_answered_like_not_there(api: Served) -> None:
     assert not_yours[1] == {**not_there[1], "error": str(not_there[1]["error"]).replace(ZERO, digest)}, (not_yours, not_there)
 
 
-def test_each_party_sees_only_its_own_serials(
-    make_registry: Callable[..., Registry], make_db: Callable[[], Engine], tmp_path: Path
-) -> None:
+def test_each_party_sees_only_its_own_serials(fresh_api: Callable[..., Any]) -> None:
     """A former operator of a dataset sees the serials it issued, not its successor's terms."""
-    governor = new_account()
-    registry = make_registry([governor])
-    consortium = Consortium(registry)
-    alpha, beta, gamma, delta = (admit(consortium, governor, f"DEMO:{n}", connectors=1) for n in ("A", "B", "C", "D"))
-    datasets, grants = Datasets(registry), Grants(registry)
-    root = h("shared dataset")
-    datasets.register(alpha.connectors[0], Registration(root, Grade.GENERAL, h("metadata"), "", ()))
-    now = int(time.time())
-    grants.grant(alpha.connectors[0], root, "DEMO:B", Permission.READ, h("trial"), now - 60, now + 3600, h("alpha's terms"))
-    datasets.offer(alpha.connectors[0], root, Right.OPERATION, "DEMO:C")
-    datasets.accept(gamma.connectors[0], root, Right.OPERATION)
-    grants.grant(gamma.connectors[0], root, "DEMO:B", Permission.READ | Permission.COMMERCIAL, h("production"), now - 60,
-                 now + 86400 * 365, h("gamma's terms"))  # fmt: skip
-    registry.manifest.save(tmp_path / "deployments")
-    engine = make_db()
-    api_settings = api_settings_for(registry, engine, tmp_path / "deployments")
-    Indexer(registry, engine, api_settings).scan_once()
-    with serving(api_settings, engine) as url, httpx.Client(base_url=url) as http:
-        served = Served(None, engine, url, http, "")  # type: ignore[arg-type]
+    with fresh_api("DEMO:A", "DEMO:B", "DEMO:C", "DEMO:D") as fresh:
+        alpha, beta, gamma, delta = fresh.orgs
+        datasets, grants = Datasets(fresh.registry), Grants(fresh.registry)
+        root = h("shared dataset")
+        datasets.register(alpha.connectors[0], Registration(root, Grade.GENERAL, h("metadata"), "", ()))
+        now = int(time.time())
+        grants.grant(alpha.connectors[0], root, "DEMO:B", Permission.READ, h("trial"), now - 60, now + 3600, h("alpha's terms"))
+        datasets.offer(alpha.connectors[0], root, Right.OPERATION, "DEMO:C")
+        datasets.accept(gamma.connectors[0], root, Right.OPERATION)
+        grants.grant(gamma.connectors[0], root, "DEMO:B", Permission.READ | Permission.COMMERCIAL, h("production"), now - 60,
+                     now + 86400 * 365, h("gamma's terms"))  # fmt: skip
+        fresh.indexer.scan_once()
         path = f"/v1/grants/{hx(root)}/DEMO:B"
 
-        def serials(who: object) -> list[tuple[int, str]]:
-            response = http.get(path, headers=served.sign_in(who))  # type: ignore[arg-type]
+        def serials(who: LocalAccount) -> list[tuple[int, str]]:
+            response = fresh.http.get(path, headers=fresh.served.sign_in(who))
             assert response.status_code == 200, response.text
             return [(g["serial"], g["grantor"]["name"]) for g in response.json()]
 
         assert serials(beta.connectors[0]) == [(2, "C"), (1, "A")]  # the grantee: both
         assert serials(alpha.connectors[0]) == [(1, "A")]  # the former operator: its own only
         assert serials(gamma.connectors[0]) == [(2, "C")]  # the new operator: its own only
-        listed = http.get("/v1/grants", headers=served.sign_in(alpha.connectors[0]), params={"dataset": hx(root)}).json()
-        assert [g["serial"] for g in listed["data"]] == [1]
-        refused = http.get(path, headers=served.sign_in(delta.connectors[0]))
+        listed = fresh.http.get("/v1/grants", headers=fresh.served.sign_in(alpha.connectors[0]), params={"dataset": hx(root)})
+        assert [g["serial"] for g in listed.json()["data"]] == [1]
+        refused = fresh.http.get(path, headers=fresh.served.sign_in(delta.connectors[0]))
         assert refused.status_code == 404 and "no grant" in refused.json()["error"], refused.text
