@@ -48,7 +48,7 @@ def serve_command(
     """Serve the REST API (worker processes) and index the chain (an indexer process) until
     interrupted; a process that dies is started again."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from .service import serve  # the web stack, only for this command (`index` starts faster without it)
+    from .service import serve
 
     settings = _settings(host=host, port=port, workers=workers)
     serve(settings, index=index, log_level=log_level)

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -182,3 +183,19 @@ def test_a_killed_worker_or_indexer_comes_back(s: Story, make_db: Callable[[], E
         time.sleep(0.1)
     text = log.read_text()
     assert "API worker" in text and "indexer" in text and "restarting" in text, text
+
+
+def test_a_taken_port_is_one_clear_line(tmp_path: Path) -> None:
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    port = taken.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IDSREG_")}
+    env.update(IDSREG_HOME=str(tmp_path), IDSREG_API_DATABASE_URL=f"sqlite:///{tmp_path / 'index.db'}")
+    try:
+        done = subprocess.run([sys.executable, "-m", "registry_api", "serve", "--no-index", "--port", str(port)], env=env,
+                              capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    finally:
+        taken.close()
+    assert done.returncode == 2, done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr, done.stderr
