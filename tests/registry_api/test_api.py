@@ -409,6 +409,16 @@ def test_verify_refuses_bad_bodies(api: Served, body: Any) -> None:
     assert response.json()["error"]
 
 
+@pytest.mark.parametrize(("raw", "fragment"), [
+    (b'{"contentRoot": ', "not JSON"), (b'{"contentRoot": "\xff"}', "not UTF-8"), (b"\xfe\xff{}", "not UTF-8"),
+])  # fmt: skip
+def test_a_body_that_is_not_json_is_a_422_naming_the_body(api: Served, raw: bytes, fragment: str) -> None:
+    for path in ("/v1/verify", "/v1/auth/challenge", "/v1/auth/token"):
+        response = api.http.post(path, content=raw, headers={"content-type": "application/json"})
+        assert response.status_code == 422 and response.json()["field"] == "body", (path, response.text)
+        assert fragment in response.json()["error"], response.text
+
+
 # ----- documentation and metrics -----
 
 
