@@ -185,6 +185,13 @@ class Consortium:
         org, role = self.registry.call("Consortium", "keyInfo", checksum(key))
         return ("0x" + bytes(org).hex() if any(org) else None), KeyRole(role)
 
+    def is_active_key(self, key: str) -> bool:
+        """Whether `key` acts for an active, certified member now (admin or connector)."""
+        return bool(self.registry.call("Consortium", "isActiveKey", checksum(key)))
+
+    def has_role(self, role: Role, account: str) -> bool:
+        return bool(self.registry.call("Consortium", "hasRole", int(role), checksum(account)))
+
     def role_holders(self, role: Role) -> list[str]:
         return [to_checksum_address(a) for a in self.registry.call("Consortium", "roleHolders", int(role))]
 

@@ -91,6 +91,8 @@ def recover_address(text: str, signature: str) -> str:
     """The address that signed `text`; ConfigError if the signature is malformed."""
     try:
         raw = bytes.fromhex(signature.removeprefix("0x"))
+        if len(raw) != 65:
+            raise ValueError(f"{len(raw)} bytes instead of 65")
         return str(Account.recover_message(encode_defunct(text=text), signature=raw))
     except (ValueError, TypeError, ValidationError, BadSignature) as exc:
         raise ConfigError(f"the signature {signature[:20]!r}… is not a valid signature: {exc}") from None

@@ -2,9 +2,12 @@
 
 Who may sign in: an active key (admin or connector) of an active, certified member, and the
 accounts holding a consortium role (governors, auditors, arbiters), as the index knows them.
-The token (a JWT signed with the API's key) names only the address; each request looks the
-address up again, so a removed key or a suspended member loses access as soon as that is
-indexed, not when the token expires.
+The token (a JWT signed with the API's key) names the address and the tenure it was issued
+for: the blocks at which the key's current role and each consortium role of the account
+began. Each request looks the address up again and refuses the token if the tenure changed,
+so a key removed and added again does not bring its old tokens back. While the index is
+behind the chain's head, the chain decides (`confirm_on_chain`): a key removed in a block the
+index has not reached yet is refused at once.
 
 Challenges are single-use: each sign-in deletes its challenge row, and only the request that
 deleted it gets a token.
@@ -21,11 +24,16 @@ from urllib.parse import urlsplit
 import jwt
 from sqlalchemy import delete
 from sqlalchemy import select as select_columns
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
+from client.chain.enums import Role
+from client.chain.registry import Registry
+from client.consortium import Consortium
 from client.errors import ConfigError
 from client.siwe import SignInMessage, recover_address
 
+from . import store
+from .chainview import ChainView
 from .domain import Org, OrgKey, RoleHolder
 from .errors import Forbidden, Unauthorized
 from .models import AuthChallenge
@@ -42,6 +50,9 @@ class Caller:
     org_no: int | None
     org_id: str | None
     roles: frozenset[str]
+    #: Where the standing began, e.g. "key:3@1042,auditor@17": the block of the event that made
+    #: the key what it is now (OrgKey.updated_block) and of each role's grant.
+    tenure: str = ""
 
     @property
     def sees_everything(self) -> bool:
@@ -60,17 +71,45 @@ def _rfc3339(seconds: int) -> str:
 def identify(session: Session, address: str, now: int) -> Caller | None:
     """The caller `address` is now, per the index; None if it may not sign in."""
     connection = session.connection()
-    roles = frozenset(r for (r,) in connection.execute(select(col(RoleHolder.role)).where(col(RoleHolder.account) == address)))
+    held = {str(r): int(b) for r, b in connection.execute(
+        select_columns(col(RoleHolder.role), col(RoleHolder.block_number)).where(col(RoleHolder.account) == address)
+    )}  # fmt: skip
+    tenure = [f"{role}@{block}" for role, block in sorted(held.items())]
     found = connection.execute(
-        select_columns(col(OrgKey.role), col(Org.org_no), col(Org.org_id), col(Org.status), col(Org.expires_at))
+        select_columns(col(OrgKey.role), col(OrgKey.updated_block), col(Org.org_no), col(Org.org_id), col(Org.status),
+                       col(Org.expires_at))
         .join(Org, col(Org.org_no) == col(OrgKey.org_no))
         .where(col(OrgKey.address) == address)
-    ).first()
+    ).first()  # fmt: skip
+    roles = frozenset(held)
     if found is not None:
-        role, org_no, org_id, status, expires_at = found
+        role, since, org_no, org_id, status, expires_at = found
         if role != "none" and status == "active" and int(expires_at) > now:
-            return Caller(address, int(org_no), str(org_id), roles)
-    return Caller(address, None, None, roles) if roles else None
+            return Caller(address, int(org_no), str(org_id), roles, ",".join([f"key:{org_no}@{since}", *tenure]))
+    return Caller(address, None, None, roles, ",".join(tenure)) if roles else None
+
+
+def confirm_on_chain(registry: Registry, caller: Caller) -> Caller:
+    """`caller` as far as the chain's current state confirms it (for when the index lags): its
+    key only if still an active key of the same organisation, its roles only if still held.
+    Unauthorized if nothing is left."""
+    consortium = Consortium(registry)
+    org_id, org_no = caller.org_id, caller.org_no
+    if org_id is not None and not (consortium.is_active_key(caller.address) and consortium.key_info(caller.address)[0] == org_id):
+        org_id, org_no = None, None
+    roles = frozenset(r for r in caller.roles if consortium.has_role(Role[r.upper()], caller.address))
+    if org_id is None and not roles:
+        raise Unauthorized(f"{caller.address} is not an active key of an active member, nor a role holder, on chain "
+                           "(the index has not caught up yet)")  # fmt: skip
+    return Caller(caller.address, org_no, org_id, roles, caller.tenure)
+
+
+def index_lags(session: Session, head: int | None) -> bool:
+    """Whether the chain's head is past the last indexed block (False if the head is unknown)."""
+    if head is None:
+        return False
+    checkpoint = store.get_checkpoint(session)
+    return checkpoint is None or checkpoint.block_number < head
 
 
 def issue_challenge(session: Session, settings: ApiSettings, chain_id: int, address: str) -> AuthChallenge:
@@ -87,7 +126,7 @@ def issue_challenge(session: Session, settings: ApiSettings, chain_id: int, addr
     return challenge
 
 
-def redeem(session: Session, settings: ApiSettings, text: str, signature: str) -> Caller:
+def redeem(session: Session, settings: ApiSettings, chain: ChainView, text: str, signature: str) -> Caller:
     """Check a signed challenge and use it up; the caller it identifies (commits the deletion)."""
     try:
         message = SignInMessage.parse(text)
@@ -112,6 +151,8 @@ def redeem(session: Session, settings: ApiSettings, text: str, signature: str) -
     caller = identify(session, signer, now)
     if caller is None:
         raise Forbidden(f"{signer} is neither an active key of an active member nor a consortium role holder")
+    if index_lags(session, chain.head()):
+        caller = confirm_on_chain(chain.registry(), caller)
     return caller
 
 
@@ -119,7 +160,7 @@ def issue_token(settings: ApiSettings, caller: Caller) -> tuple[str, int]:
     """A bearer token for `caller` and the time it expires."""
     now = int(time.time())
     expires = now + settings.token_ttl
-    claims = {"sub": caller.address, "iat": now, "exp": expires, "iss": settings.base_url, "aud": AUDIENCE}
+    claims = {"sub": caller.address, "ten": caller.tenure, "iat": now, "exp": expires, "iss": settings.base_url, "aud": AUDIENCE}
     return jwt.encode(claims, settings.signing_key(), algorithm="HS256"), expires
 
 
@@ -128,7 +169,7 @@ def caller_of(session: Session, settings: ApiSettings, token: str) -> Caller:
     try:
         claims = jwt.decode(
             token, settings.signing_key(), algorithms=["HS256"], audience=AUDIENCE, issuer=settings.base_url,
-            options={"require": ["sub", "exp", "iat"]},
+            options={"require": ["sub", "ten", "exp", "iat"]},
         )  # fmt: skip
     except jwt.ExpiredSignatureError:
         raise Unauthorized("the bearer token has expired; sign in again") from None
@@ -137,4 +178,6 @@ def caller_of(session: Session, settings: ApiSettings, token: str) -> Caller:
     caller = identify(session, str(claims["sub"]), int(time.time()))
     if caller is None:
         raise Unauthorized(f"{claims['sub']} may no longer sign in (key removed or member not active)")
+    if caller.tenure != claims["ten"]:
+        raise Unauthorized(f"{claims['sub']} was removed or its roles changed since this token was issued; sign in again")
     return caller

@@ -53,6 +53,12 @@ class ChainView:
             self._head = (time.monotonic(), value)
             return value
 
+    def recent_head(self) -> tuple[bool, int | None]:
+        """(fresh, head): the last head reading and whether it is recent enough to reuse; never
+        asks the node (so an async route may call it)."""
+        at, value = self._head
+        return time.monotonic() - at < HEAD_CACHE, value
+
     def chain_id(self) -> int | None:
         """The chain id: the index's, else the node's; None if neither is known yet."""
         if self._chain_id is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 import threading
 from typing import Annotated, Any
@@ -44,9 +45,10 @@ def serve_command(
     workers: Annotated[int | None, typer.Option(min=1, max=64, help="API worker processes [env: IDSREG_API_WORKERS].")] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
 ) -> None:
-    """Serve the REST API and index the chain until interrupted."""
+    """Serve the REST API (worker processes) and index the chain (an indexer process) until
+    interrupted; a process that dies is started again."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from .service import serve  # the web stack, only for this command (`index` starts faster without it)
+    from .service import serve
 
     settings = _settings(host=host, port=port, workers=workers)
     serve(settings, index=index, log_level=log_level)
@@ -73,10 +75,28 @@ def _report(result: ScanResult, as_json: bool) -> None:
         err.print(f"indexed up to block {result.end_block}: {result.events} new events in {result.ranges} ranges, lag {result.lag}")
 
 
+ParentOpt = Annotated[int | None, typer.Option("--parent", hidden=True, help="Stop when this process (the supervisor) is gone.")]
+
+
+@app.command("worker", hidden=True)
+def worker_command(
+    fd: Annotated[int, typer.Option("--fd", help="The listening socket, inherited from the supervisor.")],
+    log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
+    parent: ParentOpt = None,
+) -> None:
+    """One API worker process of `serve` (started by it)."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .service import run_worker, watch_parent
+
+    watch_parent(parent)
+    run_worker(fd, log_level)
+
+
 @app.command("index")
 def index_command(
     once: Annotated[bool, typer.Option("--once", help="Catch up with the chain, then exit.")] = False,
     as_json: JsonOpt = False,
+    parent: ParentOpt = None,
 ) -> None:
     """Index the chain's events into the database (follow it, or catch up once)."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -88,6 +108,11 @@ def index_command(
         _report(_catch_up(indexer, as_json, "indexing"), as_json)
         return
     stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish the current range, then exit
+    if parent is not None:
+        from .service import watch_parent
+
+        watch_parent(parent)
     try:
         follow_chain(settings, engine, stop)
     finally:

@@ -1,5 +1,5 @@
 """The indexer's own tables: raw decoded events, the recent-block window, the undo log and the
-checkpoint; and the API's sign-in challenges (the only table the API writes).
+checkpoint; and the API's sign-in challenges and their rate counters (the only tables the API writes).
 
 The domain tables (organisations, datasets, grants…) are in `registry_api.domain`.
 """
@@ -98,3 +98,15 @@ class AuthChallengeBase(SQLModel):
 
 class AuthChallenge(AuthChallengeBase, table=True):
     """A sign-in challenge handed out by the API and not used yet (each is good for one sign-in)."""
+
+
+class ChallengeRateBase(SQLModel):
+    #: `address:0x…` or `client:<IP address>`.
+    key: str = Field(sa_type=String(80), primary_key=True)
+    #: Start of the counted window (Unix seconds, a multiple of the window's length).
+    window_start: int = Field(sa_type=BigInteger, index=True)
+    count: int
+
+
+class ChallengeRate(ChallengeRateBase, table=True):
+    """Sign-in challenges one address or one client asked for in the current window (rate limits)."""

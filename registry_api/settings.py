@@ -15,8 +15,13 @@
 | `IDSREG_API_TOKEN_SECRET` | key that signs bearer tokens | a random key kept in `<IDSREG_HOME>/api-token-secret` |
 | `IDSREG_API_TOKEN_TTL` | seconds a bearer token is valid | 900 |
 | `IDSREG_API_CHALLENGE_TTL` | seconds a sign-in challenge is valid | 300 |
+| `IDSREG_API_CHALLENGES_PER_ADDRESS` | sign-in challenges one address may ask for per window (429 beyond) | 10 |
+| `IDSREG_API_CHALLENGES_PER_CLIENT` | sign-in challenges one client (IP address) may ask for per window | 60 |
+| `IDSREG_API_CHALLENGE_WINDOW` | seconds of the rate limits' window | 60 |
 | `IDSREG_API_NODE_TIMEOUT` | seconds the API waits for the chain node (status, verify) | 3.0 |
 | `IDSREG_API_WORKERS` | API worker processes of `idsreg api serve` (the indexer runs once, beside them) | 1 |
+| `IDSREG_API_MAX_BODY_BYTES` | the largest request body the API reads (413 beyond) | 65536 |
+| `IDSREG_API_MAX_BODY_DEPTH` | how deep a request body may nest arrays and objects (422 beyond) | 32 |
 """
 
 from __future__ import annotations
@@ -60,8 +65,13 @@ class ApiSettings(BaseSettings):
     token_secret: SecretStr | None = None
     token_ttl: int = Field(default=900, ge=10)
     challenge_ttl: int = Field(default=300, ge=10)
+    challenges_per_address: int = Field(default=10, ge=1)
+    challenges_per_client: int = Field(default=60, ge=1)
+    challenge_window: int = Field(default=60, ge=1)
     node_timeout: float = Field(default=3.0, gt=0)
     workers: int = Field(default=1, ge=1, le=64)
+    max_body_bytes: int = Field(default=65536, ge=1024)
+    max_body_depth: int = Field(default=32, ge=4, le=1000)
 
     @property
     def base_url(self) -> str:

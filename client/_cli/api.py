@@ -99,7 +99,8 @@ def serve(
     workers: Annotated[int | None, typer.Option("--workers", min=1, max=64, help="API worker processes [env: IDSREG_API_WORKERS].")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Serve the REST API (and index the chain) on localhost until interrupted, or in the background."""
+    """Serve the REST API and index the chain (separate processes, each restarted if it dies) until
+    interrupted, or in the background."""
     extra = ["--workers", str(workers)] if workers is not None else []
     if detach:
         url, pid, started = start_background(host, port, extra)

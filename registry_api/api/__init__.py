@@ -1,7 +1,7 @@
 """The registry's REST API (FastAPI): `/v1/…` routes over the index, `/metrics`, OpenAPI at `/docs`.
 
 `create_app` builds an app over one index database; routes only read the domain tables (the
-indexer is their only writer) — sign-in challenges are the one thing the API stores.
+indexer is their only writer) — sign-in challenges and their rate counters are all the API stores.
 
 The routes that only read the index are `async def` and query the database directly: every
 one of those queries is bounded (by key, or by a page limit) and takes well under a
@@ -29,6 +29,7 @@ from ..metrics import Metrics, MetricsMiddleware
 from ..settings import ApiSettings, get_api_settings
 from . import errors, pages
 from .hotpath import HotReads
+from .limits import BodyLimits
 from .routes import auth, datasets, evidence, licences, members, status, verify
 from .schemas import ErrorPublic
 
@@ -52,7 +53,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     error_responses: dict[int | str, dict[str, object]] = {
         code: {"model": ErrorPublic, "description": text}
         for code, text in ((401, "No valid bearer token."), (403, "Not for this caller."), (404, "Not indexed."),
-                           (422, "A malformed parameter; the error names it."))
+                           (422, "A malformed parameter or body; the error names it."),
+                           (503, "The index database, or the chain node while the index lags, does not answer."))
     }  # fmt: skip
     hot = HotReads(engine)
 
@@ -85,6 +87,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, max_depth=settings.max_body_depth)
     return app
 
 

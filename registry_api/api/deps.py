@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection
 from sqlmodel import Session
 
-from ..auth import Caller, caller_of
+from ..auth import Caller, caller_of, confirm_on_chain, index_lags
 from ..chainview import ChainView
 from ..errors import Unauthorized
 from ..settings import ApiSettings
@@ -48,12 +49,21 @@ ChainDep = Annotated[ChainView, Depends(get_chain)]
 
 
 async def get_caller(
-    session: SessionDep, settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Caller | None:
-    """The signed-in caller, None without a token; Unauthorized for a bad or stale token."""
+    session: SessionDep, settings: SettingsDep, chain: ChainDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller | None:  # fmt: skip
+    """The signed-in caller, None without a token; Unauthorized for a bad or stale token, or
+    for a key the chain no longer counts while the index lags behind it."""
     if credentials is None:
         return None
-    return caller_of(session, settings, credentials.credentials)
+    caller = caller_of(session, settings, credentials.credentials)
+    fresh, head = chain.recent_head()
+    if not fresh:  # asking the node blocks: not on the event loop
+        head = await run_in_threadpool(chain.head)
+    if index_lags(session, head):
+        known = caller
+        caller = await run_in_threadpool(lambda: confirm_on_chain(chain.registry(), known))
+    return caller
 
 
 async def require_caller(caller: Annotated[Caller | None, Depends(get_caller)]) -> Caller:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from ..errors import ApiError
+from ..ratelimit import TooManyRequests
 from .params import PATTERNS
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
         return error_response(exc.status, exc.message, exc.field, headers)
 
     @app.exception_handler(RequestValidationError)
@@ -45,6 +48,12 @@ def install(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {"loc": ("body",), "msg": "invalid request"}
         field = _field_name(tuple(first.get("loc", ())))
         message = str(first.get("msg", "invalid value"))
+        if first.get("type") == "json_invalid":
+            context = first.get("ctx")
+            reason = str(context.get("error", "")) if isinstance(context, dict) else ""
+            location = tuple(first.get("loc", ()))
+            at = f" at character {location[-1]}" if location and isinstance(location[-1], int) else ""
+            return error_response(422, f"the request body is not JSON: {reason}{at}", "body")
         if first.get("type") == "string_pattern_mismatch":
             context = first.get("ctx")
             pattern = str(context.get("pattern", "")) if isinstance(context, dict) else ""
@@ -58,7 +67,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
-        return error_response(exc.status_code, str(exc.detail), None, getattr(exc, "headers", None))
+        return error_response(exc.status_code, str(exc.detail), getattr(exc, "field", None), getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

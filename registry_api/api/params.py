@@ -5,9 +5,6 @@ Each parser takes the parameter's name so that a refusal names it (`BadInput`, 4
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from typing import Annotated, Any
 
@@ -20,7 +17,14 @@ HEX32 = r"^0x[0-9a-fA-F]{64}$"
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 _IDENTIFIER_TEXT = r"[A-Z][A-Z0-9]{1,15}:[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
 ORG = rf"^([0-9]{{1,10}}|0x[0-9a-fA-F]{{64}}|{_IDENTIFIER_TEXT})$"
-CURSOR = r"^[A-Za-z0-9_-]{1,512}$"
+#: A cursor is the page's last sort key, its fields joined by dots: whole numbers below 10**18
+#: (the sort columns are 64-bit integers), log indexes below 10**9 (32-bit columns), and
+#: lower-case content roots. Each list's pattern says exactly which cursors it takes.
+_CURSOR_FIELD = {int: r"[0-9]{1,18}", str: r"0x[0-9a-f]{64}"}
+_LOG_INDEX = r"[0-9]{1,9}"
+CURSOR_1 = rf"^{_CURSOR_FIELD[int]}$"
+CURSOR_2 = rf"^{_CURSOR_FIELD[int]}\.{_LOG_INDEX}$"
+CURSOR_GRANTS = rf"^{_CURSOR_FIELD[int]}\.{_CURSOR_FIELD[str]}\.{_CURSOR_FIELD[int]}\.{_CURSOR_FIELD[int]}$"
 _HEX32 = re.compile(HEX32)
 _IDENTIFIER = re.compile(rf"^{_IDENTIFIER_TEXT}$")
 
@@ -29,7 +33,9 @@ PATTERNS = {
     HEX32: "0x followed by 64 hex digits",
     ADDRESS: "an account address (0x followed by 40 hex digits)",
     ORG: "an organisation (identifier like LEI:5493001KJTIIGC8Y1R12, 0x org id, or member number)",
-    CURSOR: "a cursor this list handed out (nextCursor)",
+    CURSOR_1: "a cursor this list handed out (nextCursor)",
+    CURSOR_2: "a cursor this list handed out (nextCursor)",
+    CURSOR_GRANTS: "a cursor this list handed out (nextCursor)",
 }
 
 #: A dataset id (content root) in a path.
@@ -42,7 +48,13 @@ AddressPath = Annotated[str, Path(description="An account address.", pattern=ADD
 OrgPath = Annotated[str, Path(description="Identifier (LEI:…), 0x org id or member number.", pattern=ORG)]
 #: How many items a page holds.
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page (1 to 500).")]
-Cursor = Annotated[str | None, Query(description="`nextCursor` of the previous page.", pattern=CURSOR)]
+_CURSOR_TEXT = "`nextCursor` of the previous page."
+#: The cursor of a list sorted by one number (member number, proposal id, dispute id).
+Cursor1 = Annotated[str | None, Query(description=_CURSOR_TEXT, pattern=CURSOR_1)]
+#: The cursor of a list in chain order (block number, log index).
+Cursor2 = Annotated[str | None, Query(description=_CURSOR_TEXT, pattern=CURSOR_2)]
+#: The cursor of the grants list (block number, dataset, grantee, serial).
+GrantsCursor = Annotated[str | None, Query(description=_CURSOR_TEXT, pattern=CURSOR_GRANTS)]
 OrgQuery = Annotated[
     str | None, Query(description="An organisation: identifier (LEI:…), 0x org id, or member number.", pattern=ORG)
 ]
@@ -66,9 +78,7 @@ def org_key(field: str, value: str) -> tuple[str, Any]:
     """("org_no", n) or ("org_id", 0x…) for an organisation given by number, identifier or org id."""
     text = value.strip()
     if text.isdigit() and len(text) <= 10:
-        if int(text) >= 2**32:
-            raise BadInput(field, value, "a member number (at most 4294967295)")
-        return "org_no", int(text)
+        return "org_no", int(text)  # beyond the 32-bit member numbers: no such member (404)
     if _HEX32.match(text):
         return "org_id", text.lower()
     if _IDENTIFIER.match(text):
@@ -77,21 +87,16 @@ def org_key(field: str, value: str) -> tuple[str, Any]:
 
 
 def encode_cursor(values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+    return ".".join(str(v) for v in values)
 
 
-def decode_cursor(value: str | None, kinds: tuple[type, ...]) -> list[Any] | None:
-    """The sort key a cursor carries, checked against the kinds of the list's sort columns."""
+_CURSOR_PATTERNS = {pattern: re.compile(pattern) for pattern in (CURSOR_1, CURSOR_2, CURSOR_GRANTS)}
+
+
+def decode_cursor(value: str | None, pattern: str) -> list[Any] | None:
+    """The sort key a cursor carries, checked against the list's cursor pattern."""
     if value is None:
         return None
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raw = None
-    if (
-        not isinstance(raw, list)
-        or len(raw) != len(kinds)
-        or not all(isinstance(v, k) and not isinstance(v, bool) for v, k in zip(raw, kinds, strict=True))
-    ):
+    if not _CURSOR_PATTERNS[pattern].match(value):
         raise BadInput("cursor", value, "a cursor this list handed out (nextCursor)")
-    return raw
+    return [p if p.startswith("0x") else int(p) for p in value.split(".")]

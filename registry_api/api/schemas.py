@@ -6,10 +6,15 @@ amounts (prices, nonces) are decimal strings so that no JSON reader rounds them.
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from .params import ADDRESS, HEX32
+
+#: An EIP-191 / EIP-712 signature: 65 bytes of 0x-hex.
+SIGNATURE = r"^0x[0-9a-fA-F]{130}$"
 
 T = TypeVar("T")
 
@@ -268,8 +273,14 @@ class DisputeDetailPublic(DisputePublic):
 # ----- auth ---------------------------------------------------------------------------------
 
 
-class ChallengeRequest(Public):
-    address: str = Field(description="The key that will sign in.", examples=["0x" + "ab" * 20])
+class Request(Public):
+    """A request body: unknown fields are refused (the schema says `additionalProperties: false`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChallengeRequest(Request):
+    address: str = Field(description="The key that will sign in.", examples=["0x" + "ab" * 20], pattern=ADDRESS)
 
 
 class ChallengePublic(Public):
@@ -278,9 +289,9 @@ class ChallengePublic(Public):
     expires_at: int
 
 
-class TokenRequest(Public):
+class TokenRequest(Request):
     message: str
-    signature: str = Field(description="0x-hex EIP-191 signature of the message.")
+    signature: str = Field(description="0x-hex EIP-191 signature of the message (65 bytes).", pattern=SIGNATURE)
 
 
 class CallerPublic(Public):
@@ -299,12 +310,67 @@ class TokenPublic(Public):
 # ----- verify -------------------------------------------------------------------------------
 
 
-class VerifyRequest(Public):
+U63 = 2**63 - 1
+
+
+class ProofFileBody(Request):
+    """An idsreg-inclusion-proof/1 file (docs/proofs.md)."""
+
+    format: Literal["idsreg-inclusion-proof/1"]
+    leaf: str = Field(pattern=HEX32)
+    leaf_index: int = Field(ge=0, le=U63)
+    tree_size: int = Field(ge=0, le=U63)
+    path: list[Annotated[str, Field(pattern=HEX32)]] = Field(max_length=64)
+    root: str = Field(pattern=HEX32)
+    chain_id: int = Field(ge=0, le=U63)
+    contract: str = Field(pattern=ADDRESS)
+    transaction: str = Field(pattern=HEX32)
+    block_number: int = Field(ge=0, le=U63)
+    block_hash: str = Field(pattern=HEX32)
+    anchored_at: int = Field(ge=0, le=U63)
+    anchored_by: str = Field(pattern=HEX32)
+    item: str = ""
+
+
+class ReceiptFieldsBody(Public):
+    """The receipt's fields, as its EIP-712 type has them."""
+
+    dataset: str = Field(pattern=HEX32)
+    grant_serial: int = Field(ge=0, le=2**32 - 1)
+    provider: str = Field(pattern=HEX32)
+    consumer: str = Field(pattern=HEX32)
+    delivered_root: str = Field(pattern=HEX32)
+    size: int = Field(ge=0, le=2**64 - 1)
+    price: int = Field(ge=0, le=2**256 - 1)
+    delivered_at: int = Field(ge=0, le=2**64 - 1)
+    nonce: int = Field(ge=0, le=2**256 - 1)
+
+
+class ReceiptSignatureBody(Public):
+    key: str = Field(pattern=ADDRESS)
+    signature: str = Field(pattern=SIGNATURE)
+
+
+class ReceiptFileBody(Public):
+    """An idsreg-receipt/1 file (docs/receipts.md); other fields (its `digest`) are not read."""
+
+    format: Literal["idsreg-receipt/1"]
+    chain_id: int = Field(ge=0, le=2**256 - 1)
+    ledger: str = Field(pattern=ADDRESS)
+    receipt: ReceiptFieldsBody
+    signatures: dict[Literal["provider", "consumer"], ReceiptSignatureBody] = Field(default_factory=dict)
+
+
+class VerifyRequest(Request):
     """Exactly one of: a content root, an inclusion-proof file, a receipt file (as JSON)."""
 
-    content_root: str | None = Field(default=None, examples=["0x" + "11" * 32])
-    proof: dict[str, Any] | None = Field(default=None, description="An idsreg-inclusion-proof/1 file.")
-    receipt: dict[str, Any] | None = Field(default=None, description="An idsreg-receipt/1 file.")
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1, "maxProperties": 1})
+
+    # Each may be left out but not be null: typed without None so that the schema and the
+    # validation refuse a null, defaulting to None so that the route sees what was left out.
+    content_root: str = Field(default=None, pattern=HEX32, examples=["0x" + "11" * 32])  # type: ignore[assignment]
+    proof: ProofFileBody = Field(default=None)  # type: ignore[assignment]
+    receipt: ReceiptFileBody = Field(default=None)  # type: ignore[assignment]
 
 
 class VerdictPublic(Public):

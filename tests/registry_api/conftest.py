@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -23,12 +24,13 @@ from web3 import Web3
 from client.chain.deploy import deploy_registry
 from client.chain.node import AnvilProcess, ChainConfig, free_port
 from client.chain.registry import Registry
+from client.consortium import Consortium
 from client.siwe import sign_message
 from registry_api.api import create_app
 from registry_api.db import init_db, make_engine
 from registry_api.indexer import Indexer
 from registry_api.settings import ApiSettings
-from tests.conftest import new_account
+from tests.conftest import Org, admit, new_account
 from tests.registry_api.helpers import settings
 from tests.registry_api.workload import Story
 
@@ -160,8 +162,10 @@ class Served:
 
 def api_settings_for(registry: Registry, engine: Engine, deployments: Path) -> ApiSettings:
     rpc_url = str(registry.w3.provider.endpoint_uri)  # type: ignore[attr-defined]
+    # Tests sign in far more often than anyone would: the challenge rate limits are out of their way.
     return settings(database_url=engine.url.render_as_string(hide_password=False), rpc_url=rpc_url,
-                    deployments=deployments, token_secret=TEST_TOKEN_SECRET)  # fmt: skip
+                    deployments=deployments, token_secret=TEST_TOKEN_SECRET, challenges_per_address=10_000,
+                    challenges_per_client=10_000)  # fmt: skip
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -183,3 +187,41 @@ def served(request: pytest.FixtureRequest, told_story: Story, tmp_path_factory: 
 def api(served: Served, w3: Web3) -> Served:
     """The served story; the chain snapshot per test keeps it as it was."""
     return served
+
+
+@dataclass
+class FreshApi:
+    """A deployment of its own with some members, indexed and served (for tests that change the
+    chain under the API)."""
+
+    registry: Registry
+    consortium: Consortium
+    orgs: list[Org]
+    indexer: Indexer
+    served: Served
+
+    @property
+    def http(self) -> httpx.Client:
+        return self.served.http
+
+
+@pytest.fixture
+def fresh_api(make_registry: Callable[..., Registry], make_db: Callable[[], Engine], tmp_path: Path) -> Callable[..., Any]:
+    """`fresh_api(*identifiers)`: a context manager serving a new deployment whose members are
+    `identifiers` (one connector key each), indexed once before it is served."""
+
+    @contextmanager
+    def make(*identifiers: str) -> Iterator[FreshApi]:
+        governor = new_account()
+        registry = make_registry([governor])
+        consortium = Consortium(registry)
+        orgs = [admit(consortium, governor, identifier, connectors=1) for identifier in identifiers]
+        registry.manifest.save(tmp_path / "deployments")
+        engine = make_db()
+        api_settings = api_settings_for(registry, engine, tmp_path / "deployments")
+        indexer = Indexer(registry, engine, api_settings)
+        indexer.scan_once()
+        with serving(api_settings, engine) as url, httpx.Client(base_url=url) as http:
+            yield FreshApi(registry, consortium, orgs, indexer, Served(None, engine, url, http, ""))  # type: ignore[arg-type]
+
+    return make

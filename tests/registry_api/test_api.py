@@ -3,6 +3,7 @@ PostgreSQL: answers, filters, pagination, visibility of licences and deliveries,
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -255,6 +256,27 @@ def test_list_filters_refuse_bad_values(api: Served) -> None:
     refused(api, "/v1/members/LEI:NOBODY", 404, "org", "no such member")
 
 
+
+def old_style_cursor(values: list[Any]) -> str:
+    """A cursor as lists handed them out before (base64 of a JSON list), with any values."""
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+HUGE = 2**70
+
+
+@pytest.mark.parametrize(("path", "values", "signed_in"), [
+    ("/v1/datasets", [HUGE, HUGE], False),
+    ("/v1/members", [HUGE], False),
+    ("/v1/grants", [HUGE, "0x" + "11" * 32, HUGE, HUGE], True),
+    ("/v1/receipts", [HUGE, 1], True),
+])  # fmt: skip
+def test_cursors_beyond_64_bits_are_refused(api: Served, path: str, values: list[Any], signed_in: bool) -> None:
+    headers = api.sign_in(api.story.auditor) if signed_in else None
+    for cursor in (old_style_cursor(values), ".".join(str(v) for v in values), "9" * 19, "1." + "9" * 10):
+        refused(api, path, 422, "cursor", "cursor this list handed out", headers=headers, cursor=cursor)
+
+
 # ----- licences and deliveries -----
 
 
@@ -288,7 +310,7 @@ def test_grants_of_one_organisation(api: Served) -> None:
     path = f"/v1/grants/{root(api, 'turbine scans')}/DEMO:BETA"
     serials = [(g["serial"], g["current"], g["permissions"]) for g in ok(api, path, api.sign_in(s.key("BETA")))]
     assert serials == [(2, True, ["read", "derive"]), (1, False, ["read"])]
-    refused(api, path, 403, None, "only the organisations", headers=api.sign_in(s.key("GAMMA")))
+    refused(api, path, 404, "grantee", "no grant", headers=api.sign_in(s.key("GAMMA")))
     refused(api, f"/v1/grants/{root(api, 'furnace recipes')}/DEMO:BETA", 404, "grantee", headers=api.sign_in(s.auditor))
 
 
@@ -302,7 +324,7 @@ def test_receipts(api: Served) -> None:
     assert every_page(api, "/v1/receipts", api.sign_in(s.key("GAMMA"))) == []
     path = f"/v1/receipts/{receipt['digest']}"
     assert ok(api, path, api.sign_in(s.key("ALPHA"))) == receipt
-    refused(api, path, 403, None, "provider, the consumer", headers=api.sign_in(s.key("GAMMA")))
+    refused(api, path, 404, "digest", "no receipt", headers=api.sign_in(s.key("GAMMA")))
     refused(api, path, 401, None)
     refused(api, f"/v1/receipts/{ZERO}", 404, "digest", headers=api.sign_in(s.auditor))
     refused(api, "/v1/receipts/0xabc", 422, "digest", headers=api.sign_in(s.auditor))
@@ -367,7 +389,7 @@ def test_verify_a_proof_file(api: Served) -> None:
     wrong_path = dict(proof, path=[ZERO, *proof["path"][1:]])
     assert verify(api, {"proof": wrong_path}).json()["verified"] is False
     malformed = verify(api, {"proof": {"format": "something else"}})
-    assert malformed.status_code == 422 and malformed.json()["field"] == "proof"
+    assert malformed.status_code == 422 and malformed.json()["field"] == "proof.format"
     assert isinstance(ProofFile.from_json(json.dumps(proof)), ProofFile)
 
 
@@ -386,6 +408,16 @@ def test_verify_refuses_bad_bodies(api: Served, body: Any) -> None:
     response = verify(api, body)
     assert response.status_code == 422, response.text
     assert response.json()["error"]
+
+
+@pytest.mark.parametrize(("raw", "fragment"), [
+    (b'{"contentRoot": ', "not JSON"), (b'{"contentRoot": "\xff"}', "not UTF-8"), (b"\xfe\xff{}", "not UTF-8"),
+])  # fmt: skip
+def test_a_body_that_is_not_json_is_a_422_naming_the_body(api: Served, raw: bytes, fragment: str) -> None:
+    for path in ("/v1/verify", "/v1/auth/challenge", "/v1/auth/token"):
+        response = api.http.post(path, content=raw, headers={"content-type": "application/json"})
+        assert response.status_code == 422 and response.json()["field"] == "body", (path, response.text)
+        assert fragment in response.json()["error"], response.text
 
 
 # ----- documentation and metrics -----

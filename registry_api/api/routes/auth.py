@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from ... import store
 from ...auth import Caller, identify, issue_challenge, issue_token, redeem
 from ...errors import Forbidden, Unavailable
+from ...ratelimit import check_challenge
 from .. import params
 from ..deps import ChainDep, SessionDep, SettingsDep, SignedInDep
+from ..limits import BODY_RESPONSES
 from ..queries import org_refs, ref
-from ..schemas import CallerPublic, ChallengePublic, ChallengeRequest, TokenPublic, TokenRequest
+from ..schemas import CallerPublic, ChallengePublic, ChallengeRequest, ErrorPublic, TokenPublic, TokenRequest
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
@@ -22,10 +25,20 @@ def _caller(session: SessionDep, caller: Caller) -> CallerPublic:
     return CallerPublic(address=caller.address, org=org, roles=sorted(caller.roles))
 
 
-@router.post("/challenge", response_model=ChallengePublic)
-def challenge(body: ChallengeRequest, session: SessionDep, settings: SettingsDep, chain: ChainDep) -> ChallengePublic:
+_RATE_LIMITED: dict[int | str, dict[str, Any]] = {429: {
+    "model": ErrorPublic, "description": "Too many challenges for this address or from this client (rate limits).",
+    "headers": {"Retry-After": {"description": "Seconds until the limit's window ends.", "schema": {"type": "integer"}}},
+}}  # fmt: skip
+
+
+@router.post("/challenge", response_model=ChallengePublic, responses={**BODY_RESPONSES, **_RATE_LIMITED})
+def challenge(
+    body: ChallengeRequest, request: Request, session: SessionDep, settings: SettingsDep, chain: ChainDep
+) -> ChallengePublic:
     """A sign-in message for a member key (or a governor, auditor or arbiter) to sign."""
     address = params.address("address", body.address)
+    client = request.client.host if request.client is not None else "unknown"
+    check_challenge(session, settings, address, client, int(time.time()))
     if identify(session, address, int(time.time())) is None:
         raise Forbidden(f"{address} is neither an active key of an active member nor a consortium role holder", "address")
     checkpoint = store.get_checkpoint(session)
@@ -37,10 +50,10 @@ def challenge(body: ChallengeRequest, session: SessionDep, settings: SettingsDep
     return ChallengePublic(message=issued.message, nonce=issued.nonce, expires_at=issued.expires_at)
 
 
-@router.post("/token", response_model=TokenPublic)
-def token(body: TokenRequest, session: SessionDep, settings: SettingsDep) -> TokenPublic:
+@router.post("/token", response_model=TokenPublic, responses=BODY_RESPONSES)
+def token(body: TokenRequest, session: SessionDep, settings: SettingsDep, chain: ChainDep) -> TokenPublic:
     """Trade a signed challenge for a short-lived bearer token (each challenge works once)."""
-    caller = redeem(session, settings, body.message, body.signature)
+    caller = redeem(session, settings, chain, body.message, body.signature)
     access, expires = issue_token(settings, caller)
     return TokenPublic(access_token=access, expires_at=expires, caller=_caller(session, caller))
 

@@ -128,7 +128,7 @@ async def list_datasets(
     registered_to: Annotated[int | None, Query(ge=0, le=2**63 - 1, description="Priority time at or before (Unix seconds).")] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200, description="Text in the metadata or batch manifest URI.")] = None,
     limit: params.Limit = 50,
-    cursor: params.Cursor = None,
+    cursor: params.Cursor2 = None,
 ) -> Page[DatasetPublic]:
     """Registered datasets, newest registration first, with filters."""
     query = select(Dataset).order_by(col(Dataset.block_number).desc(), col(Dataset.log_index).desc()).limit(limit + 1)
@@ -150,7 +150,7 @@ async def list_datasets(
             func.lower(col(Dataset.metadata_uri)).like(pattern, escape="\\"),
             func.lower(col(Dataset.manifest_uri)).like(pattern, escape="\\"),
         ))  # fmt: skip
-    start = params.decode_cursor(cursor, (int, int))
+    start = params.decode_cursor(cursor, params.CURSOR_2)
     if start is not None:
         query = query.where(after([col(Dataset.block_number), col(Dataset.log_index)], start, descending=True))
     found = list(session.exec(query).all())
@@ -199,12 +199,12 @@ def _visible(event: Any, args: dict[str, Any], caller: Caller | None, grantors: 
 
 @router.get("/{root}/history", response_model=Page[HistoryEntryPublic])
 async def history(
-    connection: ConnectionDep, caller: CallerDep, root: params.RootPath, limit: params.Limit = 100, cursor: params.Cursor = None
+    connection: ConnectionDep, caller: CallerDep, root: params.RootPath, limit: params.Limit = 100, cursor: params.Cursor2 = None
 ) -> Page[HistoryEntryPublic]:
     """Every event about the dataset in chain order (and the registrations of datasets derived
     from it); licence and delivery details only for the organisations involved."""
     d = _dataset(connection, root)
-    start = params.decode_cursor(cursor, (int, int))
+    start = params.decode_cursor(cursor, params.CURSOR_2)
     values: dict[str, Any] = {"root": d.root, "limit": limit + 1}
     if start is not None:
         values |= {"block": start[0], "log": start[1]}

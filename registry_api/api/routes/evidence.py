@@ -28,14 +28,14 @@ def _anchors(session: Session, anchors: list[Anchor]) -> list[AnchorPublic]:
 
 @router.get("/anchors", response_model=Page[AnchorPublic])
 async def list_anchors(
-    session: SessionDep, org: params.OrgQuery = None, limit: params.Limit = 50, cursor: params.Cursor = None
+    session: SessionDep, org: params.OrgQuery = None, limit: params.Limit = 50, cursor: params.Cursor2 = None
 ) -> Page[AnchorPublic]:
     """Batch anchors, newest first."""
     order = [col(Anchor.block_number), col(Anchor.log_index)]
     query = select(Anchor).order_by(*(c.desc() for c in order)).limit(limit + 1)
     if org is not None:
         query = query.where(col(Anchor.org_no) == resolve_org(session, "org", org))
-    start = params.decode_cursor(cursor, (int, int))
+    start = params.decode_cursor(cursor, params.CURSOR_2)
     if start is not None:
         query = query.where(after(order, start, descending=True))
     found = list(session.exec(query).all())
@@ -71,7 +71,7 @@ async def list_disputes(
     status: Annotated[Literal["open", "upheld", "dismissed", "lapsed", "voided"] | None, Query()] = None,
     claimant: params.OrgQuery = None,
     limit: params.Limit = 50,
-    cursor: params.Cursor = None,
+    cursor: params.Cursor1 = None,
 ) -> Page[DisputePublic]:
     """Disputes, newest first."""
     query = select(Dispute).order_by(col(Dispute.dispute_id).desc()).limit(limit + 1)
@@ -81,7 +81,7 @@ async def list_disputes(
         query = query.where(col(Dispute.status) == status)
     if claimant is not None:
         query = query.where(col(Dispute.claimant) == resolve_org(session, "claimant", claimant))
-    start = params.decode_cursor(cursor, (int,))
+    start = params.decode_cursor(cursor, params.CURSOR_1)
     if start is not None:
         query = query.where(after([col(Dispute.dispute_id)], start, descending=True))
     found = list(session.exec(query).all())

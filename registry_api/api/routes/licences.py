@@ -1,7 +1,9 @@
 """`/v1/grants` and `/v1/receipts`: licences and deliveries, for those entitled to see them.
 
-Both need a bearer token. A member key sees the grants its organisation issued or received and
-the receipts it provided or consumed; auditors and governors see all of them.
+Both need a bearer token. A member key sees the grant serials its organisation issued or
+received and the receipts it provided or consumed; auditors and governors see all of them.
+What a caller may not see is answered 404 exactly as what does not exist, so that a member
+cannot learn which other organisations deal with each other.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from client.chain.enums import Permission
 
 from ...auth import Caller
 from ...domain import Grant, Receipt
-from ...errors import Forbidden, NotFound
+from ...errors import NotFound
 from .. import params
 from ..deps import SessionDep, SignedInDep
 from ..queries import after, chain_ref, org_refs, ref, resolve_org
@@ -61,7 +63,7 @@ async def list_grants(
     status: Annotated[Literal["pending", "active", "rejected", "revoked"] | None, Query()] = None,
     current: Annotated[bool | None, Query(description="Only the current grants (true) or only replaced ones (false).")] = None,
     limit: params.Limit = 50,
-    cursor: params.Cursor = None,
+    cursor: params.GrantsCursor = None,
 ) -> Page[GrantPublic]:
     """Licences the caller may see, newest first."""
     order = [col(Grant.block_number), col(Grant.root), col(Grant.grantee), col(Grant.serial)]
@@ -79,7 +81,7 @@ async def list_grants(
         query = query.where(col(Grant.status) == status)
     if current is not None:
         query = query.where(col(Grant.current) == current)
-    start = params.decode_cursor(cursor, (int, str, int, int))
+    start = params.decode_cursor(cursor, params.CURSOR_GRANTS)
     if start is not None:
         query = query.where(after(order, start, descending=True))
     found = list(session.exec(query).all())
@@ -96,16 +98,14 @@ async def grants_of(
     dataset: params.Hex32Path,
     grantee: params.OrgPath,
 ) -> list[GrantPublic]:
-    """Every grant on a dataset to one organisation, newest serial (the current one) first."""
+    """Every grant on a dataset to one organisation that the caller may see (the grantee, the
+    grantor of each serial, auditors and governors), newest serial first."""
     root = params.hex32("dataset", dataset)
     number = resolve_org(session, "grantee", grantee)
-    grants = list(session.exec(
-        select(Grant).where(col(Grant.root) == root, col(Grant.grantee) == number).order_by(col(Grant.serial).desc())
-    ))  # fmt: skip
-    if not grants:
-        raise NotFound(f"no grant on dataset {root} to {grantee} is indexed", "grantee")
-    if not (caller.sees_everything or caller.involves(number, *(g.grantor for g in grants))):
-        raise Forbidden("only the organisations of a grant, auditors and governors may see it")
+    query = select(Grant).where(col(Grant.root) == root, col(Grant.grantee) == number).order_by(col(Grant.serial).desc())
+    grants = [g for g in session.exec(query) if caller.sees_everything or caller.involves(number, g.grantor)]
+    if not grants:  # none at all, or none of the caller's: the same answer, so that it tells nothing
+        raise NotFound(f"no grant on dataset {root} to {grantee} that you may see is indexed", "grantee")
     return _grants(session, grants)
 
 
@@ -130,7 +130,7 @@ async def list_receipts(
     provider: params.OrgQuery = None,
     consumer: params.OrgQuery = None,
     limit: params.Limit = 50,
-    cursor: params.Cursor = None,
+    cursor: params.Cursor2 = None,
 ) -> Page[ReceiptPublic]:
     """Delivery receipts the caller may see, newest first."""
     order = [col(Receipt.block_number), col(Receipt.log_index)]
@@ -144,7 +144,7 @@ async def list_receipts(
         query = query.where(col(Receipt.provider) == resolve_org(session, "provider", provider))
     if consumer is not None:
         query = query.where(col(Receipt.consumer) == resolve_org(session, "consumer", consumer))
-    start = params.decode_cursor(cursor, (int, int))
+    start = params.decode_cursor(cursor, params.CURSOR_2)
     if start is not None:
         query = query.where(after(order, start, descending=True))
     found = list(session.exec(query).all())
@@ -159,8 +159,7 @@ async def get_receipt(
 ) -> ReceiptPublic:
     """One delivery receipt."""
     receipt = session.get(Receipt, params.hex32("digest", digest))
-    if receipt is None:
-        raise NotFound(f"receipt {digest.lower()} is not recorded (or not indexed yet)", "digest")
-    if not (caller.sees_everything or caller.involves(receipt.provider, receipt.consumer)):
-        raise Forbidden("only the provider, the consumer, auditors and governors may see a receipt")
+    if receipt is None or not (caller.sees_everything or caller.involves(receipt.provider, receipt.consumer)):
+        # Another organisations' receipt is answered like a missing one: its existence is not shown.
+        raise NotFound(f"no receipt {digest.lower()} that you may see is recorded (or it is not indexed yet)", "digest")
     return _receipts(session, [receipt])[0]

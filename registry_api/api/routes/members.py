@@ -41,13 +41,13 @@ async def list_members(
     session: SessionDep,
     status: Annotated[Literal["active", "suspended", "expelled"] | None, Query(description="Only members in this state.")] = None,
     limit: params.Limit = 50,
-    cursor: params.Cursor = None,
+    cursor: params.Cursor1 = None,
 ) -> Page[MemberPublic]:
     """Member organisations by member number."""
     query = select(Org).order_by(col(Org.org_no)).limit(limit + 1)
     if status is not None:
         query = query.where(col(Org.status) == status)
-    start = params.decode_cursor(cursor, (int,))
+    start = params.decode_cursor(cursor, params.CURSOR_1)
     if start is not None:
         query = query.where(after([col(Org.org_no)], start, descending=False))
     found = list(session.exec(query).all())
@@ -101,13 +101,13 @@ async def list_proposals(
     session: SessionDep,
     status: Annotated[Literal["open", "executed", "cancelled"] | None, Query()] = None,
     limit: params.Limit = 50,
-    cursor: params.Cursor = None,
+    cursor: params.Cursor1 = None,
 ) -> Page[ProposalPublic]:
     """Governance proposals, newest first."""
     query = select(Proposal).order_by(col(Proposal.proposal_id).desc()).limit(limit + 1)
     if status is not None:
         query = query.where(col(Proposal.status) == status)
-    start = params.decode_cursor(cursor, (int,))
+    start = params.decode_cursor(cursor, params.CURSOR_1)
     if start is not None:
         query = query.where(after([col(Proposal.proposal_id)], start, descending=True))
     found = list(session.exec(query).all())

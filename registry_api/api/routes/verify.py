@@ -24,7 +24,8 @@ from client.verify import verify_root, verify_with_proof
 from ...errors import ApiError, Unavailable
 from .. import params
 from ..deps import ChainDep
-from ..schemas import VerdictPublic, VerifyRequest
+from ..limits import BODY_RESPONSES
+from ..schemas import Public, VerdictPublic, VerifyRequest
 
 router = APIRouter(prefix="/v1", tags=["verify"])
 
@@ -45,14 +46,15 @@ class _Malformed(ApiError):
     status = 422
 
 
-def _file(kind: type[ProofFile | ReceiptFile], field: str, body: dict[str, Any]) -> Any:
+def _file(kind: type[ProofFile | ReceiptFile], field: str, body: Public) -> Any:
     try:
-        return kind.from_json(json.dumps(body))
+        return kind.from_json(json.dumps(body.model_dump(mode="json")))
     except ProofError as exc:
         raise _Malformed(str(exc), field) from None
 
 
-@router.post("/verify", response_model=VerdictPublic, responses={503: {"description": "The chain node does not answer."}})
+@router.post("/verify", response_model=VerdictPublic,
+             responses={**BODY_RESPONSES, 503: {"description": "The chain node does not answer."}})  # fmt: skip
 def verify(body: VerifyRequest, chain: ChainDep) -> VerdictPublic:
     """Check a content root, an inclusion-proof file or a receipt file against the chain: the
     verdict and the on-chain evidence (registration, anchor, ledger record)."""
