@@ -55,6 +55,10 @@ class SignInMessage:
     issued_at: str
     expires_at: str
 
+    def __post_init__(self) -> None:
+        # The text names the address checksummed, so a message and its parsed text compare equal.
+        object.__setattr__(self, "address", to_checksum_address(self.address))
+
     def text(self) -> str:
         """The exact text that is signed."""
         return (

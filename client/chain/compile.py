@@ -48,7 +48,7 @@ def compile_contracts() -> dict[str, dict[str, Any]]:
     """Compile every source and return the artifact of each deployable contract by name."""
     if not SOLC_SHIM.exists() or not (PROJECT_ROOT / "node_modules" / "solc").exists():
         raise ConfigError("the Solidity compiler is not installed; run scripts/setup first")
-    sources = {p.relative_to(PROJECT_ROOT).as_posix(): {"content": p.read_text()} for p in source_files()}
+    sources = _sources()
     standard_input = {"language": "Solidity", "sources": sources, "settings": SETTINGS}
     output = solcx.compile_standard(
         standard_input, solc_binary=SOLC_SHIM, base_path=str(PROJECT_ROOT), allow_empty=True
@@ -59,7 +59,7 @@ def compile_contracts() -> dict[str, dict[str, Any]]:
     version = solcx.wrapper.get_version_str_from_solc_binary(SOLC_SHIM)
     if not version.startswith(SOLC_VERSION + "+"):
         raise ConfigError(f"solc {version} is installed but the project pins {SOLC_VERSION}; run scripts/setup")
-    source_digest = _digest_sources(sources)
+    digest = _digest_sources(sources)
     artifacts: dict[str, dict[str, Any]] = {}
     for source_name, contracts in output["contracts"].items():
         for name, compiled in contracts.items():
@@ -72,12 +72,17 @@ def compile_contracts() -> dict[str, dict[str, Any]]:
                 "bytecode": "0x" + compiled["evm"]["bytecode"]["object"],
                 "deployedBytecode": "0x" + compiled["evm"]["deployedBytecode"]["object"],
                 "compiler": {"version": version, "settings": SETTINGS},
-                "sourceDigest": source_digest,
+                "sourceDigest": digest,
             }
     missing = set(DEPLOYABLE + BENCHMARK) - set(artifacts)
     if missing:
         raise ConfigError(f"no compiled output for {sorted(missing)}")
     return artifacts
+
+
+def source_digest() -> str:
+    """The digest of the sources in the tree, as every artifact built from them records it."""
+    return _digest_sources(_sources())
 
 
 def render(artifact: dict[str, Any]) -> str:
@@ -94,6 +99,10 @@ def write_artifacts(artifacts: dict[str, dict[str, Any]], directory: Path = ARTI
         path.write_text(render(artifact))
         written.append(path)
     return written
+
+
+def _sources() -> dict[str, dict[str, str]]:
+    return {p.relative_to(PROJECT_ROOT).as_posix(): {"content": p.read_text()} for p in source_files()}
 
 
 def _digest_sources(sources: dict[str, dict[str, str]]) -> str:

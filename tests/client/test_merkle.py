@@ -6,7 +6,6 @@ with hashlib only, so they share no code with `client.merkle`.
 
 from __future__ import annotations
 
-import doctest
 import hashlib
 import json
 from pathlib import Path
@@ -14,7 +13,6 @@ from typing import Any
 
 import pytest
 
-import client.merkle
 from client.errors import ProofError
 from client.merkle import (
     EMPTY_ROOT,
@@ -284,8 +282,3 @@ def test_reference_inclusion_proofs() -> None:
         assert root_and_proofs(hashes)[1][m] == expected
         verify_inclusion(hashes[m], m, n, expected, root)
 
-
-def test_docstring_examples_run() -> None:
-    result = doctest.testmod(client.merkle)
-    assert result.attempted > 10
-    assert result.failed == 0
