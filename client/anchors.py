@@ -42,7 +42,11 @@ class Anchors:
         self.registry = registry
 
     def anchor(
-        self, signer: LocalAccount, items: Sequence[bytes], labels: Sequence[str] | None = None, note_hash: bytes = bytes(32)
+        self,
+        signer: LocalAccount,
+        items: Sequence[bytes],
+        labels: Sequence[str] | None = None,
+        note_hash: bytes = bytes(32),
     ) -> AnchorBatch:
         """Anchor the root over `items` (32-byte hashes) and make each item's proof file."""
         if not items:
@@ -110,16 +114,22 @@ class Anchors:
         if receipt["blockHash"].to_0x_hex() != proof.block_hash.lower() or receipt["status"] != 1:
             raise ProofError(f"transaction {proof.transaction} is not a successful transaction of block {block_number}")
         anchored = [
-            log for log in receipt["logs"]
+            log
+            for log in receipt["logs"]
             if log["address"] == contract and len(log["topics"]) > 1 and log["topics"][1] == root
-        ]  # fmt: skip
+        ]
         if not anchored:
             raise ProofError(f"transaction {proof.transaction} did not anchor root {proof.root}")
         try:
             registry.call(
-                "AnchorRegistry", "verifyInclusion", root, org_no, bytes.fromhex(proof.leaf[2:]), proof.leaf_index,
+                "AnchorRegistry",
+                "verifyInclusion",
+                root,
+                org_no,
+                bytes.fromhex(proof.leaf[2:]),
+                proof.leaf_index,
                 [bytes.fromhex(p[2:]) for p in proof.path],
-            )  # fmt: skip
+            )
         except ContractRevertError as exc:
             raise ProofError(f"the anchor contract refuses the proof: {exc}") from None
         return AnchorEvidence(

@@ -118,7 +118,9 @@ def decode_action(action: Action, args: bytes) -> dict[str, Any]:
     values = abi_decode(ACTION_TYPES[action], args)
     shown: dict[str, Any] = {}
     for name, kind, value in zip(names, ACTION_TYPES[action], values, strict=True):
-        shown[name] = "0x" + value.hex() if kind == "bytes32" else to_checksum_address(value) if kind == "address" else value
+        shown[name] = (
+            "0x" + value.hex() if kind == "bytes32" else to_checksum_address(value) if kind == "address" else value
+        )
     return shown
 
 
@@ -144,7 +146,9 @@ class Consortium:
             raise ConfigError("the organisation's name must not be empty")
         if not 1 <= level <= 255:
             raise ConfigError(f"certification level {level} is out of range (1 to 255)")
-        return self.propose(signer, Action.ADMIT_MEMBER, org_id(org), name, checksum(admin), level, evidence_hash, expires_at)
+        return self.propose(
+            signer, Action.ADMIT_MEMBER, org_id(org), name, checksum(admin), level, evidence_hash, expires_at
+        )
 
     def approve(self, signer: LocalAccount, proposal_id: int) -> ProposalOutcome:
         tx = self.registry.transact(signer, "Consortium", "approve", proposal_id)
@@ -220,7 +224,11 @@ class Consortium:
     def active_keys(self) -> list[str]:
         """Every admin and connector key that currently acts for an active, certified member."""
         candidates: dict[str, None] = {}
-        for event_name, field_name in (("MemberAdmitted", "admin"), ("AdminReplaced", "newAdmin"), ("ConnectorAdded", "key")):
+        for event_name, field_name in (
+            ("MemberAdmitted", "admin"),
+            ("AdminReplaced", "newAdmin"),
+            ("ConnectorAdded", "key"),
+        ):
             candidates.update(dict.fromkeys(args[field_name] for args in self._events(event_name)))
         return [key for key in candidates if self.registry.call("Consortium", "isActiveKey", key)]
 

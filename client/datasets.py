@@ -108,7 +108,9 @@ class Datasets:
     def register(self, signer: LocalAccount, registration: Registration) -> TxResult:
         return self.registry.transact(signer, "DataRegistry", "register", registration.request())
 
-    def register_batch(self, signer: LocalAccount, registrations: Sequence[Registration], manifest_uri: str = "") -> TxResult:
+    def register_batch(
+        self, signer: LocalAccount, registrations: Sequence[Registration], manifest_uri: str = ""
+    ) -> TxResult:
         """Register up to the contract's batch limit in one transaction."""
         return self.registry.transact(
             signer, "DataRegistry", "registerBatch", [r.batch_item() for r in registrations], manifest_uri

@@ -97,9 +97,7 @@ class NodeUnreachableError(ChainError):
 
     def __init__(self, rpc_url: str, reason: str = "") -> None:
         detail = f" ({reason})" if reason else ""
-        super().__init__(
-            f"no chain node answers at {rpc_url}{detail}; start one with `idsreg chain up`"
-        )
+        super().__init__(f"no chain node answers at {rpc_url}{detail}; start one with `idsreg chain up`")
         self.rpc_url = rpc_url
 
 

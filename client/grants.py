@@ -14,7 +14,7 @@ from .errors import ConfigError
 
 
 def parse_permissions(value: str) -> Permission:
-    """"read,derive" → Permission.READ | Permission.DERIVE; ConfigError naming a bad name.
+    """ "read,derive" → Permission.READ | Permission.DERIVE; ConfigError naming a bad name.
 
     >>> parse_permissions("read, reshare")
     <Permission.READ|RESHARE: 5>
@@ -51,9 +51,16 @@ class Grants:
         self.registry = registry
 
     def grant(
-        self, signer: LocalAccount, root: bytes, grantee: str, permissions: Permission, purpose: bytes,
-        valid_from: int, valid_until: int, policy_hash: bytes,
-    ) -> TxResult:  # fmt: skip
+        self,
+        signer: LocalAccount,
+        root: bytes,
+        grantee: str,
+        permissions: Permission,
+        purpose: bytes,
+        valid_from: int,
+        valid_until: int,
+        policy_hash: bytes,
+    ) -> TxResult:
         request = (root, org_id(grantee), int(permissions), purpose, valid_from, valid_until, policy_hash)
         return self.registry.transact(signer, "AccessRegistry", "grant", request)
 

@@ -93,7 +93,9 @@ class Keystore:
         """Generate a new key and store it encrypted under `label`."""
         return self._store(label, Account.create(), password, scrypt_n)
 
-    def import_private_key(self, label: str, private_key: str, password: str, *, scrypt_n: int = DEFAULT_SCRYPT_N) -> KeyEntry:
+    def import_private_key(
+        self, label: str, private_key: str, password: str, *, scrypt_n: int = DEFAULT_SCRYPT_N
+    ) -> KeyEntry:
         """Store an existing private key (hex) encrypted under `label`."""
         try:
             account = Account.from_key(private_key.strip())
@@ -101,7 +103,15 @@ class Keystore:
             raise KeystoreError("the file does not hold a valid private key (64 hex digits)") from None
         return self._store(label, account, password, scrypt_n)
 
-    def import_keystore(self, label: str, keystore_json: dict[str, Any], old_password: str, password: str, *, scrypt_n: int = DEFAULT_SCRYPT_N) -> KeyEntry:
+    def import_keystore(
+        self,
+        label: str,
+        keystore_json: dict[str, Any],
+        old_password: str,
+        password: str,
+        *,
+        scrypt_n: int = DEFAULT_SCRYPT_N,
+    ) -> KeyEntry:
         """Re-encrypt a Web3 Secret Storage file (unlocked with `old_password`) under `label`."""
         try:
             secret = Account.decrypt(keystore_json, old_password)

@@ -45,9 +45,7 @@ class ReceiptFile:
         return receipt_digest(self.receipt, self.chain_id, self.ledger)
 
     def to_json(self) -> str:
-        fields = {
-            _camel(k): ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in self.receipt.__dict__.items()
-        }
+        fields = {_camel(k): ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in self.receipt.__dict__.items()}
         body = {
             "format": FORMAT,
             "chainId": self.chain_id,
@@ -165,9 +163,13 @@ class Receipts:
     def submit(self, signer: LocalAccount, file: ReceiptFile) -> TxResult:
         self._same_ledger(file)
         return self.registry.transact(
-            signer, "ExchangeLedger", "submit", file.receipt.as_tuple(),
-            file.signature(Party.PROVIDER), file.signature(Party.CONSUMER),
-        )  # fmt: skip
+            signer,
+            "ExchangeLedger",
+            "submit",
+            file.receipt.as_tuple(),
+            file.signature(Party.PROVIDER),
+            file.signature(Party.CONSUMER),
+        )
 
     def contract_digest(self, file: ReceiptFile) -> bytes:
         return bytes(self.registry.call("ExchangeLedger", "receiptDigest", file.receipt.as_tuple()))

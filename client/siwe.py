@@ -30,9 +30,7 @@ STATEMENT = "Sign in to the IDS Registry API."
 _PATTERN = re.compile(
     r"^(?P<domain>[^\s]+) wants you to sign in with your Ethereum account:\n"
     r"(?P<address>0x[0-9a-fA-F]{40})\n"
-    r"\n"
-    + re.escape(STATEMENT)
-    + r"\n"
+    r"\n" + re.escape(STATEMENT) + r"\n"
     r"\n"
     r"URI: (?P<uri>[^\s]+)\n"
     r"Version: 1\n"

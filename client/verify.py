@@ -37,7 +37,9 @@ def verify_root(datasets: Datasets, anchors: Anchors, root: bytes, path: str = "
 def verify_with_proof(datasets: Datasets, anchors: Anchors, root: bytes, proof: ProofFile, path: str = "") -> Verdict:
     """Check that `proof` is about this content and holds on the chain."""
     if proof.leaf.lower() != hex32(root):
-        raise ProofError(f"the proof is for content root {proof.leaf}, but {path or 'the content'} has root {hex32(root)}")
+        raise ProofError(
+            f"the proof is for content root {proof.leaf}, but {path or 'the content'} has root {hex32(root)}"
+        )
     evidence = anchors.verify_on_chain(proof)
     registration = datasets.show(root) if datasets.is_registered(root) else None
     return Verdict(path, hex32(root), registration, evidence, proof)
@@ -56,4 +58,6 @@ def _direct_anchor(anchors: Anchors, root: bytes) -> AnchorEvidence | None:
     if leaf_count != 1:
         return None
     block = registry.w3.eth.get_block(block_number)
-    return AnchorEvidence(int(org_no), registry.org_label(int(org_no)), int(anchored_at), int(block_number), block["hash"].to_0x_hex(), "")
+    return AnchorEvidence(
+        int(org_no), registry.org_label(int(org_no)), int(anchored_at), int(block_number), block["hash"].to_0x_hex(), ""
+    )

@@ -71,16 +71,25 @@ def _rfc3339(seconds: int) -> str:
 def identify(session: Session, address: str, now: int) -> Caller | None:
     """The caller `address` is now, per the index; None if it may not sign in."""
     connection = session.connection()
-    held = {str(r): int(b) for r, b in connection.execute(
-        select_columns(col(RoleHolder.role), col(RoleHolder.block_number)).where(col(RoleHolder.account) == address)
-    )}  # fmt: skip
+    held = {
+        str(r): int(b)
+        for r, b in connection.execute(
+            select_columns(col(RoleHolder.role), col(RoleHolder.block_number)).where(col(RoleHolder.account) == address)
+        )
+    }
     tenure = [f"{role}@{block}" for role, block in sorted(held.items())]
     found = connection.execute(
-        select_columns(col(OrgKey.role), col(OrgKey.updated_block), col(Org.org_no), col(Org.org_id), col(Org.status),
-                       col(Org.expires_at))
+        select_columns(
+            col(OrgKey.role),
+            col(OrgKey.updated_block),
+            col(Org.org_no),
+            col(Org.org_id),
+            col(Org.status),
+            col(Org.expires_at),
+        )
         .join(Org, col(Org.org_no) == col(OrgKey.org_no))
         .where(col(OrgKey.address) == address)
-    ).first()  # fmt: skip
+    ).first()
     roles = frozenset(held)
     if found is not None:
         role, since, org_no, org_id, status, expires_at = found
@@ -95,12 +104,16 @@ def confirm_on_chain(registry: Registry, caller: Caller) -> Caller:
     Unauthorized if nothing is left."""
     consortium = Consortium(registry)
     org_id, org_no = caller.org_id, caller.org_no
-    if org_id is not None and not (consortium.is_active_key(caller.address) and consortium.key_info(caller.address)[0] == org_id):
+    if org_id is not None and not (
+        consortium.is_active_key(caller.address) and consortium.key_info(caller.address)[0] == org_id
+    ):
         org_id, org_no = None, None
     roles = frozenset(r for r in caller.roles if consortium.has_role(Role[r.upper()], caller.address))
     if org_id is None and not roles:
-        raise Unauthorized(f"{caller.address} is not an active key of an active member, nor a role holder, on chain "
-                           "(the index has not caught up yet)")  # fmt: skip
+        raise Unauthorized(
+            f"{caller.address} is not an active key of an active member, nor a role holder, on chain "
+            "(the index has not caught up yet)"
+        )
     return Caller(caller.address, org_no, org_id, roles, caller.tenure)
 
 
@@ -118,10 +131,17 @@ def issue_challenge(session: Session, settings: ApiSettings, chain_id: int, addr
     session.connection().execute(delete(AuthChallenge).where(col(AuthChallenge.expires_at) < now))
     site = urlsplit(settings.base_url)
     message = SignInMessage(
-        domain=site.netloc, address=address, uri=settings.base_url, chain_id=chain_id, nonce=secrets.token_hex(16),
-        issued_at=_rfc3339(now), expires_at=_rfc3339(now + settings.challenge_ttl),
-    )  # fmt: skip
-    challenge = AuthChallenge(nonce=message.nonce, address=address, message=message.text(), expires_at=now + settings.challenge_ttl)
+        domain=site.netloc,
+        address=address,
+        uri=settings.base_url,
+        chain_id=chain_id,
+        nonce=secrets.token_hex(16),
+        issued_at=_rfc3339(now),
+        expires_at=_rfc3339(now + settings.challenge_ttl),
+    )
+    challenge = AuthChallenge(
+        nonce=message.nonce, address=address, message=message.text(), expires_at=now + settings.challenge_ttl
+    )
     session.add(challenge)
     return challenge
 
@@ -137,7 +157,9 @@ def redeem(session: Session, settings: ApiSettings, chain: ChainView, text: str,
     if challenge is None or challenge.message != text:
         raise Unauthorized("this sign-in message was not issued by this API, or it was used already", "message")
     if challenge.expires_at < now:
-        raise Unauthorized(f"the sign-in challenge expired at {_rfc3339(challenge.expires_at)}; ask for a new one", "message")
+        raise Unauthorized(
+            f"the sign-in challenge expired at {_rfc3339(challenge.expires_at)}; ask for a new one", "message"
+        )
     try:
         signer = recover_address(text, signature)
     except ConfigError as exc:
@@ -160,7 +182,14 @@ def issue_token(settings: ApiSettings, caller: Caller) -> tuple[str, int]:
     """A bearer token for `caller` and the time it expires."""
     now = int(time.time())
     expires = now + settings.token_ttl
-    claims = {"sub": caller.address, "ten": caller.tenure, "iat": now, "exp": expires, "iss": settings.base_url, "aud": AUDIENCE}
+    claims = {
+        "sub": caller.address,
+        "ten": caller.tenure,
+        "iat": now,
+        "exp": expires,
+        "iss": settings.base_url,
+        "aud": AUDIENCE,
+    }
     return jwt.encode(claims, settings.signing_key(), algorithm="HS256"), expires
 
 
@@ -168,9 +197,13 @@ def caller_of(session: Session, settings: ApiSettings, token: str) -> Caller:
     """The caller a bearer token stands for now; Unauthorized if the token is not good."""
     try:
         claims = jwt.decode(
-            token, settings.signing_key(), algorithms=["HS256"], audience=AUDIENCE, issuer=settings.base_url,
+            token,
+            settings.signing_key(),
+            algorithms=["HS256"],
+            audience=AUDIENCE,
+            issuer=settings.base_url,
             options={"require": ["sub", "ten", "exp", "iat"]},
-        )  # fmt: skip
+        )
     except jwt.ExpiredSignatureError:
         raise Unauthorized("the bearer token has expired; sign in again") from None
     except jwt.InvalidTokenError as exc:
@@ -179,5 +212,7 @@ def caller_of(session: Session, settings: ApiSettings, token: str) -> Caller:
     if caller is None:
         raise Unauthorized(f"{claims['sub']} may no longer sign in (key removed or member not active)")
     if caller.tenure != claims["ten"]:
-        raise Unauthorized(f"{claims['sub']} was removed or its roles changed since this token was issued; sign in again")
+        raise Unauthorized(
+            f"{claims['sub']} was removed or its roles changed since this token was issued; sign in again"
+        )
     return caller

@@ -96,9 +96,10 @@ class RangeChanges:
         connection = self.session.connection()
         for start in range(0, len(missing), _CHUNK):
             chunk = missing[start : start + _CHUNK]
-            found = {info.key_of(dict(r._mapping)): dict(r._mapping) for r in connection.execute(
-                select(info.table).where(info.where_keys(chunk))
-            )}  # fmt: skip
+            found = {
+                info.key_of(dict(r._mapping)): dict(r._mapping)
+                for r in connection.execute(select(info.table).where(info.where_keys(chunk)))
+            }
             for key in chunk:
                 row = found.get(key)
                 self._original[name][key] = row
@@ -137,10 +138,14 @@ class RangeChanges:
         if mark not in self._marked:
             self._marked.add(mark)
             if row is not None:
-                self.undo.append({
-                    "block_number": block, "table_name": name,
-                    "row_key": json.dumps(list(key)), "before": json.dumps(row),
-                })  # fmt: skip
+                self.undo.append(
+                    {
+                        "block_number": block,
+                        "table_name": name,
+                        "row_key": json.dumps(list(key)),
+                        "before": json.dumps(row),
+                    }
+                )
         return row
 
     def put(self, name: str, row: Row, block: int) -> None:
@@ -195,9 +200,10 @@ class RangeChanges:
                     .where(and_(*(info.table.c[c] == bindparam(f"k_{c}") for c in info.key)))
                     .values({c: bindparam(f"v_{c}") for c in others})
                 )
-                connection.execute(statement, [
-                    {**{f"k_{c}": row[c] for c in info.key}, **{f"v_{c}": row[c] for c in others}} for row in updates
-                ])  # fmt: skip
+                connection.execute(
+                    statement,
+                    [{**{f"k_{c}": row[c] for c in info.key}, **{f"v_{c}": row[c] for c in others}} for row in updates],
+                )
             if inserts:
                 connection.execute(info.table.insert(), inserts)
             written += len(inserts) + len(updates) + len(deletes)
@@ -212,4 +218,3 @@ def restore(session: Session, name: str, key: Key, before: Row) -> None:
     connection = session.connection()
     connection.execute(delete(info.table).where(info.where_key(key)))
     connection.execute(info.table.insert(), [before])
-

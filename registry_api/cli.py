@@ -26,8 +26,12 @@ from .db import init_db, make_engine, reset_db
 from .indexer import Indexer, ScanResult, follow_chain
 from .settings import ApiSettings
 
-app = typer.Typer(help="The IDS Registry service: REST API and event indexer.", no_args_is_help=True, add_completion=False,
-                  pretty_exceptions_enable=False)  # fmt: skip
+app = typer.Typer(
+    help="The IDS Registry service: REST API and event indexer.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 err = Console(stderr=True, highlight=False)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
@@ -42,7 +46,9 @@ def serve_command(
     host: Annotated[str | None, typer.Option(help="Address to listen on [env: IDSREG_API_HOST].")] = None,
     port: Annotated[int | None, typer.Option(help="Port [env: IDSREG_API_PORT].")] = None,
     index: Annotated[bool, typer.Option("--index/--no-index", help="Also follow the chain (the indexer).")] = True,
-    workers: Annotated[int | None, typer.Option(min=1, max=64, help="API worker processes [env: IDSREG_API_WORKERS].")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=64, help="API worker processes [env: IDSREG_API_WORKERS].")
+    ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
 ) -> None:
     """Serve the REST API (worker processes) and index the chain (an indexer process) until
@@ -67,15 +73,25 @@ def _catch_up(indexer: Indexer, as_json: bool, label: str) -> ScanResult:
 
 
 def _report(result: ScanResult, as_json: bool) -> None:
-    data = {"indexedBlock": result.end_block, "events": result.events, "ranges": result.ranges,
-            "rolledBack": result.rolled_back, "lag": result.lag}  # fmt: skip
+    data = {
+        "indexedBlock": result.end_block,
+        "events": result.events,
+        "ranges": result.ranges,
+        "rolledBack": result.rolled_back,
+        "lag": result.lag,
+    }
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
-        err.print(f"indexed up to block {result.end_block}: {result.events} new events in {result.ranges} ranges, lag {result.lag}")
+        err.print(
+            f"indexed up to block {result.end_block}: {result.events} new events in {result.ranges} ranges, "
+            f"lag {result.lag}"
+        )
 
 
-ParentOpt = Annotated[int | None, typer.Option("--parent", hidden=True, help="Stop when this process (the supervisor) is gone.")]
+ParentOpt = Annotated[
+    int | None, typer.Option("--parent", hidden=True, help="Stop when this process (the supervisor) is gone.")
+]
 
 
 @app.command("worker", hidden=True)

@@ -143,7 +143,7 @@ class LineageBase(SQLModel):
 
 
 class Lineage(LineageBase, table=True):
-    """"`child` is derived from `parent`" (DatasetRegistered's parents)."""
+    """ "`child` is derived from `parent`" (DatasetRegistered's parents)."""
 
 
 class RightChangeBase(SQLModel):
@@ -280,5 +280,17 @@ class Vote(VoteBase, table=True):
 
 #: Every domain table, in the order a from-scratch comparison lists them.
 DOMAIN_TABLES: tuple[type[SQLModel], ...] = (
-    Org, OrgKey, RoleHolder, Threshold, Proposal, Dataset, Lineage, RightChange, Grant, Receipt, Anchor, Dispute, Vote,
-)  # fmt: skip
+    Org,
+    OrgKey,
+    RoleHolder,
+    Threshold,
+    Proposal,
+    Dataset,
+    Lineage,
+    RightChange,
+    Grant,
+    Receipt,
+    Anchor,
+    Dispute,
+    Vote,
+)

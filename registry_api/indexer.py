@@ -91,10 +91,17 @@ def json_safe(value: Any) -> Any:
 
 def _raw_row(chain_id: int, event: Event, subject: str | None) -> dict[str, Any]:
     return {
-        "chain_id": chain_id, "block_number": event.block_number, "block_hash": event.block_hash,
-        "tx_hash": event.tx_hash, "log_index": event.log_index, "contract": event.contract, "name": event.name,
-        "args": json.dumps(json_safe(event.args)), "block_time": event.block_time, "subject": subject,
-    }  # fmt: skip
+        "chain_id": chain_id,
+        "block_number": event.block_number,
+        "block_hash": event.block_hash,
+        "tx_hash": event.tx_hash,
+        "log_index": event.log_index,
+        "contract": event.contract,
+        "name": event.name,
+        "args": json.dumps(json_safe(event.args)),
+        "block_time": event.block_time,
+        "subject": subject,
+    }
 
 
 class Indexer:
@@ -131,10 +138,16 @@ class Indexer:
         if checkpoint is None:
             start = self._header(manifest.deployment_block - 1)
             store.create_checkpoint(
-                session, self.registry.chain_id, manifest.deployment_block, manifest.deployment_block_hash.lower(),
-                start.number, start.hash,
-            )  # fmt: skip
-            store.upsert_blocks(session, [{"number": start.number, "hash": start.hash, "parent_hash": start.parent_hash}])
+                session,
+                self.registry.chain_id,
+                manifest.deployment_block,
+                manifest.deployment_block_hash.lower(),
+                start.number,
+                start.hash,
+            )
+            store.upsert_blocks(
+                session, [{"number": start.number, "hash": start.hash, "parent_hash": start.parent_hash}]
+            )
             session.commit()
             checkpoint = store.get_checkpoint(session)
             if checkpoint is None:
@@ -144,7 +157,8 @@ class Indexer:
                 f"the database indexes chain {checkpoint.chain_id}, the node is chain {self.registry.chain_id}"
             )
         if (checkpoint.deployment_block, checkpoint.deployment_block_hash) != (
-            manifest.deployment_block, manifest.deployment_block_hash.lower()
+            manifest.deployment_block,
+            manifest.deployment_block_hash.lower(),
         ):
             raise ConfigError(
                 f"the database indexes the deployment of block {checkpoint.deployment_block}, but the manifest names "
@@ -188,7 +202,9 @@ class Indexer:
         log.warning("chain reorganisation: rolling back %d blocks to %d", depth, ancestor[0])
         store.rollback_above(session, ancestor[0])
         if deeper:
-            store.upsert_blocks(session, [{"number": start.number, "hash": start.hash, "parent_hash": start.parent_hash}])
+            store.upsert_blocks(
+                session, [{"number": start.number, "hash": start.hash, "parent_hash": start.parent_hash}]
+            )
         store.set_checkpoint(session, checkpoint, *ancestor)
         session.commit()
         return depth
@@ -210,7 +226,9 @@ class Indexer:
         known = {h.number: h for h in headers}
         # Block times: in the log when the node includes them, else from the block's header.
         missing = sorted({entry.block_number for entry in logs if entry.block_time is None} - set(known))
-        times = {h.number: h.timestamp for h in headers} | {h.number: h.timestamp for h in rpc.get_headers(self.w3, missing)}
+        times = {h.number: h.timestamp for h in headers} | {
+            h.number: h.timestamp for h in rpc.get_headers(self.w3, missing)
+        }
         events: list[Event] = []
         for entry in logs:
             if entry.removed:
@@ -221,11 +239,18 @@ class Indexer:
             decoded = decode_log(entry.topics, entry.data)
             if decoded is None:
                 continue
-            events.append(Event(
-                contract=decoded.contract, name=decoded.name, args=decoded.args, block_number=entry.block_number,
-                block_hash=entry.block_hash, block_time=entry.block_time if entry.block_time is not None
-                else times[entry.block_number], tx_hash=entry.tx_hash, log_index=entry.log_index,
-            ))  # fmt: skip
+            events.append(
+                Event(
+                    contract=decoded.contract,
+                    name=decoded.name,
+                    args=decoded.args,
+                    block_number=entry.block_number,
+                    block_hash=entry.block_hash,
+                    block_time=entry.block_time if entry.block_time is not None else times[entry.block_number],
+                    tx_hash=entry.tx_hash,
+                    log_index=entry.log_index,
+                )
+            )
         return RangeRead(events, headers, end_hash)
 
     def _index_range(self, session: Session, checkpoint: Checkpoint, start: int, end: int) -> int:
@@ -243,7 +268,9 @@ class Indexer:
         rows = [_raw_row(self.registry.chain_id, event, projection.apply(changes, event)) for event in fresh]
         store.add_events(session, rows)
         changes.flush()
-        store.upsert_blocks(session, [{"number": h.number, "hash": h.hash, "parent_hash": h.parent_hash} for h in read.headers])
+        store.upsert_blocks(
+            session, [{"number": h.number, "hash": h.hash, "parent_hash": h.parent_hash} for h in read.headers]
+        )
         store.prune_window(session, end - self.settings.reorg_window + 1)
         store.set_checkpoint(session, checkpoint, end, read.end_hash)
         session.commit()

@@ -46,23 +46,34 @@ class IndexCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         with Session(self.engine) as session:
             checkpoint = store.get_checkpoint(session)
-            counts = session.connection().execute(
-                select(col(RawEvent.contract), col(RawEvent.name), func.count()).group_by(col(RawEvent.contract), col(RawEvent.name))
-            ).all()
+            counts = (
+                session.connection()
+                .execute(
+                    select(col(RawEvent.contract), col(RawEvent.name), func.count()).group_by(
+                        col(RawEvent.contract), col(RawEvent.name)
+                    )
+                )
+                .all()
+            )
         indexed = checkpoint.block_number if checkpoint is not None else None
         head = self.head()
         metrics = [
             ("idsreg_indexed_block", "Last block whose events are all in the index.", indexed),
             ("idsreg_chain_head_block", "The chain node's head block (absent when the node does not answer).", head),
-            ("idsreg_index_lag_blocks", "Blocks between the node's head and the index.",
-             max(head - indexed, 0) if head is not None and indexed is not None else None),
-        ]  # fmt: skip
+            (
+                "idsreg_index_lag_blocks",
+                "Blocks between the node's head and the index.",
+                max(head - indexed, 0) if head is not None and indexed is not None else None,
+            ),
+        ]
         for name, text, value in metrics:
             gauge = GaugeMetricFamily(name, text)
             if value is not None:
                 gauge.add_metric([], value)
             yield gauge
-        events = GaugeMetricFamily("idsreg_indexed_events", "Events in the index, by contract and event.", labels=["contract", "event"])
+        events = GaugeMetricFamily(
+            "idsreg_indexed_events", "Events in the index, by contract and event.", labels=["contract", "event"]
+        )
         for contract, name, count in counts:
             events.add_metric([contract, name], count)
         yield events
@@ -83,9 +94,12 @@ class Metrics:
             "idsreg_http_requests", "HTTP requests answered.", ["method", "route", "status"], registry=own
         )
         self.latency = Histogram(
-            "idsreg_http_request_duration_seconds", "Time to answer an HTTP request.", ["method", "route"],
-            buckets=BUCKETS, registry=own,
-        )  # fmt: skip
+            "idsreg_http_request_duration_seconds",
+            "Time to answer an HTTP request.",
+            ["method", "route"],
+            buckets=BUCKETS,
+            registry=own,
+        )
 
 
 class MetricsMiddleware:

@@ -40,15 +40,17 @@ _HANDLERS: dict[tuple[str, str], Handler] = {}
 _TOUCHES: dict[tuple[str, str], Touches] = {}
 
 #: Events that only the raw event table keeps: they change no state the API serves.
-RAW_ONLY = frozenset({
-    ("Consortium", "MirrorsBound"),
-    ("DataRegistry", "CourtBound"),
-    # The council's dispute period: read from the chain (Consortium.disputePeriod) when needed.
-    ("Consortium", "DisputePeriodChanged"),
-    ("DataRegistry", "RegistrationCommitted"),
-    # OpenZeppelin's EIP-5267 event; the ledger's domain never changes, so it is never emitted.
-    ("ExchangeLedger", "EIP712DomainChanged"),
-})  # fmt: skip
+RAW_ONLY = frozenset(
+    {
+        ("Consortium", "MirrorsBound"),
+        ("DataRegistry", "CourtBound"),
+        # The council's dispute period: read from the chain (Consortium.disputePeriod) when needed.
+        ("Consortium", "DisputePeriodChanged"),
+        ("DataRegistry", "RegistrationCommitted"),
+        # OpenZeppelin's EIP-5267 event; the ledger's domain never changes, so it is never emitted.
+        ("ExchangeLedger", "EIP712DomainChanged"),
+    }
+)
 
 
 def on(contract: str, name: str, touches: Touches | None = None) -> Callable[[Handler], Handler]:
@@ -107,12 +109,24 @@ def _org_no(changes: RangeChanges, org_id: str) -> int:
 @on("Consortium", "MemberAdmitted", lambda a: [("org", (a["orgNo"],)), ("orgkey", (a["admin"],))])
 def _member_admitted(c: RangeChanges, e: Event) -> None:
     a = e.args
-    c.put("org", {
-        "org_no": a["orgNo"], "org_id": a["orgId"], "name": a["name"], "admin": a["admin"], "level": a["level"],
-        "evidence_hash": a["evidenceHash"], "expires_at": a["expiresAt"], "status": "active",
-        "admitted_at": e.block_time, "block_number": e.block_number, "tx_hash": e.tx_hash,
-        "updated_block": e.block_number,
-    }, e.block_number)  # fmt: skip
+    c.put(
+        "org",
+        {
+            "org_no": a["orgNo"],
+            "org_id": a["orgId"],
+            "name": a["name"],
+            "admin": a["admin"],
+            "level": a["level"],
+            "evidence_hash": a["evidenceHash"],
+            "expires_at": a["expiresAt"],
+            "status": "active",
+            "admitted_at": e.block_time,
+            "block_number": e.block_number,
+            "tx_hash": e.tx_hash,
+            "updated_block": e.block_number,
+        },
+        e.block_number,
+    )
     c.memo.setdefault("org_no", {})[a["orgId"]] = a["orgNo"]
     _set_key(c, e, a["admin"], a["orgNo"], "admin")
 
@@ -120,10 +134,17 @@ def _member_admitted(c: RangeChanges, e: Event) -> None:
 def _set_key(c: RangeChanges, e: Event, address: str, org_no: int, role: str) -> None:
     existing = c.get("orgkey", (address,))
     if existing is None:
-        c.put("orgkey", {
-            "address": address, "org_no": org_no, "role": role,
-            "block_number": e.block_number, "updated_block": e.block_number,
-        }, e.block_number)  # fmt: skip
+        c.put(
+            "orgkey",
+            {
+                "address": address,
+                "org_no": org_no,
+                "role": role,
+                "block_number": e.block_number,
+                "updated_block": e.block_number,
+            },
+            e.block_number,
+        )
     else:
         c.update("orgkey", (address,), e.block_number, org_no=org_no, role=role, updated_block=e.block_number)
 
@@ -143,8 +164,15 @@ on("Consortium", "MemberExpelled")(_set_status("expelled"))
 @on("Consortium", "MemberRecertified")
 def _member_recertified(c: RangeChanges, e: Event) -> None:
     a = e.args
-    c.update("org", (_org_no(c, a["orgId"]),), e.block_number, level=a["level"], evidence_hash=a["evidenceHash"],
-             expires_at=a["expiresAt"], updated_block=e.block_number)  # fmt: skip
+    c.update(
+        "org",
+        (_org_no(c, a["orgId"]),),
+        e.block_number,
+        level=a["level"],
+        evidence_hash=a["evidenceHash"],
+        expires_at=a["expiresAt"],
+        updated_block=e.block_number,
+    )
 
 
 @on("Consortium", "AdminReplaced", lambda a: [("orgkey", (a["previousAdmin"],)), ("orgkey", (a["newAdmin"],))])
@@ -168,9 +196,16 @@ def _connector_removed(c: RangeChanges, e: Event) -> None:
 
 @on("Consortium", "RoleGranted")
 def _role_granted(c: RangeChanges, e: Event) -> None:
-    c.put("roleholder", {
-        "role": _name(e.args["role"]), "account": e.args["account"], "block_number": e.block_number, "tx_hash": e.tx_hash,
-    }, e.block_number)  # fmt: skip
+    c.put(
+        "roleholder",
+        {
+            "role": _name(e.args["role"]),
+            "account": e.args["account"],
+            "block_number": e.block_number,
+            "tx_hash": e.tx_hash,
+        },
+        e.block_number,
+    )
 
 
 @on("Consortium", "RoleRevoked")
@@ -185,24 +220,44 @@ def _threshold_changed(c: RangeChanges, e: Event) -> None:
     role = _name(e.args["role"])
     existing = c.get("threshold", (role,))
     created = existing["block_number"] if existing else e.block_number
-    c.put("threshold", {
-        "role": role, "value": e.args["newThreshold"], "block_number": created, "updated_block": e.block_number,
-    }, e.block_number)  # fmt: skip
+    c.put(
+        "threshold",
+        {
+            "role": role,
+            "value": e.args["newThreshold"],
+            "block_number": created,
+            "updated_block": e.block_number,
+        },
+        e.block_number,
+    )
 
 
 @on("Consortium", "ProposalCreated")
 def _proposal_created(c: RangeChanges, e: Event) -> None:
     a = e.args
-    c.put("proposal", {
-        "proposal_id": a["proposalId"], "action": _name(a["action"]), "proposer": a["proposer"], "args": a["args"],
-        "status": "open", "approvals": 0, "created_at": e.block_time, "block_number": e.block_number,
-        "tx_hash": e.tx_hash, "updated_block": e.block_number,
-    }, e.block_number)  # fmt: skip
+    c.put(
+        "proposal",
+        {
+            "proposal_id": a["proposalId"],
+            "action": _name(a["action"]),
+            "proposer": a["proposer"],
+            "args": a["args"],
+            "status": "open",
+            "approvals": 0,
+            "created_at": e.block_time,
+            "block_number": e.block_number,
+            "tx_hash": e.tx_hash,
+            "updated_block": e.block_number,
+        },
+        e.block_number,
+    )
 
 
 @on("Consortium", "ProposalApproved")
 def _proposal_approved(c: RangeChanges, e: Event) -> None:
-    c.update("proposal", (e.args["proposalId"],), e.block_number, approvals=e.args["approvals"], updated_block=e.block_number)
+    c.update(
+        "proposal", (e.args["proposalId"],), e.block_number, approvals=e.args["approvals"], updated_block=e.block_number
+    )
 
 
 @on("Consortium", "ProposalExecuted")
@@ -228,13 +283,31 @@ def _dataset_registered(c: RangeChanges, e: Event) -> str:
     root, org = a["root"], a["registrant"]
     if c.get("dataset", (root,)) is not None:
         raise ProjectionError(f"dataset {root} is registered twice without a RegistrationSuperseded event")
-    c.put("dataset", {
-        "root": root, "registrant": org, "grade": _name(a["grade"]), "metadata_hash": a["metadataHash"],
-        "metadata_uri": "", "manifest_uri": "", "registered_at": a["registeredAt"], "parents": json.dumps(a["parents"]),
-        "holding": org, "processing": org, "operation": org,
-        "offer_holding": None, "offer_processing": None, "offer_operation": None, "frozen": 0,
-        "block_number": e.block_number, "log_index": e.log_index, "tx_hash": e.tx_hash, "updated_block": e.block_number,
-    }, e.block_number)  # fmt: skip
+    c.put(
+        "dataset",
+        {
+            "root": root,
+            "registrant": org,
+            "grade": _name(a["grade"]),
+            "metadata_hash": a["metadataHash"],
+            "metadata_uri": "",
+            "manifest_uri": "",
+            "registered_at": a["registeredAt"],
+            "parents": json.dumps(a["parents"]),
+            "holding": org,
+            "processing": org,
+            "operation": org,
+            "offer_holding": None,
+            "offer_processing": None,
+            "offer_operation": None,
+            "frozen": 0,
+            "block_number": e.block_number,
+            "log_index": e.log_index,
+            "tx_hash": e.tx_hash,
+            "updated_block": e.block_number,
+        },
+        e.block_number,
+    )
     for parent in dict.fromkeys(a["parents"]):
         c.put("lineage", {"child": root, "parent": parent, "block_number": e.block_number}, e.block_number)
     # BatchRegistered (later in the same transaction) names the batch's manifest URI.
@@ -273,8 +346,13 @@ def _set_offer(kind: str) -> Handler:
     def handler(c: RangeChanges, e: Event) -> str:
         a = e.args
         offered = a["to"] if kind == "offered" else None
-        c.update("dataset", (a["root"],), e.block_number, **{f"offer_{_name(a['right'])}": offered},
-                 updated_block=e.block_number)  # fmt: skip
+        c.update(
+            "dataset",
+            (a["root"],),
+            e.block_number,
+            **{f"offer_{_name(a['right'])}": offered},
+            updated_block=e.block_number,
+        )
         return str(a["root"])
 
     return handler
@@ -289,12 +367,25 @@ def _move_right(c: RangeChanges, e: Event, kind: str, dispute_id: int | None) ->
     a = e.args
     right = _name(a["right"])
     root = a["root"]
-    c.update("dataset", (root,), e.block_number, **{right: a["to"], f"offer_{right}": None}, updated_block=e.block_number)
-    c.put("rightchange", {
-        "tx_hash": e.tx_hash, "log_index": e.log_index, "root": root, "right": right, "from_org": a["from"],
-        "to_org": a["to"], "kind": kind, "dispute_id": dispute_id, "block_number": e.block_number,
-        "block_time": e.block_time,
-    }, e.block_number)  # fmt: skip
+    c.update(
+        "dataset", (root,), e.block_number, **{right: a["to"], f"offer_{right}": None}, updated_block=e.block_number
+    )
+    c.put(
+        "rightchange",
+        {
+            "tx_hash": e.tx_hash,
+            "log_index": e.log_index,
+            "root": root,
+            "right": right,
+            "from_org": a["from"],
+            "to_org": a["to"],
+            "kind": kind,
+            "dispute_id": dispute_id,
+            "block_number": e.block_number,
+            "block_time": e.block_time,
+        },
+        e.block_number,
+    )
     return str(root)
 
 
@@ -331,21 +422,41 @@ def _grant_key(a: dict[str, Any]) -> Key:
     return (a["root"], a["grantee"], a["serial"])
 
 
-@on("AccessRegistry", "GrantIssued", lambda a: [
-    ("grant", _grant_key(a)), ("grant", (a["root"], a["grantee"], a["serial"] - 1)),
-])  # fmt: skip
+@on(
+    "AccessRegistry",
+    "GrantIssued",
+    lambda a: [
+        ("grant", _grant_key(a)),
+        ("grant", (a["root"], a["grantee"], a["serial"] - 1)),
+    ],
+)
 def _grant_issued(c: RangeChanges, e: Event) -> str:
     a = e.args
     previous = (a["root"], a["grantee"], a["serial"] - 1)
     if a["serial"] > 1 and c.get("grant", previous) is not None:
         c.update("grant", previous, e.block_number, current=False, updated_block=e.block_number)
-    c.put("grant", {
-        "root": a["root"], "grantee": a["grantee"], "serial": a["serial"], "grantor": a["grantor"],
-        "permissions": a["permissions"], "purpose": a["purpose"], "valid_from": a["validFrom"],
-        "valid_until": a["validUntil"], "policy_hash": a["policyHash"], "status": _name(a["status"]),
-        "current": True, "decided_by": None, "issued_at": e.block_time, "block_number": e.block_number,
-        "tx_hash": e.tx_hash, "updated_block": e.block_number,
-    }, e.block_number)  # fmt: skip
+    c.put(
+        "grant",
+        {
+            "root": a["root"],
+            "grantee": a["grantee"],
+            "serial": a["serial"],
+            "grantor": a["grantor"],
+            "permissions": a["permissions"],
+            "purpose": a["purpose"],
+            "valid_from": a["validFrom"],
+            "valid_until": a["validUntil"],
+            "policy_hash": a["policyHash"],
+            "status": _name(a["status"]),
+            "current": True,
+            "decided_by": None,
+            "issued_at": e.block_time,
+            "block_number": e.block_number,
+            "tx_hash": e.tx_hash,
+            "updated_block": e.block_number,
+        },
+        e.block_number,
+    )
     return str(a["root"])
 
 
@@ -375,24 +486,49 @@ on("AccessRegistry", "GrantRevoked", _grant_touches)(_grant_decided("revoked", N
 @on("ExchangeLedger", "ReceiptRecorded", lambda a: [("receipt", (a["digest"],))])
 def _receipt_recorded(c: RangeChanges, e: Event) -> str:
     a = e.args
-    c.put("receipt", {
-        "digest": a["digest"], "dataset": a["dataset"], "provider": a["provider"], "consumer": a["consumer"],
-        "grant_serial": a["grantSerial"], "delivered_root": a["deliveredRoot"], "size": a["size"],
-        "price": a["price"], "delivered_at": a["deliveredAt"], "nonce": a["nonce"],
-        "provider_key": a["providerKey"], "consumer_key": a["consumerKey"], "block_number": e.block_number,
-        "log_index": e.log_index, "tx_hash": e.tx_hash, "block_time": e.block_time,
-    }, e.block_number)  # fmt: skip
+    c.put(
+        "receipt",
+        {
+            "digest": a["digest"],
+            "dataset": a["dataset"],
+            "provider": a["provider"],
+            "consumer": a["consumer"],
+            "grant_serial": a["grantSerial"],
+            "delivered_root": a["deliveredRoot"],
+            "size": a["size"],
+            "price": a["price"],
+            "delivered_at": a["deliveredAt"],
+            "nonce": a["nonce"],
+            "provider_key": a["providerKey"],
+            "consumer_key": a["consumerKey"],
+            "block_number": e.block_number,
+            "log_index": e.log_index,
+            "tx_hash": e.tx_hash,
+            "block_time": e.block_time,
+        },
+        e.block_number,
+    )
     return str(a["dataset"])
 
 
 @on("AnchorRegistry", "Anchored", lambda a: [("anchor", (a["root"], a["orgNo"]))])
 def _anchored(c: RangeChanges, e: Event) -> None:
     a = e.args
-    c.put("anchor", {
-        "root": a["root"], "org_no": a["orgNo"], "leaf_count": a["leafCount"], "note_hash": a["noteHash"],
-        "anchored_at": e.block_time, "block_number": e.block_number, "block_hash": e.block_hash,
-        "log_index": e.log_index, "tx_hash": e.tx_hash,
-    }, e.block_number)  # fmt: skip
+    c.put(
+        "anchor",
+        {
+            "root": a["root"],
+            "org_no": a["orgNo"],
+            "leaf_count": a["leafCount"],
+            "note_hash": a["noteHash"],
+            "anchored_at": e.block_time,
+            "block_number": e.block_number,
+            "block_hash": e.block_hash,
+            "log_index": e.log_index,
+            "tx_hash": e.tx_hash,
+        },
+        e.block_number,
+    )
 
 
 # ----- DisputeCourt -------------------------------------------------------------------------
@@ -405,21 +541,42 @@ def _dispute_touches(a: dict[str, Any]) -> list[tuple[str, Key]]:
 @on("DisputeCourt", "DisputeOpened", _dispute_touches)
 def _dispute_opened(c: RangeChanges, e: Event) -> str:
     a = e.args
-    c.put("dispute", {
-        "dispute_id": a["disputeId"], "root": a["root"], "right": _name(a["right"]), "claimant": a["claimant"],
-        "respondent": a["respondent"], "evidence_hash": a["evidenceHash"], "status": "open",
-        "prior_anchor_root": None, "prior_anchored_at": None, "uphold_votes": 0, "dismiss_votes": 0,
-        "opened_at": e.block_time, "closed_block": None, "block_number": e.block_number, "tx_hash": e.tx_hash,
-        "updated_block": e.block_number,
-    }, e.block_number)  # fmt: skip
+    c.put(
+        "dispute",
+        {
+            "dispute_id": a["disputeId"],
+            "root": a["root"],
+            "right": _name(a["right"]),
+            "claimant": a["claimant"],
+            "respondent": a["respondent"],
+            "evidence_hash": a["evidenceHash"],
+            "status": "open",
+            "prior_anchor_root": None,
+            "prior_anchored_at": None,
+            "uphold_votes": 0,
+            "dismiss_votes": 0,
+            "opened_at": e.block_time,
+            "closed_block": None,
+            "block_number": e.block_number,
+            "tx_hash": e.tx_hash,
+            "updated_block": e.block_number,
+        },
+        e.block_number,
+    )
     return str(a["root"])
 
 
 @on("DisputeCourt", "PriorAnchoringProven", _dispute_touches)
 def _prior_anchoring_proven(c: RangeChanges, e: Event) -> str:
     a = e.args
-    row = c.update("dispute", (a["disputeId"],), e.block_number, prior_anchor_root=a["anchorRoot"],
-                   prior_anchored_at=a["anchoredAt"], updated_block=e.block_number)  # fmt: skip
+    row = c.update(
+        "dispute",
+        (a["disputeId"],),
+        e.block_number,
+        prior_anchor_root=a["anchorRoot"],
+        prior_anchored_at=a["anchoredAt"],
+        updated_block=e.block_number,
+    )
     return str(row["root"])
 
 
@@ -427,18 +584,38 @@ def _prior_anchoring_proven(c: RangeChanges, e: Event) -> str:
 def _vote_cast(c: RangeChanges, e: Event) -> str:
     a = e.args
     # An arbiter removed and re-appointed votes again in its new term: put replaces its row.
-    c.put("vote", {
-        "dispute_id": a["disputeId"], "arbiter": a["arbiter"], "uphold": a["uphold"], "block_number": e.block_number,
-        "tx_hash": e.tx_hash, "block_time": e.block_time,
-    }, e.block_number)  # fmt: skip
-    row = c.update("dispute", (a["disputeId"],), e.block_number, uphold_votes=a["upholdVotes"],
-                   dismiss_votes=a["dismissVotes"], updated_block=e.block_number)  # fmt: skip
+    c.put(
+        "vote",
+        {
+            "dispute_id": a["disputeId"],
+            "arbiter": a["arbiter"],
+            "uphold": a["uphold"],
+            "block_number": e.block_number,
+            "tx_hash": e.tx_hash,
+            "block_time": e.block_time,
+        },
+        e.block_number,
+    )
+    row = c.update(
+        "dispute",
+        (a["disputeId"],),
+        e.block_number,
+        uphold_votes=a["upholdVotes"],
+        dismiss_votes=a["dismissVotes"],
+        updated_block=e.block_number,
+    )
     return str(row["root"])
 
 
 def _close_dispute(c: RangeChanges, e: Event, status: str) -> str:
-    c.update("dispute", (e.args["disputeId"],), e.block_number, status=status, closed_block=e.block_number,
-             updated_block=e.block_number)  # fmt: skip
+    c.update(
+        "dispute",
+        (e.args["disputeId"],),
+        e.block_number,
+        status=status,
+        closed_block=e.block_number,
+        updated_block=e.block_number,
+    )
     return str(e.args["root"])
 
 

@@ -34,12 +34,15 @@ def count(session: Session, key: str, window: int, now: int) -> int:
     statement = (
         dialect_insert(session, ChallengeRate)
         .values(key=key, window_start=start, count=1)
-        .on_conflict_do_update(index_elements=["key"], set_={
-            "count": case((table.c.window_start == start, table.c.count + 1), else_=1),
-            "window_start": start,
-        })
+        .on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "count": case((table.c.window_start == start, table.c.count + 1), else_=1),
+                "window_start": start,
+            },
+        )
         .returning(table.c.count)
-    )  # fmt: skip
+    )
     return int(session.connection().execute(statement).scalar_one())
 
 
@@ -49,8 +52,16 @@ def check_challenge(session: Session, settings: ApiSettings, address: str, clien
     session.connection().execute(delete(ChallengeRate).where(col(ChallengeRate.window_start) < now - window))
     retry_after = window - now % window
     if count(session, f"client:{client}", window, now) > settings.challenges_per_client:
-        raise TooManyRequests(f"this client asked for more than {settings.challenges_per_client} sign-in challenges "
-                              f"in {window} s; try again in {retry_after} s", None, retry_after)  # fmt: skip
+        raise TooManyRequests(
+            f"this client asked for more than {settings.challenges_per_client} sign-in challenges "
+            f"in {window} s; try again in {retry_after} s",
+            None,
+            retry_after,
+        )
     if count(session, f"address:{address}", window, now) > settings.challenges_per_address:
-        raise TooManyRequests(f"more than {settings.challenges_per_address} sign-in challenges for {address} in {window} s; "
-                              f"try again in {retry_after} s", "address", retry_after)  # fmt: skip
+        raise TooManyRequests(
+            f"more than {settings.challenges_per_address} sign-in challenges for {address} in {window} s; "
+            f"try again in {retry_after} s",
+            "address",
+            retry_after,
+        )

@@ -67,7 +67,9 @@ class Child:
         self.crashes = 0 if ran >= HEALTHY_AFTER else self.crashes + 1
         delay = min(LONGEST_DELAY, FIRST_DELAY * 2 ** max(self.crashes - 1, 0))
         how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
-        log.warning("%s (pid %d) %s after %.1f s; restarting it in %.1f s", self.kind, self.process.pid, how, ran, delay)
+        log.warning(
+            "%s (pid %d) %s after %.1f s; restarting it in %.1f s", self.kind, self.process.pid, how, ran, delay
+        )
         self.process = None
         self.due = now + delay
 
@@ -112,14 +114,22 @@ def serve(settings: ApiSettings, *, index: bool = True, log_level: str = "info")
     parent = ["--parent", str(os.getpid())]
     children = [Child("indexer", [*service, "index", *parent])] if index else []
     children += [
-        Child("API worker", [*service, "worker", "--fd", str(sock.fileno()), "--log-level", log_level, *parent],
-              pass_fds=(sock.fileno(),))
+        Child(
+            "API worker",
+            [*service, "worker", "--fd", str(sock.fileno()), "--log-level", log_level, *parent],
+            pass_fds=(sock.fileno(),),
+        )
         for _ in range(settings.workers)
-    ]  # fmt: skip
+    ]
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    log.info("registry service on http://%s:%d: %d API worker(s)%s", settings.host, settings.port, settings.workers,
-             " and the indexer" if index else "")  # fmt: skip
+    log.info(
+        "registry service on http://%s:%d: %d API worker(s)%s",
+        settings.host,
+        settings.port,
+        settings.workers,
+        " and the indexer" if index else "",
+    )
     try:
         while not stop.is_set():
             now = time.monotonic()

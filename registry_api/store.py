@@ -87,9 +87,15 @@ def create_checkpoint(
     session: Session, chain_id: int, deployment_block: int, deployment_block_hash: str, number: int, block_hash: str
 ) -> None:
     """Write the initial checkpoint unless one exists (another indexer may have written it)."""
-    values = {"id": 1, "chain_id": chain_id, "deployment_block": deployment_block,
-              "deployment_block_hash": deployment_block_hash, "block_number": number, "block_hash": block_hash,
-              "updated_at": datetime.now(UTC)}  # fmt: skip
+    values = {
+        "id": 1,
+        "chain_id": chain_id,
+        "deployment_block": deployment_block,
+        "deployment_block_hash": deployment_block_hash,
+        "block_number": number,
+        "block_hash": block_hash,
+        "updated_at": datetime.now(UTC),
+    }
     session.connection().execute(
         _insert(session, Checkpoint).values(values).on_conflict_do_nothing(index_elements=["id"])
     )

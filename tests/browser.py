@@ -20,9 +20,15 @@ from playwright.sync_api import Page, Route, sync_playwright
 #: Flags for a headless Chromium on a machine with no network but loopback: without the
 #: background-networking ones Chromium keeps calling home and logging refusals.
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def chromium_path() -> Path:

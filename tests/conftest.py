@@ -79,7 +79,9 @@ def make_registry(w3: Web3, tmp_path: Path) -> Callable[..., Registry]:
     """Deploy the registry with the given governors and threshold (fresh per call)."""
 
     def make(governors: list[LocalAccount], threshold: int = 1) -> Registry:
-        manifest = deploy_registry(w3, governors[0], [g.address for g in governors], threshold, tmp_path / "deployments", force=True)
+        manifest = deploy_registry(
+            w3, governors[0], [g.address for g in governors], threshold, tmp_path / "deployments", force=True
+        )
         return Registry(w3, manifest)
 
     return make
@@ -102,7 +104,9 @@ def admit(consortium: Consortium, governor: LocalAccount, identifier: str, *, co
     """Admit an organisation (threshold-1 council) and give it `connectors` connector keys."""
     org = Org(identifier, new_account())
     expires = chain_time(consortium.registry.w3) + ONE_YEAR
-    outcome = consortium.propose_admission(governor, identifier, identifier.split(":")[1], org.admin.address, 2, b"\x01" * 32, expires)
+    outcome = consortium.propose_admission(
+        governor, identifier, identifier.split(":")[1], org.admin.address, 2, b"\x01" * 32, expires
+    )
     assert outcome.executed
     for _ in range(connectors):
         key = new_account()

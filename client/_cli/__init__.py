@@ -54,5 +54,7 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except CONNECTION_ERRORS as exc:
         # The node went away in the middle of a command (refused connection, time-out).
-        err_console.print(f"[red]error:[/] lost the connection to the chain node ({type(exc).__name__})", soft_wrap=True)
+        err_console.print(
+            f"[red]error:[/] lost the connection to the chain node ({type(exc).__name__})", soft_wrap=True
+        )
         sys.exit(3)

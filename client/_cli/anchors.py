@@ -115,12 +115,20 @@ def _is_root(value: str) -> bool:
 
 def _anchor_json(a: IndexedAnchor) -> dict[str, Any]:
     return {
-        "root": a.root, "chainId": a.chain_id, "contract": a.contract, "transaction": a.transaction,
-        "blockNumber": a.block_number, "blockHash": a.block_hash, "anchoredAt": a.anchored_at,
-        "anchoredBy": a.anchored_by, "treeSize": a.tree_size,
-        "proofs": [{"item": p.item, "leaf": p.leaf, "leafIndex": p.leaf_index, "file": p.file, "exists": p.exists}
-                   for p in a.proofs],
-    }  # fmt: skip
+        "root": a.root,
+        "chainId": a.chain_id,
+        "contract": a.contract,
+        "transaction": a.transaction,
+        "blockNumber": a.block_number,
+        "blockHash": a.block_hash,
+        "anchoredAt": a.anchored_at,
+        "anchoredBy": a.anchored_by,
+        "treeSize": a.tree_size,
+        "proofs": [
+            {"item": p.item, "leaf": p.leaf, "leafIndex": p.leaf_index, "file": p.file, "exists": p.exists}
+            for p in a.proofs
+        ],
+    }
 
 
 def _print_anchor(a: IndexedAnchor) -> None:

@@ -22,7 +22,9 @@ from ..processes import live_pid, stop
 from ..settings import get_settings
 from .common import JsonOpt, console, emit
 
-app = typer.Typer(help="Run the registry service: the REST API over an index of the chain's events.", no_args_is_help=True)
+app = typer.Typer(
+    help="Run the registry service: the REST API over an index of the chain's events.", no_args_is_help=True
+)
 
 HostOpt = Annotated[str | None, typer.Option("--host", help="Address to listen on [env: IDSREG_API_HOST].")]
 PortOpt = Annotated[int | None, typer.Option("--port", help="Port to listen on [env: IDSREG_API_PORT].")]
@@ -73,9 +75,13 @@ def start_background(
     settings.api_dir.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as log:
         process = subprocess.Popen(
-            _service("serve", "--log-level", "warning", *(extra or [])), env=_env(host, port), stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+            _service("serve", "--log-level", "warning", *(extra or [])),
+            env=_env(host, port),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     pid_file.write_text(f"{process.pid}\n")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -94,9 +100,13 @@ def start_background(
 def serve(
     host: HostOpt = None,
     port: PortOpt = None,
-    detach: Annotated[bool, typer.Option("--detach", "-d", help="Run in the background (pid and log in $IDSREG_HOME/api/).")] = False,
+    detach: Annotated[
+        bool, typer.Option("--detach", "-d", help="Run in the background (pid and log in $IDSREG_HOME/api/).")
+    ] = False,
     index: Annotated[bool, typer.Option("--index/--no-index", help="Also follow the chain (the indexer).")] = True,
-    workers: Annotated[int | None, typer.Option("--workers", min=1, max=64, help="API worker processes [env: IDSREG_API_WORKERS].")] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, max=64, help="API worker processes [env: IDSREG_API_WORKERS].")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Serve the REST API and index the chain (separate processes, each restarted if it dies) until
@@ -104,10 +114,14 @@ def serve(
     extra = ["--workers", str(workers)] if workers is not None else []
     if detach:
         url, pid, started = start_background(host, port, extra)
-        emit(as_json, {"url": url, "pid": pid, "started": started}, lambda: console.print(
-            f"{'registry API started' if started else 'registry API already running'} at {url} (pid {pid}; "
-            f"docs at {url}/docs, log in {get_settings().api_dir / 'api.log'})"
-        ))  # fmt: skip
+        emit(
+            as_json,
+            {"url": url, "pid": pid, "started": started},
+            lambda: console.print(
+                f"{'registry API started' if started else 'registry API already running'} at {url} (pid {pid}; "
+                f"docs at {url}/docs, log in {get_settings().api_dir / 'api.log'})"
+            ),
+        )
         return
     args = _service("serve", *extra) + ([] if index else ["--no-index"])
     os.execve(sys.executable, args, _env(host, port))
@@ -117,7 +131,11 @@ def serve(
 def stop_command(as_json: JsonOpt = False) -> None:
     """Stop the background registry API."""
     stopped = stop(get_settings().api_dir / "api.pid", signal.SIGTERM)
-    emit(as_json, {"stopped": stopped}, lambda: console.print("registry API stopped" if stopped else "registry API was not running"))
+    emit(
+        as_json,
+        {"stopped": stopped},
+        lambda: console.print("registry API stopped" if stopped else "registry API was not running"),
+    )
 
 
 @app.command("status")
@@ -133,8 +151,10 @@ def status(
 
     def human() -> None:
         node = "up" if found["nodeReachable"] else "not answering"
-        console.print(f"registry API at {base}: chain {found['chainId']}, indexed block {found['indexedBlock']}, "
-                      f"chain head {found['chainHead']} (lag {found['lag']}), node {node}")  # fmt: skip
+        console.print(
+            f"registry API at {base}: chain {found['chainId']}, indexed block {found['indexedBlock']}, "
+            f"chain head {found['chainHead']} (lag {found['lag']}), node {node}"
+        )
 
     emit(as_json, {"url": base, **found}, human)
 

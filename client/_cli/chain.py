@@ -32,10 +32,14 @@ def up(as_json: JsonOpt = False) -> None:
     chain = local_chain()
     was_running = chain.pid() is not None
     status = chain.up()
-    emit(as_json, {"started": not was_running, **status.__dict__}, lambda: console.print(
-        f"{'chain already running' if was_running else 'chain started'}: chain id {status.chain_id}, "
-        f"block {status.head_block}, {status.rpc_url} (pid {status.pid}; data in {chain.data_dir})"
-    ))
+    emit(
+        as_json,
+        {"started": not was_running, **status.__dict__},
+        lambda: console.print(
+            f"{'chain already running' if was_running else 'chain started'}: chain id {status.chain_id}, "
+            f"block {status.head_block}, {status.rpc_url} (pid {status.pid}; data in {chain.data_dir})"
+        ),
+    )
 
 
 @app.command("down")
@@ -89,9 +93,11 @@ def besu_allowlist(
     allowed.update(dict.fromkeys(account(e) for e in extra))
     accounts = sorted(allowed, key=str.lower)
     write_allowlist(output, accounts)
-    emit(as_json, {"output": output, "accounts": accounts}, lambda: console.print(
-        f"wrote {len(accounts)} account(s) to {output}"
-    ))
+    emit(
+        as_json,
+        {"output": output, "accounts": accounts},
+        lambda: console.print(f"wrote {len(accounts)} account(s) to {output}"),
+    )
 
 
 ALLOWLIST_HEADER = "# accounts-allowlist written by `idsreg chain besu-allowlist` from the on-chain membership"
@@ -125,10 +131,13 @@ def write_allowlist(path: Path, accounts: list[str]) -> None:
 def deploy(
     key: KeyOpt = None,
     governor: Annotated[
-        list[str], typer.Option("--governor", "-g", help="Governor address or key label (repeat; default: the signing key).")
+        list[str],
+        typer.Option("--governor", "-g", help="Governor address or key label (repeat; default: the signing key)."),
     ] = [],  # noqa: B006
     threshold: Annotated[int, typer.Option(help="Governor approvals a proposal needs.")] = 1,
-    force: Annotated[bool, typer.Option("--force", help="Deploy anew even if the chain already has the registry.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Deploy anew even if the chain already has the registry.")
+    ] = False,
     rpc_url: RpcOpt = None,
     password_file: PasswordFileOpt = None,
     as_json: JsonOpt = False,
@@ -137,11 +146,15 @@ def deploy(
     w3 = connect(rpc_url)
     governors = [account(g) for g in governor]
     deployer = signer(key, password_file)
-    manifest = deploy_registry(w3, deployer, governors or [deployer.address], threshold, get_settings().deployments, force=force)
+    manifest = deploy_registry(
+        w3, deployer, governors or [deployer.address], threshold, get_settings().deployments, force=force
+    )
     path = manifest.path_for(get_settings().deployments, manifest.chain_id)
 
     def human() -> None:
-        console.print(f"[green]✓[/] registry deployed on chain {manifest.chain_id} at block {manifest.deployment_block}")
+        console.print(
+            f"[green]✓[/] registry deployed on chain {manifest.chain_id} at block {manifest.deployment_block}"
+        )
         for name, deployment in manifest.contracts.items():
             console.print(f"  {name:<12} {deployment.address}")
         console.print(f"  manifest     {path}")

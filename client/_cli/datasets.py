@@ -33,7 +33,9 @@ from .progress import byte_progress, count_progress
 from .tx import print_tx, tx_json
 
 dataset_app = typer.Typer(help="Show registered datasets.", no_args_is_help=True)
-right_app = typer.Typer(help="Move a dataset's rights between organisations by offer and acceptance.", no_args_is_help=True)
+right_app = typer.Typer(
+    help="Move a dataset's rights between organisations by offer and acceptance.", no_args_is_help=True
+)
 
 PathArg = Annotated[Path, typer.Argument(help="A file or a directory.")]
 IdArg = Annotated[str, typer.Argument(help="Dataset id: its content root, 0x followed by 64 hex digits.")]
@@ -126,11 +128,17 @@ def _read_list(path: Path) -> list[Path]:
 def register(
     path: Annotated[Path | None, typer.Argument(help="The file or directory to register.")] = None,
     grade: Annotated[str, typer.Option(help="Classification: general, important or core.")] = "general",
-    meta: Annotated[Path | None, typer.Option(help="Metadata document (kept off chain; a salted hash goes on chain).")] = None,
+    meta: Annotated[
+        Path | None, typer.Option(help="Metadata document (kept off chain; a salted hash goes on chain).")
+    ] = None,
     meta_uri: Annotated[str, typer.Option(help="Where the metadata document can be fetched.")] = "",
     parent: Annotated[list[str], typer.Option(help="Dataset id this one is derived from (repeat).")] = [],  # noqa: B006
-    commit: Annotated[bool, typer.Option("--commit", help="Commit first, then reveal: front-running-proof priority.")] = False,
-    batch: Annotated[Path | None, typer.Option(help="A file listing paths (one per line) to register in batches.")] = None,
+    commit: Annotated[
+        bool, typer.Option("--commit", help="Commit first, then reveal: front-running-proof priority.")
+    ] = False,
+    batch: Annotated[
+        Path | None, typer.Option(help="A file listing paths (one per line) to register in batches.")
+    ] = None,
     manifest_uri: Annotated[str, typer.Option(help="With --batch: where the batch's metadata can be fetched.")] = "",
     key: KeyOpt = None,
     password_file: PasswordFileOpt = None,
@@ -169,12 +177,24 @@ def register(
         commitment = registration_commitment(root, org, reveal_salt)
         # Kept before the commitment is sent: if the reveal fails, only this salt can still
         # reveal the commitment and keep its priority.
-        pending = _keep_record(f"{root.hex()}-commit-{commitment.hex()}", {
-            "root": hex32(root), "path": str(path), "chainId": reg.chain_id, "org": org,
-            "commitment": hex32(commitment), "revealSalt": hex32(reveal_salt), "grade": label(chosen_grade),
-            "metadataHash": hex32(metadata_hash), "metadataURI": meta_uri, "parents": [hex32(p) for p in parents],
-            "metadataSalt": hex32(salt) if salt else None, "metadataFile": str(meta) if meta else None,
-        }, "commitment salt record")  # fmt: skip
+        pending = _keep_record(
+            f"{root.hex()}-commit-{commitment.hex()}",
+            {
+                "root": hex32(root),
+                "path": str(path),
+                "chainId": reg.chain_id,
+                "org": org,
+                "commitment": hex32(commitment),
+                "revealSalt": hex32(reveal_salt),
+                "grade": label(chosen_grade),
+                "metadataHash": hex32(metadata_hash),
+                "metadataURI": meta_uri,
+                "parents": [hex32(p) for p in parents],
+                "metadataSalt": hex32(salt) if salt else None,
+                "metadataFile": str(meta) if meta else None,
+            },
+            "commitment salt record",
+        )
         datasets.commit(account, commitment)
         try:
             # Sent after the commitment's receipt, the reveal lands in a later block, as it must.
@@ -184,9 +204,17 @@ def register(
             raise
     else:
         tx = datasets.register(account, registration)
-    record = {"root": hex32(root), "path": str(path), "transaction": tx.tx_hash, "block": tx.block_number,
-              "chainId": reg.chain_id, "grade": label(chosen_grade), "metadataHash": hex32(metadata_hash),
-              "metadataSalt": hex32(salt) if salt else None, "metadataFile": str(meta) if meta else None}  # fmt: skip
+    record = {
+        "root": hex32(root),
+        "path": str(path),
+        "transaction": tx.tx_hash,
+        "block": tx.block_number,
+        "chainId": reg.chain_id,
+        "grade": label(chosen_grade),
+        "metadataHash": hex32(metadata_hash),
+        "metadataSalt": hex32(salt) if salt else None,
+        "metadataFile": str(meta) if meta else None,
+    }
     saved = None
     if meta is not None:
         saved = _keep_record(f"{root.hex()}-{tx.tx_hash.removeprefix('0x')}", record, "metadata salt record")
@@ -201,9 +229,15 @@ def register(
 
 
 def _register_batch(
-    paths: list[Path], grade: Grade, parents: tuple[bytes, ...], manifest_uri: str,
-    key: str | None, password_file: Path | None, rpc_url: str | None, as_json: bool,
-) -> None:  # fmt: skip
+    paths: list[Path],
+    grade: Grade,
+    parents: tuple[bytes, ...],
+    manifest_uri: str,
+    key: str | None,
+    password_file: Path | None,
+    rpc_url: str | None,
+    as_json: bool,
+) -> None:
     roots = hash_all(paths, not as_json)
     seen: dict[bytes, Path] = {}
     for p, r in zip(paths, roots, strict=True):
@@ -318,7 +352,11 @@ def _right_command(name: str, doc: str, needs_org: bool) -> None:
         ) -> None:
             root, which = parse_root(dataset), parse_right(right)
             tx = Datasets(registry(rpc_url)).offer(signer(key, password_file), root, which, org)
-            emit(as_json, tx_json(tx), lambda: print_tx(tx, f"offered the {label(which)} right on {hex32(root)} to {org}"))
+            emit(
+                as_json,
+                tx_json(tx),
+                lambda: print_tx(tx, f"offered the {label(which)} right on {hex32(root)} to {org}"),
+            )
 
         offer_command.__doc__ = doc
         right_app.command(name)(offer_command)

@@ -47,7 +47,10 @@ def _demo_password(home: Path) -> tuple[str, Path | None]:
     return read_password_file(path), path
 
 
-SAMPLE_ROWS = ["timestamp,line,station,temperature_c", *(f"2026-11-01T08:{m:02d}:00Z,L2,press-4,{61 + m % 7}.5" for m in range(60))]
+SAMPLE_ROWS = [
+    "timestamp,line,station,temperature_c",
+    *(f"2026-11-01T08:{m:02d}:00Z,L2,press-4,{61 + m % 7}.5" for m in range(60)),
+]
 
 
 def _sample_dataset(home: Path) -> Path:
@@ -78,9 +81,14 @@ def demo(as_json: JsonOpt = False) -> None:
     consortium = Consortium(Registry(w3, manifest))
     try:
         consortium.propose_admission(
-            governor, DEMO_ORG, DEMO_ORG_NAME, known[MEMBER_ADMIN].address, 2,
-            bytes(32), int(time.time()) + 365 * 24 * 3600,
-        )  # fmt: skip
+            governor,
+            DEMO_ORG,
+            DEMO_ORG_NAME,
+            known[MEMBER_ADMIN].address,
+            2,
+            bytes(32),
+            int(time.time()) + 365 * 24 * 3600,
+        )
     except ContractRevertError as exc:
         if exc.error_name != "ConsortiumOrgExists":
             raise
@@ -110,11 +118,15 @@ def demo(as_json: JsonOpt = False) -> None:
 
     def human() -> None:
         console.print(f"[green]✓[/] local chain {manifest.chain_id} running at {status.rpc_url}")
-        console.print(f"[green]✓[/] registry deployed at block {manifest.deployment_block}: "
-                      + ", ".join(f"{n} {c.address}" for n, c in manifest.contracts.items()))
+        console.print(
+            f"[green]✓[/] registry deployed at block {manifest.deployment_block}: "
+            + ", ".join(f"{n} {c.address}" for n, c in manifest.contracts.items())
+        )
         console.print(f"[green]✓[/] governor key '{GOVERNOR}' {governor.address} (threshold 1)")
-        console.print(f"[green]✓[/] member '{member.name}' ({DEMO_ORG}) admitted, admin key '{MEMBER_ADMIN}', "
-                      f"connector key '{MEMBER_CONNECTOR}'")
+        console.print(
+            f"[green]✓[/] member '{member.name}' ({DEMO_ORG}) admitted, admin key '{MEMBER_ADMIN}', "
+            f"connector key '{MEMBER_CONNECTOR}'"
+        )
         console.print(f"[green]✓[/] sample dataset {sample} registered by the member's connector key:")
         print_verdict(verdict)
         console.print(f"[green]✓[/] registry API running at {api_url} (OpenAPI docs at {api_url}/docs)")
@@ -129,11 +141,16 @@ def demo(as_json: JsonOpt = False) -> None:
             f"{idsreg} member list",
             f"{idsreg} member show {DEMO_ORG}",
             f"{idsreg} key new my-key",
-            (f"{idsreg} member propose admit LEI:5493001KJTIIGC8Y1R12 --name 'My Org' --admin my-key "
-             f"--evidence 0x{'00' * 32} --key {GOVERNOR}"),
+            (
+                f"{idsreg} member propose admit LEI:5493001KJTIIGC8Y1R12 --name 'My Org' --admin my-key "
+                f"--evidence 0x{'00' * 32} --key {GOVERNOR}"
+            ),
             f"curl {api_url}/v1/datasets/{verdict.content_root}",
-            f"{idsreg} api status", f"{idsreg} api stop", f"{idsreg} chain status", f"{idsreg} chain down",
-        ]  # fmt: skip
+            f"{idsreg} api status",
+            f"{idsreg} api stop",
+            f"{idsreg} chain status",
+            f"{idsreg} chain down",
+        ]
         console.print("\nNext steps:")
         for step in steps:
             # One command per line, never wrapped, so that each can be copied whole.

@@ -36,15 +36,23 @@ def open_(
     root, which = parse_root(dataset), parse_right(right)
     dispute_id, tx = Disputes(registry(rpc_url)).open(signer(key, password_file), root, which, evidence_hash(evidence))
     until = int(tx.event("RightFrozen").args["until"])
-    emit(as_json, {"disputeId": dispute_id, "frozenUntil": until, **tx_json(tx)}, lambda: print_tx(
-        tx, f"dispute {dispute_id} opened on the {label(which)} right of {dataset}; the right is frozen until {when(until)} at the latest"
-    ))
+    emit(
+        as_json,
+        {"disputeId": dispute_id, "frozenUntil": until, **tx_json(tx)},
+        lambda: print_tx(
+            tx,
+            f"dispute {dispute_id} opened on the {label(which)} right of {dataset}; "
+            f"the right is frozen until {when(until)} at the latest",
+        ),
+    )
 
 
 @app.command("prove")
 def prove(
     dispute: DisputeArg,
-    proof: Annotated[Path, typer.Option(help="Proof file of an anchor your organisation made before the registration.")],
+    proof: Annotated[
+        Path, typer.Option(help="Proof file of an anchor your organisation made before the registration.")
+    ],
     key: KeyOpt = None,
     password_file: PasswordFileOpt = None,
     rpc_url: RpcOpt = None,
@@ -70,7 +78,11 @@ def vote(
     disputes = Disputes(registry(rpc_url))
     tx = disputes.vote(signer(key, password_file), dispute, ruling == "uphold")
     status = label(disputes.show(dispute).status)
-    emit(as_json, {"status": status, **tx_json(tx)}, lambda: print_tx(tx, f"voted {ruling} on dispute {dispute}: {status}"))
+    emit(
+        as_json,
+        {"status": status, **tx_json(tx)},
+        lambda: print_tx(tx, f"voted {ruling} on dispute {dispute}: {status}"),
+    )
 
 
 @app.command("close")
@@ -99,7 +111,11 @@ def show(dispute: DisputeArg, rpc_url: RpcOpt = None, as_json: JsonOpt = False) 
         console.print(f"  registered       {when(info.registered_at)}")
         console.print(f"  evidence         {info.evidence_hash}")
         if info.prior_anchored_at is not None:
-            console.print(f"  prior anchoring  proven: anchored {when(info.prior_anchored_at)} (root {info.prior_anchor_root})")
-        console.print(f"  votes            {info.uphold_votes} uphold, {info.dismiss_votes} dismiss (threshold {info.threshold})")
+            console.print(
+                f"  prior anchoring  proven: anchored {when(info.prior_anchored_at)} (root {info.prior_anchor_root})"
+            )
+        console.print(
+            f"  votes            {info.uphold_votes} uphold, {info.dismiss_votes} dismiss (threshold {info.threshold})"
+        )
 
     emit(as_json, info, human)

@@ -47,9 +47,13 @@ def issue(
     org: OrgArg,
     permissions: Annotated[str, typer.Option(help="Comma-separated: read, derive, reshare, commercial.")] = "read",
     purpose: Annotated[str, typer.Option(help="Purpose code, e.g. QUALITY-ANALYSIS (its hash goes on chain).")] = "",
-    valid_from: Annotated[str | None, typer.Option("--from", help="Start (ISO date/time; default: the chain's current time).")] = None,
+    valid_from: Annotated[
+        str | None, typer.Option("--from", help="Start (ISO date/time; default: the chain's current time).")
+    ] = None,
     valid_until: Annotated[str | None, typer.Option("--until", help="End (ISO date/time; default one year).")] = None,
-    policy: Annotated[str, typer.Option(help="Usage-policy document (file; its SHA-256 is recorded) or 0x hash.")] = "0x" + "00" * 32,
+    policy: Annotated[
+        str, typer.Option(help="Usage-policy document (file; its SHA-256 is recorded) or 0x hash.")
+    ] = "0x" + "00" * 32,
     key: KeyOpt = None,
     password_file: PasswordFileOpt = None,
     rpc_url: RpcOpt = None,
@@ -79,17 +83,23 @@ def issue(
 SerialOpt = Annotated[
     int,
     typer.Option(
-        "--serial", min=1,
+        "--serial",
+        min=1,
         help="The serial of the grant you reviewed (`idsreg grant show`); refused if the grant was replaced since.",
     ),
-]  # fmt: skip
+]
 
 
 def _auditor_command(name: str, doc: str) -> None:
     def command(
-        dataset: IdArg, org: OrgArg, serial: SerialOpt, key: KeyOpt = None, password_file: PasswordFileOpt = None,
-        rpc_url: RpcOpt = None, as_json: JsonOpt = False,
-    ) -> None:  # fmt: skip
+        dataset: IdArg,
+        org: OrgArg,
+        serial: SerialOpt,
+        key: KeyOpt = None,
+        password_file: PasswordFileOpt = None,
+        rpc_url: RpcOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
         grants = Grants(registry(rpc_url))
         action = grants.approve if name == "approve" else grants.reject
         tx = action(signer(key, password_file), parse_root(dataset), org, serial)
@@ -107,7 +117,9 @@ _auditor_command("reject", "Reject a pending grant on important data (auditors).
 def check(
     dataset: IdArg,
     org: OrgArg,
-    permission: Annotated[str, typer.Argument(help="read, derive, reshare or commercial (comma-separated for several).")],
+    permission: Annotated[
+        str, typer.Argument(help="read, derive, reshare or commercial (comma-separated for several).")
+    ],
     at: Annotated[str | None, typer.Option(help="Time to check (ISO; default: the chain's current time).")] = None,
     rpc_url: RpcOpt = None,
     as_json: JsonOpt = False,
@@ -116,9 +128,11 @@ def check(
     reg = registry(rpc_url)
     moment = timestamp(at) if at else chain_now(reg)
     allowed = Grants(reg).is_authorized(parse_root(dataset), org, parse_permissions(permission), moment)
-    emit(as_json, {"authorized": allowed, "at": moment}, lambda: console.print(
-        f"{org} {'may' if allowed else 'may not'} {permission} {dataset} at {when(moment)}"
-    ))
+    emit(
+        as_json,
+        {"authorized": allowed, "at": moment},
+        lambda: console.print(f"{org} {'may' if allowed else 'may not'} {permission} {dataset} at {when(moment)}"),
+    )
     if not allowed:
         raise typer.Exit(4)
 
@@ -127,16 +141,24 @@ def check(
 def show(dataset: IdArg, org: OrgArg, rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
     """Show the current grant on a dataset to ORG."""
     info = Grants(registry(rpc_url)).show(parse_root(dataset), org)
-    emit(as_json, info, lambda: console.print(
-        f"grant {info.serial} on {info.root} to {info.grantee} by {info.grantor}: {label(info.status)}, "
-        f"{', '.join(info.permissions)}, {when(info.valid_from)} – {when(info.valid_until)}"
-    ))
+    emit(
+        as_json,
+        info,
+        lambda: console.print(
+            f"grant {info.serial} on {info.root} to {info.grantee} by {info.grantor}: {label(info.status)}, "
+            f"{', '.join(info.permissions)}, {when(info.valid_from)} – {when(info.valid_until)}"
+        ),
+    )
 
 
 def revoke(
-    dataset: IdArg, org: OrgArg, key: KeyOpt = None, password_file: PasswordFileOpt = None,
-    rpc_url: RpcOpt = None, as_json: JsonOpt = False,
-) -> None:  # fmt: skip
+    dataset: IdArg,
+    org: OrgArg,
+    key: KeyOpt = None,
+    password_file: PasswordFileOpt = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Revoke the grant your organisation gave ORG on a dataset."""
     tx = Grants(registry(rpc_url)).revoke(signer(key, password_file), parse_root(dataset), org)
     emit(as_json, tx_json(tx), lambda: print_tx(tx, f"grant on {dataset} to {org} revoked"))
@@ -161,7 +183,9 @@ def draft(
     delivered_root: Annotated[str | None, typer.Option(help="Content root of the delivered data.")] = None,
     size: Annotated[int | None, typer.Option(help="Bytes delivered (default: size of --delivered).", min=0)] = None,
     price: Annotated[int, typer.Option(help="Price in the smallest currency unit agreed.", min=0)] = 0,
-    grant: Annotated[int | None, typer.Option(help="Grant serial (default: the consumer's current grant).", min=1)] = None,
+    grant: Annotated[
+        int | None, typer.Option(help="Grant serial (default: the consumer's current grant).", min=1)
+    ] = None,
     at: Annotated[str | None, typer.Option(help="Delivery time (ISO; default: the chain's current time).")] = None,
     rpc_url: RpcOpt = None,
     as_json: JsonOpt = False,
@@ -179,20 +203,35 @@ def draft(
     if grant is None:
         grant = Grants(reg).show(root, consumer).serial
     receipt = Receipt(
-        dataset=root, grant_serial=grant, provider=org_id(provider), consumer=org_id(consumer),
-        delivered_root=content, size=size, price=price,
+        dataset=root,
+        grant_serial=grant,
+        provider=org_id(provider),
+        consumer=org_id(consumer),
+        delivered_root=content,
+        size=size,
+        price=price,
         delivered_at=timestamp(at) if at else chain_now(reg),
         nonce=int.from_bytes(os.urandom(16), "big"),
-    )  # fmt: skip
+    )
     file = Receipts(reg).draft(receipt)
     create_new(out, file.to_json(), what="receipt file")
-    emit(as_json, {"file": out, "digest": "0x" + file.digest.hex()}, lambda: console.print(
-        f"drafted receipt {out} (digest 0x{file.digest.hex()}); now both sides run `idsreg receipt sign {out}`"
-    ))
+    emit(
+        as_json,
+        {"file": out, "digest": "0x" + file.digest.hex()},
+        lambda: console.print(
+            f"drafted receipt {out} (digest 0x{file.digest.hex()}); now both sides run `idsreg receipt sign {out}`"
+        ),
+    )
 
 
 @receipt_app.command("sign")
-def sign(file: FileArg, key: KeyOpt = None, password_file: PasswordFileOpt = None, rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
+def sign(
+    file: FileArg,
+    key: KeyOpt = None,
+    password_file: PasswordFileOpt = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Add your organisation's signature (provider or consumer side, found from your key).
 
     The file only grows: a signature already in it is never replaced."""
@@ -209,14 +248,24 @@ def sign(file: FileArg, key: KeyOpt = None, password_file: PasswordFileOpt = Non
             raise ConfigError(f"{file} changed while it was being signed; sign it again")
         replace(file, signed.to_json(), what="receipt file")
     missing = [p.name.lower() for p in Party if p.name.lower() not in signed.signatures]
-    emit(as_json, {"party": label(party), "key": account.address, "missing": missing}, lambda: console.print(
-        f"signed {file} as {label(party)} with {account.address}"
-        + (f"; waiting for the {missing[0]}'s signature" if missing else "; ready: `idsreg receipt submit`")
-    ))
+    emit(
+        as_json,
+        {"party": label(party), "key": account.address, "missing": missing},
+        lambda: console.print(
+            f"signed {file} as {label(party)} with {account.address}"
+            + (f"; waiting for the {missing[0]}'s signature" if missing else "; ready: `idsreg receipt submit`")
+        ),
+    )
 
 
 @receipt_app.command("submit")
-def submit(file: FileArg, key: KeyOpt = None, password_file: PasswordFileOpt = None, rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
+def submit(
+    file: FileArg,
+    key: KeyOpt = None,
+    password_file: PasswordFileOpt = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Record a receipt signed by both organisations on the ledger."""
     receipt_file = ReceiptFile.read(file)
     receipt_file.verify_offline()
@@ -236,12 +285,20 @@ def verify(
     receipt_file = ReceiptFile.read(file)
     signers = receipt_file.verify_offline()
     if offline:
-        emit(as_json, {"verified": True, "signers": signers}, lambda: console.print(
-            f"[green]✓[/] signatures valid: provider key {signers['provider']}, consumer key {signers['consumer']}"
-        ))
+        emit(
+            as_json,
+            {"verified": True, "signers": signers},
+            lambda: console.print(
+                f"[green]✓[/] signatures valid: provider key {signers['provider']}, consumer key {signers['consumer']}"
+            ),
+        )
         return
     evidence = Receipts(registry(rpc_url)).verify_on_chain(receipt_file)
-    emit(as_json, {"verified": True, "signers": signers, "record": evidence}, lambda: console.print(
-        f"[green]✓ verified[/] receipt {evidence.digest}: {evidence.provider} → {evidence.consumer}, "
-        f"recorded in block {evidence.block_number} ({evidence.transaction})"
-    ))
+    emit(
+        as_json,
+        {"verified": True, "signers": signers, "record": evidence},
+        lambda: console.print(
+            f"[green]✓ verified[/] receipt {evidence.digest}: {evidence.provider} → {evidence.consumer}, "
+            f"recorded in block {evidence.block_number} ({evidence.transaction})"
+        ),
+    )

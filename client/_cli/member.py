@@ -27,7 +27,9 @@ from .common import (
 from .tx import print_tx, tx_json
 
 app = typer.Typer(help="Member organisations, their keys, and governance proposals.", no_args_is_help=True)
-propose_app = typer.Typer(help="Open a governance proposal (executes at once when the threshold is 1).", no_args_is_help=True)
+propose_app = typer.Typer(
+    help="Open a governance proposal (executes at once when the threshold is 1).", no_args_is_help=True
+)
 key_app = typer.Typer(help="Manage your organisation's keys (run with its admin key).", no_args_is_help=True)
 app.add_typer(propose_app, name="propose")
 app.add_typer(key_app, name="key")
@@ -36,7 +38,9 @@ OrgArg = Annotated[str, typer.Argument(help="Organisation identifier (e.g. LEI:5
 AccountArg = Annotated[str, typer.Argument(help="Account address or keystore label.")]
 ProposalArg = Annotated[int, typer.Argument(help="Proposal number.", min=1)]
 LevelOpt = Annotated[int, typer.Option(help="Certification level (1 or more).", min=1, max=255)]
-EvidenceOpt = Annotated[str, typer.Option(help="Certification evidence: a file (its SHA-256 is recorded) or a 0x hash.")]
+EvidenceOpt = Annotated[
+    str, typer.Option(help="Certification evidence: a file (its SHA-256 is recorded) or a 0x hash.")
+]
 ExpiresOpt = Annotated[str | None, typer.Option(help="Certification expiry, e.g. 2027-12-31 (default: one year).")]
 
 
@@ -54,7 +58,9 @@ def _show_outcome(outcome: ProposalOutcome, as_json: bool, what: str) -> None:
     emit(as_json, data, human)
 
 
-def _propose(key: str | None, password_file: Any, rpc_url: str | None, as_json: bool, action: Action, *values: Any) -> None:
+def _propose(
+    key: str | None, password_file: Any, rpc_url: str | None, as_json: bool, action: Action, *values: Any
+) -> None:
     consortium = Consortium(registry(rpc_url))
     outcome = consortium.propose(signer(key, password_file), action, *values)
     _show_outcome(outcome, as_json, label(action))
@@ -83,7 +89,11 @@ def propose_admit(
 
 def _status_command(action: Action, doc: str) -> None:
     def command(
-        org: OrgArg, key: KeyOpt = None, password_file: PasswordFileOpt = None, rpc_url: RpcOpt = None, as_json: JsonOpt = False
+        org: OrgArg,
+        key: KeyOpt = None,
+        password_file: PasswordFileOpt = None,
+        rpc_url: RpcOpt = None,
+        as_json: JsonOpt = False,
     ) -> None:
         _propose(key, password_file, rpc_url, as_json, action, org_id(org))
 
@@ -108,7 +118,17 @@ def propose_recertify(
     as_json: JsonOpt = False,
 ) -> None:
     """Propose renewing or changing a member's certification."""
-    _propose(key, password_file, rpc_url, as_json, Action.RECERTIFY_MEMBER, org_id(org), level, evidence_hash(evidence), _expiry(expires))
+    _propose(
+        key,
+        password_file,
+        rpc_url,
+        as_json,
+        Action.RECERTIFY_MEMBER,
+        org_id(org),
+        level,
+        evidence_hash(evidence),
+        _expiry(expires),
+    )
 
 
 @propose_app.command("replace-admin")
@@ -126,7 +146,11 @@ def propose_replace_admin(
 
 def _role_command(name: str, action: Action, doc: str) -> None:
     def command(
-        target: AccountArg, key: KeyOpt = None, password_file: PasswordFileOpt = None, rpc_url: RpcOpt = None, as_json: JsonOpt = False
+        target: AccountArg,
+        key: KeyOpt = None,
+        password_file: PasswordFileOpt = None,
+        rpc_url: RpcOpt = None,
+        as_json: JsonOpt = False,
     ) -> None:
         _propose(key, password_file, rpc_url, as_json, action, account(target))
 
@@ -162,7 +186,11 @@ _threshold_command("arbiter-threshold", Action.SET_ARBITER_THRESHOLD, "Propose a
 
 @app.command("approve")
 def approve(
-    proposal: ProposalArg, key: KeyOpt = None, password_file: PasswordFileOpt = None, rpc_url: RpcOpt = None, as_json: JsonOpt = False
+    proposal: ProposalArg,
+    key: KeyOpt = None,
+    password_file: PasswordFileOpt = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Approve a proposal as a governor (executes it at the threshold)."""
     consortium = Consortium(registry(rpc_url))
@@ -171,7 +199,11 @@ def approve(
 
 @app.command("execute")
 def execute(
-    proposal: ProposalArg, key: KeyOpt = None, password_file: PasswordFileOpt = None, rpc_url: RpcOpt = None, as_json: JsonOpt = False
+    proposal: ProposalArg,
+    key: KeyOpt = None,
+    password_file: PasswordFileOpt = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Execute a proposal whose approvals reach a lowered threshold."""
     consortium = Consortium(registry(rpc_url))
@@ -180,7 +212,11 @@ def execute(
 
 @app.command("cancel")
 def cancel(
-    proposal: ProposalArg, key: KeyOpt = None, password_file: PasswordFileOpt = None, rpc_url: RpcOpt = None, as_json: JsonOpt = False
+    proposal: ProposalArg,
+    key: KeyOpt = None,
+    password_file: PasswordFileOpt = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Cancel a proposal you opened."""
     tx = Consortium(registry(rpc_url)).cancel(signer(key, password_file), proposal)
@@ -200,7 +236,9 @@ def proposals(
         table = Table("#", "action", "status", "approvals", "proposer", "arguments")
         for p in found:
             args = ", ".join(f"{k}={v}" for k, v in p.args.items())
-            table.add_row(str(p.proposal_id), label(p.action), label(p.status), f"{p.approvals}/{p.threshold}", p.proposer, args)
+            table.add_row(
+                str(p.proposal_id), label(p.action), label(p.status), f"{p.approvals}/{p.threshold}", p.proposer, args
+            )
         console.print(table)
 
     emit(as_json, found, human)
@@ -217,7 +255,9 @@ def list_(rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
     def human() -> None:
         table = Table("no", "name", "org id", "status", "level", "certified until", "admin")
         for m in members:
-            table.add_row(str(m.org_no), m.name, m.org_id[:18] + "…", label(m.status), str(m.level), when(m.expires_at), m.admin)
+            table.add_row(
+                str(m.org_no), m.name, m.org_id[:18] + "…", label(m.status), str(m.level), when(m.expires_at), m.admin
+            )
         console.print(table)
         for role, holders in roles.items():
             suffix = f" (threshold {thresholds[role]})" if role in thresholds else ""
@@ -245,7 +285,11 @@ def _print_member(m: MemberInfo) -> None:
 
 @key_app.command("add")
 def key_add(
-    connector: AccountArg, key: KeyOpt = None, password_file: PasswordFileOpt = None, rpc_url: RpcOpt = None, as_json: JsonOpt = False
+    connector: AccountArg,
+    key: KeyOpt = None,
+    password_file: PasswordFileOpt = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Add a connector key to your organisation."""
     address = account(connector)
@@ -255,7 +299,11 @@ def key_add(
 
 @key_app.command("remove")
 def key_remove(
-    connector: AccountArg, key: KeyOpt = None, password_file: PasswordFileOpt = None, rpc_url: RpcOpt = None, as_json: JsonOpt = False
+    connector: AccountArg,
+    key: KeyOpt = None,
+    password_file: PasswordFileOpt = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Remove a connector key from your organisation."""
     address = account(connector)
@@ -265,7 +313,11 @@ def key_remove(
 
 @key_app.command("transfer-admin")
 def key_transfer_admin(
-    new_admin: AccountArg, key: KeyOpt = None, password_file: PasswordFileOpt = None, rpc_url: RpcOpt = None, as_json: JsonOpt = False
+    new_admin: AccountArg,
+    key: KeyOpt = None,
+    password_file: PasswordFileOpt = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Hand your organisation's admin role to another key."""
     address = account(new_admin)

@@ -19,7 +19,13 @@ def byte_progress(description: str, total: int, enabled: bool) -> Iterator[Calla
     if not enabled or total < BAR_MIN_BYTES or not err_console.is_terminal:
         yield lambda _done: None
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task(description, total=total)
         yield lambda done: bar.advance(task, done)
@@ -31,7 +37,13 @@ def count_progress(description: str, total: int, enabled: bool) -> Iterator[Call
     if not enabled or total < 2 or not err_console.is_terminal:
         yield lambda _done: None
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeRemainingColumn(), console=err_console, transient=True) as bar:  # fmt: skip
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
         task = bar.add_task(description, total=total)
         yield lambda done: bar.advance(task, done)

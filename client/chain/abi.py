@@ -36,7 +36,11 @@ def python_value(item: dict[str, Any], value: Any) -> Any:
     internal = str(item.get("internalType", ""))
     kind = str(item["type"])
     if kind.endswith("]"):
-        element = dict(item, type=kind[: kind.rindex("[")], internalType=internal[: internal.rindex("[")] if "[" in internal else internal)
+        element = dict(
+            item,
+            type=kind[: kind.rindex("[")],
+            internalType=internal[: internal.rindex("[")] if "[" in internal else internal,
+        )
         return [python_value(element, v) for v in value]
     if kind == "tuple":
         return {c["name"]: python_value(c, v) for c, v in zip(item["components"], value, strict=True)}
@@ -133,9 +137,13 @@ def _layouts() -> dict[bytes, _EventLayout]:
         plain = [i for i in item["inputs"] if not i["indexed"]]
         decoder = TupleDecoder(decoders=[abi_registry.get_decoder(_canonical_type(i)) for i in plain])  # type: ignore[no-untyped-call]
         layouts[topic] = _EventLayout(
-            contract, item["name"], [(i, _canonical_type(i)) for i in item["inputs"] if i["indexed"]], plain, decoder,
+            contract,
+            item["name"],
+            [(i, _canonical_type(i)) for i in item["inputs"] if i["indexed"]],
+            plain,
+            decoder,
             [i["name"] for i in item["inputs"]],
-        )  # fmt: skip
+        )
     return layouts
 
 

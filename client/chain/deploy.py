@@ -44,7 +44,9 @@ DEPENDENCIES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _call(w3: Web3, deployer: LocalAccount, addresses: dict[str, str], contract: str, function: str, *args: object) -> None:
+def _call(
+    w3: Web3, deployer: LocalAccount, addresses: dict[str, str], contract: str, function: str, *args: object
+) -> None:
     data = w3.eth.contract(abi=load_artifact(contract).abi).encode_abi(function, args=list(args))
     send_transaction(w3, deployer, {"to": addresses[contract], "data": data})
 

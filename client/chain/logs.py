@@ -18,7 +18,12 @@ def fetch_logs(w3: Web3, address: str, topics: list[Any], from_block: int, to_bl
     start = from_block
     while start <= last:
         end = min(start + LOG_RANGE - 1, last)
-        query: Any = {"address": Web3.to_checksum_address(address), "fromBlock": start, "toBlock": end, "topics": topics}
+        query: Any = {
+            "address": Web3.to_checksum_address(address),
+            "fromBlock": start,
+            "toBlock": end,
+            "topics": topics,
+        }
         logs.extend(w3.eth.get_logs(query))
         start = end + 1
     return logs

@@ -68,7 +68,9 @@ TEMPLATES: dict[str, str] = {
         "no commitment {commitment} exists for this root, organisation and salt "
         "(only the committing organisation can reveal it)"
     ),
-    "DataRegistryRevealTooEarly": "commitment {commitment} was made in block {committedBlock}; reveal it in a later block",
+    "DataRegistryRevealTooEarly": (
+        "commitment {commitment} was made in block {committedBlock}; reveal it in a later block"
+    ),
     "DataRegistryCommitmentExpired": "commitment {commitment} expired at {expiredAt}",
     "DataRegistryNotRightHolder": "{orgNo} does not hold the {right} right on dataset {root} ({holder} does)",
     "DataRegistryAlreadyHolder": "{orgNo} already holds the {right} right on dataset {root}",
@@ -78,7 +80,8 @@ TEMPLATES: dict[str, str] = {
     "DataRegistryNotCourt": "{account} is not the dispute court",
     "DataRegistryCourtAlreadyBound": "the dispute court {court} is already bound",
     "DataRegistryRightFrozen": (
-        "the {right} right on dataset {root} cannot move while a dispute about it is open (until {frozenUntil} at the latest)"
+        "the {right} right on dataset {root} cannot move while a dispute about it is open (until {frozenUntil} "
+        "at the latest)"
     ),
     "DataRegistryOrderExhausted": (
         "block {blockNumber} cannot take more registrations or commitments ({index} needed); send it in a later block"
@@ -86,7 +89,9 @@ TEMPLATES: dict[str, str] = {
     # AccessRegistry
     "AccessRegistryCoreData": "dataset {root} is core data, which cannot be licensed out",
     "AccessRegistryNotOperator": "{orgNo} does not hold the operation right on dataset {root} ({operator} does)",
-    "AccessRegistryInvalidPermissions": "permission set {permissions} is not valid (read=1, derive=2, reshare=4, commercial=8)",
+    "AccessRegistryInvalidPermissions": (
+        "permission set {permissions} is not valid (read=1, derive=2, reshare=4, commercial=8)"
+    ),
     "AccessRegistryInvalidWindow": "the validity window {validFrom} to {validUntil} is empty or already over",
     "AccessRegistrySelfGrant": "{orgNo} cannot grant dataset {root} to itself",
     "AccessRegistryUnknownGrant": "there is no grant on dataset {root} to {grantee}",
@@ -104,7 +109,9 @@ TEMPLATES: dict[str, str] = {
     # ExchangeLedger
     "ExchangeLedgerAlreadyRecorded": "receipt {digest} is already recorded",
     "ExchangeLedgerInvalidSignature": "the {party}'s signature is not a valid signature",
-    "ExchangeLedgerWrongSigner": "the {party}'s signature is by key {signer} of organisation {signerOrg}, not of {expectedOrg}",
+    "ExchangeLedgerWrongSigner": (
+        "the {party}'s signature is by key {signer} of organisation {signerOrg}, not of {expectedOrg}"
+    ),
     "ExchangeLedgerSameParty": "provider and consumer are the same organisation {org}",
     "ExchangeLedgerNotParty": "{submitter} acts for {orgNo}, which is neither the provider nor the consumer",
     "ExchangeLedgerFutureDelivery": "the delivery time {deliveredAt} is after the chain's current time {currentTime}",
@@ -119,14 +126,24 @@ TEMPLATES: dict[str, str] = {
     "AnchorRegistryAlreadyAnchored": "root {root} was already anchored by {orgNo} at {anchoredAt}",
     "AnchorRegistryInvalidLeafCount": "an anchor needs at least one leaf (root {root}, leaf count {leafCount})",
     "AnchorRegistryUnknownAnchor": "root {root} is not anchored by {orgNo}",
-    "AnchorRegistryIndexOutOfRange": "leaf index {leafIndex} is outside the anchored tree of {leafCount} leaves (root {root})",
-    "AnchorRegistryInvalidProof": "the proof does not show leaf {leaf} at index {leafIndex} under the anchored root {root}",
+    "AnchorRegistryIndexOutOfRange": (
+        "leaf index {leafIndex} is outside the anchored tree of {leafCount} leaves (root {root})"
+    ),
+    "AnchorRegistryInvalidProof": (
+        "the proof does not show leaf {leaf} at index {leafIndex} under the anchored root {root}"
+    ),
     # DisputeCourt
     "DisputeCourtUnknownDispute": "there is no dispute {disputeId}",
     "DisputeCourtDisputeNotOpen": "dispute {disputeId} is {status}, not open",
-    "DisputeCourtAlreadyHolder": "{orgNo} already holds the {right} right on dataset {root}; there is nothing to dispute",
-    "DisputeCourtAlreadyDisputed": "the {right} right on dataset {root} is already disputed in open dispute {disputeId}",
-    "DisputeCourtNotClaimant": "{orgNo} did not open dispute {disputeId}; only its claimant {claimant} can prove anchoring",
+    "DisputeCourtAlreadyHolder": (
+        "{orgNo} already holds the {right} right on dataset {root}; there is nothing to dispute"
+    ),
+    "DisputeCourtAlreadyDisputed": (
+        "the {right} right on dataset {root} is already disputed in open dispute {disputeId}"
+    ),
+    "DisputeCourtNotClaimant": (
+        "{orgNo} did not open dispute {disputeId}; only its claimant {claimant} can prove anchoring"
+    ),
     "DisputeCourtAnchorNotBeforeRegistration": (
         "the anchor (block {anchorBlock}) is not in a block before the dataset's registration (block "
         "{registrationBlock}) disputed in dispute {disputeId}; an anchor in the same block proves nothing"
@@ -149,7 +166,9 @@ TEMPLATES: dict[str, str] = {
         "the claimant {claimant} of dispute {disputeId} is no longer an active, certified member; "
         "the dispute can only be closed"
     ),
-    "DisputeCourtNotClosable": "dispute {disputeId} runs until {expiresAt} and its claimant is active; it cannot be closed yet",
+    "DisputeCourtNotClosable": (
+        "dispute {disputeId} runs until {expiresAt} and its claimant is active; it cannot be closed yet"
+    ),
     "DisputeCourtNotDataRegistry": "{account} is not the DataRegistry",
 }
 

@@ -141,12 +141,15 @@ class AnvilProcess:
         """A node initialised from the genesis, keeping no state on disk (tests, first start)."""
         args = [
             str(anvil_binary()),
-            "--init", str(config.genesis),
+            "--init",
+            str(config.genesis),
             # The genesis file cannot say "now"; a new chain should start at the current time.
-            "--timestamp", str(int(time.time())),
-            "--port", str(port),
+            "--timestamp",
+            str(int(time.time())),
+            "--port",
+            str(port),
             *_fee_free_args(config),
-        ]  # fmt: skip
+        ]
         return cls(args, f"http://{config.host}:{port}", log_path)
 
     @classmethod
@@ -154,12 +157,16 @@ class AnvilProcess:
         """A node that loads and keeps its state in `state`."""
         args = [
             str(anvil_binary()),
-            "--state", str(state),
-            "--state-interval", str(config.state_interval),
-            "--chain-id", str(config.chain_id),
-            "--port", str(config.port),
+            "--state",
+            str(state),
+            "--state-interval",
+            str(config.state_interval),
+            "--chain-id",
+            str(config.chain_id),
+            "--port",
+            str(config.port),
             *_fee_free_args(config),
-        ]  # fmt: skip
+        ]
         return cls(args, config.rpc_url, log_path)
 
     def start(self, timeout: float = 20.0, detach: bool = False) -> None:
@@ -239,7 +246,9 @@ class LocalChain:
         if self.pid() is not None:
             return self.status()
         if rpc_answers(self.config.rpc_url):
-            raise ChainError(f"another node already answers at {self.config.rpc_url}; stop it or change chain/local.toml")
+            raise ChainError(
+                f"another node already answers at {self.config.rpc_url}; stop it or change chain/local.toml"
+            )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if not self.state_file.exists():
             self._initialise_state()
@@ -274,4 +283,3 @@ class LocalChain:
         tmp = self.state_file.with_suffix(".tmp")
         tmp.write_bytes(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
         tmp.replace(self.state_file)
-

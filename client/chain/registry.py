@@ -38,7 +38,22 @@ def connect(rpc_url: str | None = None, timeout: float = 10.0) -> Web3:
 
 
 #: Error arguments that hold a member number (IConsortium's orgNo).
-ORG_NUMBER_FIELDS = frozenset({"orgNo", "registrant", "holder", "offeredTo", "operator", "grantee", "grantor", "consumer", "provider", "claimant", "respondent", "anchoredBy"})
+ORG_NUMBER_FIELDS = frozenset(
+    {
+        "orgNo",
+        "registrant",
+        "holder",
+        "offeredTo",
+        "operator",
+        "grantee",
+        "grantor",
+        "consumer",
+        "provider",
+        "claimant",
+        "respondent",
+        "anchoredBy",
+    }
+)
 
 
 class Registry:
@@ -97,10 +112,11 @@ class Registry:
         """Contracts whose manifest entry was deployed from another artifact than the committed one
         (or that this client expects but the manifest lacks)."""
         return [
-            name for name in DEPLOYABLE
+            name
+            for name in DEPLOYABLE
             if name not in self.manifest.contracts
             or self.manifest.contracts[name].artifact_digest != load_artifact(name).digest
-        ]  # fmt: skip
+        ]
 
     def transact(self, signer: LocalAccount, contract: str, function: str, *args: Any) -> TxResult:
         """Call `contract.function(*args)` in a transaction signed by `signer`."""
@@ -137,7 +153,7 @@ class Registry:
         return str(admitted[0][0]["name"]) if admitted else None
 
     def org_label(self, org_no: int) -> str:
-        """"ACME Steel (member 3)" for a member number; "member 3" if it has no name."""
+        """ "ACME Steel (member 3)" for a member number; "member 3" if it has no name."""
         org_id = "0x" + bytes(self.call("Consortium", "orgIdOf", org_no)).hex()
         name = self.org_name(org_id) if org_no else None
         return f"{name} (member {org_no})" if name else f"member {org_no}"
@@ -146,7 +162,11 @@ class Registry:
         """The same refusal, its message naming organisations instead of bare ids and numbers."""
         shown: dict[str, Any] = dict(exc.values)
         for key, value in exc.values.items():
-            if (key.lower().endswith("orgid") or key.endswith("Org") or key == "org") and isinstance(value, str) and not is_named(value):
+            if (
+                (key.lower().endswith("orgid") or key.endswith("Org") or key == "org")
+                and isinstance(value, str)
+                and not is_named(value)
+            ):
                 name = self.org_name(value)
                 if name:
                     remember_name(value, name)

@@ -54,7 +54,9 @@ def _checksum(address: str) -> str:
 def _header(raw: Any, number: int) -> Header:
     if not raw:
         raise Web3RPCError(f"the node has no block {number}")
-    return Header(int(raw["number"], 16), str(raw["hash"]).lower(), str(raw["parentHash"]).lower(), int(raw["timestamp"], 16))
+    return Header(
+        int(raw["number"], 16), str(raw["hash"]).lower(), str(raw["parentHash"]).lower(), int(raw["timestamp"], 16)
+    )
 
 
 def _request(w3: Web3, method: str, params: list[Any]) -> Any:

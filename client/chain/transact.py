@@ -94,7 +94,9 @@ def send_transaction(
     except (ContractCustomError, ContractLogicError, Web3RPCError) as exc:
         raise revert_to_error(exc) from None
     except TimeExhausted:
-        raise TransactionFailedError(f"transaction {HexBytes(signed.hash).to_0x_hex()} was not mined within {timeout:.0f} s") from None
+        raise TransactionFailedError(
+            f"transaction {HexBytes(signed.hash).to_0x_hex()} was not mined within {timeout:.0f} s"
+        ) from None
     if receipt["status"] != 1:
         # Replay at the block it failed in to learn why (state may have changed since the estimate).
         replay = {k: tx[k] for k in ("from", "to", "data") if k in tx}
@@ -102,7 +104,9 @@ def send_transaction(
             w3.eth.call(replay, receipt["blockNumber"] - 1)  # type: ignore[arg-type]
         except (ContractCustomError, ContractLogicError, Web3RPCError) as exc:
             raise revert_to_error(exc) from None
-        raise TransactionFailedError(f"transaction {receipt['transactionHash'].to_0x_hex()} reverted (gas used {receipt['gasUsed']})")
+        raise TransactionFailedError(
+            f"transaction {receipt['transactionHash'].to_0x_hex()} reverted (gas used {receipt['gasUsed']})"
+        )
     return _result(receipt)
 
 
@@ -121,4 +125,3 @@ def _result(receipt: Any) -> TxResult:
         contract_address=str(contract_address) if contract_address else None,
         events=events,
     )
-

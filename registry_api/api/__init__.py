@@ -52,10 +52,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     chain = ChainView(settings, checkpoint.chain_id if checkpoint is not None else None)
     error_responses: dict[int | str, dict[str, object]] = {
         code: {"model": ErrorPublic, "description": text}
-        for code, text in ((401, "No valid bearer token."), (403, "Not for this caller."), (404, "Not indexed."),
-                           (422, "A malformed parameter or body; the error names it."),
-                           (503, "The index database, or the chain node while the index lags, does not answer."))
-    }  # fmt: skip
+        for code, text in (
+            (401, "No valid bearer token."),
+            (403, "Not for this caller."),
+            (404, "Not indexed."),
+            (422, "A malformed parameter or body; the error names it."),
+            (503, "The index database, or the chain node while the index lags, does not answer."),
+        )
+    }
     hot = HotReads(engine)
 
     @asynccontextmanager
@@ -68,8 +72,15 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         hot.close()
         engine.dispose()
 
-    app = FastAPI(title="IDS Registry API", version=API_VERSION, description=DESCRIPTION, responses=error_responses,
-                  lifespan=lifespan, docs_url=None, redoc_url=None)  # fmt: skip
+    app = FastAPI(
+        title="IDS Registry API",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        responses=error_responses,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.hot = hot

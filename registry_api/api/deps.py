@@ -49,9 +49,11 @@ ChainDep = Annotated[ChainView, Depends(get_chain)]
 
 
 async def get_caller(
-    session: SessionDep, settings: SettingsDep, chain: ChainDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    chain: ChainDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Caller | None:  # fmt: skip
+) -> Caller | None:
     """The signed-in caller, None without a token; Unauthorized for a bad or stale token, or
     for a key the chain no longer counts while the index lags behind it."""
     if credentials is None:

@@ -19,7 +19,9 @@ from .params import PATTERNS
 log = logging.getLogger(__name__)
 
 
-def error_response(status: int, message: str, field: str | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, message: str, field: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse({"error": message, "status": status, "field": field}, status_code=status, headers=headers)
 
 
@@ -67,7 +69,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
-        return error_response(exc.status_code, str(exc.detail), getattr(exc, "field", None), getattr(exc, "headers", None))
+        return error_response(
+            exc.status_code, str(exc.detail), getattr(exc, "field", None), getattr(exc, "headers", None)
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

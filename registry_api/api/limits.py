@@ -101,7 +101,9 @@ class _CheckedBody:
         limit = self.limits.max_bytes
         for name, value in self.scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                raise BodyRefused(413, f"the request body ({int(value)} bytes) is larger than the {limit} bytes this API reads")
+                raise BodyRefused(
+                    413, f"the request body ({int(value)} bytes) is larger than the {limit} bytes this API reads"
+                )
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -121,5 +123,7 @@ class _CheckedBody:
         except UnicodeDecodeError as exc:
             raise BodyRefused(422, f"the request body is not UTF-8 text (byte {exc.start})") from None
         if deeper_than(body, self.limits.max_depth):
-            raise BodyRefused(422, f"the request body nests arrays and objects more than {self.limits.max_depth} levels deep")
+            raise BodyRefused(
+                422, f"the request body nests arrays and objects more than {self.limits.max_depth} levels deep"
+            )
         return {"type": "http.request", "body": body, "more_body": False}

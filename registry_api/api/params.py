@@ -83,7 +83,9 @@ def org_key(field: str, value: str) -> tuple[str, Any]:
         return "org_id", text.lower()
     if _IDENTIFIER.match(text):
         return "org_id", "0x" + keccak(text=text).hex()
-    raise BadInput(field, value, "an organisation (identifier like LEI:5493001KJTIIGC8Y1R12, 0x org id, or member number)")
+    raise BadInput(
+        field, value, "an organisation (identifier like LEI:5493001KJTIIGC8Y1R12, 0x org id, or member number)"
+    )
 
 
 def encode_cursor(values: list[Any]) -> str:

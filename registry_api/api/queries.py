@@ -17,7 +17,9 @@ from .hotpath import HotReads
 from .schemas import ChainRef, OrgRef
 
 _ORG = select(col(Org.org_no), col(Org.org_id), col(Org.name)).where(col(Org.org_no) == bindparam("number"))
-_ORGS = select(col(Org.org_no), col(Org.org_id), col(Org.name)).where(col(Org.org_no).in_(bindparam("numbers", expanding=True)))
+_ORGS = select(col(Org.org_no), col(Org.org_id), col(Org.name)).where(
+    col(Org.org_no).in_(bindparam("numbers", expanding=True))
+)
 #: Seconds an organisation's id and name are reused. They never change on chain; only a
 #: reorganisation that undoes an admission could change what a member number names.
 ORG_CACHE_SECONDS = 5.0

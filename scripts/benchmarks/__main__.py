@@ -88,7 +88,11 @@ def run(options: argparse.Namespace, tables_console: Console, progress: Console)
     if "registry" in chosen:
         with bench_chain(progress) as chain:
             hardfork = chain.hardfork
-            show(registry_tables(chain, progress, options.datasets, options.transfers, options.clients, options.api_seconds))
+            show(
+                registry_tables(
+                    chain, progress, options.datasets, options.transfers, options.clients, options.api_seconds
+                )
+            )
     if "hashing" in chosen:
         show([hashing_table(progress, options.size_mib, options.cache_dir, options.repeats)])
     show([environment_table(hardfork, load_at_start)])

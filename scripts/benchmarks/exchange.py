@@ -151,9 +151,14 @@ class ExchangeRun:
             self.txs.revoke.append(self.grants.revoke(self.alpha, root, self.chain.beta.identifier))
 
     def _submit(
-        self, root: bytes, serial: int, *, provider: Member | None = None, consumer: Member | None = None,
+        self,
+        root: bytes,
+        serial: int,
+        *,
+        provider: Member | None = None,
+        consumer: Member | None = None,
         submitter: LocalAccount | None = None,
-    ) -> TxResult:  # fmt: skip
+    ) -> TxResult:
         """A delivery signed by a connector key of each side, submitted by the consumer's signing
         key unless `submitter` is given (docs/licences.md); alpha to beta unless told."""
         provider, consumer = provider or self.chain.alpha, consumer or self.chain.beta

@@ -204,7 +204,9 @@ def gas_tables(chain: BenchChain, console: Console, samples: int = 5) -> list[Ta
     if exchange.court_missing is not None:
         rows.append(
             {
-                "operation": "dispute open / proveAnchor / vote — not measured: DisputeCourt not deployed in this build",
+                "operation": (
+                    "dispute open / proveAnchor / vote — not measured: DisputeCourt not deployed in this build"
+                ),
                 "gas": None,
                 "baseline": base,
                 "ratio": None,

@@ -44,8 +44,15 @@ class LoadResult:
         return statistics.fmean(self.latencies) if self.latencies else float("nan")
 
 
-async def _client(host: str, port: int, paths: Sequence[str], chooser: random.Random, until: float, warm_until: float,
-                  result: LoadResult) -> None:  # fmt: skip
+async def _client(
+    host: str,
+    port: int,
+    paths: Sequence[str],
+    chooser: random.Random,
+    until: float,
+    warm_until: float,
+    result: LoadResult,
+) -> None:
     try:
         reader, writer = await asyncio.open_connection(host, port)
     except OSError:
@@ -83,14 +90,18 @@ async def _run(url: str, paths: Sequence[str], clients: int, seconds: float, war
     warm_until, until = now + warmup, now + warmup + seconds
     result = LoadResult(seconds)
     chooser = random.Random(seed)
-    await asyncio.gather(*(
-        _client(host, port, paths, random.Random(chooser.random()), until, warm_until, result) for _ in range(clients)
-    ))  # fmt: skip
+    await asyncio.gather(
+        *(
+            _client(host, port, paths, random.Random(chooser.random()), until, warm_until, result)
+            for _ in range(clients)
+        )
+    )
     return result
 
 
-def run_load(url: str, paths: Sequence[str], *, clients: int = 32, seconds: float = 10.0, warmup: float = 2.0,
-             seed: int = 7) -> LoadResult:  # fmt: skip
+def run_load(
+    url: str, paths: Sequence[str], *, clients: int = 32, seconds: float = 10.0, warmup: float = 2.0, seed: int = 7
+) -> LoadResult:
     """`clients` concurrent clients GET random `paths` from `url` for `seconds` (after `warmup`)."""
     # libuv's event loop: the generator's own overhead is part of every latency it measures.
     return uvloop.run(_run(url, paths, clients, seconds, warmup, seed))

@@ -106,7 +106,11 @@ def postgres_database() -> Iterator[str]:
     # and a loopback TCP round trip costs this VM three times as much (0.31 ms against 0.10).
     socket = Path("/var/run/postgresql")
     try:
-        yield f"postgresql://postgres@/{name}?host={socket}" if socket.is_dir() else f"postgresql://postgres@127.0.0.1:5432/{name}"
+        yield (
+            f"postgresql://postgres@/{name}?host={socket}"
+            if socket.is_dir()
+            else f"postgresql://postgres@127.0.0.1:5432/{name}"
+        )
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
@@ -114,8 +118,11 @@ def postgres_database() -> Iterator[str]:
 
 def index_into(chain: BenchChain, engine: Engine, deployments: Path) -> tuple[int, float]:
     init_db(engine)
-    settings = ApiSettings(database_url=str(engine.url), rpc_url=chain.registry.w3.provider.endpoint_uri,  # type: ignore[attr-defined]
-                           deployments=deployments)  # fmt: skip
+    settings = ApiSettings(
+        database_url=str(engine.url),
+        rpc_url=chain.registry.w3.provider.endpoint_uri,  # type: ignore[attr-defined]
+        deployments=deployments,
+    )
     indexer = Indexer(chain.registry, engine, settings)
     start = time.perf_counter()
     result = indexer.scan_once()
@@ -132,12 +139,30 @@ def api_server(database_url: str, chain: BenchChain, deployments: Path, log: Pat
     """The service as deployed (`python -m registry_api serve --no-index --workers N`) on a free port."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDSREG_")}
-    env.update(IDSREG_API_DATABASE_URL=database_url, IDSREG_API_RPC_URL=chain.registry.w3.provider.endpoint_uri,  # type: ignore[attr-defined]
-               IDSREG_API_DEPLOYMENTS=str(deployments), IDSREG_API_PORT=str(port),
-               IDSREG_API_TOKEN_SECRET="bench-only-token-secret-0123456789abcdef")  # fmt: skip
+    env.update(
+        IDSREG_API_DATABASE_URL=database_url,
+        IDSREG_API_RPC_URL=chain.registry.w3.provider.endpoint_uri,  # type: ignore[attr-defined]
+        IDSREG_API_DEPLOYMENTS=str(deployments),
+        IDSREG_API_PORT=str(port),
+        IDSREG_API_TOKEN_SECRET="bench-only-token-secret-0123456789abcdef",
+    )
     with log.open("ab") as out:
-        process = subprocess.Popen([sys.executable, "-m", "registry_api", "serve", "--no-index", "--log-level", "warning",
-                                    "--workers", str(workers)], env=env, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "registry_api",
+                "serve",
+                "--no-index",
+                "--log-level",
+                "warning",
+                "--workers",
+                str(workers),
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -160,17 +185,30 @@ def _load_row(store: str, workers: int, scenario: str, result: LoadResult, clien
     errors = result.failures + sum(n for status, n in result.statuses.items() if status != 200)
     p99 = 1000 * result.percentile(99)
     return {
-        "store": store, "workers": workers, "scenario": scenario, "clients": clients, "requests": result.requests,
-        "rps": result.requests / result.seconds, "p50": 1000 * result.percentile(50), "p99": p99,
-        "max": 1000 * max(result.latencies, default=float("nan")), "errors": errors,
-        "target": f"p99 ≤ {target:.0f} ms" if target else "—", "met": (p99 <= target and errors == 0) if target else None,
-    }  # fmt: skip
+        "store": store,
+        "workers": workers,
+        "scenario": scenario,
+        "clients": clients,
+        "requests": result.requests,
+        "rps": result.requests / result.seconds,
+        "p50": 1000 * result.percentile(50),
+        "p99": p99,
+        "max": 1000 * max(result.latencies, default=float("nan")),
+        "errors": errors,
+        "target": f"p99 ≤ {target:.0f} ms" if target else "—",
+        "met": (p99 <= target and errors == 0) if target else None,
+    }
 
 
 def registry_tables(
-    chain: BenchChain, console: Console, datasets: int = 100_000, transfers: int = 300, clients: int = 32,
-    seconds: float = 10.0, workers: tuple[int, ...] = (1, 2),
-) -> list[Table]:  # fmt: skip
+    chain: BenchChain,
+    console: Console,
+    datasets: int = 100_000,
+    transfers: int = 300,
+    clients: int = 32,
+    seconds: float = 10.0,
+    workers: tuple[int, ...] = (1, 2),
+) -> list[Table]:
     """Build the chain, measure the indexer on both stores, then the API on both stores."""
     roots = build_chain(chain, console, datasets, transfers)
     with tempfile.TemporaryDirectory(prefix="idsreg-bench-registry-") as scratch:
@@ -187,14 +225,34 @@ def registry_tables(
                 pg_events, pg_seconds = index_into(chain, make_engine(pg_url), deployments)
             base_rate = base_events / base_seconds
             index_rows: list[Row] = [
-                {"what": "web3.py contract.events.<Event>.get_logs() — baseline", "events": base_events,
-                 "seconds": base_seconds, "rate": base_rate, "ratio": 1.0, "target": "—", "met": None},
-                {"what": "indexer → SQLite (decode, domain tables, raw events, checkpoint)", "events": lite_events,
-                 "seconds": lite_seconds, "rate": lite_events / lite_seconds, "ratio": lite_events / lite_seconds / base_rate,
-                 "target": f"≥ {INDEX_TARGET:.0f}× baseline", "met": lite_events / lite_seconds / base_rate >= INDEX_TARGET},
-                {"what": "indexer → PostgreSQL", "events": pg_events, "seconds": pg_seconds,
-                 "rate": pg_events / pg_seconds, "ratio": pg_events / pg_seconds / base_rate, "target": "—", "met": None},
-            ]  # fmt: skip
+                {
+                    "what": "web3.py contract.events.<Event>.get_logs() — baseline",
+                    "events": base_events,
+                    "seconds": base_seconds,
+                    "rate": base_rate,
+                    "ratio": 1.0,
+                    "target": "—",
+                    "met": None,
+                },
+                {
+                    "what": "indexer → SQLite (decode, domain tables, raw events, checkpoint)",
+                    "events": lite_events,
+                    "seconds": lite_seconds,
+                    "rate": lite_events / lite_seconds,
+                    "ratio": lite_events / lite_seconds / base_rate,
+                    "target": f"≥ {INDEX_TARGET:.0f}× baseline",
+                    "met": lite_events / lite_seconds / base_rate >= INDEX_TARGET,
+                },
+                {
+                    "what": "indexer → PostgreSQL",
+                    "events": pg_events,
+                    "seconds": pg_seconds,
+                    "rate": pg_events / pg_seconds,
+                    "ratio": pg_events / pg_seconds / base_rate,
+                    "target": "—",
+                    "met": None,
+                },
+            ]
             hexes = ["0x" + r.hex() for r in roots]
             chooser = random.Random(3)
             sample = [hexes[chooser.randrange(len(hexes))] for _ in range(20_000)]
@@ -212,25 +270,52 @@ def registry_tables(
                                 result = run_load(api, paths, clients=clients, seconds=seconds)
                             load_rows.append(_load_row(store, count, scenario, result, clients, target))
     index_table = Table(
-        "indexer", f"Indexer events per second over {base_events:,} events",
-        [Column("what", "what"), Column("events", "events", ","), Column("seconds", "seconds", ".2f"),
-         Column("rate", "events/s", ",.0f"), Column("ratio", "× baseline", ".2f"), Column("target", "target"),
-         Column("met", "met")],
+        "indexer",
+        f"Indexer events per second over {base_events:,} events",
+        [
+            Column("what", "what"),
+            Column("events", "events", ","),
+            Column("seconds", "seconds", ".2f"),
+            Column("rate", "events/s", ",.0f"),
+            Column("ratio", "× baseline", ".2f"),
+            Column("target", "target"),
+            Column("met", "met"),
+        ],
         index_rows,
-        [(f"{datasets:,} datasets registered in batches of {BATCH} (each after the first batch derived from one of the "
-          f"batch before) and {transfers} offers with acceptances; one fresh database per store, the indexer's default "
-          "settings (ranges of 500 to 5,000 blocks); the baseline only fetches and decodes, the indexer also writes")],
-    )  # fmt: skip
+        [
+            (
+                f"{datasets:,} datasets registered in batches of {BATCH} (each after the first batch derived from one "
+                f"of the batch before) and {transfers} offers with acceptances; one fresh database per store, the "
+                "indexer's default settings (ranges of 500 to 5,000 blocks); the baseline only fetches and decodes, "
+                "the indexer also writes"
+            )
+        ],
+    )
     load_table = Table(
-        "api", f"API latency with {clients} concurrent clients over {datasets:,} datasets",
-        [Column("store", "store"), Column("workers", "workers", "d"), Column("scenario", "scenario"), Column("requests", "requests", ","),
-         Column("rps", "requests/s", ",.0f"), Column("p50", "p50 ms", ".1f"), Column("p99", "p99 ms", ".1f"),
-         Column("max", "max ms", ".1f"), Column("errors", "errors", ","), Column("target", "target"),
-         Column("met", "met")],
+        "api",
+        f"API latency with {clients} concurrent clients over {datasets:,} datasets",
+        [
+            Column("store", "store"),
+            Column("workers", "workers", "d"),
+            Column("scenario", "scenario"),
+            Column("requests", "requests", ","),
+            Column("rps", "requests/s", ",.0f"),
+            Column("p50", "p50 ms", ".1f"),
+            Column("p99", "p99 ms", ".1f"),
+            Column("max", "max ms", ".1f"),
+            Column("errors", "errors", ","),
+            Column("target", "target"),
+            Column("met", "met"),
+        ],
         load_rows,
-        [(f"closed loop: each client sends its next GET when the answer arrives, keep-alive, random datasets; "
-          f"{seconds:.0f} s per scenario after 2 s of warm-up; the API is `python -m registry_api serve --no-index --workers N` "
-          "(one indexer-less service with 1 or 2 uvicorn worker processes) and the load generator another process, on the "
-          "same 2 cores; errors: non-200 answers and broken connections")],
-    )  # fmt: skip
+        [
+            (
+                "closed loop: each client sends its next GET when the answer arrives, keep-alive, random datasets; "
+                f"{seconds:.0f} s per scenario after 2 s of warm-up; the API is "
+                "`python -m registry_api serve --no-index --workers N` (one indexer-less service with 1 or 2 "
+                "uvicorn worker processes) and the load generator another process, on the "
+                "same 2 cores; errors: non-200 answers and broken connections"
+            )
+        ],
+    )
     return [index_table, load_table]

@@ -74,8 +74,9 @@ class CommandForks:
         env = {k: v for k, v in os.environ.items() if not k.startswith("IDSREG_")}
         env["COLUMNS"] = "200"  # Rich reads the width when the command line is imported
         self.scratch = scratch
-        self.process = subprocess.Popen([sys.executable, "-c", FORK_SERVER], env=env, stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, text=True)  # fmt: skip
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", FORK_SERVER], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
         self.jobs = 0
 
     def run(self, args: list[str], env: dict[str, str], stdin: str | None, timeout: float) -> Result:

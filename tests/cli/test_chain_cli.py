@@ -88,8 +88,9 @@ def test_demo_sets_up_a_consortium(local_user: User) -> None:
     # scripts/setup): the command is named by a path that exists, not by a bare `idsreg`.
     listing = next(line.strip() for line in steps if line.strip().endswith(" member list"))
     shell_env = {**user.env(), "PATH": "/usr/bin:/bin", "IDSREG_PASSWORD_FILE": str(password_file)}
-    ran = subprocess.run(["bash", "-c", listing], env=shell_env, capture_output=True, text=True, timeout=120,
-                         check=False)  # fmt: skip
+    ran = subprocess.run(
+        ["bash", "-c", listing], env=shell_env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert ran.returncode == 0, (listing, ran.stderr)
     assert "ACME Steel Works" in ran.stdout
     # The demo leaves the registry API running, and it has indexed the sample dataset.
@@ -112,8 +113,15 @@ def test_console_script(local_user: User) -> None:
     """The installed `idsreg` script itself (the other tests fork its entry point)."""
 
     def script(*args: str) -> Result:
-        done = subprocess.run([str(IDSREG), *args], env=local_user.env(), capture_output=True, text=True, timeout=120,
-                              stdin=subprocess.DEVNULL, check=False)  # fmt: skip
+        done = subprocess.run(
+            [str(IDSREG), *args],
+            env=local_user.env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
         return Result(done.returncode, done.stdout, done.stderr)
 
     helped = script("--help")

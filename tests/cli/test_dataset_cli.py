@@ -23,7 +23,20 @@ def members(user: User) -> User:
         user.add_key(label)
     user.ok("deploy", "--key", "gov")
     for org, name, admin in (("DEMO:ACME", "ACME Steel", "acme"), ("DEMO:BETA", "Beta Motors", "beta")):
-        user.ok("member", "propose", "admit", org, "--name", name, "--admin", admin, "--evidence", "0x" + "ab" * 32, "--key", "gov")
+        user.ok(
+            "member",
+            "propose",
+            "admit",
+            org,
+            "--name",
+            name,
+            "--admin",
+            admin,
+            "--evidence",
+            "0x" + "ab" * 32,
+            "--key",
+            "gov",
+        )
     user.ok("member", "key", "add", "conn", "--key", "acme")
     return user
 
@@ -45,7 +58,14 @@ def test_hash_register_verify(members: User, tmp_path: Path) -> None:
     assert members.ok_json("hash", str(data)) == [{"path": str(data), "root": root}]
 
     registered = members.ok_json(
-        "register", str(data), "--meta", str(meta), "--meta-uri", "https://acme.example/meta/press.json", "--key", "conn"
+        "register",
+        str(data),
+        "--meta",
+        str(meta),
+        "--meta-uri",
+        "https://acme.example/meta/press.json",
+        "--key",
+        "conn",
     )
     assert registered["root"] == root
     salt = bytes.fromhex(registered["metadataSalt"][2:])
@@ -86,7 +106,9 @@ def test_commit_reveal_lineage_and_grades(members: User, tmp_path: Path) -> None
     raw = write(tmp_path / "raw.csv", "raw\n")
     derived = write(tmp_path / "derived.csv", "derived\n")
     members.ok("register", str(raw), "--key", "conn")
-    revealed = members.ok_json("register", str(derived), "--commit", "--grade", "important", "--parent", root_of(raw), "--key", "conn")
+    revealed = members.ok_json(
+        "register", str(derived), "--commit", "--grade", "important", "--parent", root_of(raw), "--key", "conn"
+    )
     assert [e["name"] for e in revealed["events"]] == ["DatasetRegistered"]
     shown = members.ok_json("dataset", "show", root_of(derived))
     assert shown["parents"] == [root_of(raw)] and shown["grade"] == "important"
@@ -95,7 +117,9 @@ def test_commit_reveal_lineage_and_grades(members: User, tmp_path: Path) -> None
     unknown_parent = "0x" + "77" * 32
     refused = members.run("register", str(orphan), "--parent", unknown_parent, "--key", "conn")
     assert_one_clear_line(refused, 5, f"parent dataset {unknown_parent}", "is not registered")
-    assert_one_clear_line(members.run("register", str(orphan), "--parent", "0x12", "--key", "conn"), 2, "'0x12'", "not a dataset id")
+    assert_one_clear_line(
+        members.run("register", str(orphan), "--parent", "0x12", "--key", "conn"), 2, "'0x12'", "not a dataset id"
+    )
     assert_one_clear_line(members.run("register", str(orphan), "--grade", "secret", "--key", "conn"), 2, "'secret'")
     outsider = members.run("register", str(orphan), "--key", "gov")
     assert_one_clear_line(outsider, 5, "does not belong to any member organisation")
@@ -104,7 +128,9 @@ def test_commit_reveal_lineage_and_grades(members: User, tmp_path: Path) -> None
 def test_batch_registration(members: User, tmp_path: Path) -> None:
     files = [write(tmp_path / "bulk" / f"part-{i:03}.csv", f"part {i}\n") for i in range(150)]
     listing = write(tmp_path / "bulk.txt", "# parts\n" + "\n".join(f"bulk/{f.name}" for f in files) + "\n")
-    result = members.ok_json("register", "--batch", str(listing), "--manifest-uri", "https://acme.example/bulk.json", "--key", "conn")
+    result = members.ok_json(
+        "register", "--batch", str(listing), "--manifest-uri", "https://acme.example/bulk.json", "--key", "conn"
+    )
     assert len(result["transactions"]) == 2
     assert [d["root"] for d in result["datasets"]] == [root_of(f) for f in files]
     assert members.ok_json("verify", str(files[149]))["registration"]["registrant"] == "ACME Steel (member 1)"
@@ -118,7 +144,9 @@ def test_batch_registration(members: User, tmp_path: Path) -> None:
 def test_anchor_1000_files_and_verify_every_proof(members: User, tmp_path: Path, anvil: str) -> None:
     files = [write(tmp_path / "sensor" / f"reading-{i:04}.json", f'{{"n": {i}}}\n') for i in range(1000)]
     out = tmp_path / "proofs"
-    anchored = members.ok_json("anchor", *map(str, files), "--out", str(out), "--note", "november readings", "--key", "conn")
+    anchored = members.ok_json(
+        "anchor", *map(str, files), "--out", str(out), "--note", "november readings", "--key", "conn"
+    )
     assert anchored["count"] == 1000 and len(anchored["proofs"]) == 1000
     assert anchored["gasUsed"] < 100_000  # one transaction for all
 
@@ -160,7 +188,11 @@ def test_rights_between_two_organisations(members: User, tmp_path: Path) -> None
     assert_one_clear_line(not_yours, 5, "was offered to Beta Motors (member 2), not to ACME Steel (member 1)")
     members.ok("right", "accept", root, "operation", "--key", "beta")
     holders = members.ok_json("dataset", "show", root)["holders"]
-    assert holders == {"holding": "ACME Steel (member 1)", "processing": "ACME Steel (member 1)", "operation": "Beta Motors (member 2)"}
+    assert holders == {
+        "holding": "ACME Steel (member 1)",
+        "processing": "ACME Steel (member 1)",
+        "operation": "Beta Motors (member 2)",
+    }
 
     members.ok("right", "offer", root, "holding", "DEMO:BETA", "--key", "acme")
     members.ok("right", "reject", root, "holding", "--key", "beta")
@@ -171,7 +203,9 @@ def test_rights_between_two_organisations(members: User, tmp_path: Path) -> None
     assert_one_clear_line(no_offer, 5, "there is no open offer of the processing right")
     not_holder = members.run("right", "offer", root, "operation", "DEMO:BETA", "--key", "conn")
     assert_one_clear_line(not_holder, 5, "ACME Steel (member 1) does not hold the operation right")
-    assert_one_clear_line(members.run("right", "offer", root, "ownership", "DEMO:BETA", "--key", "conn"), 2, "'ownership'")
+    assert_one_clear_line(
+        members.run("right", "offer", root, "ownership", "DEMO:BETA", "--key", "conn"), 2, "'ownership'"
+    )
 
 
 def test_anchoring_again_keeps_every_earlier_proof(members: User, tmp_path: Path, anvil: str) -> None:
@@ -235,8 +269,20 @@ def test_metadata_salt_records_are_never_replaced(members: User, tmp_path: Path)
     first = members.ok_json("register", str(data), "--meta", str(meta), "--key", "conn")
     kept = Path(first["record"]).read_text()
     members.ok("deploy", "--key", "gov", "--force")
-    members.ok("member", "propose", "admit", "DEMO:ACME", "--name", "ACME Steel", "--admin", "acme",
-               "--evidence", "0x" + "ab" * 32, "--key", "gov")  # fmt: skip
+    members.ok(
+        "member",
+        "propose",
+        "admit",
+        "DEMO:ACME",
+        "--name",
+        "ACME Steel",
+        "--admin",
+        "acme",
+        "--evidence",
+        "0x" + "ab" * 32,
+        "--key",
+        "gov",
+    )
     second = members.ok_json("register", str(data), "--meta", str(meta), "--key", "acme")
     assert second["record"] != first["record"]
     assert Path(first["record"]).read_text() == kept

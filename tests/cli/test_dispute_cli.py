@@ -19,7 +19,20 @@ def test_upheld_dispute_with_prior_anchoring(user_factory: Any, tmp_path: Path, 
     acme_admin, beta_admin = acme.add_key("acme"), beta.add_key("beta")
     gov.ok("deploy", "--key", "gov")
     for org, name, admin in (("DEMO:ACME", "ACME Steel", acme_admin), ("DEMO:BETA", "Beta Motors", beta_admin)):
-        gov.ok("member", "propose", "admit", org, "--name", name, "--admin", admin, "--evidence", "0x" + "ab" * 32, "--key", "gov")
+        gov.ok(
+            "member",
+            "propose",
+            "admit",
+            org,
+            "--name",
+            name,
+            "--admin",
+            admin,
+            "--evidence",
+            "0x" + "ab" * 32,
+            "--key",
+            "gov",
+        )
     for arbiter in arbiters:
         gov.ok("member", "propose", "appoint-arbiter", arbiter, "--key", "gov")
     gov.ok("member", "propose", "arbiter-threshold", "2", "--key", "gov")
@@ -52,7 +65,9 @@ def test_upheld_dispute_with_prior_anchoring(user_factory: Any, tmp_path: Path, 
     assert "prior anchoring" in human and "upheld" in human
 
     # A second claim on the holding right lapses at the end of the dispute period; anyone closes it.
-    second = str(beta.ok_json("dispute", "open", root, "holding", "--evidence", "0x" + "ce" * 32, "--key", "beta")["disputeId"])
+    second = str(
+        beta.ok_json("dispute", "open", root, "holding", "--evidence", "0x" + "ce" * 32, "--key", "beta")["disputeId"]
+    )
     early = acme.run("dispute", "close", second, "--key", "acme")
     assert_one_clear_line(early, 5, f"dispute {second} runs until", "cannot be closed yet")
     increase_time(w3, 30 * 24 * 3600)

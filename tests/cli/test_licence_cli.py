@@ -21,7 +21,20 @@ def parties(user_factory: Any, tmp_path: Path) -> tuple[User, User, User]:
     acme_admin, beta_admin = acme.add_key("acme"), beta.add_key("beta")
     gov.ok("deploy", "--key", "gov")
     for org, name, admin in (("DEMO:ACME", "ACME Steel", acme_admin), ("DEMO:BETA", "Beta Motors", beta_admin)):
-        gov.ok("member", "propose", "admit", org, "--name", name, "--admin", admin, "--evidence", "0x" + "ab" * 32, "--key", "gov")
+        gov.ok(
+            "member",
+            "propose",
+            "admit",
+            org,
+            "--name",
+            name,
+            "--admin",
+            admin,
+            "--evidence",
+            "0x" + "ab" * 32,
+            "--key",
+            "gov",
+        )
     gov.ok("member", "propose", "appoint-auditor", auditor, "--key", "gov")
     return gov, acme, beta
 
@@ -34,7 +47,9 @@ def test_licence_receipt_and_verification(parties: tuple[User, User, User], tmp_
     root = "0x" + content_root(data).hex()
     acme.ok("register", str(data), "--key", "acme")
 
-    issued = acme.ok_json("grant", "issue", root, "DEMO:BETA", "--permissions", "read", "--purpose", "QA", "--key", "acme")
+    issued = acme.ok_json(
+        "grant", "issue", root, "DEMO:BETA", "--permissions", "read", "--purpose", "QA", "--key", "acme"
+    )
     assert (issued["serial"], issued["status"]) == (1, "active")
     assert beta.run("grant", "check", root, "DEMO:BETA", "read").code == 0
     assert_no_derive = beta.run("grant", "check", root, "DEMO:BETA", "derive", "--json")
@@ -43,8 +58,22 @@ def test_licence_receipt_and_verification(parties: tuple[User, User, User], tmp_
     assert shown["grantor"] == "ACME Steel (member 1)" and shown["permissions"] == ["read"]
 
     receipt = tmp_path / "shared" / "delivery.receipt.json"
-    acme.ok("receipt", "draft", "--dataset", root, "--provider", "DEMO:ACME", "--consumer", "DEMO:BETA",
-            "--delivered", str(data), "--price", "1200", "--out", str(receipt))  # fmt: skip
+    acme.ok(
+        "receipt",
+        "draft",
+        "--dataset",
+        root,
+        "--provider",
+        "DEMO:ACME",
+        "--consumer",
+        "DEMO:BETA",
+        "--delivered",
+        str(data),
+        "--price",
+        "1200",
+        "--out",
+        str(receipt),
+    )
     signed = acme.ok_json("receipt", "sign", str(receipt), "--key", "acme")
     assert signed["party"] == "provider" and signed["missing"] == ["consumer"]
     early = beta.run("receipt", "submit", str(receipt), "--key", "beta")
@@ -69,8 +98,20 @@ def test_licence_receipt_and_verification(parties: tuple[User, User, User], tmp_
     acme.ok("revoke", root, "DEMO:BETA", "--key", "acme")
     assert beta.run("grant", "check", root, "DEMO:BETA", "read").code == 4
     late = tmp_path / "late.receipt.json"
-    acme.ok("receipt", "draft", "--dataset", root, "--provider", "DEMO:ACME", "--consumer", "DEMO:BETA",
-            "--delivered", str(data), "--out", str(late))  # fmt: skip
+    acme.ok(
+        "receipt",
+        "draft",
+        "--dataset",
+        root,
+        "--provider",
+        "DEMO:ACME",
+        "--consumer",
+        "DEMO:BETA",
+        "--delivered",
+        str(data),
+        "--out",
+        str(late),
+    )
     acme.ok("receipt", "sign", str(late), "--key", "acme")
     beta.ok("receipt", "sign", str(late), "--key", "beta")
     refused = beta.run("receipt", "submit", str(late), "--key", "beta")
@@ -88,7 +129,9 @@ def test_important_data_needs_an_auditor(parties: tuple[User, User, User], tmp_p
     assert beta.run("grant", "check", root, "DEMO:BETA", "read").code == 4
     not_auditor = acme.run("grant", "approve", root, "DEMO:BETA", "--serial", "1", "--key", "acme")
     assert_one_clear_line(not_auditor, 5, "is not an auditor")
-    replaced = acme.ok_json("grant", "issue", root, "DEMO:BETA", "--permissions", "read,derive,reshare", "--key", "acme")
+    replaced = acme.ok_json(
+        "grant", "issue", root, "DEMO:BETA", "--permissions", "read,derive,reshare", "--key", "acme"
+    )
     assert replaced["serial"] == 2
     stale = gov.run("grant", "approve", root, "DEMO:BETA", "--serial", "1", "--key", "auditor")
     assert_one_clear_line(stale, 5, "is now serial 2, not 1")
@@ -102,7 +145,9 @@ def test_important_data_needs_an_auditor(parties: tuple[User, User, User], tmp_p
     acme.ok("register", str(core), "--grade", "core", "--key", "acme")
     refused = acme.run("grant", "issue", "0x" + content_root(core).hex(), "DEMO:BETA", "--key", "acme")
     assert_one_clear_line(refused, 5, "is core data, which cannot be licensed out")
-    assert_one_clear_line(acme.run("grant", "issue", root, "DEMO:BETA", "--permissions", "sell", "--key", "acme"), 2, "'sell'")
+    assert_one_clear_line(
+        acme.run("grant", "issue", root, "DEMO:BETA", "--permissions", "sell", "--key", "acme"), 2, "'sell'"
+    )
 
 
 def test_receipt_files_are_never_replaced(parties: tuple[User, User, User], tmp_path: Path) -> None:
@@ -116,8 +161,20 @@ def test_receipt_files_are_never_replaced(parties: tuple[User, User, User], tmp_
     acme.ok("register", str(data), "--key", "acme")
     acme.ok("grant", "issue", root, "DEMO:BETA", "--key", "acme")
     receipt = tmp_path / "delivery.receipt.json"
-    draft = ("receipt", "draft", "--dataset", root, "--provider", "DEMO:ACME", "--consumer", "DEMO:BETA",
-             "--delivered", str(data), "--out", str(receipt))  # fmt: skip
+    draft = (
+        "receipt",
+        "draft",
+        "--dataset",
+        root,
+        "--provider",
+        "DEMO:ACME",
+        "--consumer",
+        "DEMO:BETA",
+        "--delivered",
+        str(data),
+        "--out",
+        str(receipt),
+    )
     acme.ok(*draft)
     acme.ok("receipt", "sign", str(receipt), "--key", "acme")
     signed = receipt.read_text()

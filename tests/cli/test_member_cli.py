@@ -20,9 +20,23 @@ def consortium(user: User) -> dict[str, str]:
     addresses = {label: user.add_key(label) for label in ("gov", "admin", "conn")}
     user.ok_json("deploy", "--key", "gov")
     outcome = user.ok_json(
-        "member", "propose", "admit", "DEMO:ACME", "--name", "ACME Steel", "--admin", "admin",
-        "--evidence", EVIDENCE, "--level", "2", "--expires", "2099-01-01", "--key", "gov",
-    )  # fmt: skip
+        "member",
+        "propose",
+        "admit",
+        "DEMO:ACME",
+        "--name",
+        "ACME Steel",
+        "--admin",
+        "admin",
+        "--evidence",
+        EVIDENCE,
+        "--level",
+        "2",
+        "--expires",
+        "2099-01-01",
+        "--key",
+        "gov",
+    )
     assert outcome["executed"] is True
     return addresses
 
@@ -98,10 +112,14 @@ def test_bad_input_is_one_clear_line(user: User, consortium: dict[str, str], tmp
     not_governor = user.run("member", "propose", "suspend", "DEMO:ACME", "--key", "admin")
     assert_one_clear_line(not_governor, 5, consortium["admin"], "is not a governor")
 
-    bad_evidence = user.run("member", "propose", "admit", "DEMO:X", "--name", "X", "--admin", "conn", "--evidence", "nofile", "--key", "gov")
+    bad_evidence = user.run(
+        "member", "propose", "admit", "DEMO:X", "--name", "X", "--admin", "conn", "--evidence", "nofile", "--key", "gov"
+    )
     assert_one_clear_line(bad_evidence, 2, "'nofile'")
 
-    bad_date = user.run("member", "propose", "recertify", "DEMO:ACME", "--evidence", EVIDENCE, "--expires", "soon", "--key", "gov")
+    bad_date = user.run(
+        "member", "propose", "recertify", "DEMO:ACME", "--evidence", EVIDENCE, "--expires", "soon", "--key", "gov"
+    )
     assert_one_clear_line(bad_date, 2, "'soon'")
 
     usage = user.run("member", "approve")

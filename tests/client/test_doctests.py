@@ -36,7 +36,14 @@ MODULES_WITH_EXAMPLES = [name for name in _modules() if _examples(name) > 0]
 
 def test_examples_are_found() -> None:
     # The public crypto and hashing modules document themselves with examples (STYLE.md).
-    expected_modules = ("client.hashing", "client.directory", "client.merkle", "client.grants", "client.siwe", "client.files")
+    expected_modules = (
+        "client.hashing",
+        "client.directory",
+        "client.merkle",
+        "client.grants",
+        "client.siwe",
+        "client.files",
+    )
     for expected in expected_modules:
         assert expected in MODULES_WITH_EXAMPLES, expected
     assert _examples("client.merkle") > 10

@@ -476,7 +476,6 @@ def test_workers_must_be_positive(tmp_path: Path) -> None:
         file_root(target, workers=0)
 
 
-
 @pytest.mark.skipif(not os.path.exists("/dev/null"), reason="no /dev/null here")
 def test_device_is_refused() -> None:
     with pytest.raises(HashingError, match="cannot hash /dev/null: it is a character device"):

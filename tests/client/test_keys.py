@@ -60,7 +60,10 @@ def test_import_private_key_and_keystore(tmp_path: Path) -> None:
     foreign = Account.encrypt(other.key, "their-test-password", kdf="pbkdf2", iterations=1000)
     with pytest.raises(WrongPasswordError):
         store.import_keystore("foreign", foreign, "wrong", TEST_PASSWORD, scrypt_n=FAST)
-    assert store.import_keystore("foreign", foreign, "their-test-password", TEST_PASSWORD, scrypt_n=FAST).address == other.address
+    assert (
+        store.import_keystore("foreign", foreign, "their-test-password", TEST_PASSWORD, scrypt_n=FAST).address
+        == other.address
+    )
     with pytest.raises(KeystoreError, match="valid private key"):
         store.import_private_key("bad", "0x1234", TEST_PASSWORD, scrypt_n=FAST)
     assert {e.label for e in store.entries()} == {"imported", "foreign"}

@@ -281,4 +281,3 @@ def test_reference_inclusion_proofs() -> None:
         assert inclusion_proof(hashes, m) == expected
         assert root_and_proofs(hashes)[1][m] == expected
         verify_inclusion(hashes[m], m, n, expected, root)
-

@@ -17,8 +17,12 @@ from client.proofs import ProofFile
 
 def test_proof_names_are_unique_within_a_batch() -> None:
     assert proof_names(["a/x.csv", "b/x.csv", "x.csv", "we ird/ä b.json", ""]) == [
-        "x.csv.proof.json", "x.csv-2.proof.json", "x.csv-3.proof.json", "__b.json.proof.json", "root.proof.json",
-    ]  # fmt: skip
+        "x.csv.proof.json",
+        "x.csv-2.proof.json",
+        "x.csv-3.proof.json",
+        "__b.json.proof.json",
+        "root.proof.json",
+    ]
 
 
 def h(value: bytes) -> str:
@@ -29,11 +33,23 @@ def _batch(items: list[bytes], labels: list[str]) -> AnchorBatch:
     """What Anchors.anchor returns, built by hand (the chain fields are placeholders)."""
     root, paths = root_and_proofs([leaf_hash(i) for i in items])
     proofs = [
-        ProofFile(leaf=h(i), leaf_index=n, tree_size=len(items), path=[h(p) for p in path], root=h(root), chain_id=7351,
-                  contract="0x" + "00" * 20, transaction="0x" + "ab" * 32, block_number=5, block_hash="0x" + "cd" * 32,
-                  anchored_at=1_800_000_000, anchored_by="0x" + "ef" * 32, item=labels[n])
+        ProofFile(
+            leaf=h(i),
+            leaf_index=n,
+            tree_size=len(items),
+            path=[h(p) for p in path],
+            root=h(root),
+            chain_id=7351,
+            contract="0x" + "00" * 20,
+            transaction="0x" + "ab" * 32,
+            block_number=5,
+            block_hash="0x" + "cd" * 32,
+            anchored_at=1_800_000_000,
+            anchored_by="0x" + "ef" * 32,
+            item=labels[n],
+        )
         for n, (i, path) in enumerate(zip(items, paths, strict=True))
-    ]  # fmt: skip
+    ]
     tx = TxResult("0x" + "ab" * 32, 5, "0x" + "cd" * 32, 49_000, None, [])
     return AnchorBatch(root, tx, proofs)
 

@@ -59,7 +59,7 @@ def test_no_message_for_an_error_that_no_longer_exists() -> None:
 
 
 def _upper(member: str) -> str:
-    """"SetArbiterThreshold" → "SET_ARBITER_THRESHOLD"."""
+    """ "SetArbiterThreshold" → "SET_ARBITER_THRESHOLD"."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", member).upper()
 
 

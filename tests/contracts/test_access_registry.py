@@ -70,12 +70,20 @@ class Licensing(Scene):
         now = chain_time(self.registry.w3)
         return now, now + DAY
 
-    def approve(self, root: bytes, grantee: Org, signer: LocalAccount | None = None, serial: int | None = None) -> TxResult:
+    def approve(
+        self, root: bytes, grantee: Org, signer: LocalAccount | None = None, serial: int | None = None
+    ) -> TxResult:
         """An auditor's approval of the grant's current serial (or of `serial`)."""
-        return self.access(signer or self.auditor, "approve", root, id_bytes(grantee), self.serial(root, grantee, serial))
+        return self.access(
+            signer or self.auditor, "approve", root, id_bytes(grantee), self.serial(root, grantee, serial)
+        )
 
-    def reject(self, root: bytes, grantee: Org, signer: LocalAccount | None = None, serial: int | None = None) -> TxResult:
-        return self.access(signer or self.auditor, "reject", root, id_bytes(grantee), self.serial(root, grantee, serial))
+    def reject(
+        self, root: bytes, grantee: Org, signer: LocalAccount | None = None, serial: int | None = None
+    ) -> TxResult:
+        return self.access(
+            signer or self.auditor, "reject", root, id_bytes(grantee), self.serial(root, grantee, serial)
+        )
 
     def serial(self, root: bytes, grantee: Org, serial: int | None = None) -> int:
         """`serial`, else the serial of the current grant on `root` to `grantee` (0: none)."""
@@ -149,14 +157,26 @@ def test_grant_on_general_data_is_active_at_once(s: Licensing) -> None:
     tx = s.grant(s.alpha, GENERAL, s.beta, READ | DERIVE, (start, end))
     assert [e.name for e in tx.events] == ["GrantIssued"]
     assert tx.event("GrantIssued").args == {
-        "root": hx(GENERAL), "grantee": 2, "grantor": 1, "serial": 1, "permissions": READ | DERIVE,
-        "purpose": hx(PURPOSE), "validFrom": start, "validUntil": end, "policyHash": hx(POLICY),
+        "root": hx(GENERAL),
+        "grantee": 2,
+        "grantor": 1,
+        "serial": 1,
+        "permissions": READ | DERIVE,
+        "purpose": hx(PURPOSE),
+        "validFrom": start,
+        "validUntil": end,
+        "policyHash": hx(POLICY),
         "status": GrantStatus.ACTIVE,
-    }  # fmt: skip
+    }
     assert s.grant_of(GENERAL, 2) == {
-        "grantor": 1, "serial": 1, "permissions": READ | DERIVE, "status": GrantStatus.ACTIVE,
-        "validFrom": start, "validUntil": end, "registration": s.registration(GENERAL),
-    }  # fmt: skip
+        "grantor": 1,
+        "serial": 1,
+        "permissions": READ | DERIVE,
+        "status": GrantStatus.ACTIVE,
+        "validFrom": start,
+        "validUntil": end,
+        "registration": s.registration(GENERAL),
+    }
     assert s.authorized(GENERAL, s.beta, READ, start + 60) is True
     assert s.authorization(GENERAL, 2, READ, start + 60) == (True, 1)
     # Nobody else gained anything.
@@ -172,9 +192,14 @@ def test_a_new_grant_replaces_the_previous_one(s: Licensing) -> None:
     tx = s.grant(s.alpha, GENERAL, s.beta, DERIVE | COMMERCIAL, (start + 10, end + DAY))
     assert (tx.event("GrantIssued").args["serial"], tx.event("GrantIssued").args["status"]) == (2, GrantStatus.ACTIVE)
     assert s.grant_of(GENERAL, 2) == {
-        "grantor": 1, "serial": 2, "permissions": DERIVE | COMMERCIAL, "status": GrantStatus.ACTIVE,
-        "validFrom": start + 10, "validUntil": end + DAY, "registration": s.registration(GENERAL),
-    }  # fmt: skip
+        "grantor": 1,
+        "serial": 2,
+        "permissions": DERIVE | COMMERCIAL,
+        "status": GrantStatus.ACTIVE,
+        "validFrom": start + 10,
+        "validUntil": end + DAY,
+        "registration": s.registration(GENERAL),
+    }
     assert s.authorized(GENERAL, s.beta, READ, start + 60) is False  # READ went with serial 1
     assert s.authorization(GENERAL, 2, DERIVE | COMMERCIAL, end + 1) == (True, 2)
     # Serials count per (dataset, grantee).
@@ -237,12 +262,20 @@ def test_important_grant_waits_for_an_auditor(s: Licensing) -> None:
     approved = s.approve(IMPORTANT, s.beta)
     assert [e.name for e in approved.events] == ["GrantApproved"]
     assert approved.event("GrantApproved").args == {
-        "root": hx(IMPORTANT), "grantee": 2, "serial": 1, "auditor": s.auditor.address,
-    }  # fmt: skip
+        "root": hx(IMPORTANT),
+        "grantee": 2,
+        "serial": 1,
+        "auditor": s.auditor.address,
+    }
     assert s.grant_of(IMPORTANT, 2) == {
-        "grantor": 1, "serial": 1, "permissions": READ, "status": GrantStatus.ACTIVE, "validFrom": start, "validUntil": end,
+        "grantor": 1,
+        "serial": 1,
+        "permissions": READ,
+        "status": GrantStatus.ACTIVE,
+        "validFrom": start,
+        "validUntil": end,
         "registration": s.registration(IMPORTANT),
-    }  # fmt: skip
+    }
     assert s.authorized(IMPORTANT, s.beta, READ, start) is True
 
 
@@ -251,19 +284,28 @@ def test_rejected_grant_never_authorises(s: Licensing) -> None:
     s.grant(s.alpha, IMPORTANT, s.beta, READ, s.day())
     rejected = s.reject(IMPORTANT, s.beta)
     assert rejected.event("GrantRejected").args == {
-        "root": hx(IMPORTANT), "grantee": 2, "serial": 1, "auditor": s.auditor.address,
-    }  # fmt: skip
+        "root": hx(IMPORTANT),
+        "grantee": 2,
+        "serial": 1,
+        "auditor": s.auditor.address,
+    }
     assert s.grant_of(IMPORTANT, 2)["status"] == GrantStatus.REJECTED
     assert s.authorized(IMPORTANT, s.beta, READ, start) is False
     for decide in (s.approve, s.reject):
         expect_revert(
             partial(decide, IMPORTANT, s.beta),
-            "AccessRegistryNotPending", root=hx(IMPORTANT), grantee=2, status=GrantStatus.REJECTED,
-        )  # fmt: skip
+            "AccessRegistryNotPending",
+            root=hx(IMPORTANT),
+            grantee=2,
+            status=GrantStatus.REJECTED,
+        )
     expect_revert(
         lambda: s.revoke(key(s.alpha), IMPORTANT, s.beta),
-        "AccessRegistryNotActive", root=hx(IMPORTANT), grantee=2, status=GrantStatus.REJECTED,
-    )  # fmt: skip
+        "AccessRegistryNotActive",
+        root=hx(IMPORTANT),
+        grantee=2,
+        status=GrantStatus.REJECTED,
+    )
     assert s.authorized(IMPORTANT, s.beta, READ, start) is False
 
 
@@ -296,14 +338,20 @@ def test_decisions_need_a_pending_grant(s: Licensing, decision: str) -> None:
     s.grant(s.alpha, GENERAL, s.beta)
     expect_revert(
         partial(decide, GENERAL, s.beta),
-        "AccessRegistryNotPending", root=hx(GENERAL), grantee=2, status=GrantStatus.ACTIVE,
-    )  # fmt: skip
+        "AccessRegistryNotPending",
+        root=hx(GENERAL),
+        grantee=2,
+        status=GrantStatus.ACTIVE,
+    )
     s.grant(s.alpha, IMPORTANT, s.beta)
     s.revoke(key(s.alpha), IMPORTANT, s.beta)
     expect_revert(
         partial(decide, IMPORTANT, s.beta),
-        "AccessRegistryNotPending", root=hx(IMPORTANT), grantee=2, status=GrantStatus.REVOKED,
-    )  # fmt: skip
+        "AccessRegistryNotPending",
+        root=hx(IMPORTANT),
+        grantee=2,
+        status=GrantStatus.REVOKED,
+    )
 
 
 @pytest.mark.parametrize("who", ["grantor connector", "grantee connector", "governor", "removed auditor"])
@@ -323,8 +371,10 @@ def test_grantor_cannot_approve_its_own_grant(s: Licensing) -> None:
     s.grant(s.alpha, IMPORTANT, s.beta)
     expect_revert(
         lambda: s.consortium.propose(s.governor, Action.APPOINT_AUDITOR, key(s.alpha).address),
-        "ConsortiumKeyInUse", key=key(s.alpha).address, orgId=s.alpha.org_id,
-    )  # fmt: skip
+        "ConsortiumKeyInUse",
+        key=key(s.alpha).address,
+        orgId=s.alpha.org_id,
+    )
     assert s.grant_of(IMPORTANT, 2)["status"] == GrantStatus.PENDING
 
 
@@ -354,8 +404,11 @@ def test_grantor_revokes(s: Licensing, signer: str) -> None:
     assert s.authorized(GENERAL, s.beta, READ, start) is False
     expect_revert(
         lambda: s.revoke(revoker, GENERAL, s.beta),
-        "AccessRegistryNotActive", root=hx(GENERAL), grantee=2, status=GrantStatus.REVOKED,
-    )  # fmt: skip
+        "AccessRegistryNotActive",
+        root=hx(GENERAL),
+        grantee=2,
+        status=GrantStatus.REVOKED,
+    )
 
 
 def test_pending_grant_can_be_revoked(s: Licensing) -> None:
@@ -369,8 +422,12 @@ def test_only_the_grantor_revokes(s: Licensing, who: str, org_no: int) -> None:
     s.grant(s.alpha, GENERAL, s.beta)
     expect_revert(
         lambda: s.revoke(key(getattr(s, who)), GENERAL, s.beta),
-        "AccessRegistryNotGrantor", root=hx(GENERAL), grantee=2, orgNo=org_no, grantor=1,
-    )  # fmt: skip
+        "AccessRegistryNotGrantor",
+        root=hx(GENERAL),
+        grantee=2,
+        orgNo=org_no,
+        grantor=1,
+    )
     assert s.grant_of(GENERAL, 2)["status"] == GrantStatus.ACTIVE
 
 
@@ -384,8 +441,10 @@ def test_revoke_of_an_unknown_grant(s: Licensing) -> None:
     )
     expect_revert(
         lambda: s.access(key(s.alpha), "revoke", GENERAL, keccak(text="DEMO:NOBODY")),
-        "AccessRegistryUnknownGrant", root=hx(GENERAL), grantee=0,
-    )  # fmt: skip
+        "AccessRegistryUnknownGrant",
+        root=hx(GENERAL),
+        grantee=0,
+    )
 
 
 # ----- who may grant -----
@@ -411,14 +470,26 @@ def test_operation_right_moves_the_power_to_grant(s: Licensing) -> None:
     )
     tx = s.grant(s.beta, GENERAL, s.alpha, READ | DERIVE)
     assert tx.event("GrantIssued").args | {"validFrom": 0, "validUntil": 0} == {
-        "root": hx(GENERAL), "grantee": 1, "grantor": 2, "serial": 1, "permissions": READ | DERIVE,
-        "purpose": hx(PURPOSE), "validFrom": 0, "validUntil": 0, "policyHash": hx(POLICY), "status": GrantStatus.ACTIVE,
-    }  # fmt: skip
+        "root": hx(GENERAL),
+        "grantee": 1,
+        "grantor": 2,
+        "serial": 1,
+        "permissions": READ | DERIVE,
+        "purpose": hx(PURPOSE),
+        "validFrom": 0,
+        "validUntil": 0,
+        "policyHash": hx(POLICY),
+        "status": GrantStatus.ACTIVE,
+    }
     # The earlier licence stays the old grantor's to revoke; the new operator can replace it.
     expect_revert(
         lambda: s.revoke(key(s.beta), GENERAL, s.gamma),
-        "AccessRegistryNotGrantor", root=hx(GENERAL), grantee=3, orgNo=2, grantor=1,
-    )  # fmt: skip
+        "AccessRegistryNotGrantor",
+        root=hx(GENERAL),
+        grantee=3,
+        orgNo=2,
+        grantor=1,
+    )
     replaced = s.grant(s.beta, GENERAL, s.gamma, DERIVE)
     assert (replaced.event("GrantIssued").args["serial"], s.grant_of(GENERAL, 3)["grantor"]) == (2, 2)
 
@@ -448,8 +519,10 @@ def test_invalid_window(s: Licensing, window: str) -> None:
     ]
     expect_revert(
         lambda: s.grant(s.alpha, GENERAL, s.beta, READ, (valid_from, valid_until)),
-        "AccessRegistryInvalidWindow", validFrom=valid_from, validUntil=valid_until,
-    )  # fmt: skip
+        "AccessRegistryInvalidWindow",
+        validFrom=valid_from,
+        validUntil=valid_until,
+    )
 
 
 def test_window_may_end_at_the_grant_time(s: Licensing) -> None:
@@ -458,8 +531,10 @@ def test_window_may_end_at_the_grant_time(s: Licensing) -> None:
     s.access_as(key(s.alpha), "grant", grant_request(GENERAL, s.beta, READ, (0, now)))
     expect_revert(
         lambda: s.access_as(key(s.alpha), "grant", grant_request(GENERAL, s.beta, READ, (0, now - 1))),
-        "AccessRegistryInvalidWindow", validFrom=0, validUntil=now - 1,
-    )  # fmt: skip
+        "AccessRegistryInvalidWindow",
+        validFrom=0,
+        validUntil=now - 1,
+    )
 
 
 def test_self_grant(s: Licensing) -> None:
@@ -470,8 +545,9 @@ def test_grantee_must_be_a_member(s: Licensing) -> None:
     nobody = keccak(text="DEMO:NOBODY")
     expect_revert(
         lambda: s.access(key(s.alpha), "grant", (GENERAL, nobody, READ, PURPOSE, *s.day(), POLICY)),
-        "ConsortiumUnknownOrg", orgId=hx(nobody),
-    )  # fmt: skip
+        "ConsortiumUnknownOrg",
+        orgId=hx(nobody),
+    )
 
 
 @pytest.mark.parametrize(
@@ -583,7 +659,11 @@ def test_grant_gas(s: Licensing) -> None:
     revoked = s.revoke(key(s.alpha), GENERAL, s.beta)
     print()
     for label, tx in [
-        ("grant (general, new)", first), ("grant (replacing)", replacing), ("grant (important)", pending),
-        ("approve", approved), ("reject", rejected), ("revoke", revoked),
-    ]:  # fmt: skip
+        ("grant (general, new)", first),
+        ("grant (replacing)", replacing),
+        ("grant (important)", pending),
+        ("approve", approved),
+        ("reject", rejected),
+        ("revoke", revoked),
+    ]:
         print(f"gas {label:<22} {tx.gas_used:>9}")

@@ -85,14 +85,19 @@ def test_duplicate_root_is_refused_for_the_same_organisation(s: Scene) -> None:
     at = s.block_time(anchor(s, root, 3))
     expect_revert(
         lambda: anchor(s, root, 4, signer=key(s.alpha)),
-        "AnchorRegistryAlreadyAnchored", root=hx(root), orgNo=1, anchoredAt=at,
-    )  # fmt: skip
+        "AnchorRegistryAlreadyAnchored",
+        root=hx(root),
+        orgNo=1,
+        anchoredAt=at,
+    )
     assert anchor_of(s, root)["leafCount"] == 3
 
 
 def test_another_organisation_anchoring_the_same_root_gets_its_own_anchor(s: Scene) -> None:
     root, leaves, proofs, at = anchored_tree(s, 3)
-    expect_revert(lambda: verify(s, root, leaves[1], 1, proofs[1], 2), "AnchorRegistryUnknownAnchor", root=hx(root), orgNo=2)
+    expect_revert(
+        lambda: verify(s, root, leaves[1], 1, proofs[1], 2), "AnchorRegistryUnknownAnchor", root=hx(root), orgNo=2
+    )
     later = anchor(s, root, 3, signer=key(s.beta))
     assert anchor_of(s, root, 2)["blockNumber"] == later.block_number
     assert verify(s, root, leaves[1], 1, proofs[1], 2) == (2, s.block_time(later))
@@ -204,13 +209,18 @@ def test_index_out_of_range(s: Scene, index: int) -> None:
     root, leaves, proofs, _ = anchored_tree(s, 7)
     expect_revert(
         lambda: verify(s, root, leaves[0], index, proofs[0]),
-        "AnchorRegistryIndexOutOfRange", root=hx(root), leafIndex=index, leafCount=7,
-    )  # fmt: skip
+        "AnchorRegistryIndexOutOfRange",
+        root=hx(root),
+        leafIndex=index,
+        leafCount=7,
+    )
 
 
 def test_unknown_anchor(s: Scene) -> None:
     missing = h("not anchored")
-    expect_revert(lambda: verify(s, missing, h("leaf"), 0, []), "AnchorRegistryUnknownAnchor", root=hx(missing), orgNo=1)
+    expect_revert(
+        lambda: verify(s, missing, h("leaf"), 0, []), "AnchorRegistryUnknownAnchor", root=hx(missing), orgNo=1
+    )
 
 
 def test_understated_leaf_count_breaks_the_proofs_it_covers(s: Scene) -> None:

@@ -156,8 +156,13 @@ def test_register(s: Scene) -> None:
     at = s.block_time(tx)
     assert [e.name for e in tx.events] == ["DatasetRegistered", "MetadataPublished"]
     assert tx.event("DatasetRegistered").args == {
-        "root": hx(root), "registrant": 1, "grade": Grade.IMPORTANT, "metadataHash": hx(META), "registeredAt": at, "parents": [],
-    }  # fmt: skip
+        "root": hx(root),
+        "registrant": 1,
+        "grade": Grade.IMPORTANT,
+        "metadataHash": hx(META),
+        "registeredAt": at,
+        "parents": [],
+    }
     assert tx.event("MetadataPublished").args == {"root": hx(root), "metadataURI": "ipfs://bafy-metadata"}
     assert s.dataset(root) == {
         "registrant": 1,
@@ -196,8 +201,11 @@ def test_duplicate_root_is_refused(s: Scene, who: str) -> None:
     at = s.block_time(s.register(s.alpha, root))
     expect_revert(
         lambda: s.register(getattr(s, who), root, grade=Grade.CORE),
-        "DataRegistryAlreadyRegistered", root=hx(root), registrant=1, registeredAt=at,
-    )  # fmt: skip
+        "DataRegistryAlreadyRegistered",
+        root=hx(root),
+        registrant=1,
+        registeredAt=at,
+    )
     assert s.dataset(root)["registrant"] == 1
 
 
@@ -233,8 +241,10 @@ def test_unknown_parent_is_refused(s: Scene) -> None:
     s.register(s.alpha, known)
     expect_revert(
         lambda: s.register(s.alpha, child, parents=(known, missing)),
-        "DataRegistryUnknownParent", root=hx(child), parent=hx(missing),
-    )  # fmt: skip
+        "DataRegistryUnknownParent",
+        root=hx(child),
+        parent=hx(missing),
+    )
     assert s.read("isRegistered", child) is False
 
 
@@ -251,8 +261,11 @@ def test_parent_limit(s: Scene) -> None:
     many = h("many parents")
     expect_revert(
         lambda: s.register(s.alpha, many, parents=parents),
-        "DataRegistryTooManyParents", root=hx(many), count=MAX_PARENTS + 1, maxParents=MAX_PARENTS,
-    )  # fmt: skip
+        "DataRegistryTooManyParents",
+        root=hx(many),
+        count=MAX_PARENTS + 1,
+        maxParents=MAX_PARENTS,
+    )
     tx = s.register(s.alpha, many, parents=parents[:MAX_PARENTS])
     assert len(tx.event("DatasetRegistered").args["parents"]) == MAX_PARENTS
 
@@ -269,8 +282,13 @@ def test_register_batch(s: Scene) -> None:
     assert [e.name for e in tx.events] == ["DatasetRegistered"] * 10 + ["BatchRegistered"]
     for i, event in enumerate(tx.events[:10]):
         assert event.args == {
-            "root": hx(roots[i]), "registrant": 2, "grade": grades[i], "metadataHash": hx(h(f"meta {i}")), "registeredAt": at, "parents": [],
-        }  # fmt: skip
+            "root": hx(roots[i]),
+            "registrant": 2,
+            "grade": grades[i],
+            "metadataHash": hx(h(f"meta {i}")),
+            "registeredAt": at,
+            "parents": [],
+        }
         assert s.dataset(roots[i]) == {
             "registrant": 2,
             "holding": 2,
@@ -308,8 +326,11 @@ def test_duplicate_inside_a_batch_reverts_the_whole_batch(s: Scene) -> None:
     # On the latest block the error's registeredAt is that block's time, known in advance.
     expect_revert(
         lambda: s.call_as(key(s.alpha), "registerBatch", items, ""),
-        "DataRegistryAlreadyRegistered", root=hx(a), registrant=1, registeredAt=chain_time(s.registry.w3),
-    )  # fmt: skip
+        "DataRegistryAlreadyRegistered",
+        root=hx(a),
+        registrant=1,
+        registeredAt=chain_time(s.registry.w3),
+    )
     with pytest.raises(ContractRevertError) as refused:
         s.write(key(s.alpha), "registerBatch", items, "")
     assert refused.value.error_name == "DataRegistryAlreadyRegistered"
@@ -323,8 +344,11 @@ def test_batch_colliding_with_an_earlier_registration_writes_nothing(s: Scene) -
     fresh = [h("fresh 1"), h("fresh 2")]
     expect_revert(
         lambda: s.write(key(s.alpha), "registerBatch", [item(fresh[0]), item(taken), item(fresh[1])], ""),
-        "DataRegistryAlreadyRegistered", root=hx(taken), registrant=3, registeredAt=at,
-    )  # fmt: skip
+        "DataRegistryAlreadyRegistered",
+        root=hx(taken),
+        registrant=3,
+        registeredAt=at,
+    )
     assert [s.read("isRegistered", r) for r in fresh] == [False, False]
 
 
@@ -332,8 +356,10 @@ def test_batch_parents_may_be_earlier_items(s: Scene) -> None:
     parent, child = h("batch parent"), h("batch child")
     expect_revert(
         lambda: s.write(key(s.alpha), "registerBatch", [item(child, parents=(parent,)), item(parent)], ""),
-        "DataRegistryUnknownParent", root=hx(child), parent=hx(parent),
-    )  # fmt: skip
+        "DataRegistryUnknownParent",
+        root=hx(child),
+        parent=hx(parent),
+    )
     tx = s.write(key(s.alpha), "registerBatch", [item(parent), item(child, parents=(parent,))], "")
     assert tx.events[1].args["parents"] == [hx(parent)]
     assert s.read("isRegistered", child) is True
@@ -353,14 +379,24 @@ def test_commit_then_reveal(s: Scene) -> None:
         "expiresAt": t0 + COMMITMENT_TTL,
     }
     priority = committed.block_number << 16
-    assert s.commitment_of(c) == {"orgNo": 1, "committedAt": t0, "blockNumber": committed.block_number, "priority": priority}
+    assert s.commitment_of(c) == {
+        "orgNo": 1,
+        "committedAt": t0,
+        "blockNumber": committed.block_number,
+        "priority": priority,
+    }
     increase_time(s.registry.w3, 3600)
     revealed = s.write(key(s.alpha), "reveal", request(root, grade=Grade.IMPORTANT, uri="ipfs://late-metadata"), SALT)
     assert s.block_time(revealed) > t0
     assert [e.name for e in revealed.events] == ["DatasetRegistered", "MetadataPublished"]
     assert revealed.event("DatasetRegistered").args == {
-        "root": hx(root), "registrant": 1, "grade": Grade.IMPORTANT, "metadataHash": hx(META), "registeredAt": t0, "parents": [],
-    }  # fmt: skip
+        "root": hx(root),
+        "registrant": 1,
+        "grade": Grade.IMPORTANT,
+        "metadataHash": hx(META),
+        "registeredAt": t0,
+        "parents": [],
+    }
     assert s.dataset(root) == {
         "registrant": 1,
         "holding": 1,
@@ -428,8 +464,10 @@ def test_reveal_on_the_commits_block_is_too_early(s: Scene) -> None:
     committed = s.write(key(s.alpha), "commit", c)
     expect_revert(
         lambda: s.call_as(key(s.alpha), "reveal", request(root), SALT),
-        "DataRegistryRevealTooEarly", commitment=hx(c), committedBlock=committed.block_number,
-    )  # fmt: skip
+        "DataRegistryRevealTooEarly",
+        commitment=hx(c),
+        committedBlock=committed.block_number,
+    )
 
 
 def test_reveal_until_expiry(s: Scene) -> None:
@@ -446,8 +484,10 @@ def test_reveal_until_expiry(s: Scene) -> None:
     increase_time(w3, t_late + COMMITMENT_TTL + 1 - chain_time(w3))
     expect_revert(
         lambda: s.write(key(s.alpha), "reveal", request(late), SALT),
-        "DataRegistryCommitmentExpired", commitment=hx(c_late), expiredAt=t_late + COMMITMENT_TTL,
-    )  # fmt: skip
+        "DataRegistryCommitmentExpired",
+        commitment=hx(c_late),
+        expiredAt=t_late + COMMITMENT_TTL,
+    )
     assert s.read("isRegistered", late) is False
 
 
@@ -458,8 +498,9 @@ def test_another_org_cannot_reveal_a_commitment(s: Scene) -> None:
     # Beta copies root and salt from alpha's reveal: its own id makes a different commitment.
     expect_revert(
         lambda: s.write(key(s.beta), "reveal", request(root), SALT),
-        "DataRegistryUnknownCommitment", commitment=hx(commitment(root, s.beta.org_id, SALT)),
-    )  # fmt: skip
+        "DataRegistryUnknownCommitment",
+        commitment=hx(commitment(root, s.beta.org_id, SALT)),
+    )
     s.write(key(s.alpha), "reveal", request(root), SALT)
     assert s.dataset(root)["registrant"] == 1
 
@@ -468,14 +509,16 @@ def test_reveal_needs_a_commitment(s: Scene) -> None:
     root = h("never committed")
     expect_revert(
         lambda: s.write(key(s.alpha), "reveal", request(root), SALT),
-        "DataRegistryUnknownCommitment", commitment=hx(commitment(root, s.alpha.org_id, SALT)),
-    )  # fmt: skip
+        "DataRegistryUnknownCommitment",
+        commitment=hx(commitment(root, s.alpha.org_id, SALT)),
+    )
     s.write(key(s.alpha), "commit", commitment(root, s.alpha.org_id, SALT))
     wrong_salt = h("another salt")
     expect_revert(
         lambda: s.write(key(s.alpha), "reveal", request(root), wrong_salt),
-        "DataRegistryUnknownCommitment", commitment=hx(commitment(root, s.alpha.org_id, wrong_salt)),
-    )  # fmt: skip
+        "DataRegistryUnknownCommitment",
+        commitment=hx(commitment(root, s.alpha.org_id, wrong_salt)),
+    )
 
 
 def test_duplicate_commit_is_refused(s: Scene) -> None:
@@ -496,8 +539,9 @@ def test_copied_commitment_does_not_take_the_claim(s: Scene) -> None:
     expect_revert(lambda: s.write(key(s.alpha), "commit", c), "DataRegistryAlreadyCommitted", commitment=hx(c), orgNo=2)
     expect_revert(
         lambda: s.write(key(s.beta), "reveal", request(root), SALT),
-        "DataRegistryUnknownCommitment", commitment=hx(commitment(root, s.beta.org_id, SALT)),
-    )  # fmt: skip
+        "DataRegistryUnknownCommitment",
+        commitment=hx(commitment(root, s.beta.org_id, SALT)),
+    )
     s.write(key(s.alpha), "reveal", request(root), SALT)
     assert (s.dataset(root)["registrant"], s.dataset(root)["registeredAt"]) == (1, t_copy)
 
@@ -520,8 +564,11 @@ def test_reveal_of_an_already_registered_root_is_refused(s: Scene) -> None:
     s.next_block()
     expect_revert(
         lambda: s.write(key(s.alpha), "reveal", request(root), SALT),
-        "DataRegistryAlreadyRegistered", root=hx(root), registrant=2, registeredAt=at,
-    )  # fmt: skip
+        "DataRegistryAlreadyRegistered",
+        root=hx(root),
+        registrant=2,
+        registeredAt=at,
+    )
 
 
 def test_commitment_has_priority_over_a_later_plain_registration(s: Scene) -> None:
@@ -533,8 +580,11 @@ def test_commitment_has_priority_over_a_later_plain_registration(s: Scene) -> No
     s.write(key(s.beta), "offerRight", root, int(Right.HOLDING), id_bytes(s.alpha))
     revealed = s.write(key(s.alpha), "reveal", request(root), SALT)
     assert revealed.event("RegistrationSuperseded").args == {
-        "root": hx(root), "previousRegistrant": 2, "previousRegisteredAt": t1, "registrant": 1,
-    }  # fmt: skip
+        "root": hx(root),
+        "previousRegistrant": 2,
+        "previousRegisteredAt": t1,
+        "registrant": 1,
+    }
     assert (s.dataset(root)["registrant"], s.dataset(root)["registeredAt"]) == (1, t0)
     assert s.holders(root) == {r: 1 for r in Right}
     assert s.read("offerOf", root, int(Right.HOLDING)) == 0  # the superseded holder's offer is gone
@@ -599,8 +649,12 @@ def test_new_offer_replaces_the_open_one(s: Scene, owned: bytes) -> None:
     assert s.read("offerOf", owned, right) == 3
     expect_revert(
         lambda: s.write(key(s.beta), "acceptRight", owned, right),
-        "DataRegistryNotOfferee", root=hx(owned), right=Right.PROCESSING, orgNo=2, offeredTo=3,
-    )  # fmt: skip
+        "DataRegistryNotOfferee",
+        root=hx(owned),
+        right=Right.PROCESSING,
+        orgNo=2,
+        offeredTo=3,
+    )
     s.write(key(s.gamma), "acceptRight", owned, right)
     assert s.holders(owned)[Right.PROCESSING] == 3
 
@@ -609,20 +663,28 @@ def test_only_the_holder_offers(s: Scene, owned: bytes) -> None:
     right = int(Right.PROCESSING)
     expect_revert(
         lambda: s.write(key(s.beta), "offerRight", owned, right, id_bytes(s.gamma)),
-        "DataRegistryNotRightHolder", root=hx(owned), right=Right.PROCESSING, orgNo=2, holder=1,
-    )  # fmt: skip
+        "DataRegistryNotRightHolder",
+        root=hx(owned),
+        right=Right.PROCESSING,
+        orgNo=2,
+        holder=1,
+    )
     expect_revert(
         lambda: s.write(key(s.alpha), "offerRight", owned, right, id_bytes(s.alpha)),
-        "DataRegistryAlreadyHolder", root=hx(owned), right=Right.PROCESSING, orgNo=1,
-    )  # fmt: skip
+        "DataRegistryAlreadyHolder",
+        root=hx(owned),
+        right=Right.PROCESSING,
+        orgNo=1,
+    )
 
 
 def test_offer_to_an_unknown_org_is_refused(s: Scene, owned: bytes) -> None:
     nobody = keccak(text="DEMO:NOBODY")
     expect_revert(
         lambda: s.write(key(s.alpha), "offerRight", owned, int(Right.OPERATION), nobody),
-        "ConsortiumUnknownOrg", orgId=hx(nobody),
-    )  # fmt: skip
+        "ConsortiumUnknownOrg",
+        orgId=hx(nobody),
+    )
 
 
 @pytest.mark.parametrize(
@@ -633,8 +695,10 @@ def test_offer_to_an_inactive_org_is_refused(s: Scene, owned: bytes, action: Act
     s.govern(action, s.gamma)
     expect_revert(
         lambda: s.write(key(s.alpha), "offerRight", owned, int(Right.OPERATION), id_bytes(s.gamma)),
-        "ConsortiumMemberNotActive", orgId=s.gamma.org_id, status=status,
-    )  # fmt: skip
+        "ConsortiumMemberNotActive",
+        orgId=s.gamma.org_id,
+        status=status,
+    )
 
 
 def test_open_offer_is_answered_by_the_right_orgs(s: Scene, owned: bytes) -> None:
@@ -643,18 +707,30 @@ def test_open_offer_is_answered_by_the_right_orgs(s: Scene, owned: bytes) -> Non
     for function in ("acceptRight", "rejectOffer"):
         expect_revert(
             partial(s.write, key(s.gamma), function, owned, right),
-            "DataRegistryNotOfferee", root=hx(owned), right=Right.HOLDING, orgNo=3, offeredTo=2,
-        )  # fmt: skip
+            "DataRegistryNotOfferee",
+            root=hx(owned),
+            right=Right.HOLDING,
+            orgNo=3,
+            offeredTo=2,
+        )
     for org, no in ((s.beta, 2), (s.gamma, 3)):
         expect_revert(
             partial(s.write, key(org), "cancelOffer", owned, right),
-            "DataRegistryNotRightHolder", root=hx(owned), right=Right.HOLDING, orgNo=no, holder=1,
-        )  # fmt: skip
+            "DataRegistryNotRightHolder",
+            root=hx(owned),
+            right=Right.HOLDING,
+            orgNo=no,
+            holder=1,
+        )
     # The holder cannot accept its own offer on the offeree's behalf.
     expect_revert(
         lambda: s.write(key(s.alpha), "acceptRight", owned, right),
-        "DataRegistryNotOfferee", root=hx(owned), right=Right.HOLDING, orgNo=1, offeredTo=2,
-    )  # fmt: skip
+        "DataRegistryNotOfferee",
+        root=hx(owned),
+        right=Right.HOLDING,
+        orgNo=1,
+        offeredTo=2,
+    )
     assert s.read("offerOf", owned, right) == 2
 
 
@@ -666,8 +742,10 @@ def test_answering_without_an_offer_is_refused(s: Scene, owned: bytes, function:
     s.write(key(s.alpha), "offerRight", owned, int(Right.HOLDING), id_bytes(s.beta))
     expect_revert(
         lambda: s.write(key(getattr(s, who)), function, owned, int(Right.PROCESSING)),
-        "DataRegistryNoOffer", root=hx(owned), right=Right.PROCESSING,
-    )  # fmt: skip
+        "DataRegistryNoOffer",
+        root=hx(owned),
+        right=Right.PROCESSING,
+    )
 
 
 RIGHTS_CALLS: dict[str, Callable[[Scene], tuple[Any, ...]]] = {
@@ -694,8 +772,12 @@ def test_right_moves_on_from_its_new_holder(s: Scene, owned: bytes) -> None:
     s.write(key(s.beta), "acceptRight", owned, right)
     expect_revert(
         lambda: s.write(key(s.alpha), "offerRight", owned, right, id_bytes(s.gamma)),
-        "DataRegistryNotRightHolder", root=hx(owned), right=Right.PROCESSING, orgNo=1, holder=2,
-    )  # fmt: skip
+        "DataRegistryNotRightHolder",
+        root=hx(owned),
+        right=Right.PROCESSING,
+        orgNo=1,
+        holder=2,
+    )
     s.write(key(s.beta), "offerRight", owned, right, id_bytes(s.gamma))
     tx = s.write(key(s.gamma), "acceptRight", owned, right)
     assert tx.event("RightTransferred").args == {"root": hx(owned), "right": Right.PROCESSING, "from": 2, "to": 3}
@@ -800,8 +882,13 @@ def test_registration_gas(s: Scene) -> None:
     accepted = s.write(key(s.beta), "acceptRight", parent, int(Right.HOLDING))
     print()
     for label, tx in [
-        ("register", plain), ("register + URI", with_uri), ("register + 1 parent", with_parent),
-        ("registerBatch x10", batch), ("commit", committed), ("reveal", revealed),
-        ("offerRight", offered), ("acceptRight", accepted),
-    ]:  # fmt: skip
+        ("register", plain),
+        ("register + URI", with_uri),
+        ("register + 1 parent", with_parent),
+        ("registerBatch x10", batch),
+        ("commit", committed),
+        ("reveal", revealed),
+        ("offerRight", offered),
+        ("acceptRight", accepted),
+    ]:
         print(f"gas {label:<22} {tx.gas_used:>9}")

@@ -34,9 +34,18 @@ from tests.contracts.test_data_registry import (
 )
 
 DISPUTE_FIELDS = (
-    "root", "right", "status", "claimant", "respondent", "openedAt", "priorAnchoredAt", "upholdVotes", "dismissVotes",
-    "expiresAt", "priorAnchorBlock",
-)  # fmt: skip
+    "root",
+    "right",
+    "status",
+    "claimant",
+    "respondent",
+    "openedAt",
+    "priorAnchoredAt",
+    "upholdVotes",
+    "dismissVotes",
+    "expiresAt",
+    "priorAnchorBlock",
+)
 EVIDENCE = h("evidence bundle")
 DISPUTE_PERIOD = 30 * 24 * 3600  # Consortium.DEFAULT_DISPUTE_PERIOD
 
@@ -130,17 +139,33 @@ def test_upheld_with_prior_anchor_proof(c: CourtScene) -> None:
     assert dispute_id == 1
     assert names(opened) == ["DisputeOpened", "RightFrozen"]
     assert opened.event("DisputeOpened").args == {
-        "disputeId": 1, "root": hx(root), "right": Right.OPERATION, "claimant": 2, "respondent": 1, "evidenceHash": hx(EVIDENCE),
-    }  # fmt: skip
+        "disputeId": 1,
+        "root": hx(root),
+        "right": Right.OPERATION,
+        "claimant": 2,
+        "respondent": 1,
+        "evidenceHash": hx(EVIDENCE),
+    }
     expires_at = c.block_time(opened) + DISPUTE_PERIOD
     assert opened.event("RightFrozen").args == {
-        "root": hx(root), "right": Right.OPERATION, "disputeId": 1, "until": expires_at,
-    }  # fmt: skip
+        "root": hx(root),
+        "right": Right.OPERATION,
+        "disputeId": 1,
+        "until": expires_at,
+    }
     assert c.dispute(1) == {
-        "root": root, "right": Right.OPERATION, "status": DisputeStatus.OPEN, "claimant": 2, "respondent": 1,
-        "openedAt": c.block_time(opened), "priorAnchoredAt": 0, "upholdVotes": 0, "dismissVotes": 0,
-        "expiresAt": expires_at, "priorAnchorBlock": 0,
-    }  # fmt: skip
+        "root": root,
+        "right": Right.OPERATION,
+        "status": DisputeStatus.OPEN,
+        "claimant": 2,
+        "respondent": 1,
+        "openedAt": c.block_time(opened),
+        "priorAnchoredAt": 0,
+        "upholdVotes": 0,
+        "dismissVotes": 0,
+        "expiresAt": expires_at,
+        "priorAnchorBlock": 0,
+    }
     assert (c.court_read("openDisputeOf", root, int(Right.OPERATION)), c.court_read("disputeCount")) == (1, 1)
     assert c.frozen(root, Right.OPERATION) and not c.frozen(root, Right.HOLDING)
 
@@ -157,16 +182,24 @@ def test_upheld_with_prior_anchor_proof(c: CourtScene) -> None:
     first = c.disputes.vote(c.arbiters[0], 1, True)
     assert names(first) == ["VoteCast"]
     assert first.event("VoteCast").args == {
-        "disputeId": 1, "arbiter": c.arbiters[0].address, "uphold": True, "upholdVotes": 1, "dismissVotes": 0,
-    }  # fmt: skip
+        "disputeId": 1,
+        "arbiter": c.arbiters[0].address,
+        "uphold": True,
+        "upholdVotes": 1,
+        "dismissVotes": 0,
+    }
     assert c.dispute(1)["status"] == DisputeStatus.OPEN and c.frozen(root, Right.OPERATION)
     assert c.disputes.has_voted(1, c.arbiters[0].address) and not c.disputes.has_voted(1, c.arbiters[1].address)
 
     second = c.disputes.vote(c.arbiters[1], 1, True)
     assert names(second) == ["VoteCast", "DisputeUpheld", "RightAwarded", "RightUnfrozen"]
     assert second.event("VoteCast").args == {
-        "disputeId": 1, "arbiter": c.arbiters[1].address, "uphold": True, "upholdVotes": 2, "dismissVotes": 0,
-    }  # fmt: skip
+        "disputeId": 1,
+        "arbiter": c.arbiters[1].address,
+        "uphold": True,
+        "upholdVotes": 2,
+        "dismissVotes": 0,
+    }
     assert second.event("DisputeUpheld").args == {
         "disputeId": 1,
         "root": hx(root),
@@ -175,8 +208,12 @@ def test_upheld_with_prior_anchor_proof(c: CourtScene) -> None:
         "to": 2,
     }
     assert second.event("RightAwarded").args == {
-        "root": hx(root), "right": Right.OPERATION, "from": 1, "to": 2, "disputeId": 1,
-    }  # fmt: skip
+        "root": hx(root),
+        "right": Right.OPERATION,
+        "from": 1,
+        "to": 2,
+        "disputeId": 1,
+    }
     assert second.event("RightUnfrozen").args == {"root": hx(root), "right": Right.OPERATION, "disputeId": 1}
     assert c.holders(root) == {Right.HOLDING: 1, Right.PROCESSING: 1, Right.OPERATION: 2}
     assert c.dispute(1)["status"] == DisputeStatus.UPHELD
@@ -186,8 +223,12 @@ def test_upheld_with_prior_anchor_proof(c: CourtScene) -> None:
     # The right moves on from its new holder, and the old holder can no longer offer it.
     expect_revert(
         lambda: c.write(key(c.alpha), "offerRight", root, int(Right.OPERATION), id_bytes(c.gamma)),
-        "DataRegistryNotRightHolder", root=hx(root), right=Right.OPERATION, orgNo=1, holder=2,
-    )  # fmt: skip
+        "DataRegistryNotRightHolder",
+        root=hx(root),
+        right=Right.OPERATION,
+        orgNo=1,
+        holder=2,
+    )
     c.write(key(c.beta), "offerRight", root, int(Right.OPERATION), id_bytes(c.gamma))
     c.write(key(c.gamma), "acceptRight", root, int(Right.OPERATION))
     assert c.holders(root)[Right.OPERATION] == 3
@@ -199,13 +240,21 @@ def test_dismissed(c: CourtScene) -> None:
     dispute_id, _ = c.disputes.open(key(c.beta), root, Right.HOLDING, EVIDENCE)
     first = c.disputes.vote(c.arbiters[0], dispute_id, False)
     assert first.event("VoteCast").args == {
-        "disputeId": 1, "arbiter": c.arbiters[0].address, "uphold": False, "upholdVotes": 0, "dismissVotes": 1,
-    }  # fmt: skip
+        "disputeId": 1,
+        "arbiter": c.arbiters[0].address,
+        "uphold": False,
+        "upholdVotes": 0,
+        "dismissVotes": 1,
+    }
     second = c.disputes.vote(c.arbiters[1], dispute_id, False)
     assert names(second) == ["VoteCast", "DisputeDismissed", "RightUnfrozen"]
     assert second.event("DisputeDismissed").args == {
-        "disputeId": 1, "root": hx(root), "right": Right.HOLDING, "claimant": 2, "holder": 1,
-    }  # fmt: skip
+        "disputeId": 1,
+        "root": hx(root),
+        "right": Right.HOLDING,
+        "claimant": 2,
+        "holder": 1,
+    }
     assert c.dispute(1)["status"] == DisputeStatus.DISMISSED
     assert c.holders(root) == {r: 1 for r in Right}
     assert not c.frozen(root, Right.HOLDING)
@@ -304,8 +353,10 @@ def test_vote_on_a_closed_dispute_is_refused(c: CourtScene, opened: bytes) -> No
     for arbiter in (late, c.arbiters[0]):
         expect_revert(
             lambda a=arbiter: c.disputes.vote(a, 1, True),
-            "DisputeCourtDisputeNotOpen", disputeId=1, status=DisputeStatus.DISMISSED,
-        )  # fmt: skip
+            "DisputeCourtDisputeNotOpen",
+            disputeId=1,
+            status=DisputeStatus.DISMISSED,
+        )
 
 
 @pytest.mark.parametrize("dispute_id", [0, 2, 2**256 - 1])
@@ -316,8 +367,9 @@ def test_unknown_dispute(c: CourtScene, opened: bytes, dispute_id: int) -> None:
     expect_revert(lambda: c.court_read("dispute", dispute_id), "DisputeCourtUnknownDispute", disputeId=dispute_id)
     expect_revert(
         lambda: c.court(key(c.beta), "proveAnchor", dispute_id, h("anchor"), 0, []),
-        "DisputeCourtUnknownDispute", disputeId=dispute_id,
-    )  # fmt: skip
+        "DisputeCourtUnknownDispute",
+        disputeId=dispute_id,
+    )
     assert c.court_read("hasVoted", dispute_id, c.arbiters[0].address) is False
 
 
@@ -332,12 +384,18 @@ def test_right_is_frozen_while_the_dispute_is_open(c: CourtScene) -> None:
     until = c.block_time(opened) + DISPUTE_PERIOD
     expect_revert(
         lambda: c.write(key(c.alpha), "offerRight", root, int(Right.OPERATION), id_bytes(c.beta)),
-        "DataRegistryRightFrozen", root=hx(root), right=Right.OPERATION, frozenUntil=until,
-    )  # fmt: skip
+        "DataRegistryRightFrozen",
+        root=hx(root),
+        right=Right.OPERATION,
+        frozenUntil=until,
+    )
     expect_revert(
         lambda: c.write(key(c.gamma), "acceptRight", root, int(Right.OPERATION)),
-        "DataRegistryRightFrozen", root=hx(root), right=Right.OPERATION, frozenUntil=until,
-    )  # fmt: skip
+        "DataRegistryRightFrozen",
+        root=hx(root),
+        right=Right.OPERATION,
+        frozenUntil=until,
+    )
     # The dataset's other rights still move.
     c.write(key(c.alpha), "offerRight", root, int(Right.HOLDING), id_bytes(c.gamma))
     c.write(key(c.gamma), "acceptRight", root, int(Right.HOLDING))
@@ -359,8 +417,10 @@ def test_upheld_dispute_clears_an_offer_made_before_it(c: CourtScene) -> None:
     assert c.read("offerOf", root, int(Right.OPERATION)) == 0
     expect_revert(
         lambda: c.write(key(c.gamma), "acceptRight", root, int(Right.OPERATION)),
-        "DataRegistryNoOffer", root=hx(root), right=Right.OPERATION,
-    )  # fmt: skip
+        "DataRegistryNoOffer",
+        root=hx(root),
+        right=Right.OPERATION,
+    )
 
 
 # ----- proving prior anchoring -----
@@ -375,8 +435,10 @@ def test_anchor_of_another_org_is_refused(c: CourtScene) -> None:
     c.disputes.open(key(c.beta), root, Right.OPERATION, EVIDENCE)
     expect_revert(
         lambda: c.disputes.prove(key(c.beta), 1, gammas),
-        "AnchorRegistryUnknownAnchor", root=gammas.root, orgNo=2,
-    )  # fmt: skip
+        "AnchorRegistryUnknownAnchor",
+        root=gammas.root,
+        orgNo=2,
+    )
     assert c.dispute(1)["priorAnchoredAt"] == 0
 
 
@@ -388,8 +450,11 @@ def test_anchor_after_the_registration_is_refused(c: CourtScene) -> None:
     c.disputes.open(key(c.beta), root, Right.OPERATION, EVIDENCE)
     expect_revert(
         lambda: c.disputes.prove(key(c.beta), 1, late),
-        "DisputeCourtAnchorNotBeforeRegistration", disputeId=1, anchorBlock=late.block_number, registrationBlock=registered,
-    )  # fmt: skip
+        "DisputeCourtAnchorNotBeforeRegistration",
+        disputeId=1,
+        anchorBlock=late.block_number,
+        registrationBlock=registered,
+    )
 
 
 @pytest.mark.parametrize(
@@ -408,8 +473,11 @@ def test_tampered_proof_is_refused_by_the_anchor_registry(
     bad = spoil(proof)
     expect_revert(
         lambda: c.disputes.prove(key(c.beta), dispute_id, bad),
-        "AnchorRegistryInvalidProof", root=proof.root, leaf=hx(root), leafIndex=bad.leaf_index,
-    )  # fmt: skip
+        "AnchorRegistryInvalidProof",
+        root=proof.root,
+        leaf=hx(root),
+        leafIndex=bad.leaf_index,
+    )
 
 
 def test_proof_of_another_leaf_is_refused(c: CourtScene) -> None:
@@ -422,9 +490,14 @@ def test_proof_of_another_leaf_is_refused(c: CourtScene) -> None:
     assert batch.proofs[0].leaf in str(refused.value) and hx(root) in str(refused.value)
     # …and the contract proves the dispute's own root, whatever leaf the proof was made for.
     expect_revert(
-        lambda: c.court(key(c.beta), "proveAnchor", dispute_id, batch.root, 0, [bytes.fromhex(p[2:]) for p in batch.proofs[0].path]),
-        "AnchorRegistryInvalidProof", root=hx(batch.root), leaf=hx(root), leafIndex=0,
-    )  # fmt: skip
+        lambda: c.court(
+            key(c.beta), "proveAnchor", dispute_id, batch.root, 0, [bytes.fromhex(p[2:]) for p in batch.proofs[0].path]
+        ),
+        "AnchorRegistryInvalidProof",
+        root=hx(batch.root),
+        leaf=hx(root),
+        leafIndex=0,
+    )
     assert c.dispute(dispute_id)["priorAnchoredAt"] == 0
 
 
@@ -439,8 +512,11 @@ def test_only_the_claimant_proves(c: CourtScene) -> None:
     for org, no in ((c.alpha, 1), (c.gamma, 3)):
         expect_revert(
             lambda o=org: c.disputes.prove(key(o), dispute_id, proof),
-            "DisputeCourtNotClaimant", disputeId=dispute_id, orgNo=no, claimant=2,
-        )  # fmt: skip
+            "DisputeCourtNotClaimant",
+            disputeId=dispute_id,
+            orgNo=no,
+            claimant=2,
+        )
     c.disputes.prove(c.beta.admin, dispute_id, proof)  # any key of the claimant
 
 
@@ -450,8 +526,10 @@ def test_proof_on_a_closed_dispute_is_refused(c: CourtScene) -> None:
     c.disputes.vote(c.arbiters[1], dispute_id, False)
     expect_revert(
         lambda: c.disputes.prove(key(c.beta), dispute_id, proof),
-        "DisputeCourtDisputeNotOpen", disputeId=dispute_id, status=DisputeStatus.DISMISSED,
-    )  # fmt: skip
+        "DisputeCourtDisputeNotOpen",
+        disputeId=dispute_id,
+        status=DisputeStatus.DISMISSED,
+    )
 
 
 def test_a_second_proof_must_be_earlier(c: CourtScene) -> None:
@@ -473,8 +551,11 @@ def test_a_second_proof_must_be_earlier(c: CourtScene) -> None:
     for proof in (later, earlier):
         expect_revert(
             lambda p=proof: c.disputes.prove(key(c.beta), 1, p),
-            "DisputeCourtAnchorNotEarlier", disputeId=1, anchorBlock=proof.block_number, priorAnchorBlock=earlier.block_number,
-        )  # fmt: skip
+            "DisputeCourtAnchorNotEarlier",
+            disputeId=1,
+            anchorBlock=proof.block_number,
+            priorAnchorBlock=earlier.block_number,
+        )
 
 
 # ----- opening -----
@@ -485,15 +566,21 @@ def test_holder_cannot_dispute_its_own_right(c: CourtScene) -> None:
     c.register(c.alpha, root)
     expect_revert(
         lambda: c.disputes.open(key(c.alpha), root, Right.HOLDING, EVIDENCE),
-        "DisputeCourtAlreadyHolder", root=hx(root), right=Right.HOLDING, orgNo=1,
-    )  # fmt: skip
+        "DisputeCourtAlreadyHolder",
+        root=hx(root),
+        right=Right.HOLDING,
+        orgNo=1,
+    )
     # Holding is per right: beta, once it holds processing, disputes holding but not processing.
     c.write(key(c.alpha), "offerRight", root, int(Right.PROCESSING), id_bytes(c.beta))
     c.write(key(c.beta), "acceptRight", root, int(Right.PROCESSING))
     expect_revert(
         lambda: c.disputes.open(key(c.beta), root, Right.PROCESSING, EVIDENCE),
-        "DisputeCourtAlreadyHolder", root=hx(root), right=Right.PROCESSING, orgNo=2,
-    )  # fmt: skip
+        "DisputeCourtAlreadyHolder",
+        root=hx(root),
+        right=Right.PROCESSING,
+        orgNo=2,
+    )
     assert c.disputes.open(key(c.beta), root, Right.HOLDING, EVIDENCE)[0] == 1
 
 
@@ -501,8 +588,11 @@ def test_one_open_dispute_per_right(c: CourtScene, opened: bytes) -> None:
     for org in (c.beta, c.gamma):
         expect_revert(
             lambda o=org: c.disputes.open(key(o), opened, Right.OPERATION, h("more evidence")),
-            "DisputeCourtAlreadyDisputed", root=hx(opened), right=Right.OPERATION, disputeId=1,
-        )  # fmt: skip
+            "DisputeCourtAlreadyDisputed",
+            root=hx(opened),
+            right=Right.OPERATION,
+            disputeId=1,
+        )
     # Other rights of the same dataset, and the same right of another dataset, are separate.
     assert c.disputes.open(key(c.gamma), opened, Right.HOLDING, EVIDENCE)[0] == 2
     other = h("another dataset")
@@ -516,8 +606,9 @@ def test_dispute_on_an_unknown_dataset_is_refused(c: CourtScene) -> None:
     missing = h("never registered")
     expect_revert(
         lambda: c.disputes.open(key(c.beta), missing, Right.HOLDING, EVIDENCE),
-        "DataRegistryUnknownDataset", root=hx(missing),
-    )  # fmt: skip
+        "DataRegistryUnknownDataset",
+        root=hx(missing),
+    )
     assert c.court_read("disputeCount") == 0
 
 

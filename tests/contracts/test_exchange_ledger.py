@@ -163,10 +163,17 @@ def digest_cases() -> list[Receipt]:
     for _ in range(5):
         cases.append(
             Receipt(
-                rng.randbytes(32), rng.randrange(2**32), rng.randbytes(32), rng.randbytes(32), rng.randbytes(32),
-                rng.randrange(2**64), rng.randrange(2**256), rng.randrange(2**64), rng.randrange(2**256),
+                rng.randbytes(32),
+                rng.randrange(2**32),
+                rng.randbytes(32),
+                rng.randbytes(32),
+                rng.randbytes(32),
+                rng.randrange(2**64),
+                rng.randrange(2**256),
+                rng.randrange(2**64),
+                rng.randrange(2**256),
             )
-        )  # fmt: skip
+        )
     return cases
 
 
@@ -210,10 +217,19 @@ def test_receipt_recorded(s: Exchange, submitter: str) -> None:
     tx = files.submit(signer[submitter], file)
     assert [e.name for e in tx.events] == ["ReceiptRecorded"]
     assert tx.event("ReceiptRecorded").args == {
-        "digest": hx(digest), "dataset": hx(GENERAL), "provider": 1, "consumer": 2, "grantSerial": 1,
-        "deliveredRoot": hx(DELIVERED), "size": receipt.size, "price": receipt.price, "deliveredAt": s.t0,
-        "nonce": 1, "providerKey": key(s.alpha).address, "consumerKey": key(s.beta).address,
-    }  # fmt: skip
+        "digest": hx(digest),
+        "dataset": hx(GENERAL),
+        "provider": 1,
+        "consumer": 2,
+        "grantSerial": 1,
+        "deliveredRoot": hx(DELIVERED),
+        "size": receipt.size,
+        "price": receipt.price,
+        "deliveredAt": s.t0,
+        "nonce": 1,
+        "providerKey": key(s.alpha).address,
+        "consumerKey": key(s.beta).address,
+    }
     assert s.registry.call("ExchangeLedger", "isRecorded", digest) is True
     evidence = files.verify_on_chain(file)
     assert (evidence.digest, evidence.transaction, evidence.block_number) == (hx(digest), tx.tx_hash, tx.block_number)
@@ -255,8 +271,9 @@ def test_new_nonce_is_a_new_receipt(s: Exchange) -> None:
     # The first receipt's signatures do not carry over to the identical delivery with a new nonce.
     expect_revert(
         lambda: s.submit(key(s.alpha), again, old_signatures),
-        "ConsortiumUnknownKey", key=s.recovered(again, old_signatures[0]),
-    )  # fmt: skip
+        "ConsortiumUnknownKey",
+        key=s.recovered(again, old_signatures[0]),
+    )
     tx = s.submit(key(s.alpha), again)
     assert tx.event("ReceiptRecorded").args["nonce"] == 2
     assert s.recorded(first) and s.recorded(again)
@@ -276,8 +293,9 @@ def test_signature_for_another_domain(s: Exchange, domain: str, party: Party) ->
     signatures[party] = foreign
     expect_revert(
         lambda: s.submit(key(s.alpha), receipt, (signatures[0], signatures[1])),
-        "ConsortiumUnknownKey", key=s.recovered(receipt, foreign),
-    )  # fmt: skip
+        "ConsortiumUnknownKey",
+        key=s.recovered(receipt, foreign),
+    )
     assert s.recovered(receipt, foreign) != signer.address
     assert not s.recorded(receipt)
 
@@ -290,8 +308,10 @@ def test_signed_by_a_suspended_org(s: Exchange, party: Party) -> None:
     s.govern(Action.SUSPEND_MEMBER, org)
     expect_revert(
         lambda: s.submit(key(other), receipt, signatures),
-        "ConsortiumMemberNotActive", orgId=org.org_id, status=MemberStatus.SUSPENDED,
-    )  # fmt: skip
+        "ConsortiumMemberNotActive",
+        orgId=org.org_id,
+        status=MemberStatus.SUSPENDED,
+    )
 
 
 @pytest.mark.parametrize("party", list(Party))
@@ -302,8 +322,10 @@ def test_signed_by_a_removed_connector(s: Exchange, party: Party) -> None:
     s.consortium.remove_connector(org.admin, key(org).address)
     expect_revert(
         lambda: s.submit(other.admin, receipt, signatures),
-        "ConsortiumKeyRevoked", key=key(org).address, orgId=org.org_id,
-    )  # fmt: skip
+        "ConsortiumKeyRevoked",
+        key=key(org).address,
+        orgId=org.org_id,
+    )
 
 
 def test_signer_of_the_wrong_party(s: Exchange) -> None:
@@ -321,8 +343,12 @@ def test_signer_of_the_wrong_party(s: Exchange) -> None:
         signatures = s.signatures(receipt, provider=provider_signer, consumer=consumer_signer)
         expect_revert(
             partial(s.submit, key(s.alpha), receipt, signatures),
-            "ExchangeLedgerWrongSigner", party=party, signer=signer.address, expectedOrg=expected.org_id, signerOrg=actual.org_id,
-        )  # fmt: skip
+            "ExchangeLedgerWrongSigner",
+            party=party,
+            signer=signer.address,
+            expectedOrg=expected.org_id,
+            signerOrg=actual.org_id,
+        )
 
 
 TAMPERINGS: dict[str, Callable[[Exchange, Receipt], Receipt]] = {
@@ -440,9 +466,11 @@ def test_grant_serial_must_name_the_current_grant(s: Exchange) -> None:
 )
 def test_delivery_time_against_the_window(s: Exchange, offset: str, recorded: bool) -> None:
     at = {
-        "validFrom - 1": s.window_from - 1, "validFrom": s.window_from,
-        "validUntil": s.window_until, "validUntil + 1": s.window_until + 1,
-    }[offset]  # fmt: skip
+        "validFrom - 1": s.window_from - 1,
+        "validFrom": s.window_from,
+        "validUntil": s.window_until,
+        "validUntil + 1": s.window_until + 1,
+    }[offset]
     receipt = s.receipt(dataset=WINDOWED, delivered_at=at)
     if recorded:
         assert s.submit(key(s.beta), receipt).event("ReceiptRecorded").args["deliveredAt"] == at
@@ -458,16 +486,20 @@ def test_future_delivery(s: Exchange) -> None:
     # eth_call on the latest block runs at its time: one second later is the future.
     expect_revert(
         lambda: s.submit_as(key(s.beta), receipt, s.signatures(receipt)),
-        "ExchangeLedgerFutureDelivery", deliveredAt=now + 1, currentTime=now,
-    )  # fmt: skip
+        "ExchangeLedgerFutureDelivery",
+        deliveredAt=now + 1,
+        currentTime=now,
+    )
     # In a transaction, against the time of the block it lands in: one second after it is
     # refused, that very second is not.
     at = now + 30
     s.rpc("evm_setNextBlockTimestamp", at)
     expect_revert(
         lambda: s.submit(key(s.beta), s.receipt(delivered_at=at + 1)),
-        "ExchangeLedgerFutureDelivery", deliveredAt=at + 1, currentTime=at,
-    )  # fmt: skip
+        "ExchangeLedgerFutureDelivery",
+        deliveredAt=at + 1,
+        currentTime=at,
+    )
     tx = s.submit(key(s.beta), s.receipt(delivered_at=at))
     assert (tx.event("ReceiptRecorded").args["deliveredAt"], s.block_time(tx)) == (at, at)
 
@@ -496,8 +528,11 @@ def test_provider_with_a_reshare_licence(s: Exchange) -> None:
     later = s.receipt(provider=id_bytes(s.gamma), nonce=2)
     expect_revert(
         lambda: s.submit(key(s.gamma), later, s.signatures(later, provider=key(s.gamma))),
-        "ExchangeLedgerProviderNotEntitled", dataset=hx(GENERAL), provider=3, deliveredAt=s.t0,
-    )  # fmt: skip
+        "ExchangeLedgerProviderNotEntitled",
+        dataset=hx(GENERAL),
+        provider=3,
+        deliveredAt=s.t0,
+    )
 
 
 def test_reshare_licence_must_cover_the_delivery_time(s: Exchange) -> None:
@@ -505,8 +540,11 @@ def test_reshare_licence_must_cover_the_delivery_time(s: Exchange) -> None:
     receipt = s.receipt(provider=id_bytes(s.gamma))  # delivered at t0, a second before the licence
     expect_revert(
         lambda: s.submit(key(s.gamma), receipt, s.signatures(receipt, provider=key(s.gamma))),
-        "ExchangeLedgerProviderNotEntitled", dataset=hx(GENERAL), provider=3, deliveredAt=s.t0,
-    )  # fmt: skip
+        "ExchangeLedgerProviderNotEntitled",
+        dataset=hx(GENERAL),
+        provider=3,
+        deliveredAt=s.t0,
+    )
 
 
 def test_operation_right_holder_provides(s: Exchange) -> None:
@@ -515,8 +553,11 @@ def test_operation_right_holder_provides(s: Exchange) -> None:
     from_alpha = s.receipt()
     expect_revert(
         lambda: s.submit(key(s.beta), from_alpha),
-        "ExchangeLedgerProviderNotEntitled", dataset=hx(GENERAL), provider=1, deliveredAt=s.t0,
-    )  # fmt: skip
+        "ExchangeLedgerProviderNotEntitled",
+        dataset=hx(GENERAL),
+        provider=1,
+        deliveredAt=s.t0,
+    )
     from_gamma = s.receipt(provider=id_bytes(s.gamma))
     tx = s.submit(key(s.beta), from_gamma, s.signatures(from_gamma, provider=key(s.gamma)))
     assert tx.event("ReceiptRecorded").args["provider"] == 3

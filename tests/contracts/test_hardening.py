@@ -83,13 +83,18 @@ def test_a_freeze_lapses_by_itself_after_the_dispute_period(c: Hardened) -> None
     c.write(key(c.alpha), "offerRight", root, int(Right.HOLDING), id_bytes(c.gamma))
     expect_revert(
         lambda: c.disputes.vote(c.arbiters[0], dispute_id, True),
-        "DisputeCourtDisputeExpired", disputeId=dispute_id, expiresAt=opened_at + DISPUTE_PERIOD,
-    )  # fmt: skip
+        "DisputeCourtDisputeExpired",
+        disputeId=dispute_id,
+        expiresAt=opened_at + DISPUTE_PERIOD,
+    )
     # Anyone (here an arbiter's account, not a member) records the lapse.
     closed = c.court(c.arbiters[0], "close", dispute_id)
     assert closed.event("DisputeClosed").args == {
-        "disputeId": dispute_id, "root": hx(root), "right": Right.HOLDING, "status": DisputeStatus.LAPSED,
-    }  # fmt: skip
+        "disputeId": dispute_id,
+        "root": hx(root),
+        "right": Right.HOLDING,
+        "status": DisputeStatus.LAPSED,
+    }
     assert c.status(dispute_id) == DisputeStatus.LAPSED
 
 
@@ -99,18 +104,24 @@ def test_an_open_dispute_cannot_be_closed_before_it_expires(c: Hardened) -> None
     dispute_id, opened = c.disputes.open(key(c.beta), root, Right.HOLDING, EVIDENCE)
     expect_revert(
         lambda: c.court(key(c.alpha), "close", dispute_id),
-        "DisputeCourtNotClosable", disputeId=dispute_id, expiresAt=c.block_time(opened) + DISPUTE_PERIOD,
-    )  # fmt: skip
+        "DisputeCourtNotClosable",
+        disputeId=dispute_id,
+        expiresAt=c.block_time(opened) + DISPUTE_PERIOD,
+    )
 
 
-def test_no_dispute_while_the_arbiters_cannot_reach_their_threshold(w3: Web3, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_no_dispute_while_the_arbiters_cannot_reach_their_threshold(
+    w3: Web3, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     s = make_scene(w3, tmp_path_factory.mktemp("no-arbiters"))  # arbiter threshold 1, no arbiter
     root = h("no court sits")
     s.register(s.alpha, root)
     expect_revert(
         lambda: s.registry.transact(key(s.beta), "DisputeCourt", "open", root, int(Right.HOLDING), EVIDENCE),
-        "DisputeCourtNoArbiters", arbiters=0, threshold=1,
-    )  # fmt: skip
+        "DisputeCourtNoArbiters",
+        arbiters=0,
+        threshold=1,
+    )
 
 
 def test_one_claimant_has_a_bounded_number_of_open_disputes(c: Hardened) -> None:
@@ -121,8 +132,11 @@ def test_one_claimant_has_a_bounded_number_of_open_disputes(c: Hardened) -> None
     opened = [c.disputes.open(key(c.beta), root, right, EVIDENCE)[0] for root, right in targets]
     expect_revert(
         lambda: c.disputes.open(key(c.beta), roots[1], Right.OPERATION, EVIDENCE),
-        "DisputeCourtTooManyOpenDisputes", claimant=2, openDisputes=MAX_OPEN_DISPUTES, maxOpen=MAX_OPEN_DISPUTES,
-    )  # fmt: skip
+        "DisputeCourtTooManyOpenDisputes",
+        claimant=2,
+        openDisputes=MAX_OPEN_DISPUTES,
+        maxOpen=MAX_OPEN_DISPUTES,
+    )
     # Another member is not affected, and a decided dispute frees a place.
     c.disputes.open(key(c.gamma), roots[1], Right.OPERATION, EVIDENCE)
     for arbiter in c.arbiters:
@@ -139,8 +153,10 @@ def test_an_inactive_claimants_dispute_is_never_upheld_and_anyone_closes_it(c: H
     c.govern(action, c.beta)
     expect_revert(
         lambda: c.disputes.vote(c.arbiters[1], dispute_id, True),
-        "DisputeCourtClaimantNotActive", disputeId=dispute_id, claimant=2,
-    )  # fmt: skip
+        "DisputeCourtClaimantNotActive",
+        disputeId=dispute_id,
+        claimant=2,
+    )
     assert c.holders(root)[Right.OPERATION] == 1
     closed = c.court(key(c.gamma), "close", dispute_id)
     assert "RightUnfrozen" in names(closed)
@@ -164,8 +180,11 @@ def test_the_council_sets_the_dispute_period_within_bounds(c: Hardened) -> None:
     assert c.registry.call("Consortium", "disputePeriod") == DISPUTE_PERIOD
     expect_revert(
         lambda: c.consortium.propose(c.governor, Action.SET_DISPUTE_PERIOD, 3600),
-        "ConsortiumInvalidDisputePeriod", period=3600, minPeriod=DAY, maxPeriod=365 * DAY,
-    )  # fmt: skip
+        "ConsortiumInvalidDisputePeriod",
+        period=3600,
+        minPeriod=DAY,
+        maxPeriod=365 * DAY,
+    )
     outcome = c.consortium.propose(c.governor, Action.SET_DISPUTE_PERIOD, 7 * DAY)
     assert outcome.executed
     assert c.registry.call("Consortium", "disputePeriod") == 7 * DAY
@@ -196,8 +215,10 @@ def test_an_earlier_commitment_wins_over_an_allys_dispute(c: Hardened) -> None:
     # The voided dispute takes no more votes, and the ally's place in the cap is given back.
     expect_revert(
         lambda: c.disputes.vote(c.arbiters[0], dispute_id, True),
-        "DisputeCourtDisputeNotOpen", disputeId=dispute_id, status=DisputeStatus.VOIDED,
-    )  # fmt: skip
+        "DisputeCourtDisputeNotOpen",
+        disputeId=dispute_id,
+        status=DisputeStatus.VOIDED,
+    )
     assert c.court_read("openDisputesOf", 2) == 0
 
 
@@ -236,8 +257,11 @@ def test_a_registration_in_the_commits_block_is_ordered_by_position(c: Hardened,
     c.next_block()
     expect_revert(
         lambda: c.write(key(c.alpha), "reveal", request(first), SALT),
-        "DataRegistryAlreadyRegistered", root=hx(first), registrant=2, registeredAt=c.dataset(first)["registeredAt"],
-    )  # fmt: skip
+        "DataRegistryAlreadyRegistered",
+        root=hx(first),
+        registrant=2,
+        registeredAt=c.dataset(first)["registeredAt"],
+    )
     assert "RegistrationSuperseded" in names(c.write(key(c.alpha), "reveal", request(second), SALT))
 
 
@@ -245,10 +269,14 @@ def _send(c: Hardened, signer: LocalAccount, data: str, to: str | None = None) -
     """Send without waiting (automine is off): zero fees, a fixed gas limit, the next nonce."""
     w3 = c.registry.w3
     tx = {
-        "to": to or c.registry.contract("DataRegistry").address, "data": data, "gas": 500_000,
-        "nonce": w3.eth.get_transaction_count(signer.address, "pending"), "chainId": w3.eth.chain_id,
-        "maxFeePerGas": 0, "maxPriorityFeePerGas": 0,
-    }  # fmt: skip
+        "to": to or c.registry.contract("DataRegistry").address,
+        "data": data,
+        "gas": 500_000,
+        "nonce": w3.eth.get_transaction_count(signer.address, "pending"),
+        "chainId": w3.eth.chain_id,
+        "maxFeePerGas": 0,
+        "maxPriorityFeePerGas": 0,
+    }
     return w3.eth.send_raw_transaction(signer.sign_transaction(tx).raw_transaction)
 
 
@@ -282,8 +310,12 @@ def test_an_approval_only_activates_the_serial_it_names(c: Hardened) -> None:
     c.grant(c.alpha, root, c.beta, ALL, days=3650)  # serial 2: swapped in just before approval
     expect_revert(
         lambda: c.access(c.auditor, "approve", root, id_bytes(c.beta), 1),
-        "AccessRegistryWrongSerial", root=hx(root), grantee=2, serial=1, currentSerial=2,
-    )  # fmt: skip
+        "AccessRegistryWrongSerial",
+        root=hx(root),
+        grantee=2,
+        serial=1,
+        currentSerial=2,
+    )
     assert not c.authorized(root, c.beta)
     c.access(c.auditor, "approve", root, id_bytes(c.beta), 2)
     assert c.authorized(root, c.beta, ALL)
@@ -341,8 +373,10 @@ def test_the_key_cap_counts_live_keys_and_governance_can_always_replace_the_admi
         c.consortium.add_connector(org.admin, account.address)
     expect_revert(
         lambda: c.consortium.add_connector(org.admin, new_account().address),
-        "ConsortiumTooManyKeys", orgId=org.org_id, maxKeys=64,
-    )  # fmt: skip
+        "ConsortiumTooManyKeys",
+        orgId=org.org_id,
+        maxKeys=64,
+    )
     # Governance replaces a compromised admin of a full organisation.
     new_admin = new_account()
     assert c.consortium.propose(c.governor, Action.REPLACE_ADMIN, id_bytes(org), new_admin.address).executed
@@ -377,8 +411,10 @@ def test_a_right_is_never_awarded_to_an_expired_claimant(c: Hardened) -> None:
     increase_time(c.registry.w3, 3600)
     expect_revert(
         lambda: c.disputes.vote(c.arbiters[1], dispute_id, True),
-        "DisputeCourtClaimantNotActive", disputeId=dispute_id, claimant=2,
-    )  # fmt: skip
+        "DisputeCourtClaimantNotActive",
+        disputeId=dispute_id,
+        claimant=2,
+    )
     assert c.holders(root)[Right.OPERATION] == 1
 
 
@@ -403,8 +439,11 @@ def test_the_same_root_anchored_by_two_organisations_gives_each_its_own_anchor(c
     assert proven.event("PriorAnchoringProven").args["anchoredAt"] == c.block_time(own)
     expect_revert(
         lambda: c.registry.transact(key(c.beta), "AnchorRegistry", "anchor", tree, 3, bytes(32)),
-        "AnchorRegistryAlreadyAnchored", root=hx(tree), orgNo=2, anchoredAt=c.block_time(own),
-    )  # fmt: skip
+        "AnchorRegistryAlreadyAnchored",
+        root=hx(tree),
+        orgNo=2,
+        anchoredAt=c.block_time(own),
+    )
 
 
 def test_an_anchor_in_the_registrations_block_does_not_prove_priority(c: Hardened, w3: Web3) -> None:
@@ -426,8 +465,11 @@ def test_an_anchor_in_the_registrations_block_does_not_prove_priority(c: Hardene
     dispute_id, _ = c.disputes.open(key(c.beta), root, Right.HOLDING, EVIDENCE)
     expect_revert(
         lambda: c.court(key(c.beta), "proveAnchor", dispute_id, tree, 0, paths[0]),
-        "DisputeCourtAnchorNotBeforeRegistration", disputeId=dispute_id, anchorBlock=block, registrationBlock=block,
-    )  # fmt: skip
+        "DisputeCourtAnchorNotBeforeRegistration",
+        disputeId=dispute_id,
+        anchorBlock=block,
+        registrationBlock=block,
+    )
 
 
 # ----- 10. licences while the operation right is disputed -----
@@ -438,7 +480,9 @@ def test_no_new_licence_while_the_operation_right_is_disputed(c: Hardened) -> No
     c.register(c.alpha, root)
     c.grant(c.alpha, root, c.beta)
     dispute_id, _ = c.disputes.open(key(c.gamma), root, Right.OPERATION, EVIDENCE)
-    expect_revert(lambda: c.grant(c.alpha, root, c.gamma, ALL, days=3650), "AccessRegistryOperationDisputed", root=hx(root))
+    expect_revert(
+        lambda: c.grant(c.alpha, root, c.gamma, ALL, days=3650), "AccessRegistryOperationDisputed", root=hx(root)
+    )
     assert c.authorized(root, c.beta)  # an existing licence keeps running
     c.access(key(c.alpha), "revoke", root, id_bytes(c.beta))  # and may be revoked
     assert not c.authorized(root, c.beta)

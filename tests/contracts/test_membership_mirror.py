@@ -35,7 +35,9 @@ def assert_mirrors_match(registry: Registry, keys: list[str]) -> None:
             assert mirrored[: len(expected)] == expected, (name, key)
             if org_no:
                 assert registry.call("Consortium", "isActiveKey", key) == (
-                    mirrored[2] != KeyRole.NONE and mirrored[3] == MemberStatus.ACTIVE and mirrored[4] > chain_time(registry.w3)
+                    mirrored[2] != KeyRole.NONE
+                    and mirrored[3] == MemberStatus.ACTIVE
+                    and mirrored[4] > chain_time(registry.w3)
                 )
 
 
@@ -80,14 +82,19 @@ def test_only_the_consortium_writes_a_mirror(make_registry: Callable[..., Regist
     alpha = admit(Consortium(registry), governor, "DEMO:ALPHA")
     for caller in (new_account(), governor, alpha.admin):
         expect_revert(
-            lambda caller=caller: registry.transact(caller, mirror, "syncKey", caller.address, bytes(32), 1, 2, 1, 2**63),
-            "MembershipMirrorNotConsortium", caller=caller.address,
-        )  # fmt: skip
+            lambda caller=caller: registry.transact(
+                caller, mirror, "syncKey", caller.address, bytes(32), 1, 2, 1, 2**63
+            ),
+            "MembershipMirrorNotConsortium",
+            caller=caller.address,
+        )
 
 
 def test_bind_mirrors_once_by_the_deployer_before_members(w3: Web3) -> None:
     deployer, governor = new_account(), new_account()
-    created = send_transaction(w3, deployer, {"data": deployment_data(load_artifact("Consortium"), [governor.address], 1)})
+    created = send_transaction(
+        w3, deployer, {"data": deployment_data(load_artifact("Consortium"), [governor.address], 1)}
+    )
     address = str(created.contract_address)
     contract = w3.eth.contract(address=Web3.to_checksum_address(address), abi=load_artifact("Consortium").abi)
 

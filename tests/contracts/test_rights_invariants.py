@@ -65,7 +65,12 @@ class RightsMachine(RuleBasedStateMachine):
             return False
         return True
 
-    @rule(d=st.integers(0, DATASETS - 1), right=st.sampled_from(list(Right)), by=st.integers(0, ORGS - 1), to=st.integers(0, ORGS - 1))
+    @rule(
+        d=st.integers(0, DATASETS - 1),
+        right=st.sampled_from(list(Right)),
+        by=st.integers(0, ORGS - 1),
+        to=st.integers(0, ORGS - 1),
+    )
     def offer(self, d: int, right: Right, by: int, to: int) -> None:
         ok = self._try(by, "offerRight", self.roots[d], int(right), bytes.fromhex(self.orgs[to].org_id[2:]))
         expected = self.active[by] and self.active[to] and self.holders[(d, right)] == by and by != to
@@ -121,9 +126,12 @@ def run_machine(
     machine.make_registry = staticmethod(make_registry)  # type: ignore[attr-defined]
     runner = machine.TestCase
     runner.settings = settings(
-        max_examples=examples, stateful_step_count=steps, deadline=None, derandomize=True,
+        max_examples=examples,
+        stateful_step_count=steps,
+        deadline=None,
+        derandomize=True,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )  # fmt: skip
+    )
     runner().runTest()
 
 
@@ -218,7 +226,9 @@ class HardeningMachine(RuleBasedStateMachine):
         if not self.disputes:
             return
         dispute_id = self.disputes[-1 - back % len(self.disputes)]
-        done = self._try(lambda: self.registry.transact(self.arbiters[arbiter], "DisputeCourt", "vote", dispute_id, uphold))
+        done = self._try(
+            lambda: self.registry.transact(self.arbiters[arbiter], "DisputeCourt", "vote", dispute_id, uphold)
+        )
         if done is not None:
             self.ballots[dispute_id][arbiter] = (self.terms[arbiter], uphold)
 
@@ -243,8 +253,12 @@ class HardeningMachine(RuleBasedStateMachine):
         self.w3.provider.make_request("evm_increaseTime", [hours * 3600])  # type: ignore[arg-type]
         self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
 
-    @rule(d=st.integers(0, DATASETS - 1), by=st.integers(0, ORGS - 1), to=st.integers(0, ORGS - 1),
-          permissions=st.sampled_from([1, 3, 15]))  # fmt: skip
+    @rule(
+        d=st.integers(0, DATASETS - 1),
+        by=st.integers(0, ORGS - 1),
+        to=st.integers(0, ORGS - 1),
+        permissions=st.sampled_from([1, 3, 15]),
+    )
     def grant(self, d: int, by: int, to: int, permissions: int) -> None:
         self._grant(self.roots[d], by, to, permissions)
 
@@ -257,13 +271,20 @@ class HardeningMachine(RuleBasedStateMachine):
             registration = int(self.registry.call("DataRegistry", "operatorOf", root)[1])
             self.issued.setdefault((root, to), {})[serial] = registration
 
-    @rule(d=st.integers(0, DATASETS - 1), to=st.integers(0, ORGS - 1), back=st.integers(0, 2), decision=st.sampled_from(["approve", "reject"]))
+    @rule(
+        d=st.integers(0, DATASETS - 1),
+        to=st.integers(0, ORGS - 1),
+        back=st.integers(0, 2),
+        decision=st.sampled_from(["approve", "reject"]),
+    )
     def decide(self, d: int, to: int, back: int, decision: str) -> None:
         root = self.roots[d]
         current = int(self.registry.call("AccessRegistry", "grantOf", root, to + 1)[1])
         serial = max(current - back, 1)
         before = self.registry.call("AccessRegistry", "grantOf", root, to + 1)
-        done = self._try(lambda: self.registry.transact(self.auditor, "AccessRegistry", decision, root, self._org_id(to), serial))
+        done = self._try(
+            lambda: self.registry.transact(self.auditor, "AccessRegistry", decision, root, self._org_id(to), serial)
+        )
         after = self.registry.call("AccessRegistry", "grantOf", root, to + 1)
         if done is None:
             assert tuple(after) == tuple(before)  # a refused decision changes nothing
@@ -272,8 +293,12 @@ class HardeningMachine(RuleBasedStateMachine):
             assert serial == current == int(after[1])
             assert GrantStatus(after[3]) == (GrantStatus.ACTIVE if decision == "approve" else GrantStatus.REJECTED)
 
-    @rule(committer=st.integers(0, ORGS - 1), front=st.integers(0, ORGS - 1), licensee=st.integers(0, ORGS - 1),
-          ally=st.integers(0, ORGS - 1))  # fmt: skip
+    @rule(
+        committer=st.integers(0, ORGS - 1),
+        front=st.integers(0, ORGS - 1),
+        licensee=st.integers(0, ORGS - 1),
+        ally=st.integers(0, ORGS - 1),
+    )
     def supersede_as_core(self, committer: int, front: int, licensee: int, ally: int) -> None:
         """A commitment, a front-run registration, its licence and an ally's dispute; the reveal as core wins."""
         self.fresh += 1

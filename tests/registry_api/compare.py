@@ -27,7 +27,9 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
             found[name] = sorted((tuple(r) for r in rows), key=repr)
         raw = RawEvent.__table__  # type: ignore[attr-defined]
         columns = sorted(c.name for c in raw.columns if c.name != "id")
-        found["rawevent"] = sorted((tuple(r) for r in connection.execute(select(*(raw.c[c] for c in columns)))), key=repr)
+        found["rawevent"] = sorted(
+            (tuple(r) for r in connection.execute(select(*(raw.c[c] for c in columns)))), key=repr
+        )
     return found
 
 
@@ -50,11 +52,18 @@ def assert_matches_chain(engine: Engine, registry: Registry) -> None:
     for org_no, org in orgs.items():
         org_id, _no, admin, expires_at, level, status = call("Consortium", "memberByNo", org_no)
         assert (org["org_id"], org["admin"], org["expires_at"], org["level"], org["status"]) == (
-            _hex(org_id), admin, expires_at, level, MemberStatus(status).name.lower()
+            _hex(org_id),
+            admin,
+            expires_at,
+            level,
+            MemberStatus(status).name.lower(),
         ), org
     for key in rows(engine, "orgkey"):
         org_id, role = call("Consortium", "keyInfo", key["address"])
-        assert (_hex(org_id), role) == (orgs[key["org_no"]]["org_id"], {"none": 0, "admin": 1, "connector": 2}[key["role"]])
+        assert (_hex(org_id), role) == (
+            orgs[key["org_no"]]["org_id"],
+            {"none": 0, "admin": 1, "connector": 2}[key["role"]],
+        )
     for org in orgs.values():
         assert any(k["address"] == org["admin"] and k["role"] == "admin" for k in rows(engine, "orgkey"))
     # Roles, thresholds, proposals.
@@ -62,23 +71,44 @@ def assert_matches_chain(engine: Engine, registry: Registry) -> None:
     on_chain = {(role.name.lower(), a) for role in Role for a in call("Consortium", "roleHolders", int(role))}
     assert holders == on_chain
     thresholds = {r["role"]: r["value"] for r in rows(engine, "threshold")}
-    assert thresholds == {role.name.lower(): int(call("Consortium", "threshold", int(role))) for role in (Role.GOVERNOR, Role.ARBITER)}
+    assert thresholds == {
+        role.name.lower(): int(call("Consortium", "threshold", int(role))) for role in (Role.GOVERNOR, Role.ARBITER)
+    }
     proposals = {r["proposal_id"]: r for r in rows(engine, "proposal")}
     assert sorted(proposals) == list(range(1, int(call("Consortium", "proposalCount")) + 1))
     for number, proposal in proposals.items():
         (action, status, proposer, created_at, args), approvals = call("Consortium", "proposal", number)
-        assert (proposal["action"], proposal["status"], proposal["proposer"], proposal["created_at"], proposal["args"],
-                proposal["approvals"]) == (Action(action).name.lower(), ["none", "open", "executed", "cancelled"][status],
-                                           proposer, created_at, _hex(args), approvals), proposal  # fmt: skip
+        assert (
+            proposal["action"],
+            proposal["status"],
+            proposal["proposer"],
+            proposal["created_at"],
+            proposal["args"],
+            proposal["approvals"],
+        ) == (
+            Action(action).name.lower(),
+            ["none", "open", "executed", "cancelled"][status],
+            proposer,
+            created_at,
+            _hex(args),
+            approvals,
+        ), proposal
     # Datasets, lineage, rights.
     datasets = {r["root"]: r for r in rows(engine, "dataset")}
     registered = {json.loads(e)["root"] for e in _raw_args(engine, "DatasetRegistered")}
     assert set(datasets) == registered
     for root, d in datasets.items():
         raw = bytes.fromhex(root[2:])
-        registrant, holding, processing, operation, registered_at, grade, _, disputed = call("DataRegistry", "dataset", raw)
+        registrant, holding, processing, operation, registered_at, grade, _, disputed = call(
+            "DataRegistry", "dataset", raw
+        )
         assert (d["registrant"], d["holding"], d["processing"], d["operation"], d["registered_at"], d["grade"]) == (
-            registrant, holding, processing, operation, registered_at, ["general", "important", "core"][grade]
+            registrant,
+            holding,
+            processing,
+            operation,
+            registered_at,
+            ["general", "important", "core"][grade],
         ), d
         for right in Right:
             offered = int(call("DataRegistry", "offerOf", raw, int(right)))
@@ -96,9 +126,14 @@ def assert_matches_chain(engine: Engine, registry: Registry) -> None:
             "AccessRegistry", "grantOf", bytes.fromhex(grant["root"][2:]), grant["grantee"]
         )
         if grant["current"]:
-            assert (grant["grantor"], grant["serial"], grant["permissions"], grant["status"], grant["valid_from"],
-                    grant["valid_until"]) == (grantor, serial, permissions, GrantStatus(status).name.lower(),
-                                              valid_from, valid_until), grant  # fmt: skip
+            assert (
+                grant["grantor"],
+                grant["serial"],
+                grant["permissions"],
+                grant["status"],
+                grant["valid_from"],
+                grant["valid_until"],
+            ) == (grantor, serial, permissions, GrantStatus(status).name.lower(), valid_from, valid_until), grant
         else:
             assert serial > grant["serial"]
     # Receipts, anchors, disputes and votes.
@@ -110,7 +145,9 @@ def assert_matches_chain(engine: Engine, registry: Registry) -> None:
             "AnchorRegistry", "anchorOf", bytes.fromhex(anchor["root"][2:]), anchor["org_no"]
         )
         assert (anchor["anchored_at"], anchor["block_number"], anchor["leaf_count"]) == (
-            anchored_at, block_number, leaf_count
+            anchored_at,
+            block_number,
+            leaf_count,
         )
         block = registry.w3.eth.get_block(block_number)
         assert anchor["block_hash"] == _hex(block["hash"])
@@ -120,11 +157,27 @@ def assert_matches_chain(engine: Engine, registry: Registry) -> None:
         root, right, status, claimant, respondent, opened_at, prior_at, uphold, dismiss, _, _ = call(
             "DisputeCourt", "dispute", number
         )
-        assert (dispute["root"], dispute["right"], dispute["status"], dispute["claimant"], dispute["respondent"],
-                dispute["opened_at"], dispute["prior_anchored_at"] or 0, dispute["uphold_votes"],
-                dispute["dismiss_votes"]) == (_hex(root), Right(right).name.lower(),
-                                              DisputeStatus(status).name.lower(), claimant, respondent,
-                                              opened_at, prior_at, uphold, dismiss), dispute  # fmt: skip
+        assert (
+            dispute["root"],
+            dispute["right"],
+            dispute["status"],
+            dispute["claimant"],
+            dispute["respondent"],
+            dispute["opened_at"],
+            dispute["prior_anchored_at"] or 0,
+            dispute["uphold_votes"],
+            dispute["dismiss_votes"],
+        ) == (
+            _hex(root),
+            Right(right).name.lower(),
+            DisputeStatus(status).name.lower(),
+            claimant,
+            respondent,
+            opened_at,
+            prior_at,
+            uphold,
+            dismiss,
+        ), dispute
     for vote in rows(engine, "vote"):
         assert call("DisputeCourt", "hasVoted", vote["dispute_id"], Web3.to_checksum_address(vote["arbiter"]))
 

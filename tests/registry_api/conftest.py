@@ -91,8 +91,9 @@ def own_chain(tmp_path: Path) -> Iterator[Callable[..., Registry]]:
     w3 = Web3(Web3.HTTPProvider(node.rpc_url))
 
     def make(governors: list[LocalAccount], threshold: int = 1) -> Registry:
-        manifest = deploy_registry(w3, governors[0], [g.address for g in governors], threshold, tmp_path / "deployments",
-                                   force=True)  # fmt: skip
+        manifest = deploy_registry(
+            w3, governors[0], [g.address for g in governors], threshold, tmp_path / "deployments", force=True
+        )
         return Registry(w3, manifest)
 
     try:
@@ -163,13 +164,20 @@ class Served:
 def api_settings_for(registry: Registry, engine: Engine, deployments: Path) -> ApiSettings:
     rpc_url = str(registry.w3.provider.endpoint_uri)  # type: ignore[attr-defined]
     # Tests sign in far more often than anyone would: the challenge rate limits are out of their way.
-    return settings(database_url=engine.url.render_as_string(hide_password=False), rpc_url=rpc_url,
-                    deployments=deployments, token_secret=TEST_TOKEN_SECRET, challenges_per_address=10_000,
-                    challenges_per_client=10_000)  # fmt: skip
+    return settings(
+        database_url=engine.url.render_as_string(hide_password=False),
+        rpc_url=rpc_url,
+        deployments=deployments,
+        token_secret=TEST_TOKEN_SECRET,
+        challenges_per_address=10_000,
+        challenges_per_client=10_000,
+    )
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def served(request: pytest.FixtureRequest, told_story: Story, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served(
+    request: pytest.FixtureRequest, told_story: Story, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
     """The module's story, indexed into a fresh database of each kind and served over HTTP."""
     folder = tmp_path_factory.mktemp("served")
     with databases(request.param, folder) as make:
@@ -206,7 +214,9 @@ class FreshApi:
 
 
 @pytest.fixture
-def fresh_api(make_registry: Callable[..., Registry], make_db: Callable[[], Engine], tmp_path: Path) -> Callable[..., Any]:
+def fresh_api(
+    make_registry: Callable[..., Registry], make_db: Callable[[], Engine], tmp_path: Path
+) -> Callable[..., Any]:
     """`fresh_api(*identifiers)`: a context manager serving a new deployment whose members are
     `identifiers` (one connector key each), indexed once before it is served."""
 

@@ -24,8 +24,15 @@ def ok(api: Served, path: str, headers: dict[str, str] | None = None, **query: A
     return response.json()
 
 
-def refused(api: Served, path: str, status: int, field: str | None, *fragments: str, headers: dict[str, str] | None = None,
-            **query: Any) -> dict[str, Any]:  # fmt: skip
+def refused(
+    api: Served,
+    path: str,
+    status: int,
+    field: str | None,
+    *fragments: str,
+    headers: dict[str, str] | None = None,
+    **query: Any,
+) -> dict[str, Any]:
     """A clear JSON refusal: the status, the field named, the fragments in the message."""
     response = api.http.get(path, params=query, headers=headers)
     assert response.status_code == status, (path, response.status_code, response.text)
@@ -94,7 +101,12 @@ def test_member_by_identifier_id_or_number(api: Served, how: str) -> None:
 def test_keys(api: Served) -> None:
     connector = api.story.key("GAMMA")
     key = ok(api, f"/v1/keys/{connector.address.lower()}")
-    assert (key["address"], key["role"], key["active"], key["org"]["name"]) == (connector.address, "connector", True, "GAMMA")
+    assert (key["address"], key["role"], key["active"], key["org"]["name"]) == (
+        connector.address,
+        "connector",
+        True,
+        "GAMMA",
+    )
     delta_admin = api.story.orgs["DELTA"].admin.address
     assert ok(api, f"/v1/keys/{delta_admin}")["active"] is False  # expelled member
     refused(api, "/v1/keys/0x1234", 422, "address", "'0x1234'", "account address")
@@ -106,9 +118,11 @@ def test_roles_and_proposals(api: Served) -> None:
     roles = ok(api, "/v1/roles")
     roles["governors"].sort()
     assert roles == {
-        "governors": sorted(g.address for g in s.governors), "auditors": [s.auditor.address],
-        "arbiters": [a.address for a in s.arbiters[:2]], "thresholds": {"governor": 2, "arbiter": 2},
-    }  # fmt: skip
+        "governors": sorted(g.address for g in s.governors),
+        "auditors": [s.auditor.address],
+        "arbiters": [a.address for a in s.arbiters[:2]],
+        "thresholds": {"governor": 2, "arbiter": 2},
+    }
     proposals = every_page(api, "/v1/proposals", limit=4)
     count = int(s.registry.call("Consortium", "proposalCount"))
     assert [p["proposalId"] for p in proposals] == list(range(count, 0, -1))
@@ -136,7 +150,10 @@ def test_dataset_filters(api: Served) -> None:
     by_beta = roots(registrant="DEMO:BETA")
     assert {names[r] for r in by_beta} == {"furnace recipes", "blade wear model", "gear test bench"}
     assert roots(holder="DEMO:BETA", right="processing") == {root(api, "turbine scans")} | by_beta
-    assert {names[r] for r in roots(holder="3")} == {"maintenance plan", "prototype drawings"}  # gamma was awarded operation
+    assert {names[r] for r in roots(holder="3")} == {
+        "maintenance plan",
+        "prototype drawings",
+    }  # gamma was awarded operation
     assert {names[r] for r in roots(grade="core")} == {"furnace recipes"}
     assert {names[r] for r in roots(q="BATCH-1")} == {f"line sensor {n}" for n in range(5)}
     assert roots(q="100%_") == set()
@@ -152,10 +169,17 @@ def test_dataset_detail(api: Served) -> None:
     alpha, beta = org_no(api, "ALPHA"), org_no(api, "BETA")
     scans = ok(api, f"/v1/datasets/{root(api, 'turbine scans').upper().replace('0X', '0x')}")
     assert scans["root"] == root(api, "turbine scans")
-    assert {r: h["orgNo"] for r, h in scans["holders"].items()} == {"holding": alpha, "processing": beta, "operation": alpha}
+    assert {r: h["orgNo"] for r, h in scans["holders"].items()} == {
+        "holding": alpha,
+        "processing": beta,
+        "operation": alpha,
+    }
     assert scans["holders"]["processing"]["name"] == "BETA"
     assert scans["metadataUri"] == "ipfs://alpha/turbine-scans.json" and scans["offers"] == {}
-    assert set(scans["children"]) == {root(api, "line sensor 0"), root(api, "blade wear model")} and scans["childCount"] == 2
+    assert (
+        set(scans["children"]) == {root(api, "line sensor 0"), root(api, "blade wear model")}
+        and scans["childCount"] == 2
+    )
     assert scans["frozen"] == [] and scans["openDisputes"] == []
     weld = ok(api, f"/v1/datasets/{root(api, 'weld parameters')}")
     assert {r: o["name"] for r, o in weld["offers"].items()} == {"holding": "BETA"}
@@ -168,9 +192,15 @@ def test_dataset_detail(api: Served) -> None:
 def test_history_in_chain_order(api: Served) -> None:
     history = every_page(api, f"/v1/datasets/{root(api, 'prototype drawings')}/history", limit=3)
     assert [e["event"] for e in history] == [
-        "DatasetRegistered", "DisputeOpened", "RightFrozen", "PriorAnchoringProven", "VoteCast",
-        "DisputeUpheld", "RightAwarded", "RightUnfrozen",
-    ]  # fmt: skip
+        "DatasetRegistered",
+        "DisputeOpened",
+        "RightFrozen",
+        "PriorAnchoringProven",
+        "VoteCast",
+        "DisputeUpheld",
+        "RightAwarded",
+        "RightUnfrozen",
+    ]
     positions = [(e["blockNumber"], e["logIndex"]) for e in history]
     assert positions == sorted(positions) and not any(e["redacted"] for e in history)
     awarded = history[6]
@@ -197,11 +227,21 @@ def test_history_shows_licences_only_to_those_involved(api: Served) -> None:
     for who in (s.key("ALPHA"), s.auditor, s.governors[1]):  # grantor, auditor, governor: everything
         assert not any(r for _, r in confidential(every_page(api, path, api.sign_in(who))))
     beta = confidential(every_page(api, path, api.sign_in(s.key("BETA"))))
-    assert beta == [("GrantIssued", False), ("GrantIssued", False), ("GrantIssued", True), ("GrantRevoked", True),
-                    ("ReceiptRecorded", False)]  # fmt: skip
+    assert beta == [
+        ("GrantIssued", False),
+        ("GrantIssued", False),
+        ("GrantIssued", True),
+        ("GrantRevoked", True),
+        ("ReceiptRecorded", False),
+    ]
     gamma = confidential(every_page(api, path, api.sign_in(s.key("GAMMA"))))
-    assert gamma == [("GrantIssued", True), ("GrantIssued", True), ("GrantIssued", False), ("GrantRevoked", False),
-                     ("ReceiptRecorded", True)]  # fmt: skip
+    assert gamma == [
+        ("GrantIssued", True),
+        ("GrantIssued", True),
+        ("GrantIssued", False),
+        ("GrantRevoked", False),
+        ("ReceiptRecorded", True),
+    ]
     assert all(r for _, r in confidential(every_page(api, path, api.sign_in(s.arbiters[0]))))  # no organisation
 
 
@@ -209,11 +249,17 @@ def test_lineage(api: Served) -> None:
     model = root(api, "blade wear model")
     graph = ok(api, f"/v1/datasets/{model}/lineage")
     distances = {n["root"]: n["distance"] for n in graph["nodes"]}
-    assert distances == {model: 0, root(api, "turbine scans"): -1, root(api, "weld parameters"): -1,
-                         root(api, "maintenance plan"): 1}  # fmt: skip
+    assert distances == {
+        model: 0,
+        root(api, "turbine scans"): -1,
+        root(api, "weld parameters"): -1,
+        root(api, "maintenance plan"): 1,
+    }
     assert {(e["child"], e["parent"]) for e in graph["edges"]} == {
-        (model, root(api, "turbine scans")), (model, root(api, "weld parameters")), (root(api, "maintenance plan"), model),
-    }  # fmt: skip
+        (model, root(api, "turbine scans")),
+        (model, root(api, "weld parameters")),
+        (root(api, "maintenance plan"), model),
+    }
     assert graph["truncated"] is False
     up = ok(api, f"/v1/datasets/{model}/lineage", direction="up")
     assert {n["distance"] for n in up["nodes"]} == {0, -1}
@@ -221,7 +267,10 @@ def test_lineage(api: Served) -> None:
     shallow = ok(api, f"/v1/datasets/{scans}/lineage", direction="down", depth=1)
     assert shallow["truncated"] is True and root(api, "maintenance plan") not in {n["root"] for n in shallow["nodes"]}
     deep = ok(api, f"/v1/datasets/{scans}/lineage", direction="down", depth=2)
-    assert deep["truncated"] is False and {n["root"]: n["distance"] for n in deep["nodes"]}[root(api, "maintenance plan")] == 2
+    assert (
+        deep["truncated"] is False
+        and {n["root"]: n["distance"] for n in deep["nodes"]}[root(api, "maintenance plan")] == 2
+    )
     refused(api, f"/v1/datasets/{scans}/lineage", 422, "depth", "11", depth=11)
     refused(api, f"/v1/datasets/{scans}/lineage", 422, "direction", "'sideways'", direction="sideways")
 
@@ -232,7 +281,9 @@ def test_right_moves(api: Served) -> None:
         ("processing", "ALPHA", "BETA", "transferred")
     ]
     drawings = ok(api, f"/v1/datasets/{root(api, 'prototype drawings')}/rights")
-    assert [(m["right"], m["toOrg"]["name"], m["kind"], m["disputeId"]) for m in drawings] == [("operation", "GAMMA", "awarded", 1)]
+    assert [(m["right"], m["toOrg"]["name"], m["kind"], m["disputeId"]) for m in drawings] == [
+        ("operation", "GAMMA", "awarded", 1)
+    ]
 
 
 @pytest.mark.parametrize("path", ["", "/history", "/lineage", "/rights"])
@@ -256,7 +307,6 @@ def test_list_filters_refuse_bad_values(api: Served) -> None:
     refused(api, "/v1/members/LEI:NOBODY", 404, "org", "no such member")
 
 
-
 def old_style_cursor(values: list[Any]) -> str:
     """A cursor as lists handed them out before (base64 of a JSON list), with any values."""
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
@@ -265,12 +315,15 @@ def old_style_cursor(values: list[Any]) -> str:
 HUGE = 2**70
 
 
-@pytest.mark.parametrize(("path", "values", "signed_in"), [
-    ("/v1/datasets", [HUGE, HUGE], False),
-    ("/v1/members", [HUGE], False),
-    ("/v1/grants", [HUGE, "0x" + "11" * 32, HUGE, HUGE], True),
-    ("/v1/receipts", [HUGE, 1], True),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("path", "values", "signed_in"),
+    [
+        ("/v1/datasets", [HUGE, HUGE], False),
+        ("/v1/members", [HUGE], False),
+        ("/v1/grants", [HUGE, "0x" + "11" * 32, HUGE, HUGE], True),
+        ("/v1/receipts", [HUGE, 1], True),
+    ],
+)
 def test_cursors_beyond_64_bits_are_refused(api: Served, path: str, values: list[Any], signed_in: bool) -> None:
     headers = api.sign_in(api.story.auditor) if signed_in else None
     for cursor in (old_style_cursor(values), ".".join(str(v) for v in values), "9" * 19, "1." + "9" * 10):
@@ -287,9 +340,12 @@ def grants(api: Served, who: LocalAccount, **query: Any) -> list[tuple[str, str,
 
 
 ALL_GRANTS = [
-    ("turbine scans", "BETA", 1, "active"), ("turbine scans", "BETA", 2, "active"), ("turbine scans", "GAMMA", 1, "revoked"),
-    ("weld parameters", "BETA", 1, "rejected"), ("weld parameters", "GAMMA", 1, "active"),
-]  # fmt: skip
+    ("turbine scans", "BETA", 1, "active"),
+    ("turbine scans", "BETA", 2, "active"),
+    ("turbine scans", "GAMMA", 1, "revoked"),
+    ("weld parameters", "BETA", 1, "rejected"),
+    ("weld parameters", "GAMMA", 1, "active"),
+]
 
 
 def test_grants_are_shown_to_those_involved(api: Served) -> None:
@@ -344,8 +400,10 @@ def test_anchors(api: Served) -> None:
 def test_disputes(api: Served) -> None:
     disputes = every_page(api, "/v1/disputes", limit=1)
     assert [(d["disputeId"], d["status"], d["claimant"]["name"], d["right"]) for d in disputes] == [
-        (3, "lapsed", "BETA", "processing"), (2, "dismissed", "BETA", "holding"), (1, "upheld", "GAMMA", "operation"),
-    ]  # fmt: skip
+        (3, "lapsed", "BETA", "processing"),
+        (2, "dismissed", "BETA", "holding"),
+        (1, "upheld", "GAMMA", "operation"),
+    ]
     assert [d["disputeId"] for d in ok(api, "/v1/disputes", status="upheld")["data"]] == [1]
     assert [d["disputeId"] for d in ok(api, "/v1/disputes", dataset=root(api, "turbine scans"))["data"]] == [2]
     upheld = ok(api, "/v1/disputes/1")
@@ -369,7 +427,9 @@ def test_verify_a_content_root(api: Served) -> None:
     verdict = verify(api, {"contentRoot": root(api, "turbine scans")}).json()
     assert verdict["verified"] is True and verdict["kind"] == "content-root"
     registration = verdict["evidence"]["registration"]
-    assert registration["registrant"] == "ALPHA (member 1)" and registration["holders"]["processing"] == "BETA (member 2)"
+    assert (
+        registration["registrant"] == "ALPHA (member 1)" and registration["holders"]["processing"] == "BETA (member 2)"
+    )
     missing = verify(api, {"contentRoot": ZERO}).json()
     assert missing["verified"] is False and "not registered" in missing["reason"]
 
@@ -403,16 +463,23 @@ def test_verify_a_receipt_file(api: Served) -> None:
     assert failed["verified"] is False and failed["reason"]
 
 
-@pytest.mark.parametrize("body", [{}, {"contentRoot": ZERO, "receipt": {}}, {"contentRoot": "0x12"}, {"contentRoot": 5}, []])
+@pytest.mark.parametrize(
+    "body", [{}, {"contentRoot": ZERO, "receipt": {}}, {"contentRoot": "0x12"}, {"contentRoot": 5}, []]
+)
 def test_verify_refuses_bad_bodies(api: Served, body: Any) -> None:
     response = verify(api, body)
     assert response.status_code == 422, response.text
     assert response.json()["error"]
 
 
-@pytest.mark.parametrize(("raw", "fragment"), [
-    (b'{"contentRoot": ', "not JSON"), (b'{"contentRoot": "\xff"}', "not UTF-8"), (b"\xfe\xff{}", "not UTF-8"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        (b'{"contentRoot": ', "not JSON"),
+        (b'{"contentRoot": "\xff"}', "not UTF-8"),
+        (b"\xfe\xff{}", "not UTF-8"),
+    ],
+)
 def test_a_body_that_is_not_json_is_a_422_naming_the_body(api: Served, raw: bytes, fragment: str) -> None:
     for path in ("/v1/verify", "/v1/auth/challenge", "/v1/auth/token"):
         response = api.http.post(path, content=raw, headers={"content-type": "application/json"})
@@ -426,11 +493,31 @@ def test_a_body_that_is_not_json_is_a_422_naming_the_body(api: Served, raw: byte
 def test_openapi_documents_every_route(api: Served) -> None:
     schema = ok(api, "/openapi.json")
     paths = set(schema["paths"])
-    assert {"/v1/status", "/v1/members", "/v1/members/{org}", "/v1/keys/{address}", "/v1/roles", "/v1/proposals",
-            "/v1/datasets", "/v1/datasets/{root}", "/v1/datasets/{root}/history", "/v1/datasets/{root}/lineage",
-            "/v1/datasets/{root}/rights", "/v1/grants", "/v1/grants/{dataset}/{grantee}", "/v1/receipts",
-            "/v1/receipts/{digest}", "/v1/anchors", "/v1/anchors/{root}", "/v1/disputes", "/v1/disputes/{dispute_id}",
-            "/v1/verify", "/v1/auth/challenge", "/v1/auth/token", "/v1/auth/me"} == paths  # fmt: skip
+    assert {
+        "/v1/status",
+        "/v1/members",
+        "/v1/members/{org}",
+        "/v1/keys/{address}",
+        "/v1/roles",
+        "/v1/proposals",
+        "/v1/datasets",
+        "/v1/datasets/{root}",
+        "/v1/datasets/{root}/history",
+        "/v1/datasets/{root}/lineage",
+        "/v1/datasets/{root}/rights",
+        "/v1/grants",
+        "/v1/grants/{dataset}/{grantee}",
+        "/v1/receipts",
+        "/v1/receipts/{digest}",
+        "/v1/anchors",
+        "/v1/anchors/{root}",
+        "/v1/disputes",
+        "/v1/disputes/{dispute_id}",
+        "/v1/verify",
+        "/v1/auth/challenge",
+        "/v1/auth/token",
+        "/v1/auth/me",
+    } == paths
     for path, operations in schema["paths"].items():
         for operation in operations.values():
             assert operation.get("summary") and operation.get("description"), path

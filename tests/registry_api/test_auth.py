@@ -40,8 +40,11 @@ def test_sign_in_names_the_caller(api: Served) -> None:
     assert parsed.domain == api.url.removeprefix("http://")
     status, body = token_answer(api, message, sign_message(key, message))
     assert status == 200 and body["tokenType"] == "bearer"
-    assert body["caller"] == {"address": key.address, "org": {"orgNo": 2, "orgId": api.story.orgs["BETA"].org_id, "name": "BETA"},
-                              "roles": []}  # fmt: skip
+    assert body["caller"] == {
+        "address": key.address,
+        "org": {"orgNo": 2, "orgId": api.story.orgs["BETA"].org_id, "name": "BETA"},
+        "roles": [],
+    }
     me = api.http.get("/v1/auth/me", headers={"Authorization": f"Bearer {body['accessToken']}"}).json()
     assert me == body["caller"]
     auditor = api.http.get("/v1/auth/me", headers=api.sign_in(api.story.auditor)).json()
@@ -84,8 +87,11 @@ def test_an_expired_challenge_is_refused(api: Served) -> None:
     key = api.story.key("ALPHA")
     message = challenge(api, key.address)
     with Session(api.engine) as session:
-        session.connection().execute(update(AuthChallenge).where(AuthChallenge.nonce == SignInMessage.parse(message).nonce)  # type: ignore[arg-type]
-                                     .values(expires_at=int(time.time()) - 1))  # fmt: skip
+        session.connection().execute(
+            update(AuthChallenge)
+            .where(AuthChallenge.nonce == SignInMessage.parse(message).nonce)  # type: ignore[arg-type]
+            .values(expires_at=int(time.time()) - 1)
+        )
         session.commit()
     status, body = token_answer(api, message, sign_message(key, message))
     assert status == 401 and "expired" in str(body["error"])
@@ -96,7 +102,9 @@ def test_concurrent_redemptions_of_one_challenge_give_one_token(api: Served) -> 
     message = challenge(api, key.address)
     signature = sign_message(key, message)
     statuses: list[int] = []
-    threads = [threading.Thread(target=lambda: statuses.append(token_answer(api, message, signature)[0])) for _ in range(6)]
+    threads = [
+        threading.Thread(target=lambda: statuses.append(token_answer(api, message, signature)[0])) for _ in range(6)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -111,7 +119,14 @@ def bearer(token: str) -> dict[str, str]:
 @pytest.mark.parametrize("case", ["expired", "other secret", "other audience", "garbage", "no subject"])
 def test_bad_tokens_are_refused(api: Served, case: str) -> None:
     now = int(time.time())
-    claims: dict[str, object] = {"sub": api.story.key("BETA").address, "ten": "", "iat": now, "exp": now + 60, "aud": AUDIENCE, "iss": api.url}
+    claims: dict[str, object] = {
+        "sub": api.story.key("BETA").address,
+        "ten": "",
+        "iat": now,
+        "exp": now + 60,
+        "aud": AUDIENCE,
+        "iss": api.url,
+    }
     secret = TEST_TOKEN_SECRET
     if case == "expired":
         claims["exp"] = now - 5
@@ -128,7 +143,9 @@ def test_bad_tokens_are_refused(api: Served, case: str) -> None:
     assert ("expired" if case == "expired" else "not valid") in response.json()["error"]
 
 
-def test_access_ends_when_the_key_is_removed_on_chain_even_before_the_index_sees_it(fresh_api: Callable[..., Any]) -> None:
+def test_access_ends_when_the_key_is_removed_on_chain_even_before_the_index_sees_it(
+    fresh_api: Callable[..., Any],
+) -> None:
     with fresh_api("DEMO:ALPHA") as fresh:
         (org,) = fresh.orgs
         headers = fresh.served.sign_in(org.connectors[0])
@@ -162,8 +179,13 @@ def test_a_token_dies_with_its_key_tenure(fresh_api: Callable[..., Any]) -> None
 
 def test_challenges_are_rate_limited_per_address_and_per_client(make_db: Callable[[], Engine]) -> None:
     engine = make_db()
-    limited = settings(database_url=engine.url.render_as_string(hide_password=False), token_secret=TEST_TOKEN_SECRET,
-                       challenges_per_address=3, challenges_per_client=5, challenge_window=60)  # fmt: skip
+    limited = settings(
+        database_url=engine.url.render_as_string(hide_password=False),
+        token_secret=TEST_TOKEN_SECRET,
+        challenges_per_address=3,
+        challenges_per_client=5,
+        challenge_window=60,
+    )
     first, second, third = (new_account().address for _ in range(3))
     with serving(limited, engine) as url, httpx.Client(base_url=url) as http:
 

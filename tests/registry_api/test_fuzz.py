@@ -29,13 +29,20 @@ def test_no_server_errors_and_answers_as_documented(api: Served, signed_in: bool
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))  # fmt: skip
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def check(case: schemathesis.Case) -> None:
             case.call_and_validate(headers=headers)
 
         try:
             check()
         except (AssertionError, BaseExceptionGroup) as exc:  # every operation's findings, not only the first
-            failures.append(f"{operation.label}: {exc!r}\n" + "\n".join(f"  {e}" for e in getattr(exc, "exceptions", [])))
+            failures.append(
+                f"{operation.label}: {exc!r}\n" + "\n".join(f"  {e}" for e in getattr(exc, "exceptions", []))
+            )
     assert not failures, "\n\n".join(failures)

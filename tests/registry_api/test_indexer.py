@@ -59,8 +59,17 @@ def from_receipts(registry: Registry) -> list[Row]:
                     continue
                 decoded = decode_log(list(entry["topics"]), bytes(entry["data"]))
                 assert decoded is not None
-                found.append((number, "0x" + bytes(entry["transactionHash"]).hex(), "0x" + bytes(entry["blockHash"]).hex(),
-                              int(entry["logIndex"]), decoded.contract, decoded.name, json_safe(decoded.args)))  # fmt: skip
+                found.append(
+                    (
+                        number,
+                        "0x" + bytes(entry["transactionHash"]).hex(),
+                        "0x" + bytes(entry["blockHash"]).hex(),
+                        int(entry["logIndex"]),
+                        decoded.contract,
+                        decoded.name,
+                        json_safe(decoded.args),
+                    )
+                )
     return found
 
 

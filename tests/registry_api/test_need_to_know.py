@@ -30,13 +30,19 @@ def test_not_yours_is_answered_like_not_there(api: Served) -> None:
     not_yours = answer(api, f"/v1/grants/{scans}/DEMO:BETA", gamma)
     not_there = answer(api, f"/v1/grants/{furnace}/DEMO:BETA", gamma)
     assert not_yours[0] == not_there[0] == 404
-    assert not_yours[1] == {**not_there[1], "error": str(not_there[1]["error"]).replace(furnace, scans)}, (not_yours, not_there)
+    assert not_yours[1] == {**not_there[1], "error": str(not_there[1]["error"]).replace(furnace, scans)}, (
+        not_yours,
+        not_there,
+    )
     assert s.receipt_file is not None
     digest = "0x" + s.receipt_file.digest.hex()
     not_yours = answer(api, f"/v1/receipts/{digest}", gamma)
     not_there = answer(api, f"/v1/receipts/{ZERO}", gamma)
     assert not_yours[0] == not_there[0] == 404
-    assert not_yours[1] == {**not_there[1], "error": str(not_there[1]["error"]).replace(ZERO, digest)}, (not_yours, not_there)
+    assert not_yours[1] == {**not_there[1], "error": str(not_there[1]["error"]).replace(ZERO, digest)}, (
+        not_yours,
+        not_there,
+    )
 
 
 def test_each_party_sees_only_its_own_serials(fresh_api: Callable[..., Any]) -> None:
@@ -47,11 +53,21 @@ def test_each_party_sees_only_its_own_serials(fresh_api: Callable[..., Any]) -> 
         root = h("shared dataset")
         datasets.register(alpha.connectors[0], Registration(root, Grade.GENERAL, h("metadata"), "", ()))
         now = int(time.time())
-        grants.grant(alpha.connectors[0], root, "DEMO:B", Permission.READ, h("trial"), now - 60, now + 3600, h("alpha's terms"))
+        grants.grant(
+            alpha.connectors[0], root, "DEMO:B", Permission.READ, h("trial"), now - 60, now + 3600, h("alpha's terms")
+        )
         datasets.offer(alpha.connectors[0], root, Right.OPERATION, "DEMO:C")
         datasets.accept(gamma.connectors[0], root, Right.OPERATION)
-        grants.grant(gamma.connectors[0], root, "DEMO:B", Permission.READ | Permission.COMMERCIAL, h("production"), now - 60,
-                     now + 86400 * 365, h("gamma's terms"))  # fmt: skip
+        grants.grant(
+            gamma.connectors[0],
+            root,
+            "DEMO:B",
+            Permission.READ | Permission.COMMERCIAL,
+            h("production"),
+            now - 60,
+            now + 86400 * 365,
+            h("gamma's terms"),
+        )
         fresh.indexer.scan_once()
         path = f"/v1/grants/{hx(root)}/DEMO:B"
 
@@ -63,7 +79,9 @@ def test_each_party_sees_only_its_own_serials(fresh_api: Callable[..., Any]) -> 
         assert serials(beta.connectors[0]) == [(2, "C"), (1, "A")]  # the grantee: both
         assert serials(alpha.connectors[0]) == [(1, "A")]  # the former operator: its own only
         assert serials(gamma.connectors[0]) == [(2, "C")]  # the new operator: its own only
-        listed = fresh.http.get("/v1/grants", headers=fresh.served.sign_in(alpha.connectors[0]), params={"dataset": hx(root)})
+        listed = fresh.http.get(
+            "/v1/grants", headers=fresh.served.sign_in(alpha.connectors[0]), params={"dataset": hx(root)}
+        )
         assert [g["serial"] for g in listed.json()["data"]] == [1]
         refused = fresh.http.get(path, headers=fresh.served.sign_in(delta.connectors[0]))
         assert refused.status_code == 404 and "no grant" in refused.json()["error"], refused.text

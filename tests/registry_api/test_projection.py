@@ -64,28 +64,49 @@ def check_story_rows(engine: Engine, s: Story) -> None:
     assert (alpha["name"], delta["status"], gamma["status"], beta["level"]) == ("ALPHA", "expelled", "active", 3)
     assert beta["admin"] == s.orgs["BETA"].admin.address
     keys = {r["address"]: r for r in rows(engine, "orgkey")}
-    assert sum(1 for k in keys.values() if k["org_no"] == alpha["org_no"] and k["role"] == "none") == 2  # spare, old admin
+    assert (
+        sum(1 for k in keys.values() if k["org_no"] == alpha["org_no"] and k["role"] == "none") == 2
+    )  # spare, old admin
     datasets = {r["root"]: r for r in rows(engine, "dataset")}
     scans = datasets[hx(s.roots["turbine scans"])]
-    assert (scans["metadata_uri"], scans["processing"], scans["offer_holding"]) == ("ipfs://alpha/turbine-scans.json", beta["org_no"], None)
+    assert (scans["metadata_uri"], scans["processing"], scans["offer_holding"]) == (
+        "ipfs://alpha/turbine-scans.json",
+        beta["org_no"],
+        None,
+    )
     assert datasets[hx(s.roots["weld parameters"])]["offer_holding"] == beta["org_no"]
     assert datasets[hx(s.roots["line sensor 3"])]["manifest_uri"] == "ipfs://alpha/batch-1.json"
     gear = datasets[hx(s.roots["gear test bench"])]
     assert (gear["registrant"], json.loads(gear["parents"]), gear["metadata_uri"]) == (
-        beta["org_no"], [hx(s.roots["weld parameters"])], "ipfs://beta/gear.json"
+        beta["org_no"],
+        [hx(s.roots["weld parameters"])],
+        "ipfs://beta/gear.json",
     )
     drawings = datasets[hx(s.roots["prototype drawings"])]
     assert (drawings["operation"], drawings["holding"], drawings["frozen"]) == (gamma["org_no"], alpha["org_no"], 0)
     changes = [(r["kind"], r["right"], r["to_org"]) for r in rows(engine, "rightchange")]
     assert sorted(changes) == [("awarded", "operation", gamma["org_no"]), ("transferred", "processing", beta["org_no"])]
-    grants = sorted((r["serial"], r["status"], r["current"], r["permissions"]) for r in rows(engine, "grant")
-                    if r["root"] == hx(s.roots["turbine scans"]) and r["grantee"] == beta["org_no"])  # fmt: skip
+    grants = sorted(
+        (r["serial"], r["status"], r["current"], r["permissions"])
+        for r in rows(engine, "grant")
+        if r["root"] == hx(s.roots["turbine scans"]) and r["grantee"] == beta["org_no"]
+    )
     assert grants == [(1, "active", False, 1), (2, "active", True, 3)]
-    weld_grants = {r["grantee"]: (r["status"], r["decided_by"]) for r in rows(engine, "grant") if r["root"] == hx(s.roots["weld parameters"])}
-    assert weld_grants == {gamma["org_no"]: ("active", s.auditor.address), beta["org_no"]: ("rejected", s.auditor.address)}
+    weld_grants = {
+        r["grantee"]: (r["status"], r["decided_by"])
+        for r in rows(engine, "grant")
+        if r["root"] == hx(s.roots["weld parameters"])
+    }
+    assert weld_grants == {
+        gamma["org_no"]: ("active", s.auditor.address),
+        beta["org_no"]: ("rejected", s.auditor.address),
+    }
     (receipt,) = rows(engine, "receipt")
     assert (receipt["size"], receipt["price"], receipt["consumer"]) == (2**40, 2**70 + 1, beta["org_no"])
-    disputes = sorted((r["status"], r["uphold_votes"], r["dismiss_votes"], r["prior_anchored_at"] is not None) for r in rows(engine, "dispute"))
+    disputes = sorted(
+        (r["status"], r["uphold_votes"], r["dismiss_votes"], r["prior_anchored_at"] is not None)
+        for r in rows(engine, "dispute")
+    )
     assert disputes == [("dismissed", 0, 2, False), ("lapsed", 0, 0, False), ("upheld", 1, 0, True)]
     assert len(rows(engine, "vote")) == 3
 
@@ -93,14 +114,24 @@ def check_story_rows(engine: Engine, s: Story) -> None:
 def test_subjects_list_the_events_about_a_dataset(s: Story, make_db: Callable[[], Engine]) -> None:
     engine = fresh(s.registry, make_db)
     with Session(engine) as session:
-        found = [n for (n,) in session.connection().execute(
-            select(RawEvent.name).where(RawEvent.subject == hx(s.roots["prototype drawings"]))  # type: ignore[arg-type]
-            .order_by(RawEvent.block_number, RawEvent.log_index)  # type: ignore[arg-type]
-        )]  # fmt: skip
+        found = [
+            n
+            for (n,) in session.connection().execute(
+                select(RawEvent.name)
+                .where(RawEvent.subject == hx(s.roots["prototype drawings"]))  # type: ignore[arg-type]
+                .order_by(RawEvent.block_number, RawEvent.log_index)  # type: ignore[arg-type]
+            )
+        ]
     assert found == [
-        "DatasetRegistered", "DisputeOpened", "RightFrozen", "PriorAnchoringProven", "VoteCast",
-        "DisputeUpheld", "RightAwarded", "RightUnfrozen",
-    ]  # fmt: skip
+        "DatasetRegistered",
+        "DisputeOpened",
+        "RightFrozen",
+        "PriorAnchoringProven",
+        "VoteCast",
+        "DisputeUpheld",
+        "RightAwarded",
+        "RightUnfrozen",
+    ]
 
 
 def reorg(registry: Registry, depth: int, replacement: list[list[Any]]) -> None:
@@ -118,8 +149,15 @@ def registration_tx(s: Story, org: str, name: str, depth: int) -> str:
     contract = s.registry.contract("DataRegistry")
     data = contract.encode_abi("register", args=[(h(name), 0, h("meta"), "ipfs://reorg", [])])
     nonce = w3.eth.get_transaction_count(signer.address, w3.eth.block_number - depth)
-    tx = {"to": contract.address, "data": data, "gas": 500_000, "maxFeePerGas": 0, "maxPriorityFeePerGas": 0,
-          "nonce": nonce, "chainId": s.registry.chain_id}  # fmt: skip
+    tx = {
+        "to": contract.address,
+        "data": data,
+        "gas": 500_000,
+        "maxFeePerGas": 0,
+        "maxPriorityFeePerGas": 0,
+        "nonce": nonce,
+        "chainId": s.registry.chain_id,
+    }
     return "0x" + bytes(signer.sign_transaction(tx).raw_transaction).hex()
 
 

@@ -20,16 +20,31 @@ def index_with_member(path: Path, name: str) -> Engine:
     engine = make_engine(f"sqlite:///{path}", reader=True)
     init_db(engine)
     with Session(engine) as session:
-        session.add(Org(
-            org_no=1, org_id="0x" + "11" * 32, name=name, admin="0x" + "22" * 20, level=1, evidence_hash="0x" + "00" * 32,
-            expires_at=0, status="active", admitted_at=0, block_number=1, tx_hash="0x" + "33" * 32, updated_block=1,
-        ))  # fmt: skip
+        session.add(
+            Org(
+                org_no=1,
+                org_id="0x" + "11" * 32,
+                name=name,
+                admin="0x" + "22" * 20,
+                level=1,
+                evidence_hash="0x" + "00" * 32,
+                expires_at=0,
+                status="active",
+                admitted_at=0,
+                block_number=1,
+                tx_hash="0x" + "33" * 32,
+                updated_block=1,
+            )
+        )
         session.commit()
     return engine
 
 
 def test_two_databases_in_one_process_do_not_share_names(tmp_path: Path) -> None:
-    first, second = index_with_member(tmp_path / "a.db", "Alpha Works"), index_with_member(tmp_path / "b.db", "Beta Mills")
+    first, second = (
+        index_with_member(tmp_path / "a.db", "Alpha Works"),
+        index_with_member(tmp_path / "b.db", "Beta Mills"),
+    )
     with Session(first) as session:
         assert queries.org_refs(session, [1])[1].name == "Alpha Works"
     with Session(second) as session:

@@ -74,8 +74,14 @@ class IndexerProcesses:
         )
         self.env = env
         self.log = log.open("ab")
-        self.zygote = subprocess.Popen([sys.executable, "-c", ZYGOTE], env=env, stdin=subprocess.PIPE,
-                                       stdout=subprocess.PIPE, stderr=self.log, text=True)  # fmt: skip
+        self.zygote = subprocess.Popen(
+            [sys.executable, "-c", ZYGOTE],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+        )
         self.pid: int | None = None
 
     def start(self) -> None:
@@ -153,8 +159,14 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(
     assert kills >= 10
     # A restart of the service's own command finishes the job.
     head = s.w3.eth.block_number
-    finish = subprocess.run([sys.executable, "-m", "registry_api", "index", "--once", "--json"], env=indexer.env,
-                            capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    finish = subprocess.run(
+        [sys.executable, "-m", "registry_api", "index", "--once", "--json"],
+        env=indexer.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert finish.returncode == 0, finish.stderr
     assert indexed(engine) == head, (seed, indexed(engine), head)
     fresh = make_db()
@@ -176,7 +188,9 @@ def test_a_node_restart_loses_no_registration(make_db: Callable[[], Engine], tmp
         datasets = Datasets(registry)
         datasets.register(org.connectors[0], Registration(h("before the restart")))
         engine = make_db()
-        api_settings = api_settings_for(registry, engine, tmp_path / "deployments").model_copy(update={"poll_interval": 0.05})
+        api_settings = api_settings_for(registry, engine, tmp_path / "deployments").model_copy(
+            update={"poll_interval": 0.05}
+        )
         indexer = Indexer(registry, engine, api_settings)
         stop = threading.Event()
         follower = threading.Thread(target=indexer.run, args=(stop,))

@@ -33,10 +33,12 @@ from tests.registry_api.workload import Story, h, hx
 def service_env(database_url: str, story: Story, deployments: Path, home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDSREG_")}
     env.update(
-        IDSREG_HOME=str(home), IDSREG_API_DATABASE_URL=database_url, IDSREG_API_DEPLOYMENTS=str(deployments),
+        IDSREG_HOME=str(home),
+        IDSREG_API_DATABASE_URL=database_url,
+        IDSREG_API_DEPLOYMENTS=str(deployments),
         IDSREG_API_RPC_URL=str(story.registry.w3.provider.endpoint_uri),  # type: ignore[attr-defined]
         IDSREG_API_TOKEN_SECRET=TEST_TOKEN_SECRET,
-    )  # fmt: skip
+    )
     return env
 
 
@@ -47,11 +49,26 @@ def test_two_workers_answer_and_add_up_their_metrics(served: Served, tmp_path: P
     port = free_port()
     log = (tmp_path / "service.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "registry_api", "serve", "--no-index", "--workers", "2", "--port", str(port),
-         "--log-level", "warning"], env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "registry_api",
+            "serve",
+            "--no-index",
+            "--workers",
+            "2",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
+
         def answers() -> bool:
             try:
                 return httpx.get(f"{url}/v1/status", timeout=1).status_code == 200
@@ -63,7 +80,9 @@ def test_two_workers_answer_and_add_up_their_metrics(served: Served, tmp_path: P
         for _ in range(40):  # new connections each time, so that both workers answer
             assert httpx.get(f"{url}/v1/datasets/{root}", timeout=10).status_code == 200
         metrics = httpx.get(f"{url}/metrics", timeout=10).text
-        counted = re.search(r'idsreg_http_requests_total\{method="GET",route="/v1/datasets/\{root\}",status="200"\} (\S+)', metrics)
+        counted = re.search(
+            r'idsreg_http_requests_total\{method="GET",route="/v1/datasets/\{root\}",status="200"\} (\S+)', metrics
+        )
         assert counted is not None and float(counted.group(1)) == 40.0, metrics[-2000:]
         assert f"idsreg_indexed_block {served.story.w3.eth.block_number}.0" in metrics
     finally:
@@ -80,14 +99,27 @@ def test_reindex_rebuilds_the_same_rows(s: Story, make_db: Callable[[], Engine],
     deployments = tmp_path / "deployments"
     s.registry.manifest.save(deployments)
     env = service_env(engine.url.render_as_string(hide_password=False), s, deployments, tmp_path)
-    done = subprocess.run([sys.executable, "-m", "registry_api", "reindex", "--yes", "--json"], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "registry_api", "reindex", "--yes", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["indexedBlock"] == s.w3.eth.block_number and summary["events"] == len(before["rawevent"])
     assert snapshot(engine) == before
-    refused = subprocess.run([sys.executable, "-m", "registry_api", "reindex", "--json"], env=env, input="n\n",
-                             capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    refused = subprocess.run(
+        [sys.executable, "-m", "registry_api", "reindex", "--json"],
+        env=env,
+        input="n\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert refused.returncode == 1 and snapshot(engine) == before
 
 
@@ -103,8 +135,12 @@ def service(env: dict[str, str], log_path: Path, *args: str) -> Iterator[tuple[s
     """`python -m registry_api serve ARGS` on a free port until it answers; stopped (SIGTERM) after."""
     port = free_port()
     log = log_path.open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "registry_api", "serve", "--port", str(port), *args], env=env,
-                               stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "registry_api", "serve", "--port", str(port), *args],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         assert wait_until(lambda: answers(url), timeout=60), log_path.read_text()
@@ -134,9 +170,13 @@ def test_a_deep_or_huge_body_is_refused_and_the_service_stays_up(served: Served,
     with service(env, tmp_path / "service.log") as (url, _):
         for path, body, status, text in bodies:
             try:
-                answer = httpx.post(f"{url}{path}", content=body, headers={"content-type": "application/json"}, timeout=30)
+                answer = httpx.post(
+                    f"{url}{path}", content=body, headers={"content-type": "application/json"}, timeout=30
+                )
             except httpx.HTTPError as exc:
-                raise AssertionError(f"{path}: no answer ({exc!r}); {(tmp_path / 'service.log').read_text()[-2000:]}") from None
+                raise AssertionError(
+                    f"{path}: no answer ({exc!r}); {(tmp_path / 'service.log').read_text()[-2000:]}"
+                ) from None
             assert answer.status_code == status, (path, answer.text)
             assert answer.json()["field"] == "body" and text in answer.json()["error"], answer.text
             assert answers(url)
@@ -176,7 +216,9 @@ def test_a_killed_worker_or_indexer_comes_back(s: Story, make_db: Callable[[], E
         second = children(process.pid)
         assert second["indexer"] == first["indexer"] and second["worker"] != first["worker"]
         os.kill(second["indexer"], signal.SIGKILL)
-        assert wait_until(lambda: children(process.pid).get("indexer", second["indexer"]) != second["indexer"], timeout=30)
+        assert wait_until(
+            lambda: children(process.pid).get("indexer", second["indexer"]) != second["indexer"], timeout=30
+        )
         Anchors(s.registry).anchor(s.key("GAMMA"), [h("after the indexer came back")])
         assert wait_until(lambda: indexed_block(engine) == s.w3.eth.block_number, timeout=30), log.read_text()
         assert httpx.get(f"{url}/v1/status", timeout=5).json()["indexedBlock"] == s.w3.eth.block_number
@@ -193,8 +235,14 @@ def test_a_taken_port_is_one_clear_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDSREG_")}
     env.update(IDSREG_HOME=str(tmp_path), IDSREG_API_DATABASE_URL=f"sqlite:///{tmp_path / 'index.db'}")
     try:
-        done = subprocess.run([sys.executable, "-m", "registry_api", "serve", "--no-index", "--port", str(port)], env=env,
-                              capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "registry_api", "serve", "--no-index", "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     finally:
         taken.close()
     assert done.returncode == 2, done.stderr

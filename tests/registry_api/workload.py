@@ -74,19 +74,36 @@ class Story:
         if not outcome.executed:
             assert self.consortium.approve(self.governors[1], outcome.proposal_id).executed
 
-    def register(self, org: str, name: str, *, grade: Grade = Grade.GENERAL, uri: str = "", parents: tuple[str, ...] = ()) -> bytes:
+    def register(
+        self, org: str, name: str, *, grade: Grade = Grade.GENERAL, uri: str = "", parents: tuple[str, ...] = ()
+    ) -> bytes:
         root = h(name)
         self.roots[name] = root
-        self.datasets.register(self.key(org), Registration(
-            root, grade, h(f"metadata of {name}"), uri, tuple(self.roots[p] for p in parents),
-        ))  # fmt: skip
+        self.datasets.register(
+            self.key(org),
+            Registration(
+                root,
+                grade,
+                h(f"metadata of {name}"),
+                uri,
+                tuple(self.roots[p] for p in parents),
+            ),
+        )
         return root
 
     def steps(self) -> list[Callable[[], None]]:
         return [
-            self.members, self.governance, self.registrations, self.supersede, self.rights,
-            self.licences, self.delivery, self.upheld_dispute, self.dismissed_dispute, self.lapsed_dispute,
-        ]  # fmt: skip
+            self.members,
+            self.governance,
+            self.registrations,
+            self.supersede,
+            self.rights,
+            self.licences,
+            self.delivery,
+            self.upheld_dispute,
+            self.dismissed_dispute,
+            self.lapsed_dispute,
+        ]
 
     def run(self) -> Story:
         for step in self.steps():
@@ -117,7 +134,9 @@ class Story:
         self.govern(Action.EXPEL_MEMBER, self.org_id("DELTA"))
         self.govern(Action.SUSPEND_MEMBER, self.org_id("GAMMA"))
         self.govern(Action.REINSTATE_MEMBER, self.org_id("GAMMA"))
-        self.govern(Action.RECERTIFY_MEMBER, self.org_id("BETA"), 3, h("audit 2026"), chain_time(self.w3) + 2 * ONE_YEAR)
+        self.govern(
+            Action.RECERTIFY_MEMBER, self.org_id("BETA"), 3, h("audit 2026"), chain_time(self.w3) + 2 * ONE_YEAR
+        )
         beta_admin = new_account()
         self.govern(Action.REPLACE_ADMIN, self.org_id("BETA"), beta_admin.address)
         self.orgs["BETA"].admin = beta_admin
@@ -146,8 +165,13 @@ class Story:
         self.datasets.commit(self.key("BETA"), registration_commitment(root, "DEMO:BETA", salt))
         increase_time(self.w3, 5)  # Alpha's registration comes strictly after the commitment
         self.register("ALPHA", "gear test bench", parents=("turbine scans",))
-        reveal = Registration(root, Grade.GENERAL, h("metadata of gear test bench"), "ipfs://beta/gear.json",
-                              (self.roots["weld parameters"],))  # fmt: skip
+        reveal = Registration(
+            root,
+            Grade.GENERAL,
+            h("metadata of gear test bench"),
+            "ipfs://beta/gear.json",
+            (self.roots["weld parameters"],),
+        )
         self.datasets.reveal(self.key("BETA"), reveal, salt)
 
     def rights(self) -> None:
@@ -179,11 +203,19 @@ class Story:
     def delivery(self) -> None:
         receipts = Receipts(self.registry)
         receipt = Receipt(
-            dataset=self.roots["turbine scans"], grant_serial=2, provider=bytes.fromhex(self.orgs["ALPHA"].org_id[2:]),
-            consumer=bytes.fromhex(self.orgs["BETA"].org_id[2:]), delivered_root=self.roots["turbine scans"],
-            size=2**40, price=2**70 + 1, delivered_at=chain_time(self.w3), nonce=7,
-        )  # fmt: skip
-        file = receipts.draft(receipt).signed(Party.PROVIDER, self.key("ALPHA")).signed(Party.CONSUMER, self.key("BETA"))
+            dataset=self.roots["turbine scans"],
+            grant_serial=2,
+            provider=bytes.fromhex(self.orgs["ALPHA"].org_id[2:]),
+            consumer=bytes.fromhex(self.orgs["BETA"].org_id[2:]),
+            delivered_root=self.roots["turbine scans"],
+            size=2**40,
+            price=2**70 + 1,
+            delivered_at=chain_time(self.w3),
+            nonce=7,
+        )
+        file = (
+            receipts.draft(receipt).signed(Party.PROVIDER, self.key("ALPHA")).signed(Party.CONSUMER, self.key("BETA"))
+        )
         receipts.submit(self.key("BETA"), file)
         self.receipt_file = file
 

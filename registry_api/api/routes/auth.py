@@ -25,10 +25,15 @@ def _caller(session: SessionDep, caller: Caller) -> CallerPublic:
     return CallerPublic(address=caller.address, org=org, roles=sorted(caller.roles))
 
 
-_RATE_LIMITED: dict[int | str, dict[str, Any]] = {429: {
-    "model": ErrorPublic, "description": "Too many challenges for this address or from this client (rate limits).",
-    "headers": {"Retry-After": {"description": "Seconds until the limit's window ends.", "schema": {"type": "integer"}}},
-}}  # fmt: skip
+_RATE_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {
+        "model": ErrorPublic,
+        "description": "Too many challenges for this address or from this client (rate limits).",
+        "headers": {
+            "Retry-After": {"description": "Seconds until the limit's window ends.", "schema": {"type": "integer"}}
+        },
+    }
+}
 
 
 @router.post("/challenge", response_model=ChallengePublic, responses={**BODY_RESPONSES, **_RATE_LIMITED})
@@ -40,7 +45,9 @@ def challenge(
     client = request.client.host if request.client is not None else "unknown"
     check_challenge(session, settings, address, client, int(time.time()))
     if identify(session, address, int(time.time())) is None:
-        raise Forbidden(f"{address} is neither an active key of an active member nor a consortium role holder", "address")
+        raise Forbidden(
+            f"{address} is neither an active key of an active member nor a consortium role holder", "address"
+        )
     checkpoint = store.get_checkpoint(session)
     chain_id = checkpoint.chain_id if checkpoint is not None else chain.chain_id()
     if chain_id is None:

@@ -44,14 +44,19 @@ _table = Dataset.__table__  # type: ignore[attr-defined]
 # running it. At most 100 children are listed; the 101st says whether to count them all.
 _BY_ROOT = select(_table).where(_table.c.root == bindparam("root"))
 _CHILDREN = (
-    select(col(Lineage.child)).where(col(Lineage.parent) == bindparam("root"))
-    .order_by(col(Lineage.block_number), col(Lineage.child)).limit(101)
-)  # fmt: skip
-_CHILD_COUNT = select(func.count().label("children")).select_from(Lineage).where(col(Lineage.parent) == bindparam("root"))
+    select(col(Lineage.child))
+    .where(col(Lineage.parent) == bindparam("root"))
+    .order_by(col(Lineage.block_number), col(Lineage.child))
+    .limit(101)
+)
+_CHILD_COUNT = (
+    select(func.count().label("children")).select_from(Lineage).where(col(Lineage.parent) == bindparam("root"))
+)
 _OPEN_DISPUTES = (
-    select(col(Dispute.dispute_id)).where(col(Dispute.root) == bindparam("root"), col(Dispute.status) == "open")
+    select(col(Dispute.dispute_id))
+    .where(col(Dispute.root) == bindparam("root"), col(Dispute.status) == "open")
     .order_by(col(Dispute.dispute_id))
-)  # fmt: skip
+)
 
 
 _raw = RawEvent.__table__  # type: ignore[attr-defined]
@@ -70,26 +75,31 @@ def _history_statement(from_cursor: bool) -> Any:
 
     own = select(_raw).where(_raw.c.subject == bindparam("root"))
     derived = (
-        select(_raw).join(_lineage, _lineage.c.child == _raw.c.subject)
+        select(_raw)
+        .join(_lineage, _lineage.c.child == _raw.c.subject)
         .where(_lineage.c.parent == bindparam("root"), _raw.c.name == "DatasetRegistered")
-    )  # fmt: skip
+    )
     both = union_all(part(own, _raw), part(derived, _raw)).subquery()
     return select_all(both).order_by(both.c.block_number, both.c.log_index).limit(bindparam("limit"))
 
 
 _HISTORY = {False: _history_statement(False), True: _history_statement(True)}
-_GRANTORS = select(col(Grant.grantee), col(Grant.serial), col(Grant.grantor)).where(col(Grant.root) == bindparam("root"))
+_GRANTORS = select(col(Grant.grantee), col(Grant.serial), col(Grant.grantor)).where(
+    col(Grant.root) == bindparam("root")
+)
 _nodes: Any = bindparam("nodes", expanding=True)
 #: Edges from a set of datasets to their parents (up) or children (down).
 _EDGES = {
     -1: select(_lineage.c.child, _lineage.c.parent).where(_lineage.c.child.in_(_nodes)),
     1: select(_lineage.c.child, _lineage.c.parent).where(_lineage.c.parent.in_(_nodes)),
 }
-_NODES = select(_table.c.root, _table.c.registrant, _table.c.grade, _table.c.registered_at).where(_table.c.root.in_(_nodes))
+_NODES = select(_table.c.root, _table.c.registrant, _table.c.grade, _table.c.registered_at).where(
+    _table.c.root.in_(_nodes)
+)
+_changes = RightChange.__table__  # type: ignore[attr-defined]
 _RIGHT_CHANGES = (
-    select(RightChange.__table__).where(RightChange.__table__.c.root == bindparam("root"))  # type: ignore[attr-defined]
-    .order_by(RightChange.__table__.c.block_number, RightChange.__table__.c.log_index)  # type: ignore[attr-defined]
-)  # fmt: skip
+    select(_changes).where(_changes.c.root == bindparam("root")).order_by(_changes.c.block_number, _changes.c.log_index)
+)
 
 
 def _unknown(root: str) -> NotFound:
@@ -107,10 +117,16 @@ def _dataset(connection: Connection, root: str) -> Any:
 
 def _summary(d: Any, refs: dict[int, Any]) -> DatasetPublic:
     return DatasetPublic(
-        root=d.root, registrant=ref(refs, d.registrant), grade=d.grade, registered_at=d.registered_at,
-        holders=HoldersPublic(holding=ref(refs, d.holding), processing=ref(refs, d.processing), operation=ref(refs, d.operation)),
-        metadata_uri=d.metadata_uri, registered=chain_ref(d),
-    )  # fmt: skip
+        root=d.root,
+        registrant=ref(refs, d.registrant),
+        grade=d.grade,
+        registered_at=d.registered_at,
+        holders=HoldersPublic(
+            holding=ref(refs, d.holding), processing=ref(refs, d.processing), operation=ref(refs, d.operation)
+        ),
+        metadata_uri=d.metadata_uri,
+        registered=chain_ref(d),
+    )
 
 
 def _like(text: str) -> str:
@@ -122,11 +138,19 @@ async def list_datasets(
     session: SessionDep,
     registrant: params.OrgQuery = None,
     holder: params.OrgQuery = None,
-    right: Annotated[Literal["holding", "processing", "operation"] | None, Query(description="With `holder`: only this right.")] = None,
+    right: Annotated[
+        Literal["holding", "processing", "operation"] | None, Query(description="With `holder`: only this right.")
+    ] = None,
     grade: Annotated[Literal["general", "important", "core"] | None, Query()] = None,
-    registered_from: Annotated[int | None, Query(ge=0, le=2**63 - 1, description="Priority time at or after (Unix seconds).")] = None,
-    registered_to: Annotated[int | None, Query(ge=0, le=2**63 - 1, description="Priority time at or before (Unix seconds).")] = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=200, description="Text in the metadata or batch manifest URI.")] = None,
+    registered_from: Annotated[
+        int | None, Query(ge=0, le=2**63 - 1, description="Priority time at or after (Unix seconds).")
+    ] = None,
+    registered_to: Annotated[
+        int | None, Query(ge=0, le=2**63 - 1, description="Priority time at or before (Unix seconds).")
+    ] = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="Text in the metadata or batch manifest URI.")
+    ] = None,
     limit: params.Limit = 50,
     cursor: params.Cursor2 = None,
 ) -> Page[DatasetPublic]:
@@ -136,7 +160,11 @@ async def list_datasets(
         query = query.where(col(Dataset.registrant) == resolve_org(session, "registrant", registrant))
     if holder is not None:
         number = resolve_org(session, "holder", holder)
-        columns = [col(getattr(Dataset, right))] if right else [col(Dataset.holding), col(Dataset.processing), col(Dataset.operation)]
+        columns = (
+            [col(getattr(Dataset, right))]
+            if right
+            else [col(Dataset.holding), col(Dataset.processing), col(Dataset.operation)]
+        )
         query = query.where(or_(*(c == number for c in columns)))
     if grade is not None:
         query = query.where(col(Dataset.grade) == grade)
@@ -146,10 +174,12 @@ async def list_datasets(
         query = query.where(col(Dataset.registered_at) <= registered_to)
     if q is not None:
         pattern = _like(q.lower())
-        query = query.where(or_(
-            func.lower(col(Dataset.metadata_uri)).like(pattern, escape="\\"),
-            func.lower(col(Dataset.manifest_uri)).like(pattern, escape="\\"),
-        ))  # fmt: skip
+        query = query.where(
+            or_(
+                func.lower(col(Dataset.metadata_uri)).like(pattern, escape="\\"),
+                func.lower(col(Dataset.manifest_uri)).like(pattern, escape="\\"),
+            )
+        )
     start = params.decode_cursor(cursor, params.CURSOR_2)
     if start is not None:
         query = query.where(after([col(Dataset.block_number), col(Dataset.log_index)], start, descending=True))
@@ -177,10 +207,15 @@ async def get_dataset(request: Request, root: params.RootPath) -> DatasetDetailP
     disputes = [row.dispute_id for row in hot.rows(_OPEN_DISPUTES, root=key)] if d.frozen else []
     return DatasetDetailPublic(
         **dict(_summary(d, refs)),  # the summary's fields as they are (no dump and re-validation)
-        metadata_hash=d.metadata_hash, manifest_uri=d.manifest_uri, parents=json.loads(d.parents),
-        children=children[:100], child_count=child_count, offers={r: ref(refs, n) for r, n in offers.items()},
-        frozen=[r for i, r in enumerate(RIGHTS) if d.frozen & (1 << i)], open_disputes=disputes,
-    )  # fmt: skip
+        metadata_hash=d.metadata_hash,
+        manifest_uri=d.manifest_uri,
+        parents=json.loads(d.parents),
+        children=children[:100],
+        child_count=child_count,
+        offers={r: ref(refs, n) for r, n in offers.items()},
+        frozen=[r for i, r in enumerate(RIGHTS) if d.frozen & (1 << i)],
+        open_disputes=disputes,
+    )
 
 
 def _visible(event: Any, args: dict[str, Any], caller: Caller | None, grantors: dict[tuple[int, int], int]) -> bool:
@@ -199,7 +234,11 @@ def _visible(event: Any, args: dict[str, Any], caller: Caller | None, grantors: 
 
 @router.get("/{root}/history", response_model=Page[HistoryEntryPublic])
 async def history(
-    connection: ConnectionDep, caller: CallerDep, root: params.RootPath, limit: params.Limit = 100, cursor: params.Cursor2 = None
+    connection: ConnectionDep,
+    caller: CallerDep,
+    root: params.RootPath,
+    limit: params.Limit = 100,
+    cursor: params.Cursor2 = None,
 ) -> Page[HistoryEntryPublic]:
     """Every event about the dataset in chain order (and the registrations of datasets derived
     from it); licence and delivery details only for the organisations involved."""
@@ -215,11 +254,19 @@ async def history(
     for event in page:
         args = json.loads(event.args)
         shown = _visible(event, args, caller, grantors)
-        data.append(HistoryEntryPublic(
-            block_number=event.block_number, block_hash=event.block_hash, block_time=event.block_time,
-            tx_hash=event.tx_hash, log_index=event.log_index, contract=event.contract, event=event.name,
-            args=args if shown else None, redacted=not shown,
-        ))  # fmt: skip
+        data.append(
+            HistoryEntryPublic(
+                block_number=event.block_number,
+                block_hash=event.block_hash,
+                block_time=event.block_time,
+                tx_hash=event.tx_hash,
+                log_index=event.log_index,
+                contract=event.contract,
+                event=event.name,
+                args=args if shown else None,
+                redacted=not shown,
+            )
+        )
     following = params.encode_cursor([page[-1].block_number, page[-1].log_index]) if len(found) > limit else None
     return Page(data=data, next_cursor=following)
 
@@ -228,7 +275,9 @@ async def history(
 async def lineage(
     connection: ConnectionDep,
     root: params.RootPath,
-    direction: Annotated[Literal["up", "down", "both"], Query(description="Ancestors (up), descendants (down) or both.")] = "both",
+    direction: Annotated[
+        Literal["up", "down", "both"], Query(description="Ancestors (up), descendants (down) or both.")
+    ] = "both",
     depth: Annotated[int, Query(ge=1, le=10, description="Steps to follow (1 to 10).")] = 3,
 ) -> LineagePublic:
     """The lineage graph around a dataset: what it was derived from and what was derived from it."""
@@ -259,14 +308,23 @@ async def lineage(
     nodes = {n.root: n for n in connection.execute(_NODES, {"nodes": list(distance)})}
     refs = org_refs(connection, (n.registrant for n in nodes.values()))
     return LineagePublic(
-        root=d.root, direction=direction, depth=depth, truncated=truncated,
+        root=d.root,
+        direction=direction,
+        depth=depth,
+        truncated=truncated,
         nodes=[
-            LineageNodePublic(root=r, distance=distance[r], registrant=ref(refs, nodes[r].registrant),
-                              grade=nodes[r].grade, registered_at=nodes[r].registered_at)
-            for r in sorted(distance, key=lambda r: (distance[r], r)) if r in nodes
+            LineageNodePublic(
+                root=r,
+                distance=distance[r],
+                registrant=ref(refs, nodes[r].registrant),
+                grade=nodes[r].grade,
+                registered_at=nodes[r].registered_at,
+            )
+            for r in sorted(distance, key=lambda r: (distance[r], r))
+            if r in nodes
         ],
         edges=[LineageEdgePublic(child=c, parent=p) for c, p in sorted(edges) if c in distance and p in distance],
-    )  # fmt: skip
+    )
 
 
 @router.get("/{root}/rights", response_model=list[RightChangePublic])
@@ -276,7 +334,14 @@ async def right_changes(connection: ConnectionDep, root: params.RootPath) -> lis
     moves = connection.execute(_RIGHT_CHANGES, {"root": d.root}).all()
     refs = org_refs(connection, (n for m in moves for n in (m.from_org, m.to_org)))
     return [
-        RightChangePublic(right=m.right, from_org=ref(refs, m.from_org), to_org=ref(refs, m.to_org), kind=m.kind,
-                          dispute_id=m.dispute_id, block_time=m.block_time, changed=chain_ref(m))
+        RightChangePublic(
+            right=m.right,
+            from_org=ref(refs, m.from_org),
+            to_org=ref(refs, m.to_org),
+            kind=m.kind,
+            dispute_id=m.dispute_id,
+            block_time=m.block_time,
+            changed=chain_ref(m),
+        )
         for m in moves
-    ]  # fmt: skip
+    ]

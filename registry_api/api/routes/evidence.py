@@ -20,10 +20,17 @@ router = APIRouter(prefix="/v1", tags=["anchors and disputes"])
 def _anchors(session: Session, anchors: list[Anchor]) -> list[AnchorPublic]:
     refs = org_refs(session, (a.org_no for a in anchors))
     return [
-        AnchorPublic(root=a.root, org=ref(refs, a.org_no), leaf_count=a.leaf_count, note_hash=a.note_hash,
-                     anchored_at=a.anchored_at, block_hash=a.block_hash, anchored=chain_ref(a))
+        AnchorPublic(
+            root=a.root,
+            org=ref(refs, a.org_no),
+            leaf_count=a.leaf_count,
+            note_hash=a.note_hash,
+            anchored_at=a.anchored_at,
+            block_hash=a.block_hash,
+            anchored=chain_ref(a),
+        )
         for a in anchors
-    ]  # fmt: skip
+    ]
 
 
 @router.get("/anchors", response_model=Page[AnchorPublic])
@@ -57,11 +64,21 @@ async def get_anchor(session: SessionDep, root: params.RootPath) -> AnchorPublic
 
 def _dispute(d: Dispute, refs: dict[int, OrgRef]) -> DisputePublic:
     return DisputePublic(
-        dispute_id=d.dispute_id, dataset=d.root, right=d.right, claimant=ref(refs, d.claimant),
-        respondent=ref(refs, d.respondent), evidence_hash=d.evidence_hash, status=d.status,
-        prior_anchor_root=d.prior_anchor_root, prior_anchored_at=d.prior_anchored_at, uphold_votes=d.uphold_votes,
-        dismiss_votes=d.dismiss_votes, opened_at=d.opened_at, closed_block=d.closed_block, opened=chain_ref(d),
-    )  # fmt: skip
+        dispute_id=d.dispute_id,
+        dataset=d.root,
+        right=d.right,
+        claimant=ref(refs, d.claimant),
+        respondent=ref(refs, d.respondent),
+        evidence_hash=d.evidence_hash,
+        status=d.status,
+        prior_anchor_root=d.prior_anchor_root,
+        prior_anchored_at=d.prior_anchored_at,
+        uphold_votes=d.uphold_votes,
+        dismiss_votes=d.dismiss_votes,
+        opened_at=d.opened_at,
+        closed_block=d.closed_block,
+        opened=chain_ref(d),
+    )
 
 
 @router.get("/disputes", response_model=Page[DisputePublic])
@@ -99,9 +116,13 @@ async def get_dispute(
     d = session.get(Dispute, dispute_id)
     if d is None:
         raise NotFound(f"dispute {dispute_id} does not exist (or is not indexed yet)", "dispute_id")
-    votes = session.exec(select(Vote).where(col(Vote.dispute_id) == dispute_id).order_by(col(Vote.block_number), col(Vote.arbiter)))
+    votes = session.exec(
+        select(Vote).where(col(Vote.dispute_id) == dispute_id).order_by(col(Vote.block_number), col(Vote.arbiter))
+    )
     refs = org_refs(session, [d.claimant, d.respondent])
     return DisputeDetailPublic(
         **_dispute(d, refs).model_dump(),
-        votes=[VotePublic(arbiter=v.arbiter, uphold=v.uphold, block_time=v.block_time, cast=chain_ref(v)) for v in votes],
+        votes=[
+            VotePublic(arbiter=v.arbiter, uphold=v.uphold, block_time=v.block_time, cast=chain_ref(v)) for v in votes
+        ],
     )

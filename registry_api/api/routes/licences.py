@@ -35,13 +35,23 @@ def _grants(session: Session, grants: list[Grant]) -> list[GrantPublic]:
     refs = org_refs(session, (n for g in grants for n in (g.grantee, g.grantor)))
     return [
         GrantPublic(
-            dataset=g.root, grantee=ref(refs, g.grantee), grantor=ref(refs, g.grantor), serial=g.serial,
-            permissions=_permissions(g.permissions), purpose=g.purpose, valid_from=g.valid_from,
-            valid_until=g.valid_until, policy_hash=g.policy_hash, status=g.status, current=g.current,
-            decided_by=g.decided_by, issued_at=g.issued_at, issued=chain_ref(g),
+            dataset=g.root,
+            grantee=ref(refs, g.grantee),
+            grantor=ref(refs, g.grantor),
+            serial=g.serial,
+            permissions=_permissions(g.permissions),
+            purpose=g.purpose,
+            valid_from=g.valid_from,
+            valid_until=g.valid_until,
+            policy_hash=g.policy_hash,
+            status=g.status,
+            current=g.current,
+            decided_by=g.decided_by,
+            issued_at=g.issued_at,
+            issued=chain_ref(g),
         )
         for g in grants
-    ]  # fmt: skip
+    ]
 
 
 def _involving(caller: Caller, *columns: Any) -> ColumnElement[bool] | None:
@@ -61,7 +71,9 @@ async def list_grants(
     grantee: params.OrgQuery = None,
     grantor: params.OrgQuery = None,
     status: Annotated[Literal["pending", "active", "rejected", "revoked"] | None, Query()] = None,
-    current: Annotated[bool | None, Query(description="Only the current grants (true) or only replaced ones (false).")] = None,
+    current: Annotated[
+        bool | None, Query(description="Only the current grants (true) or only replaced ones (false).")
+    ] = None,
     limit: params.Limit = 50,
     cursor: params.GrantsCursor = None,
 ) -> Page[GrantPublic]:
@@ -87,7 +99,11 @@ async def list_grants(
     found = list(session.exec(query).all())
     page = found[:limit]
     last = page[-1] if page else None
-    following = params.encode_cursor([last.block_number, last.root, last.grantee, last.serial]) if last and len(found) > limit else None
+    following = (
+        params.encode_cursor([last.block_number, last.root, last.grantee, last.serial])
+        if last and len(found) > limit
+        else None
+    )
     return Page(data=_grants(session, page), next_cursor=following)
 
 
@@ -102,7 +118,9 @@ async def grants_of(
     grantor of each serial, auditors and governors), newest serial first."""
     root = params.hex32("dataset", dataset)
     number = resolve_org(session, "grantee", grantee)
-    query = select(Grant).where(col(Grant.root) == root, col(Grant.grantee) == number).order_by(col(Grant.serial).desc())
+    query = (
+        select(Grant).where(col(Grant.root) == root, col(Grant.grantee) == number).order_by(col(Grant.serial).desc())
+    )
     grants = [g for g in session.exec(query) if caller.sees_everything or caller.involves(number, g.grantor)]
     if not grants:  # none at all, or none of the caller's: the same answer, so that it tells nothing
         raise NotFound(f"no grant on dataset {root} to {grantee} that you may see is indexed", "grantee")
@@ -113,13 +131,23 @@ def _receipts(session: Session, receipts: list[Receipt]) -> list[ReceiptPublic]:
     refs = org_refs(session, (n for r in receipts for n in (r.provider, r.consumer)))
     return [
         ReceiptPublic(
-            digest=r.digest, dataset=r.dataset, provider=ref(refs, r.provider), consumer=ref(refs, r.consumer),
-            grant_serial=r.grant_serial, delivered_root=r.delivered_root, size=r.size, price=str(r.price),
-            delivered_at=r.delivered_at, nonce=str(r.nonce), provider_key=r.provider_key,
-            consumer_key=r.consumer_key, recorded_at=r.block_time, recorded=chain_ref(r),
+            digest=r.digest,
+            dataset=r.dataset,
+            provider=ref(refs, r.provider),
+            consumer=ref(refs, r.consumer),
+            grant_serial=r.grant_serial,
+            delivered_root=r.delivered_root,
+            size=r.size,
+            price=str(r.price),
+            delivered_at=r.delivered_at,
+            nonce=str(r.nonce),
+            provider_key=r.provider_key,
+            consumer_key=r.consumer_key,
+            recorded_at=r.block_time,
+            recorded=chain_ref(r),
         )
         for r in receipts
-    ]  # fmt: skip
+    ]
 
 
 @router.get("/receipts", response_model=Page[ReceiptPublic])
@@ -154,9 +182,7 @@ async def list_receipts(
 
 
 @router.get("/receipts/{digest}", response_model=ReceiptPublic)
-async def get_receipt(
-    session: SessionDep, caller: SignedInDep, digest: params.Hex32Path
-) -> ReceiptPublic:
+async def get_receipt(session: SessionDep, caller: SignedInDep, digest: params.Hex32Path) -> ReceiptPublic:
     """One delivery receipt."""
     receipt = session.get(Receipt, params.hex32("digest", digest))
     if receipt is None or not (caller.sees_everything or caller.involves(receipt.provider, receipt.consumer)):

@@ -23,23 +23,36 @@ router = APIRouter(prefix="/v1", tags=["consortium"])
 
 def _member(org: Org, now: int) -> MemberPublic:
     return MemberPublic(
-        org_no=org.org_no, org_id=org.org_id, name=org.name, status=org.status, level=org.level,
-        certified_until=org.expires_at, certified=org.status == "active" and org.expires_at > now,
-        evidence_hash=org.evidence_hash, admin=org.admin, admitted_at=org.admitted_at, admitted=chain_ref(org),
-    )  # fmt: skip
+        org_no=org.org_no,
+        org_id=org.org_id,
+        name=org.name,
+        status=org.status,
+        level=org.level,
+        certified_until=org.expires_at,
+        certified=org.status == "active" and org.expires_at > now,
+        evidence_hash=org.evidence_hash,
+        admin=org.admin,
+        admitted_at=org.admitted_at,
+        admitted=chain_ref(org),
+    )
 
 
 def _key(key: OrgKey, org: Org, now: int) -> KeyPublic:
     return KeyPublic(
-        address=key.address, org=OrgRef(org_no=org.org_no, org_id=org.org_id, name=org.name), role=key.role,
-        active=key.role != "none" and org.status == "active" and org.expires_at > now, added_block=key.block_number,
-    )  # fmt: skip
+        address=key.address,
+        org=OrgRef(org_no=org.org_no, org_id=org.org_id, name=org.name),
+        role=key.role,
+        active=key.role != "none" and org.status == "active" and org.expires_at > now,
+        added_block=key.block_number,
+    )
 
 
 @router.get("/members", response_model=Page[MemberPublic])
 async def list_members(
     session: SessionDep,
-    status: Annotated[Literal["active", "suspended", "expelled"] | None, Query(description="Only members in this state.")] = None,
+    status: Annotated[
+        Literal["active", "suspended", "expelled"] | None, Query(description="Only members in this state.")
+    ] = None,
     limit: params.Limit = 50,
     cursor: params.Cursor1 = None,
 ) -> Page[MemberPublic]:
@@ -67,14 +80,14 @@ async def get_member(
     record = session.get(Org, number)
     assert record is not None  # resolve_org found it
     now = int(time.time())
-    keys = session.exec(select(OrgKey).where(col(OrgKey.org_no) == number).order_by(col(OrgKey.block_number), col(OrgKey.address)))
+    keys = session.exec(
+        select(OrgKey).where(col(OrgKey.org_no) == number).order_by(col(OrgKey.block_number), col(OrgKey.address))
+    )
     return MemberDetailPublic(**_member(record, now).model_dump(), keys=[_key(k, record, now) for k in keys])
 
 
 @router.get("/keys/{address}", response_model=KeyPublic)
-async def get_key(
-    session: SessionDep, address: params.AddressPath
-) -> KeyPublic:
+async def get_key(session: SessionDep, address: params.AddressPath) -> KeyPublic:
     """Which organisation a key acts for, in which role, and whether it may act now."""
     checked = params.address("address", address)
     key = session.get(OrgKey, checked)
@@ -93,7 +106,9 @@ async def roles(session: SessionDep) -> RolesPublic:
     for holder in session.exec(select(RoleHolder).order_by(col(RoleHolder.block_number), col(RoleHolder.account))):
         holders[holder.role].append(holder.account)
     thresholds = {t.role: t.value for t in session.exec(select(Threshold))}
-    return RolesPublic(governors=holders["governor"], auditors=holders["auditor"], arbiters=holders["arbiter"], thresholds=thresholds)
+    return RolesPublic(
+        governors=holders["governor"], auditors=holders["auditor"], arbiters=holders["arbiter"], thresholds=thresholds
+    )
 
 
 @router.get("/proposals", response_model=Page[ProposalPublic])
@@ -119,7 +134,12 @@ def _proposal(p: Proposal) -> ProposalPublic:
     action = Action[p.action.upper()]
     args = decode_action(action, bytes.fromhex(p.args[2:]))
     return ProposalPublic(
-        proposal_id=p.proposal_id, action=p.action, args=args, proposer=p.proposer, status=p.status,
-        approvals=p.approvals, created_at=p.created_at, created=chain_ref(p),
-    )  # fmt: skip
-
+        proposal_id=p.proposal_id,
+        action=p.action,
+        args=args,
+        proposer=p.proposer,
+        status=p.status,
+        approvals=p.approvals,
+        created_at=p.created_at,
+        created=chain_ref(p),
+    )

@@ -53,8 +53,11 @@ def _file(kind: type[ProofFile | ReceiptFile], field: str, body: Public) -> Any:
         raise _Malformed(str(exc), field) from None
 
 
-@router.post("/verify", response_model=VerdictPublic,
-             responses={**BODY_RESPONSES, 503: {"description": "The chain node does not answer."}})  # fmt: skip
+@router.post(
+    "/verify",
+    response_model=VerdictPublic,
+    responses={**BODY_RESPONSES, 503: {"description": "The chain node does not answer."}},
+)
 def verify(body: VerifyRequest, chain: ChainDep) -> VerdictPublic:
     """Check a content root, an inclusion-proof file or a receipt file against the chain: the
     verdict and the on-chain evidence (registration, anchor, ledger record)."""
@@ -79,19 +82,26 @@ def verify(body: VerifyRequest, chain: ChainDep) -> VerdictPublic:
             try:
                 verdict = verify_with_proof(datasets, anchors, bytes.fromhex(proof.leaf[2:]), proof)
             except ProofError as exc:
-                return VerdictPublic(verified=False, kind="proof", subject=proof.leaf.lower(), reason=str(exc), chain_head=head)
+                return VerdictPublic(
+                    verified=False, kind="proof", subject=proof.leaf.lower(), reason=str(exc), chain_head=head
+                )
             kind = "proof"
         else:
             assert root is not None
             try:
                 verdict = verify_root(datasets, anchors, bytes.fromhex(root[2:]))
             except NotRegisteredError as exc:
-                return VerdictPublic(verified=False, kind="content-root", subject=root, reason=str(exc), chain_head=head)
+                return VerdictPublic(
+                    verified=False, kind="content-root", subject=root, reason=str(exc), chain_head=head
+                )
             kind = "content-root"
         evidence = {"registration": _plain(verdict.registration), "anchor": _plain(verdict.anchor)}
         return VerdictPublic(
-            verified=True, kind=kind, subject=verdict.content_root,
-            evidence={k: v for k, v in evidence.items() if v is not None}, chain_head=head,
-        )  # fmt: skip
+            verified=True,
+            kind=kind,
+            subject=verdict.content_root,
+            evidence={k: v for k, v in evidence.items() if v is not None},
+            chain_head=head,
+        )
     except (ChainError, *NODE_ERRORS) as exc:
         raise Unavailable(f"the chain node did not answer the verification ({type(exc).__name__}); try again") from None

@@ -35,4 +35,3 @@ def test_artifacts_are_stamped_with_the_pinned_compiler() -> None:
         assert raw["compiler"]["version"].startswith(SOLC_VERSION + "+commit.")
         assert raw["compiler"]["settings"]["optimizer"]["enabled"] is True
         assert raw["bytecode"].startswith("0x") and len(raw["bytecode"]) > 100 and len(raw["abi"]) > 0
-
