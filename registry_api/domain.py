@@ -122,8 +122,14 @@ class DatasetBase(SQLModel):
     offer_holding: int | None = Field(default=None, sa_type=BigInteger)
     offer_processing: int | None = Field(default=None, sa_type=BigInteger)
     offer_operation: int | None = Field(default=None, sa_type=BigInteger)
-    #: Bit set of rights frozen by open disputes (bit 0 holding, 1 processing, 2 operation).
+    #: Bit set of rights frozen by open disputes (bit 0 holding, 1 processing, 2 operation): set
+    #: by RightFrozen, cleared by RightUnfrozen. A freeze also ends by time, at its `frozen_until_…`,
+    #: whether or not anyone closes the dispute: the API compares with the indexed chain's time.
     frozen: int = Field(default=0, sa_type=SmallInteger)
+    #: When each right's freeze ends (RightFrozen's `until`, Unix seconds; 0 when none is recorded).
+    frozen_until_holding: int = Field(default=0, sa_column=Column(UInt64(), nullable=False, default=0))
+    frozen_until_processing: int = Field(default=0, sa_column=Column(UInt64(), nullable=False, default=0))
+    frozen_until_operation: int = Field(default=0, sa_column=Column(UInt64(), nullable=False, default=0))
     block_number: int = Field(sa_type=BigInteger)
     log_index: int
     tx_hash: str = Field(sa_type=String(HEX32))

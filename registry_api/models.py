@@ -62,6 +62,9 @@ class CheckpointBase(SQLModel):
     #: The last block whose events are all in the database (deployment block − 1 before the first range).
     block_number: int = Field(sa_type=BigInteger)
     block_hash: str
+    #: That block's timestamp: the index's clock ("now, as the indexed chain says"), against which
+    #: the API decides which freezes still run.
+    block_time: int = Field(default=0, sa_type=BigInteger)
     updated_at: datetime = Field(default_factory=_now)
 
 

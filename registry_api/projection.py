@@ -301,6 +301,9 @@ def _dataset_registered(c: RangeChanges, e: Event) -> str:
             "offer_processing": None,
             "offer_operation": None,
             "frozen": 0,
+            "frozen_until_holding": 0,
+            "frozen_until_processing": 0,
+            "frozen_until_operation": 0,
             "block_number": e.block_number,
             "log_index": e.log_index,
             "tx_hash": e.tx_hash,
@@ -400,12 +403,24 @@ def _right_awarded(c: RangeChanges, e: Event) -> str:
 
 
 def _set_frozen(frozen: bool) -> Handler:
+    """RightFrozen records the freeze and its end (`until`); RightUnfrozen clears both. A freeze
+    whose end has passed is over even while its bit is set (the dispute not closed yet): the API
+    compares `frozen_until_<right>` with the indexed chain's time."""
+
     def handler(c: RangeChanges, e: Event) -> str:
         root = e.args["root"]
         bit = 1 << int(e.args["right"])
         current = int(c.require("dataset", (root,))["frozen"])
         value = current | bit if frozen else current & ~bit
-        c.update("dataset", (root,), e.block_number, frozen=value, updated_block=e.block_number)
+        until = int(e.args["until"]) if frozen else 0
+        c.update(
+            "dataset",
+            (root,),
+            e.block_number,
+            frozen=value,
+            **{f"frozen_until_{_name(e.args['right'])}": until},
+            updated_block=e.block_number,
+        )
         return str(root)
 
     return handler

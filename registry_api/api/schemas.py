@@ -147,8 +147,16 @@ class DatasetDetailPublic(DatasetPublic):
     children: list[str] = Field(description="Datasets derived from this one (first 100).")
     child_count: int
     offers: dict[str, OrgRef] = Field(description="Open offers of a right, by right.")
-    frozen: list[str] = Field(description="Rights frozen by an open dispute.")
-    open_disputes: list[int]
+    frozen: list[str] = Field(
+        description="Rights frozen by an open dispute now: as of the latest indexed block's time, before the "
+        "freeze's end. A freeze ends by time even while its dispute is still open."
+    )
+    frozen_until: dict[str, int] = Field(
+        description="When each frozen right's freeze ends (Unix seconds, block time; the same rights as `frozen`)."
+    )
+    open_disputes: list[int] = Field(
+        description="Disputes open on chain, including any whose period is over but that nobody closed yet."
+    )
 
 
 class HistoryEntryPublic(Public):
