@@ -62,7 +62,9 @@ class RoleHolderBase(SQLModel):
     #: governor, auditor or arbiter.
     role: str = Field(sa_type=String(16), primary_key=True)
     account: str = Field(sa_type=String(ADDRESS), primary_key=True)
+    #: Where the RoleGranted event sits: the holder's current term starts there.
     block_number: int = Field(sa_type=BigInteger, index=True)
+    log_index: int = Field(default=0)
     tx_hash: str = Field(sa_type=String(HEX32))
 
 
@@ -258,6 +260,8 @@ class DisputeBase(SQLModel):
     status: str = Field(sa_type=String(16), index=True)
     prior_anchor_root: str | None = Field(default=None, sa_type=String(HEX32))
     prior_anchored_at: int | None = Field(default=None, sa_type=BigInteger)
+    #: The counts of the last VoteCast: the counts a decided dispute keeps. For an open dispute
+    #: the API recounts the live votes (`vote` rows of current arbiters in their current term).
     uphold_votes: int = Field(default=0, sa_type=Integer)
     dismiss_votes: int = Field(default=0, sa_type=Integer)
     opened_at: int = Field(sa_type=BigInteger)
@@ -276,6 +280,9 @@ class VoteBase(SQLModel):
     arbiter: str = Field(sa_type=String(ADDRESS), primary_key=True)
     uphold: bool = Field(sa_column=Column(Boolean, nullable=False))
     block_number: int = Field(sa_type=BigInteger, index=True)
+    #: With `block_number`, the vote's place in the chain: it counts while its arbiter holds the
+    #: role in the term it voted in (appointed before this place, not removed since).
+    log_index: int = Field(default=0)
     tx_hash: str = Field(sa_type=String(HEX32))
     block_time: int = Field(sa_type=BigInteger)
 

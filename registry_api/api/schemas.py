@@ -253,6 +253,10 @@ class AnchorPublic(Public):
 class VotePublic(Public):
     arbiter: str
     uphold: bool
+    live: bool = Field(
+        description="Whether the vote counts now: its arbiter holds the role in the term it voted in. An open "
+        "dispute's counts are its live votes; a decided one keeps the counts it was decided with."
+    )
     block_time: int
     cast: ChainRef
 
@@ -267,7 +271,10 @@ class DisputePublic(Public):
     status: str = one_of("open", "upheld", "dismissed", "lapsed", "voided")
     prior_anchor_root: str | None
     prior_anchored_at: int | None
-    uphold_votes: int
+    uphold_votes: int = Field(
+        description="Open: the live votes (current arbiters, in their current term), as the court counts them. "
+        "Closed: the counts at the last vote."
+    )
     dismiss_votes: int
     opened_at: int
     closed_block: int | None

@@ -76,6 +76,8 @@ def test_a_freeze_lapses_by_time_without_anyone_closing_the_dispute(fresh_api: C
 ADDED_COLUMNS = {
     "dataset": ["frozen_until_holding", "frozen_until_processing", "frozen_until_operation"],
     "checkpoint": ["block_time"],
+    "roleholder": ["log_index"],
+    "vote": ["log_index"],
 }
 
 
@@ -129,4 +131,49 @@ def test_an_index_of_the_previous_schema_is_refused_then_rebuilt(fresh_api: Call
             ["operation"],
             {"operation": until},
             [dispute_id],
+        )
+
+
+def test_an_open_dispute_counts_only_live_votes_as_the_chain_does(fresh_api: Callable[..., Any]) -> None:
+    """A removed arbiter's vote stops counting at once; re-appointed, its old vote does not come back."""
+    with fresh_api("DEMO:A", "DEMO:B") as fresh:
+        alpha, beta = fresh.orgs
+        arbiters = [new_account() for _ in range(3)]
+        for arbiter in arbiters:
+            assert fresh.consortium.propose(fresh.governor, Action.APPOINT_ARBITER, arbiter.address).executed
+        assert fresh.consortium.propose(fresh.governor, Action.SET_ARBITER_THRESHOLD, 2).executed
+        root = h("voted on")
+        Datasets(fresh.registry).register(alpha.connectors[0], Registration(root, Grade.GENERAL, h("metadata"), "", ()))
+        disputes = Disputes(fresh.registry)
+        dispute_id, _ = disputes.open(beta.connectors[0], root, Right.HOLDING, h("beta's claim"))
+        disputes.vote(arbiters[0], dispute_id, True)
+        disputes.vote(arbiters[1], dispute_id, False)
+
+        def indexed() -> tuple[int, int, list[tuple[str, bool, bool]]]:
+            fresh.indexer.scan_once()
+            listed = fresh.http.get("/v1/disputes", params={"dataset": hx(root)}).json()["data"][0]
+            one = fresh.http.get(f"/v1/disputes/{dispute_id}").json()
+            assert (one["upholdVotes"], one["dismissVotes"]) == (listed["upholdVotes"], listed["dismissVotes"])
+            votes = sorted((v["arbiter"], v["uphold"], v["live"]) for v in one["votes"])
+            return one["upholdVotes"], one["dismissVotes"], votes
+
+        def on_chain() -> tuple[int, int]:
+            shown = disputes.show(dispute_id)
+            return shown.uphold_votes, shown.dismiss_votes
+
+        first, second = arbiters[0].address, arbiters[1].address
+        assert on_chain() == (1, 1)
+        assert indexed() == (1, 1, sorted([(first, True, True), (second, False, True)]))
+        assert fresh.consortium.propose(fresh.governor, Action.REMOVE_ARBITER, first).executed
+        assert on_chain() == (0, 1)
+        assert indexed() == (0, 1, sorted([(first, True, False), (second, False, True)]))
+        assert fresh.consortium.propose(fresh.governor, Action.APPOINT_ARBITER, first).executed
+        assert on_chain() == (0, 1)  # a new term: the old vote does not come back
+        assert indexed() == (0, 1, sorted([(first, True, False), (second, False, True)]))
+        disputes.vote(arbiters[2], dispute_id, False)  # the deciding vote: dismissed with the counts of that moment
+        assert on_chain() == (0, 2)
+        assert indexed() == (
+            0,
+            2,
+            sorted([(first, True, False), (second, False, True), (arbiters[2].address, False, True)]),
         )
