@@ -83,6 +83,18 @@ class Threshold(ThresholdBase, table=True):
     """Approvals a governance proposal (governor) or a ruling (arbiter) needs."""
 
 
+class SettingBase(SQLModel):
+    #: dispute_period (seconds a dispute may freeze a right; DisputePeriodChanged).
+    name: str = Field(sa_type=String(32), primary_key=True)
+    value: int = Field(sa_column=Column(UInt64(), nullable=False))
+    block_number: int = Field(sa_type=BigInteger, index=True)
+    updated_block: int = Field(sa_type=BigInteger)
+
+
+class Setting(SettingBase, table=True):
+    """A council setting that is neither a role nor a threshold (the dispute period)."""
+
+
 class ProposalBase(SQLModel):
     proposal_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
     action: str = Field(sa_type=String(32))
@@ -297,6 +309,7 @@ DOMAIN_TABLES: tuple[type[SQLModel], ...] = (
     OrgKey,
     RoleHolder,
     Threshold,
+    Setting,
     Proposal,
     Dataset,
     Lineage,

@@ -44,8 +44,6 @@ RAW_ONLY = frozenset(
     {
         ("Consortium", "MirrorsBound"),
         ("DataRegistry", "CourtBound"),
-        # The council's dispute period: read from the chain (Consortium.disputePeriod) when needed.
-        ("Consortium", "DisputePeriodChanged"),
         ("DataRegistry", "RegistrationCommitted"),
         # OpenZeppelin's EIP-5267 event; the ledger's domain never changes, so it is never emitted.
         ("ExchangeLedger", "EIP712DomainChanged"),
@@ -227,6 +225,21 @@ def _threshold_changed(c: RangeChanges, e: Event) -> None:
             "role": role,
             "value": e.args["newThreshold"],
             "block_number": created,
+            "updated_block": e.block_number,
+        },
+        e.block_number,
+    )
+
+
+@on("Consortium", "DisputePeriodChanged", lambda a: [("setting", ("dispute_period",))])
+def _dispute_period_changed(c: RangeChanges, e: Event) -> None:
+    existing = c.get("setting", ("dispute_period",))
+    c.put(
+        "setting",
+        {
+            "name": "dispute_period",
+            "value": e.args["newPeriod"],
+            "block_number": existing["block_number"] if existing else e.block_number,
             "updated_block": e.block_number,
         },
         e.block_number,

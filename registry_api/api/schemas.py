@@ -108,6 +108,9 @@ class RolesPublic(Public):
     auditors: list[str]
     arbiters: list[str]
     thresholds: dict[str, int]
+    dispute_period: int | None = Field(
+        description="Seconds a new dispute may freeze a right (the council's dispute period; null before indexed)."
+    )
 
 
 class ProposalPublic(Public):

@@ -112,6 +112,7 @@ def test_an_index_of_the_previous_schema_is_refused_then_rebuilt(fresh_api: Call
             for table, columns in ADDED_COLUMNS.items():
                 for column in columns:
                     connection.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+            connection.execute(text("DROP TABLE setting"))  # and without the new table
         refused = run_service(fresh, tmp_path, "index", "--once")
         assert refused.returncode == 2, refused.stderr
         lines = refused.stderr.strip().splitlines()
@@ -177,3 +178,19 @@ def test_an_open_dispute_counts_only_live_votes_as_the_chain_does(fresh_api: Cal
             2,
             sorted([(first, True, False), (second, False, True), (arbiters[2].address, False, True)]),
         )
+
+
+def test_the_dispute_period_is_indexed_as_the_council_sets_it(fresh_api: Callable[..., Any]) -> None:
+    with fresh_api("DEMO:A") as fresh:
+
+        def period() -> int:
+            fresh.indexer.scan_once()
+            response = fresh.http.get("/v1/roles")
+            assert response.status_code == 200, response.text
+            value: int = response.json()["disputePeriod"]
+            assert value == int(fresh.registry.call("Consortium", "disputePeriod"))
+            return value
+
+        assert period() == 30 * 86400  # set at deployment
+        assert fresh.consortium.propose(fresh.governor, Action.SET_DISPUTE_PERIOD, 2 * 86400).executed
+        assert period() == 2 * 86400
