@@ -644,26 +644,3 @@ def test_outsider_is_refused(staged: Licensing, function: str, kind: str) -> Non
     else:
         signer, error, values = auditor_outsider(staged, kind)
     expect_revert(lambda: staged.access(signer, function, *make_args(staged)), error, **values)
-
-
-# ----- gas (recorded, not asserted) -----
-
-
-def test_grant_gas(s: Licensing) -> None:
-    first = s.grant(s.alpha, GENERAL, s.beta)
-    replacing = s.grant(s.alpha, GENERAL, s.beta, READ | DERIVE)
-    pending = s.grant(s.alpha, IMPORTANT, s.beta)
-    approved = s.approve(IMPORTANT, s.beta)
-    s.grant(s.alpha, IMPORTANT, s.gamma)
-    rejected = s.reject(IMPORTANT, s.gamma)
-    revoked = s.revoke(key(s.alpha), GENERAL, s.beta)
-    print()
-    for label, tx in [
-        ("grant (general, new)", first),
-        ("grant (replacing)", replacing),
-        ("grant (important)", pending),
-        ("approve", approved),
-        ("reject", rejected),
-        ("revoke", revoked),
-    ]:
-        print(f"gas {label:<22} {tx.gas_used:>9}")

@@ -317,7 +317,6 @@ def test_batch_of_max_size_fits_in_a_block(s: Scene) -> None:
     tx = s.write(key(s.alpha), "registerBatch", [item(h(f"max {i}")) for i in range(MAX_BATCH)], "")
     assert tx.event("BatchRegistered").args["count"] == MAX_BATCH
     assert tx.gas_used < s.registry.w3.eth.get_block("latest")["gasLimit"]
-    print(f"\ngas registerBatch x{MAX_BATCH}: {tx.gas_used} ({tx.gas_used // MAX_BATCH} per item)")
 
 
 def test_duplicate_inside_a_batch_reverts_the_whole_batch(s: Scene) -> None:
@@ -860,35 +859,3 @@ def test_outsider_is_refused(staged: Scene, function: str, kind: str) -> None:
     who, make_args = WRITES[function]
     signer, error, values = outsider(staged, getattr(staged, who), kind)
     expect_revert(lambda: staged.write(signer, function, *make_args(staged)), error, **values)
-
-
-# ----- gas (recorded, not asserted) -----
-
-
-def test_registration_gas(s: Scene) -> None:
-    parent = h("gas parent")
-    plain = s.register(s.alpha, parent)
-    with_uri = s.register(
-        s.alpha, h("gas uri"), uri="ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
-    )
-    with_parent = s.register(s.alpha, h("gas child"), parents=(parent,))
-    batch = s.write(key(s.alpha), "registerBatch", [item(h(f"gas batch {i}")) for i in range(10)], "ipfs://manifest")
-    c = commitment(h("gas reveal"), s.alpha.org_id, SALT)
-    committed = s.write(key(s.alpha), "commit", c)
-    s.next_block()
-    revealed = s.write(key(s.alpha), "reveal", request(h("gas reveal")), SALT)
-    s.write(key(s.alpha), "offerRight", parent, int(Right.OPERATION), id_bytes(s.beta))
-    offered = s.write(key(s.alpha), "offerRight", parent, int(Right.HOLDING), id_bytes(s.beta))
-    accepted = s.write(key(s.beta), "acceptRight", parent, int(Right.HOLDING))
-    print()
-    for label, tx in [
-        ("register", plain),
-        ("register + URI", with_uri),
-        ("register + 1 parent", with_parent),
-        ("registerBatch x10", batch),
-        ("commit", committed),
-        ("reveal", revealed),
-        ("offerRight", offered),
-        ("acceptRight", accepted),
-    ]:
-        print(f"gas {label:<22} {tx.gas_used:>9}")

@@ -768,25 +768,6 @@ def test_outsider_is_refused(staged: CourtScene, function: str, kind: str) -> No
     expect_revert(lambda: staged.court(signer, function, *make_args(staged)), error, **values)
 
 
-# ----- gas (recorded, not asserted) -----
-
-
-def test_dispute_gas(c: CourtScene) -> None:
-    proof, _ = c.prior_claim(h("gas"))
-    root = h("gas 2")
-    c.register(c.alpha, root)
-    results: list[tuple[str, TxResult]] = []
-    results.append(("open", c.disputes.open(key(c.gamma), root, Right.HOLDING, EVIDENCE)[1]))
-    results.append(("proveAnchor (3-leaf tree)", c.disputes.prove(key(c.beta), 1, proof)))
-    results.append(("vote", c.disputes.vote(c.arbiters[0], 1, True)))
-    results.append(("vote, upholding", c.disputes.vote(c.arbiters[1], 1, True)))
-    c.disputes.vote(c.arbiters[0], 2, False)
-    results.append(("vote, dismissing", c.disputes.vote(c.arbiters[1], 2, False)))
-    print()
-    for label, tx in results:
-        print(f"gas {label:<26} {tx.gas_used:>9}")
-
-
 def test_void_disputes_answers_only_the_data_registry(c: CourtScene) -> None:
     root = h("void me")
     c.register(c.alpha, root)

@@ -614,16 +614,3 @@ def test_outsider_is_refused(s: Exchange, function: str, kind: str) -> None:
     args = make_args(s)  # signed before the key or organisation is disabled
     signer, error, values = outsider(s, getattr(s, who), kind)
     expect_revert(lambda: s.registry.transact(signer, "ExchangeLedger", function, *args), error, **values)
-
-
-# ----- gas (recorded, not asserted) -----
-
-
-def test_receipt_gas(s: Exchange) -> None:
-    direct = s.submit(key(s.beta), s.receipt())
-    s.grant(s.alpha, GENERAL, s.gamma, READ | RESHARE, (s.t0 - DAY, s.t0 + DAY))
-    reshared_receipt = s.receipt(provider=id_bytes(s.gamma))
-    reshared = s.submit(key(s.gamma), reshared_receipt, s.signatures(reshared_receipt, provider=key(s.gamma)))
-    print()
-    for label, tx in [("submit (operator)", direct), ("submit (reshare licence)", reshared)]:
-        print(f"gas {label:<26} {tx.gas_used:>9}")
