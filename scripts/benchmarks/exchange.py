@@ -1,6 +1,7 @@
 """The licensing, exchange and dispute operations of the gas benchmark: grants (on general data,
-and on important data with an auditor's approval), revocation, the submission of a receipt
-signed by both parties, and a dispute from its opening to the vote that upholds it.
+a grant replacing an active one, and on important data with an auditor's approval or
+rejection), revocation, the submission of a receipt signed by both parties, and a dispute from
+its opening to the vote that upholds it, or to the vote that dismisses it.
 
 Every value a transaction carries is random and non-zero where a real one would be (roots,
 purposes, policy hashes, delivered roots, sizes, prices, nonces), so that calldata is priced as
