@@ -15,7 +15,7 @@ from client.chain.transact import TxResult
 from client.merkle import leaf_hash, root_and_proofs
 from tests.client.test_merkle import mth, path
 from tests.conftest import expect_revert
-from tests.contracts.test_data_registry import OUTSIDER_KINDS, Scene, h, hx, key, make_scene, outsider
+from tests.contracts.factories import Scene, h, hx, key, make_scene
 
 VECTORS = Path(__file__).parents[1] / "vectors" / "rfc6962.json"
 ANCHOR_FIELDS = ("anchoredAt", "blockNumber", "leafCount")
@@ -108,31 +108,6 @@ def test_empty_batch_is_refused(s: Scene) -> None:
     root = h("no leaves")
     expect_revert(lambda: anchor(s, root, 0), "AnchorRegistryInvalidLeafCount", root=hx(root), leafCount=0)
     assert anchor_of(s, root)["leafCount"] == 0
-
-
-# ----- every write refuses a key that cannot act (the same outsiders as DataRegistry) -----
-
-WRITES: dict[str, Callable[[Scene], tuple[Any, ...]]] = {
-    "anchor": lambda s: (h("outsider root"), 10, NOTE),
-}
-
-
-def test_every_write_is_listed() -> None:
-    from client.chain.artifacts import load_artifact
-
-    abi = load_artifact("AnchorRegistry").abi
-    writes = {i["name"] for i in abi if i["type"] == "function" and i["stateMutability"] not in ("view", "pure")}
-    # syncKey answers only the Consortium: tests/contracts/test_membership_mirror.py covers it.
-    assert writes - {"syncKey"} == set(WRITES)
-
-
-@pytest.mark.parametrize("kind", OUTSIDER_KINDS)
-@pytest.mark.parametrize("function", sorted(WRITES))
-def test_outsider_is_refused(s: Scene, function: str, kind: str) -> None:
-    signer, error, values = outsider(s, s.alpha, kind)
-    expect_revert(
-        lambda: s.registry.transact(signer, "AnchorRegistry", function, *WRITES[function](s)), error, **values
-    )
 
 
 # ----- verifyInclusion -----
