@@ -13,7 +13,7 @@ import typer
 
 from ..chain.node import CONNECTION_ERRORS
 from ..errors import IdsRegistryError
-from . import anchors, api, chain, datasets, demo, disputes, keys, licences, member
+from . import anchors, api, chain, datasets, demo, disputes, keys, licences, member, session
 from .common import err_console
 
 app = typer.Typer(
@@ -39,6 +39,9 @@ app.command("revoke")(licences.revoke)
 app.add_typer(licences.receipt_app, name="receipt")
 app.add_typer(disputes.app, name="dispute")
 app.add_typer(api.app, name="api")
+api.app.command("login")(session.login)
+api.app.command("logout")(session.logout)
+api.app.command("whoami")(session.whoami)
 
 
 def main() -> None:
