@@ -13,7 +13,7 @@ import typer
 
 from ..chain.node import CONNECTION_ERRORS
 from ..errors import IdsRegistryError
-from . import anchors, api, chain, datasets, demo, disputes, keys, licences, member, session
+from . import anchors, api, chain, datasets, demo, disputes, keys, licences, lists, member, session
 from .common import err_console
 
 app = typer.Typer(
@@ -42,6 +42,10 @@ app.add_typer(api.app, name="api")
 api.app.command("login")(session.login)
 api.app.command("logout")(session.logout)
 api.app.command("whoami")(session.whoami)
+datasets.dataset_app.command("list")(lists.dataset_list)
+licences.grant_app.command("list")(lists.grant_list)
+licences.receipt_app.command("list")(lists.receipt_list)
+disputes.app.command("list")(lists.dispute_list)
 
 
 def main() -> None:
