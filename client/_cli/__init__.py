@@ -13,7 +13,7 @@ import typer
 
 from ..chain.node import CONNECTION_ERRORS
 from ..errors import IdsRegistryError
-from . import anchors, api, chain, datasets, demo, disputes, keys, licences, lists, member, session
+from . import anchors, api, chain, datasets, demo, disputes, keys, licences, lists, member, session, watch
 from .common import err_console
 
 app = typer.Typer(
@@ -46,6 +46,7 @@ datasets.dataset_app.command("list")(lists.dataset_list)
 licences.grant_app.command("list")(lists.grant_list)
 licences.receipt_app.command("list")(lists.receipt_list)
 disputes.app.command("list")(lists.dispute_list)
+app.command("watch")(watch.watch)
 
 
 def main() -> None:
