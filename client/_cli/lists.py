@@ -25,9 +25,7 @@ from .session import ApiUrlOpt, client_for, iso, org_text
 
 DEFAULT_LIMIT = 100
 
-LimitOpt = Annotated[
-    int, typer.Option("--limit", min=0, help=f"At most this many items (0: all) [default: {DEFAULT_LIMIT}].")
-]
+LimitOpt = Annotated[int, typer.Option("--limit", min=0, help="At most this many items, newest first (0: all).")]
 
 
 def _org_option(name: str, what: str) -> Any:
@@ -60,7 +58,12 @@ def _day_bound(value: str, end: bool) -> int:
 
 
 def _show(
-    items: Iterator[Any], as_json: bool, limit: int, columns: list[str], row: Callable[[Any], list[str]], what: str
+    items: Iterator[Any],
+    as_json: bool,
+    limit: int,
+    columns: list[str],
+    row: Callable[[Any], list[str]],
+    what: tuple[str, str],
 ) -> None:
     """Print the items (all pages read first: nothing is printed if a page fails) as a JSON
     array of the API's items, or as a table."""
@@ -69,14 +72,14 @@ def _show(
         sys.stdout.write(json.dumps(found, indent=2) + "\n")
         return
     if not found:
-        console.print(f"no {what} found")
+        console.print(f"no {what[1]} found")
         return
     table = Table(*columns, show_lines=False, highlight=False)
     for item in found:
         table.add_row(*row(item))
     console.print(table, soft_wrap=True)
     more = f"; more may exist (--limit {limit * 2} or --limit 0 for all)" if limit and len(found) == limit else ""
-    console.print(f"{len(found)} {what}{more}")
+    console.print(f"{len(found)} {what[0] if len(found) == 1 else what[1]}{more}")
 
 
 def _limit(limit: int) -> int | None:
@@ -130,7 +133,7 @@ def dataset_list(
                 org_text(d["holders"]["operation"]),
                 iso(d["registeredAt"]),
             ],
-            "datasets",
+            ("dataset", "datasets"),
         )
 
 
@@ -174,7 +177,7 @@ def grant_list(
                 iso(g["validFrom"]),
                 iso(g["validUntil"]),
             ],
-            "grants",
+            ("grant", "grants"),
         )
 
 
@@ -205,7 +208,7 @@ def receipt_list(
                 r["price"],
                 iso(r["deliveredAt"]),
             ],
-            "receipts",
+            ("receipt", "receipts"),
         )
 
 
@@ -237,7 +240,7 @@ def dispute_list(
                 f"{d['upholdVotes']}/{d['dismissVotes']}",
                 iso(d["openedAt"]),
             ],
-            "disputes",
+            ("dispute", "disputes"),
         )
 
 
@@ -256,5 +259,5 @@ def anchor_list(org: str | None, limit: int, url: str | None, as_json: bool) -> 
                 iso(a["anchoredAt"]),
                 str(a["anchored"]["blockNumber"]),
             ],
-            "anchors",
+            ("anchor", "anchors"),
         )

@@ -27,7 +27,9 @@ from .common import JsonOpt, KeyOpt, PasswordFileOpt, console, emit, keystore, s
 
 ApiUrlOpt = Annotated[
     str | None,
-    typer.Option("--api-url", help="The registry API's address [env: IDSREG_API_URL; default: the local one]."),
+    typer.Option(
+        "--api-url", help="The registry API's address (env IDSREG_API_URL; default: the local `idsreg api serve`)."
+    ),
 ]
 
 
