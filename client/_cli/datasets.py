@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from eth_account.signers.local import LocalAccount
 
 from ..anchors import Anchors
 from ..chain.enums import Grade, Right, label
+from ..chain.transact import TxResult
 from ..consortium import Consortium
 from ..datasets import (
     BATCH_SIZE,
@@ -338,50 +341,72 @@ def dataset_show(dataset: IdArg, rpc_url: RpcOpt = None, as_json: JsonOpt = Fals
     emit(as_json, info, human)
 
 
-def _right_command(name: str, doc: str, needs_org: bool) -> None:
-    if needs_org:
-
-        def offer_command(
-            dataset: IdArg,
-            right: RightArg,
-            org: Annotated[str, typer.Argument(help="The receiving organisation (identifier or 0x org id).")],
-            key: KeyOpt = None,
-            password_file: PasswordFileOpt = None,
-            rpc_url: RpcOpt = None,
-            as_json: JsonOpt = False,
-        ) -> None:
-            root, which = parse_root(dataset), parse_right(right)
-            tx = Datasets(registry(rpc_url)).offer(signer(key, password_file), root, which, org)
-            emit(
-                as_json,
-                tx_json(tx),
-                lambda: print_tx(tx, f"offered the {label(which)} right on {hex32(root)} to {org}"),
-            )
-
-        offer_command.__doc__ = doc
-        right_app.command(name)(offer_command)
-        return
-
-    def command(
-        dataset: IdArg,
-        right: RightArg,
-        key: KeyOpt = None,
-        password_file: PasswordFileOpt = None,
-        rpc_url: RpcOpt = None,
-        as_json: JsonOpt = False,
-    ) -> None:
-        root, which = parse_root(dataset), parse_right(right)
-        datasets = Datasets(registry(rpc_url))
-        action = {"accept": datasets.accept, "cancel": datasets.cancel, "reject": datasets.reject}[name]
-        tx = action(signer(key, password_file), root, which)
-        done = {"accept": "accepted", "cancel": "withdrew the offer of", "reject": "rejected"}[name]
-        emit(as_json, tx_json(tx), lambda: print_tx(tx, f"{done} the {label(which)} right on {hex32(root)}"))
-
-    command.__doc__ = doc
-    right_app.command(name)(command)
+@right_app.command("offer")
+def right_offer(
+    dataset: IdArg,
+    right: RightArg,
+    org: Annotated[str, typer.Argument(help="The receiving organisation (identifier or 0x org id).")],
+    key: KeyOpt = None,
+    password_file: PasswordFileOpt = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Offer one right on a dataset your organisation holds to another organisation."""
+    root, which = parse_root(dataset), parse_right(right)
+    tx = Datasets(registry(rpc_url)).offer(signer(key, password_file), root, which, org)
+    emit(as_json, tx_json(tx), lambda: print_tx(tx, f"offered the {label(which)} right on {hex32(root)} to {org}"))
 
 
-_right_command("offer", "Offer one right on a dataset your organisation holds to another organisation.", True)
-_right_command("accept", "Accept a right offered to your organisation.", False)
-_right_command("cancel", "Withdraw an offer your organisation made.", False)
-_right_command("reject", "Decline a right offered to your organisation.", False)
+@right_app.command("accept")
+def right_accept(
+    dataset: IdArg,
+    right: RightArg,
+    key: KeyOpt = None,
+    password_file: PasswordFileOpt = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Accept a right offered to your organisation."""
+    _answer_offer(Datasets.accept, "accepted", dataset, right, key, password_file, rpc_url, as_json)
+
+
+@right_app.command("cancel")
+def right_cancel(
+    dataset: IdArg,
+    right: RightArg,
+    key: KeyOpt = None,
+    password_file: PasswordFileOpt = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Withdraw an offer your organisation made."""
+    _answer_offer(Datasets.cancel, "withdrew the offer of", dataset, right, key, password_file, rpc_url, as_json)
+
+
+@right_app.command("reject")
+def right_reject(
+    dataset: IdArg,
+    right: RightArg,
+    key: KeyOpt = None,
+    password_file: PasswordFileOpt = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Decline a right offered to your organisation."""
+    _answer_offer(Datasets.reject, "rejected", dataset, right, key, password_file, rpc_url, as_json)
+
+
+def _answer_offer(
+    change: Callable[[Datasets, LocalAccount, bytes, Right], TxResult],
+    done: str,
+    dataset: str,
+    right: str,
+    key: str | None,
+    password_file: Path | None,
+    rpc_url: str | None,
+    as_json: bool,
+) -> None:
+    """Accept, withdraw or reject an offer of `right` on `dataset`; `done` says which in the report."""
+    root, which = parse_root(dataset), parse_right(right)
+    tx = change(Datasets(registry(rpc_url)), signer(key, password_file), root, which)
+    emit(as_json, tx_json(tx), lambda: print_tx(tx, f"{done} the {label(which)} right on {hex32(root)}"))
