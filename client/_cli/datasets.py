@@ -357,56 +357,27 @@ def right_offer(
     emit(as_json, tx_json(tx), lambda: print_tx(tx, f"offered the {label(which)} right on {hex32(root)} to {org}"))
 
 
-@right_app.command("accept")
-def right_accept(
-    dataset: IdArg,
-    right: RightArg,
-    key: KeyOpt = None,
-    password_file: PasswordFileOpt = None,
-    rpc_url: RpcOpt = None,
-    as_json: JsonOpt = False,
+def _answer_command(
+    name: str, change: Callable[[Datasets, LocalAccount, bytes, Right], TxResult], done: str, help: str
 ) -> None:
-    """Accept a right offered to your organisation."""
-    _answer_offer(Datasets.accept, "accepted", dataset, right, key, password_file, rpc_url, as_json)
+    """Register `idsreg right NAME DATASET RIGHT`: answer an offer with `change`; `done` says how
+    in the report, `help` is the command's help text."""
+
+    def answer(
+        dataset: IdArg,
+        right: RightArg,
+        key: KeyOpt = None,
+        password_file: PasswordFileOpt = None,
+        rpc_url: RpcOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        root, which = parse_root(dataset), parse_right(right)
+        tx = change(Datasets(registry(rpc_url)), signer(key, password_file), root, which)
+        emit(as_json, tx_json(tx), lambda: print_tx(tx, f"{done} the {label(which)} right on {hex32(root)}"))
+
+    right_app.command(name, help=help)(answer)
 
 
-@right_app.command("cancel")
-def right_cancel(
-    dataset: IdArg,
-    right: RightArg,
-    key: KeyOpt = None,
-    password_file: PasswordFileOpt = None,
-    rpc_url: RpcOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Withdraw an offer your organisation made."""
-    _answer_offer(Datasets.cancel, "withdrew the offer of", dataset, right, key, password_file, rpc_url, as_json)
-
-
-@right_app.command("reject")
-def right_reject(
-    dataset: IdArg,
-    right: RightArg,
-    key: KeyOpt = None,
-    password_file: PasswordFileOpt = None,
-    rpc_url: RpcOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Decline a right offered to your organisation."""
-    _answer_offer(Datasets.reject, "rejected", dataset, right, key, password_file, rpc_url, as_json)
-
-
-def _answer_offer(
-    change: Callable[[Datasets, LocalAccount, bytes, Right], TxResult],
-    done: str,
-    dataset: str,
-    right: str,
-    key: str | None,
-    password_file: Path | None,
-    rpc_url: str | None,
-    as_json: bool,
-) -> None:
-    """Accept, withdraw or reject an offer of `right` on `dataset`; `done` says which in the report."""
-    root, which = parse_root(dataset), parse_right(right)
-    tx = change(Datasets(registry(rpc_url)), signer(key, password_file), root, which)
-    emit(as_json, tx_json(tx), lambda: print_tx(tx, f"{done} the {label(which)} right on {hex32(root)}"))
+_answer_command("accept", Datasets.accept, "accepted", "Accept a right offered to your organisation.")
+_answer_command("cancel", Datasets.cancel, "withdrew the offer of", "Withdraw an offer your organisation made.")
+_answer_command("reject", Datasets.reject, "rejected", "Decline a right offered to your organisation.")
