@@ -101,8 +101,7 @@ def _status_command(action: Action, doc: str) -> None:
     ) -> None:
         _propose(key, password_file, rpc_url, as_json, action, org_id(org))
 
-    command.__doc__ = doc
-    propose_app.command(label(action).split()[0])(command)
+    propose_app.command(label(action).split()[0], help=doc)(command)
 
 
 _status_command(Action.SUSPEND_MEMBER, "Propose suspending a member (its keys stop acting).")
@@ -158,8 +157,7 @@ def _role_command(name: str, action: Action, doc: str) -> None:
     ) -> None:
         _propose(key, password_file, rpc_url, as_json, action, account(target))
 
-    command.__doc__ = doc
-    propose_app.command(name)(command)
+    propose_app.command(name, help=doc)(command)
 
 
 _role_command("appoint-auditor", Action.APPOINT_AUDITOR, "Propose appointing an auditor.")
@@ -180,8 +178,7 @@ def _threshold_command(name: str, action: Action, doc: str) -> None:
     ) -> None:
         _propose(key, password_file, rpc_url, as_json, action, threshold)
 
-    command.__doc__ = doc
-    propose_app.command(name)(command)
+    propose_app.command(name, help=doc)(command)
 
 
 _threshold_command("threshold", Action.SET_THRESHOLD, "Propose a new governor approval threshold.")
