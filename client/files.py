@@ -6,7 +6,12 @@ command must not destroy what an earlier one wrote. Every such write goes throug
 under its final name with a hard link — `link(2)` fails when the name exists — so a reader
 never sees half a file and an existing file is never touched. `replace` is for the few files
 meant to change as a whole (a receipt gaining a signature, Besu's allowlist); `append_line`
-for append-only logs; `private_folder` for folders that hold secrets.
+for append-only logs; `private_folder` for folders that hold secrets. Every file the project
+writes whole goes through `create_new` or `replace`: no other module writes a temporary file
+and renames it.
+
+What is written (`Content`) is text (UTF-8), bytes, or an iterable of byte chunks for a file
+too large to hold in memory.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import errno
 import os
 import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import ConfigError, OverwriteRefusedError
@@ -23,8 +29,11 @@ from .errors import ConfigError, OverwriteRefusedError
 #: link(2) errors that mean "this file system has no hard links", not "this name is taken".
 _NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.EXDEV}
 
+#: What a file is written from: text (UTF-8), bytes, or byte chunks.
+Content = str | bytes | Iterable[bytes]
 
-def create_new(path: Path, text: str, *, what: str, mode: int = 0o644) -> Path:
+
+def create_new(path: Path, text: Content, *, what: str, mode: int = 0o644) -> Path:
     """Write `text` to `path`, which must not exist yet; OverwriteRefusedError if it does.
 
     The file appears complete or not at all, with permission bits `mode`.
@@ -51,7 +60,7 @@ def create_new(path: Path, text: str, *, what: str, mode: int = 0o644) -> Path:
     return path
 
 
-def replace(path: Path, text: str, *, what: str, mode: int = 0o644) -> Path:
+def replace(path: Path, text: Content, *, what: str, mode: int = 0o644) -> Path:
     """Write `text` to `path` atomically, replacing what is there (only for files meant to change)."""
     temporary = _temporary(path, text, mode, what)
     try:
@@ -100,7 +109,7 @@ def private_folder(path: Path) -> int | None:
     return before
 
 
-def _temporary(path: Path, text: str, mode: int, what: str) -> Path:
+def _temporary(path: Path, text: Content, mode: int, what: str) -> Path:
     """A complete, flushed copy of `text` next to `path`, under a name no one else uses."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -111,7 +120,7 @@ def _temporary(path: Path, text: str, mode: int, what: str) -> Path:
     return Path(name)
 
 
-def _create_exclusive(path: Path, text: str, mode: int, what: str) -> None:
+def _create_exclusive(path: Path, text: Content, mode: int, what: str) -> None:
     """create_new on a file system without hard links: O_EXCL, removing a partial file on failure."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
@@ -122,12 +131,13 @@ def _create_exclusive(path: Path, text: str, mode: int, what: str) -> None:
     _fill(fd, path, text, mode, what, path)
 
 
-def _fill(fd: int, written: Path, text: str, mode: int, what: str, target: Path) -> None:
+def _fill(fd: int, written: Path, text: Content, mode: int, what: str, target: Path) -> None:
     """Write `text` to the new file `written` (open as `fd`) and flush it to disk; on failure
     remove it and raise ConfigError naming `target`."""
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            for chunk in _chunks(text):
+                handle.write(chunk)
             handle.flush()
             os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
@@ -137,4 +147,10 @@ def _fill(fd: int, written: Path, text: str, mode: int, what: str, target: Path)
         raise ConfigError(f"cannot write {what} {target}: {exc.strerror}") from None
 
 
-__all__ = ["append_line", "create_new", "private_folder", "replace"]
+def _chunks(content: Content) -> Iterable[bytes]:
+    if isinstance(content, str):
+        return (content.encode(),)
+    return (content,) if isinstance(content, bytes) else content
+
+
+__all__ = ["Content", "append_line", "create_new", "private_folder", "replace"]

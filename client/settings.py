@@ -10,6 +10,7 @@
 | `IDSREG_PASSWORD` | keystore password, for scripts | prompt |
 | `IDSREG_PASSWORD_FILE` | file whose first line is the keystore password | prompt |
 | `IDSREG_API_HOST`, `IDSREG_API_PORT` | where the registry API listens (`idsreg api …`; the server reads the same variables) | 127.0.0.1, 8600 |
+| `IDSREG_API_URL` | the registry API the CLI asks (`api login`, the `list` commands, `api status`) | `http://IDSREG_API_HOST:IDSREG_API_PORT` |
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class ClientSettings(BaseSettings):
     password_file: Path | None = None
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8600, ge=1, le=65535)
+    #: IDSREG_API_URL: a registry API elsewhere than the local one (`api_url`).
+    api_base: str | None = Field(default=None, validation_alias="IDSREG_API_URL")
 
     @property
     def keystore_dir(self) -> Path:
@@ -63,7 +66,15 @@ class ClientSettings(BaseSettings):
 
     @property
     def api_url(self) -> str:
+        """The registry API the client asks: IDSREG_API_URL, else the local `idsreg api serve` address."""
+        if self.api_base:
+            return self.api_base.rstrip("/")
         return f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def api_session(self) -> Path:
+        """The bearer token of `idsreg api login` (mode 0600), for the CLI's later API calls."""
+        return self.home / "api-session.json"
 
 
 @lru_cache(maxsize=1)

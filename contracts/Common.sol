@@ -33,6 +33,17 @@ enum KeyRole {
     Connector
 }
 
+/// @notice A key's record, in one slot: everything the check "active key of an active, certified
+/// member" reads, which every write of every contract makes. `status` and `expiresAt` copy the
+/// organisation's record; the Consortium rewrites them for all of its keys whenever the
+/// organisation's status or certification changes, and pushes every record to the mirrors.
+struct KeyRecord {
+    uint32 orgNo;
+    KeyRole role;
+    MemberStatus status;
+    uint64 expiresAt;
+}
+
 // Why a key may not act. The Consortium and every registry contract (through
 // MembershipMirror) refuse with these same errors.
 

@@ -2,20 +2,15 @@
 pragma solidity 0.8.28;
 
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
-import {
-    ConsortiumCertificationExpired,
-    ConsortiumKeyRevoked,
-    ConsortiumMemberNotActive,
-    ConsortiumUnknownKey,
-    KeyRole,
-    MemberStatus
-} from "./Common.sol";
+import {ConsortiumCertificationExpired, ConsortiumMemberNotActive, KeyRecord, KeyRole, MemberStatus} from "./Common.sol";
+import {DeployerBinding} from "./DeployerBinding.sol";
 import {IConsortium} from "./IConsortium.sol";
 import {IMembershipMirror} from "./IMembershipMirror.sol";
+import {KeyRecords} from "./KeyRecords.sol";
 
 /// @title Consortium
 /// @notice Membership and governance of the data space. See {IConsortium}.
-contract Consortium is IConsortium {
+contract Consortium is IConsortium, KeyRecords, DeployerBinding {
     using EnumerableSet for EnumerableSet.AddressSet;
 
     /// @notice Upper bound on governors, so that counting live approvals stays cheap.
@@ -30,16 +25,6 @@ contract Consortium is IConsortium {
     uint64 public constant MIN_DISPUTE_PERIOD = 1 days;
     uint64 public constant MAX_DISPUTE_PERIOD = 365 days;
 
-    /// Everything `requireActiveKey` needs, in one slot: other contracts read it on every write.
-    /// `status` and `expiresAt` mirror the organisation's record and are rewritten for all of
-    /// its keys whenever the organisation's status or certification changes.
-    struct KeyRecord {
-        uint32 orgNo;
-        KeyRole role;
-        MemberStatus status;
-        uint64 expiresAt;
-    }
-
     /// Slot 1 is the id; slot 2 packs everything `requireActiveKey` needs.
     struct OrgRecord {
         bytes32 id;
@@ -49,7 +34,6 @@ contract Consortium is IConsortium {
         MemberStatus status;
     }
 
-    mapping(address key => KeyRecord) private _keys;
     mapping(uint32 orgNo => OrgRecord) private _orgs;
     mapping(bytes32 orgId => uint32) private _orgNos;
     /// Each organisation's live keys; `_keyIndex` is a key's position there plus one (0: not live).
@@ -68,7 +52,6 @@ contract Consortium is IConsortium {
     /// Registry contracts that keep a copy of every key record (see MembershipMirror), bound
     /// once by the deployer before the first member is admitted.
     address[] private _mirrors;
-    address private immutable _deployer;
 
     mapping(uint256 proposalId => Proposal) private _proposals;
     /// The term in which each governor approved (0: never).
@@ -83,7 +66,6 @@ contract Consortium is IConsortium {
     /// @param governors The founding council.
     /// @param governorThreshold Approvals a proposal needs, between 1 and `governors.length`.
     constructor(address[] memory governors, uint256 governorThreshold) {
-        _deployer = msg.sender;
         if (governors.length > MAX_GOVERNORS) revert ConsortiumTooManyGovernors(MAX_GOVERNORS);
         for (uint256 i = 0; i < governors.length; i++) {
             _grantRole(Role.Governor, governors[i]);
@@ -137,9 +119,7 @@ contract Consortium is IConsortium {
     }
 
     /// @inheritdoc IConsortium
-    function bindMirrors(address[] calldata registries) external {
-        if (msg.sender != _deployer) revert ConsortiumNotDeployer(msg.sender);
-        if (_mirrors.length != 0 || _memberCount != 0) revert ConsortiumMirrorsAlreadyBound(_mirrors.length, _memberCount);
+    function bindMirrors(address[] calldata registries) external bindsOnce {
         for (uint256 i = 0; i < registries.length; i++) {
             if (registries[i].code.length == 0) revert ConsortiumInvalidAccount(registries[i]);
             _mirrors.push(registries[i]);
@@ -187,15 +167,7 @@ contract Consortium is IConsortium {
 
     /// @inheritdoc IConsortium
     function requireActiveKey(address key) external view returns (uint32 orgNo) {
-        KeyRecord memory record = _keys[key];
-        orgNo = record.orgNo;
-        if (orgNo == 0) revert ConsortiumUnknownKey(key);
-        // The organisation's id is read only to explain a refusal.
-        if (record.role == KeyRole.None) revert ConsortiumKeyRevoked(key, _orgs[orgNo].id);
-        if (record.status != MemberStatus.Active) revert ConsortiumMemberNotActive(_orgs[orgNo].id, record.status);
-        if (record.expiresAt <= block.timestamp) {
-            revert ConsortiumCertificationExpired(_orgs[orgNo].id, record.expiresAt);
-        }
+        return _requireActiveKey(key);
     }
 
     /// @inheritdoc IConsortium
@@ -405,6 +377,18 @@ contract Consortium is IConsortium {
     }
 
     // ----- internals: members -----
+
+    function _refuseNotDeployer(address account) internal pure override {
+        revert ConsortiumNotDeployer(account);
+    }
+
+    function _refuseIfBound() internal view override {
+        if (_mirrors.length != 0 || _memberCount != 0) revert ConsortiumMirrorsAlreadyBound(_mirrors.length, _memberCount);
+    }
+
+    function _refusedKeyOrgId(address key) internal view override returns (bytes32) {
+        return _orgs[_keys[key].orgNo].id;
+    }
 
     function _checkAdmission(bytes32 orgId, address admin, uint8 level, uint64 expiresAt) private view {
         if (orgId == bytes32(0)) revert ConsortiumInvalidOrgId(orgId);

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {Grade, IMembership, Right} from "./Common.sol";
+import {DeployerBinding} from "./DeployerBinding.sol";
 import {IDataRegistry} from "./IDataRegistry.sol";
 import {IDisputeCourt} from "./IDisputeCourt.sol";
 import {MembershipMirror} from "./MembershipMirror.sol";
@@ -9,7 +10,7 @@ import {MembershipMirror} from "./MembershipMirror.sol";
 /// @title DataRegistry
 /// @notice Datasets by content root, lineage, and three rights moved by offer and acceptance.
 /// See {IDataRegistry}.
-contract DataRegistry is IDataRegistry, MembershipMirror {
+contract DataRegistry is IDataRegistry, MembershipMirror, DeployerBinding {
     /// @notice Most datasets in one batch.
     uint256 public constant MAX_BATCH = 500;
     /// @notice Most parents one dataset may name.
@@ -32,24 +33,27 @@ contract DataRegistry is IDataRegistry, MembershipMirror {
 
     /// The dispute court, bound once by the deployer; the only caller of the court hooks.
     address private _court;
-    address private immutable _deployer;
 
     modifier onlyCourt() {
         if (msg.sender != _court || _court == address(0)) revert DataRegistryNotCourt(msg.sender);
         _;
     }
 
-    constructor(IMembership consortium_) MembershipMirror(consortium_) {
-        _deployer = msg.sender;
-    }
+    constructor(IMembership consortium_) MembershipMirror(consortium_) {}
 
     /// @inheritdoc IDataRegistry
-    function bindCourt(address disputeCourt) external {
-        if (msg.sender != _deployer) revert DataRegistryNotDeployer(msg.sender);
-        if (_court != address(0)) revert DataRegistryCourtAlreadyBound(_court);
+    function bindCourt(address disputeCourt) external bindsOnce {
         if (disputeCourt.code.length == 0) revert DataRegistryNotCourt(disputeCourt);
         _court = disputeCourt;
         emit CourtBound(disputeCourt);
+    }
+
+    function _refuseNotDeployer(address account) internal pure override {
+        revert DataRegistryNotDeployer(account);
+    }
+
+    function _refuseIfBound() internal view override {
+        if (_court != address(0)) revert DataRegistryCourtAlreadyBound(_court);
     }
 
     // ----- registration -----

@@ -21,6 +21,7 @@ from sqlalchemy import Table, and_, bindparam, delete, select, tuple_
 from sqlmodel import Session, SQLModel
 
 from .domain import DOMAIN_TABLES
+from .errors import ProjectionError
 from .models import UndoEntry
 
 Key = tuple[Any, ...]
@@ -28,10 +29,6 @@ Row = dict[str, Any]
 
 #: Keys per `IN (…)` lookup: well under SQLite's and PostgreSQL's parameter limits.
 _CHUNK = 400
-
-
-class ProjectionError(Exception):
-    """An event that does not fit the indexed state (a bug, or a chain the index does not belong to)."""
 
 
 @dataclass(frozen=True)

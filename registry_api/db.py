@@ -7,9 +7,8 @@ from typing import Any
 from sqlalchemy import Engine, event, inspect
 from sqlmodel import SQLModel, create_engine
 
-from client.errors import ConfigError
-
 from . import domain, models  # noqa: F401  (registers the tables with SQLModel.metadata)
+from .errors import ServiceConfigError
 
 
 def normalise_url(url: str) -> str:
@@ -50,7 +49,7 @@ def make_engine(url: str, *, reader: bool = False) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
-    """Create the tables that do not exist yet; ConfigError if an existing table lacks a column
+    """Create the tables that do not exist yet; ServiceConfigError if an existing table lacks a column
     this version needs (a database made by an older version: re-index it)."""
     SQLModel.metadata.create_all(engine)
     inspector = inspect(engine)
@@ -58,7 +57,7 @@ def init_db(engine: Engine) -> None:
         present = {c["name"] for c in inspector.get_columns(table.name)}
         missing = sorted(c.name for c in table.columns if c.name not in present)
         if missing:
-            raise ConfigError(
+            raise ServiceConfigError(
                 f"the index database {engine.url.render_as_string(hide_password=True)} was made by another version "
                 f"(table {table.name} has no {', '.join(missing)}); rebuild it with `idsreg api reindex`"
             )

@@ -25,7 +25,9 @@ ADDRESS = 42
 # ----- consortium ---------------------------------------------------------------------------
 
 
-class OrgBase(SQLModel):
+class Org(SQLModel, table=True):
+    """A member organisation (MemberAdmitted, then status, certification and admin changes)."""
+
     org_no: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
     org_id: str = Field(sa_type=String(HEX32), unique=True)
     name: str = Field(sa_column=Column(Text, nullable=False))
@@ -41,11 +43,9 @@ class OrgBase(SQLModel):
     updated_block: int = Field(sa_type=BigInteger)
 
 
-class Org(OrgBase, table=True):
-    """A member organisation (MemberAdmitted, then status, certification and admin changes)."""
+class OrgKey(SQLModel, table=True):
+    """A key that acts or acted for an organisation."""
 
-
-class OrgKeyBase(SQLModel):
     address: str = Field(sa_type=String(ADDRESS), primary_key=True)
     org_no: int = Field(sa_type=BigInteger, index=True)
     #: admin, connector, or none once removed or replaced (a key never moves to another org).
@@ -54,11 +54,9 @@ class OrgKeyBase(SQLModel):
     updated_block: int = Field(sa_type=BigInteger)
 
 
-class OrgKey(OrgKeyBase, table=True):
-    """A key that acts or acted for an organisation."""
+class RoleHolder(SQLModel, table=True):
+    """An account holding a consortium role now (the row goes when the role is revoked)."""
 
-
-class RoleHolderBase(SQLModel):
     #: governor, auditor or arbiter.
     role: str = Field(sa_type=String(16), primary_key=True)
     account: str = Field(sa_type=String(ADDRESS), primary_key=True)
@@ -68,22 +66,18 @@ class RoleHolderBase(SQLModel):
     tx_hash: str = Field(sa_type=String(HEX32))
 
 
-class RoleHolder(RoleHolderBase, table=True):
-    """An account holding a consortium role now (the row goes when the role is revoked)."""
+class Threshold(SQLModel, table=True):
+    """Approvals a governance proposal (governor) or a ruling (arbiter) needs."""
 
-
-class ThresholdBase(SQLModel):
     role: str = Field(sa_type=String(16), primary_key=True)
     value: int = Field(sa_type=BigInteger)
     block_number: int = Field(sa_type=BigInteger, index=True)
     updated_block: int = Field(sa_type=BigInteger)
 
 
-class Threshold(ThresholdBase, table=True):
-    """Approvals a governance proposal (governor) or a ruling (arbiter) needs."""
+class Setting(SQLModel, table=True):
+    """A council setting that is neither a role nor a threshold (the dispute period)."""
 
-
-class SettingBase(SQLModel):
     #: dispute_period (seconds a dispute may freeze a right; DisputePeriodChanged).
     name: str = Field(sa_type=String(32), primary_key=True)
     value: int = Field(sa_column=Column(UInt64(), nullable=False))
@@ -91,11 +85,9 @@ class SettingBase(SQLModel):
     updated_block: int = Field(sa_type=BigInteger)
 
 
-class Setting(SettingBase, table=True):
-    """A council setting that is neither a role nor a threshold (the dispute period)."""
+class Proposal(SQLModel, table=True):
+    """A governance proposal."""
 
-
-class ProposalBase(SQLModel):
     proposal_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
     action: str = Field(sa_type=String(32))
     proposer: str = Field(sa_type=String(ADDRESS))
@@ -110,14 +102,14 @@ class ProposalBase(SQLModel):
     updated_block: int = Field(sa_type=BigInteger)
 
 
-class Proposal(ProposalBase, table=True):
-    """A governance proposal."""
-
-
 # ----- datasets and rights ------------------------------------------------------------------
 
 
-class DatasetBase(SQLModel):
+class Dataset(SQLModel, table=True):
+    """A registered dataset with the current holders of its three rights."""
+
+    __table_args__ = (Index("ix_dataset_order", "block_number", "log_index"),)
+
     root: str = Field(sa_type=String(HEX32), primary_key=True)
     registrant: int = Field(sa_type=BigInteger, index=True)
     #: general, important or core.
@@ -150,23 +142,19 @@ class DatasetBase(SQLModel):
     updated_block: int = Field(sa_type=BigInteger)
 
 
-class Dataset(DatasetBase, table=True):
-    """A registered dataset with the current holders of its three rights."""
+class Lineage(SQLModel, table=True):
+    """ "`child` is derived from `parent`" (DatasetRegistered's parents)."""
 
-    __table_args__ = (Index("ix_dataset_order", "block_number", "log_index"),)
-
-
-class LineageBase(SQLModel):
     child: str = Field(sa_type=String(HEX32), primary_key=True)
     parent: str = Field(sa_type=String(HEX32), primary_key=True, index=True)
     block_number: int = Field(sa_type=BigInteger, index=True)
 
 
-class Lineage(LineageBase, table=True):
-    """ "`child` is derived from `parent`" (DatasetRegistered's parents)."""
+class RightChange(SQLModel, table=True):
+    """One move of one right from one organisation to another."""
 
+    __table_args__ = (Index("ix_rightchange_root", "root", "block_number", "log_index"),)
 
-class RightChangeBase(SQLModel):
     tx_hash: str = Field(sa_type=String(HEX32), primary_key=True)
     log_index: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     root: str = Field(sa_type=String(HEX32))
@@ -181,16 +169,12 @@ class RightChangeBase(SQLModel):
     block_time: int = Field(sa_type=BigInteger)
 
 
-class RightChange(RightChangeBase, table=True):
-    """One move of one right from one organisation to another."""
-
-    __table_args__ = (Index("ix_rightchange_root", "root", "block_number", "log_index"),)
-
-
 # ----- licences and deliveries --------------------------------------------------------------
 
 
-class GrantBase(SQLModel):
+class Grant(SQLModel, table=True):
+    """A licence (GrantIssued; approved, rejected or revoked later)."""
+
     root: str = Field(sa_type=String(HEX32), primary_key=True)
     grantee: int = Field(sa_type=BigInteger, primary_key=True, index=True)
     serial: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
@@ -213,11 +197,9 @@ class GrantBase(SQLModel):
     updated_block: int = Field(sa_type=BigInteger)
 
 
-class Grant(GrantBase, table=True):
-    """A licence (GrantIssued; approved, rejected or revoked later)."""
+class Receipt(SQLModel, table=True):
+    """A delivery recorded on the ExchangeLedger, signed by both organisations."""
 
-
-class ReceiptBase(SQLModel):
     digest: str = Field(sa_type=String(HEX32), primary_key=True)
     dataset: str = Field(sa_type=String(HEX32), index=True)
     provider: int = Field(sa_type=BigInteger, index=True)
@@ -236,11 +218,9 @@ class ReceiptBase(SQLModel):
     block_time: int = Field(sa_type=BigInteger)
 
 
-class Receipt(ReceiptBase, table=True):
-    """A delivery recorded on the ExchangeLedger, signed by both organisations."""
+class Anchor(SQLModel, table=True):
+    """A batch anchor: one RFC 6962 root over many hashes."""
 
-
-class AnchorBase(SQLModel):
     root: str = Field(sa_type=String(HEX32), primary_key=True)
     #: Anchors are per (root, organisation): two organisations may anchor the same root.
     org_no: int = Field(sa_type=BigInteger, primary_key=True, index=True, sa_column_kwargs={"autoincrement": False})
@@ -253,14 +233,12 @@ class AnchorBase(SQLModel):
     tx_hash: str = Field(sa_type=String(HEX32))
 
 
-class Anchor(AnchorBase, table=True):
-    """A batch anchor: one RFC 6962 root over many hashes."""
-
-
 # ----- disputes -----------------------------------------------------------------------------
 
 
-class DisputeBase(SQLModel):
+class Dispute(SQLModel, table=True):
+    """A dispute over one right on one dataset."""
+
     dispute_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
     root: str = Field(sa_type=String(HEX32), index=True)
     right: str = Field(sa_type=String(16))
@@ -283,11 +261,9 @@ class DisputeBase(SQLModel):
     updated_block: int = Field(sa_type=BigInteger)
 
 
-class Dispute(DisputeBase, table=True):
-    """A dispute over one right on one dataset."""
+class Vote(SQLModel, table=True):
+    """An arbiter's latest vote on a dispute (an arbiter re-appointed may vote again)."""
 
-
-class VoteBase(SQLModel):
     dispute_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
     arbiter: str = Field(sa_type=String(ADDRESS), primary_key=True)
     uphold: bool = Field(sa_column=Column(Boolean, nullable=False))
@@ -297,10 +273,6 @@ class VoteBase(SQLModel):
     log_index: int = Field(default=0)
     tx_hash: str = Field(sa_type=String(HEX32))
     block_time: int = Field(sa_type=BigInteger)
-
-
-class Vote(VoteBase, table=True):
-    """An arbiter's latest vote on a dispute (an arbiter re-appointed may vote again)."""
 
 
 #: Every domain table, in the order a from-scratch comparison lists them.

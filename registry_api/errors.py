@@ -1,13 +1,43 @@
-"""The registry API's errors: one root, leaves with the HTTP status they answer with.
+"""The registry service's errors: one root, `RegistryApiError`, and every error of this
+package below it.
 
-Routes and their helpers raise these; `registry_api.api.errors` turns each into a JSON body
-`{"error": message, "status": code, "field": name-or-null}`.
+- The service's own failures (`ServiceConfigError`, `ProjectionError`, `ChainMovedError`)
+  carry the exit code `python -m registry_api` (and so `idsreg api …`) ends with.
+- `ApiError` and its leaves carry the HTTP status they answer with: routes and their helpers
+  raise these, and `registry_api.api.errors` turns each into a JSON body
+  `{"error": message, "status": code, "field": name-or-null}`.
+
+The root derives from the client's root error (`client.errors.IdsRegistryError`): the service
+builds on the client, and a command line reports either kind the same way (one line, the exit
+code of the kind). Errors the client raises (a `ConfigError` from parsing a sign-in message,
+say) stay the client's.
 """
 
 from __future__ import annotations
 
+from client.errors import IdsRegistryError
 
-class ApiError(Exception):
+
+class RegistryApiError(IdsRegistryError):
+    """Root of every error the registry service (indexer and API) raises."""
+
+
+class ServiceConfigError(RegistryApiError):
+    """A setting, database or address the service cannot use (the message names it and says
+    what to do): exit code 2."""
+
+    exit_code = 2
+
+
+class ProjectionError(RegistryApiError):
+    """An event that does not fit the indexed state (a bug, or a chain the index does not belong to)."""
+
+
+class ChainMovedError(RegistryApiError):
+    """The chain changed while a range was being read; the range is dropped and re-read."""
+
+
+class ApiError(RegistryApiError):
     """Root of the errors the API answers with; the message is shown to the caller as is."""
 
     status: int = 400

@@ -29,10 +29,11 @@ from client.chain.abi import decode_log
 from client.chain.node import NODE_ERRORS
 from client.chain.registry import Registry
 from client.chain.rpc import Header
-from client.errors import ChainError, ConfigError
+from client.errors import ChainError
 
 from . import projection, store
-from .changes import ProjectionError, RangeChanges
+from .changes import RangeChanges
+from .errors import ChainMovedError, ProjectionError, ServiceConfigError
 from .models import Checkpoint
 from .projection import Event
 from .settings import ApiSettings
@@ -41,10 +42,6 @@ log = logging.getLogger(__name__)
 
 #: New events after which the database's planner statistics are refreshed (store.refresh_statistics).
 ANALYSE_AFTER = 10_000
-
-
-class ChainMovedError(Exception):
-    """The chain changed while a range was being read; the range is dropped and re-read."""
 
 
 @dataclass
@@ -152,16 +149,16 @@ class Indexer:
             session.commit()
             checkpoint = store.get_checkpoint(session)
             if checkpoint is None:
-                raise ConfigError("the index database did not keep its checkpoint row")
+                raise ServiceConfigError("the index database did not keep its checkpoint row")
         if checkpoint.chain_id != self.registry.chain_id:
-            raise ConfigError(
+            raise ServiceConfigError(
                 f"the database indexes chain {checkpoint.chain_id}, the node is chain {self.registry.chain_id}"
             )
         if (checkpoint.deployment_block, checkpoint.deployment_block_hash) != (
             manifest.deployment_block,
             manifest.deployment_block_hash.lower(),
         ):
-            raise ConfigError(
+            raise ServiceConfigError(
                 f"the database indexes the deployment of block {checkpoint.deployment_block}, but the manifest names "
                 f"the deployment of block {manifest.deployment_block}; re-index with `idsreg api reindex`"
             )
@@ -326,13 +323,13 @@ class Indexer:
         """Scan until `stop` is set, waiting the poll interval between scans. Node outages are
         logged and retried; so are an event the index cannot place (a ProjectionError, which
         leaves the index at the last good range) and a database that belongs to another
-        deployment (ConfigError: re-index it)."""
+        deployment (ServiceConfigError: re-index it)."""
         while not stop.is_set():
             try:
                 result = self.scan_once(stop=stop)
             except NODE_ERRORS as exc:
                 log.warning("chain node unavailable (%s); retrying in %.1f s", exc, self.settings.poll_interval)
-            except (ProjectionError, ConfigError) as exc:
+            except (ProjectionError, ServiceConfigError) as exc:
                 log.error("cannot index the next range: %s; retrying in %.1f s", exc, self.settings.poll_interval)
             else:
                 if result.ranges or result.rolled_back:

@@ -16,7 +16,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class RawEventBase(SQLModel):
+class RawEvent(SQLModel, table=True):
+    """One event log of a registry contract, decoded with the compiled ABIs."""
+
+    __table_args__ = (
+        UniqueConstraint("tx_hash", "log_index", name="uq_rawevent_tx_log"),
+        Index("ix_rawevent_contract_name", "contract", "name"),
+        Index("ix_rawevent_subject", "subject", "block_number", "log_index"),
+    )
+
     chain_id: int = Field(sa_type=BigInteger)
     block_number: int = Field(sa_type=BigInteger, index=True)
     block_hash: str
@@ -30,31 +38,20 @@ class RawEventBase(SQLModel):
     block_time: int = Field(sa_type=BigInteger)
     #: The dataset (content root) the event is about, if any: what a dataset's history lists.
     subject: str | None = Field(default=None, sa_type=String(66))
-
-
-class RawEvent(RawEventBase, table=True):
-    """One event log of a registry contract, decoded with the compiled ABIs."""
-
-    __table_args__ = (
-        UniqueConstraint("tx_hash", "log_index", name="uq_rawevent_tx_log"),
-        Index("ix_rawevent_contract_name", "contract", "name"),
-        Index("ix_rawevent_subject", "subject", "block_number", "log_index"),
-    )
-
     id: int | None = Field(default=None, primary_key=True)
 
 
-class IndexedBlockBase(SQLModel):
+class IndexedBlock(SQLModel, table=True):
+    """A recently indexed block header: the window used to find the common ancestor after a reorg."""
+
     number: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
     hash: str
     parent_hash: str
 
 
-class IndexedBlock(IndexedBlockBase, table=True):
-    """A recently indexed block header: the window used to find the common ancestor after a reorg."""
+class Checkpoint(SQLModel, table=True):
+    """The single row saying how far the index reaches; written in the same transaction as the rows."""
 
-
-class CheckpointBase(SQLModel):
     chain_id: int = Field(sa_type=BigInteger)
     deployment_block: int = Field(sa_type=BigInteger)
     #: The deployment block's hash: a redeployment on the same chain is another registry.
@@ -66,15 +63,12 @@ class CheckpointBase(SQLModel):
     #: the API decides which freezes still run.
     block_time: int = Field(default=0, sa_type=BigInteger)
     updated_at: datetime = Field(default_factory=_now)
-
-
-class Checkpoint(CheckpointBase, table=True):
-    """The single row saying how far the index reaches; written in the same transaction as the rows."""
-
     id: int = Field(default=1, primary_key=True)
 
 
-class UndoEntryBase(SQLModel):
+class UndoEntry(SQLModel, table=True):
+    """The before-image of a domain row changed in a recent block, for rolling back a reorganisation."""
+
     #: The block whose event changed the row.
     block_number: int = Field(sa_type=BigInteger, index=True)
     #: The domain table's name.
@@ -83,15 +77,12 @@ class UndoEntryBase(SQLModel):
     row_key: str = Field(sa_column=Column(Text, nullable=False))
     #: The whole row before the block's first change to it, JSON object.
     before: str = Field(sa_column=Column(Text, nullable=False))
-
-
-class UndoEntry(UndoEntryBase, table=True):
-    """The before-image of a domain row changed in a recent block, for rolling back a reorganisation."""
-
     id: int | None = Field(default=None, primary_key=True)
 
 
-class AuthChallengeBase(SQLModel):
+class AuthChallenge(SQLModel, table=True):
+    """A sign-in challenge handed out by the API and not used yet (each is good for one sign-in)."""
+
     nonce: str = Field(sa_type=String(64), primary_key=True)
     address: str = Field(sa_type=String(42))
     #: The exact EIP-4361 message the key must sign.
@@ -99,17 +90,11 @@ class AuthChallengeBase(SQLModel):
     expires_at: int = Field(sa_type=BigInteger, index=True)
 
 
-class AuthChallenge(AuthChallengeBase, table=True):
-    """A sign-in challenge handed out by the API and not used yet (each is good for one sign-in)."""
+class ChallengeRate(SQLModel, table=True):
+    """Sign-in challenges one address or one client asked for in the current window (rate limits)."""
 
-
-class ChallengeRateBase(SQLModel):
     #: `address:0x…` or `client:<IP address>`.
     key: str = Field(sa_type=String(80), primary_key=True)
     #: Start of the counted window (Unix seconds, a multiple of the window's length).
     window_start: int = Field(sa_type=BigInteger, index=True)
     count: int
-
-
-class ChallengeRate(ChallengeRateBase, table=True):
-    """Sign-in challenges one address or one client asked for in the current window (rate limits)."""

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from .changes import Key, ProjectionError, RangeChanges
+from .changes import Key, RangeChanges
+from .errors import ProjectionError
 
 
 @dataclass(frozen=True)

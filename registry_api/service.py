@@ -28,9 +28,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from client.errors import ConfigError
-
 from .db import init_db, make_engine
+from .errors import ServiceConfigError
 from .settings import ApiSettings
 
 log = logging.getLogger(__name__)
@@ -95,7 +94,7 @@ def _listen(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}; choose another --port") from None
+        raise ServiceConfigError(f"cannot listen on {host}:{port}: {exc.strerror}; choose another --port") from None
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock

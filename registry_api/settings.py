@@ -26,7 +26,7 @@
 
 from __future__ import annotations
 
-import os
+import contextlib
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -35,6 +35,8 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from client.chain.registry import default_rpc_url
+from client.errors import OverwriteRefusedError
+from client.files import create_new
 from client.settings import get_settings
 
 
@@ -85,14 +87,8 @@ class ApiSettings(BaseSettings):
             return self.token_secret.get_secret_value().encode()
         path = get_settings().home / "api-token-secret"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass  # another process made it first
-            else:
-                with os.fdopen(fd, "w") as handle:
-                    handle.write(secrets.token_hex(32) + "\n")
+            with contextlib.suppress(OverwriteRefusedError):  # another process made it first
+                create_new(path, secrets.token_hex(32) + "\n", what="API token secret", mode=0o600)
         return path.read_text().strip().encode()
 
 

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from client.files import replace
 from client.hashing import CHUNK_SIZE, content_root
 
 Row = dict[str, str | float]
@@ -35,16 +36,12 @@ def _data_file(directory: Path, size_mib: int) -> Path:
     path = directory / f"bench-hashing-{size_mib}MiB.bin"
     if path.exists() and path.stat().st_size == size_mib * _MiB:
         return path
-    partial = path.with_suffix(".partial")
     # 64 MiB of random data repeated at shifting offsets: incompressible enough for a hash
     # benchmark, and quick to write even for large sizes.
     pool = os.urandom(64 * _MiB + _MiB)
-    with partial.open("wb") as out:
-        for i in range(size_mib):
-            start = (i * 4099) % (64 * _MiB)
-            out.write(pool[start : start + _MiB])
-    partial.replace(path)
-    return path
+    starts = ((i * 4099) % (64 * _MiB) for i in range(size_mib))
+    chunks = (pool[start : start + _MiB] for start in starts)
+    return replace(path, chunks, what="benchmark data file")
 
 
 def _warm(path: Path) -> None:

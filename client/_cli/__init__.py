@@ -13,7 +13,7 @@ import typer
 
 from ..chain.node import CONNECTION_ERRORS
 from ..errors import IdsRegistryError
-from . import anchors, api, chain, datasets, demo, disputes, keys, licences, member
+from . import anchors, api, chain, datasets, demo, disputes, keys, licences, lists, member, session, watch
 from .common import err_console
 
 app = typer.Typer(
@@ -39,6 +39,14 @@ app.command("revoke")(licences.revoke)
 app.add_typer(licences.receipt_app, name="receipt")
 app.add_typer(disputes.app, name="dispute")
 app.add_typer(api.app, name="api")
+api.app.command("login")(session.login)
+api.app.command("logout")(session.logout)
+api.app.command("whoami")(session.whoami)
+datasets.dataset_app.command("list")(lists.dataset_list)
+licences.grant_app.command("list")(lists.grant_list)
+licences.receipt_app.command("list")(lists.receipt_list)
+disputes.app.command("list")(lists.dispute_list)
+app.command("watch")(watch.watch)
 
 
 def main() -> None:

@@ -11,11 +11,13 @@ from typer.core import TyperGroup
 
 from ..anchors import Anchors
 from ..datasets import hex32
-from ..errors import NotAnchoredError
+from ..errors import ConfigError, NotAnchoredError
 from ..proof_store import AnchorIndex, IndexedAnchor, matching, planned_files, save_proofs
 from ..settings import get_settings
 from .common import JsonOpt, KeyOpt, PasswordFileOpt, RpcOpt, console, emit, err_console, registry, signer, when
 from .datasets import hash_all, hash_path
+from .lists import DEFAULT_LIMIT, LimitOpt, anchor_list
+from .session import ApiUrlOpt
 from .tx import print_tx, tx_json
 
 
@@ -78,9 +80,22 @@ def list_(
             help="A file or folder (its content root), an anchored item's content root, or an anchor's root."
         ),
     ] = None,
+    org: Annotated[
+        str | None, typer.Option("--org", help="Instead: this organisation's anchors, from the registry API.")
+    ] = None,
+    everyone: Annotated[
+        bool, typer.Option("--all", help="Instead: every organisation's anchors, from the API.")
+    ] = False,
+    limit: LimitOpt = DEFAULT_LIMIT,
+    url: ApiUrlOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List your anchors and their proof files, from the anchor index. Exit 6 if none holds WHAT."""
+    """List your anchors and their proof files, from the anchor index. Exit 6 if none holds WHAT.
+    With --org or --all: anchors on the chain, from the registry API."""
+    if org is not None or everyone:
+        if what is not None or (org is not None and everyone):
+            raise ConfigError("anchor list takes WHAT (your anchor index), --org ORG or --all (the API): one of them")
+        return anchor_list(org, limit, url, as_json)
     index = AnchorIndex(get_settings().anchor_index)
     anchors, unreadable = index.read()
     for bad in unreadable:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from eth_account.signers.local import LocalAccount
 
 from ..anchors import Anchors
 from ..chain.enums import Grade, Right, label
+from ..chain.transact import TxResult
 from ..consortium import Consortium
 from ..datasets import (
     BATCH_SIZE,
@@ -338,31 +341,29 @@ def dataset_show(dataset: IdArg, rpc_url: RpcOpt = None, as_json: JsonOpt = Fals
     emit(as_json, info, human)
 
 
-def _right_command(name: str, doc: str, needs_org: bool) -> None:
-    if needs_org:
+@right_app.command("offer")
+def right_offer(
+    dataset: IdArg,
+    right: RightArg,
+    org: Annotated[str, typer.Argument(help="The receiving organisation (identifier or 0x org id).")],
+    key: KeyOpt = None,
+    password_file: PasswordFileOpt = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Offer one right on a dataset your organisation holds to another organisation."""
+    root, which = parse_root(dataset), parse_right(right)
+    tx = Datasets(registry(rpc_url)).offer(signer(key, password_file), root, which, org)
+    emit(as_json, tx_json(tx), lambda: print_tx(tx, f"offered the {label(which)} right on {hex32(root)} to {org}"))
 
-        def offer_command(
-            dataset: IdArg,
-            right: RightArg,
-            org: Annotated[str, typer.Argument(help="The receiving organisation (identifier or 0x org id).")],
-            key: KeyOpt = None,
-            password_file: PasswordFileOpt = None,
-            rpc_url: RpcOpt = None,
-            as_json: JsonOpt = False,
-        ) -> None:
-            root, which = parse_root(dataset), parse_right(right)
-            tx = Datasets(registry(rpc_url)).offer(signer(key, password_file), root, which, org)
-            emit(
-                as_json,
-                tx_json(tx),
-                lambda: print_tx(tx, f"offered the {label(which)} right on {hex32(root)} to {org}"),
-            )
 
-        offer_command.__doc__ = doc
-        right_app.command(name)(offer_command)
-        return
+def _answer_command(
+    name: str, change: Callable[[Datasets, LocalAccount, bytes, Right], TxResult], done: str, help: str
+) -> None:
+    """Register `idsreg right NAME DATASET RIGHT`: answer an offer with `change`; `done` says how
+    in the report, `help` is the command's help text."""
 
-    def command(
+    def answer(
         dataset: IdArg,
         right: RightArg,
         key: KeyOpt = None,
@@ -371,17 +372,12 @@ def _right_command(name: str, doc: str, needs_org: bool) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         root, which = parse_root(dataset), parse_right(right)
-        datasets = Datasets(registry(rpc_url))
-        action = {"accept": datasets.accept, "cancel": datasets.cancel, "reject": datasets.reject}[name]
-        tx = action(signer(key, password_file), root, which)
-        done = {"accept": "accepted", "cancel": "withdrew the offer of", "reject": "rejected"}[name]
+        tx = change(Datasets(registry(rpc_url)), signer(key, password_file), root, which)
         emit(as_json, tx_json(tx), lambda: print_tx(tx, f"{done} the {label(which)} right on {hex32(root)}"))
 
-    command.__doc__ = doc
-    right_app.command(name)(command)
+    right_app.command(name, help=help)(answer)
 
 
-_right_command("offer", "Offer one right on a dataset your organisation holds to another organisation.", True)
-_right_command("accept", "Accept a right offered to your organisation.", False)
-_right_command("cancel", "Withdraw an offer your organisation made.", False)
-_right_command("reject", "Decline a right offered to your organisation.", False)
+_answer_command("accept", Datasets.accept, "accepted", "Accept a right offered to your organisation.")
+_answer_command("cancel", Datasets.cancel, "withdrew the offer of", "Withdraw an offer your organisation made.")
+_answer_command("reject", Datasets.reject, "rejected", "Decline a right offered to your organisation.")

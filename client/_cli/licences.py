@@ -105,8 +105,7 @@ def _auditor_command(name: str, doc: str) -> None:
         tx = action(signer(key, password_file), parse_root(dataset), org, serial)
         emit(as_json, tx_json(tx), lambda: print_tx(tx, f"grant {serial} on {dataset} to {org} {name}d"))
 
-    command.__doc__ = doc
-    grant_app.command(name)(command)
+    grant_app.command(name, help=doc)(command)
 
 
 _auditor_command("approve", "Approve a pending grant on important data (auditors).")

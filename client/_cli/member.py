@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from eth_account.signers.local import LocalAccount
 from rich.table import Table
 
 from ..chain.enums import Action, Role, label
+from ..chain.transact import TxResult
 from ..consortium import Consortium, MemberInfo, ProposalOutcome, checksum, org_id
 from .common import (
     JsonOpt,
@@ -97,8 +101,7 @@ def _status_command(action: Action, doc: str) -> None:
     ) -> None:
         _propose(key, password_file, rpc_url, as_json, action, org_id(org))
 
-    command.__doc__ = doc
-    propose_app.command(label(action).split()[0])(command)
+    propose_app.command(label(action).split()[0], help=doc)(command)
 
 
 _status_command(Action.SUSPEND_MEMBER, "Propose suspending a member (its keys stop acting).")
@@ -154,8 +157,7 @@ def _role_command(name: str, action: Action, doc: str) -> None:
     ) -> None:
         _propose(key, password_file, rpc_url, as_json, action, account(target))
 
-    command.__doc__ = doc
-    propose_app.command(name)(command)
+    propose_app.command(name, help=doc)(command)
 
 
 _role_command("appoint-auditor", Action.APPOINT_AUDITOR, "Propose appointing an auditor.")
@@ -176,8 +178,7 @@ def _threshold_command(name: str, action: Action, doc: str) -> None:
     ) -> None:
         _propose(key, password_file, rpc_url, as_json, action, threshold)
 
-    command.__doc__ = doc
-    propose_app.command(name)(command)
+    propose_app.command(name, help=doc)(command)
 
 
 _threshold_command("threshold", Action.SET_THRESHOLD, "Propose a new governor approval threshold.")
@@ -283,6 +284,24 @@ def _print_member(m: MemberInfo) -> None:
         console.print(f"  connector    {k}")
 
 
+#: The `member key` commands: the change each makes, the JSON field naming its key, what it reports.
+_KEY_CHANGES: dict[str, tuple[Callable[[Consortium, LocalAccount, str], TxResult], str, str]] = {
+    "add": (Consortium.add_connector, "connector", "connector {} added"),
+    "remove": (Consortium.remove_connector, "connector", "connector {} removed"),
+    "transfer-admin": (Consortium.transfer_admin, "newAdmin", "admin role handed to {}"),
+}
+
+
+def _change_key(
+    command: str, target: str, key: str | None, password_file: Path | None, rpc_url: str | None, as_json: bool
+) -> None:
+    """Run one of the `member key` commands on the key `target` (an address or keystore label)."""
+    change, field, done = _KEY_CHANGES[command]
+    address = account(target)
+    tx = change(Consortium(registry(rpc_url)), signer(key, password_file), address)
+    emit(as_json, {field: address, **tx_json(tx)}, lambda: print_tx(tx, done.format(address)))
+
+
 @key_app.command("add")
 def key_add(
     connector: AccountArg,
@@ -292,9 +311,7 @@ def key_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a connector key to your organisation."""
-    address = account(connector)
-    tx = Consortium(registry(rpc_url)).add_connector(signer(key, password_file), address)
-    emit(as_json, {"connector": address, **tx_json(tx)}, lambda: print_tx(tx, f"connector {address} added"))
+    _change_key("add", connector, key, password_file, rpc_url, as_json)
 
 
 @key_app.command("remove")
@@ -306,9 +323,7 @@ def key_remove(
     as_json: JsonOpt = False,
 ) -> None:
     """Remove a connector key from your organisation."""
-    address = account(connector)
-    tx = Consortium(registry(rpc_url)).remove_connector(signer(key, password_file), address)
-    emit(as_json, {"connector": address, **tx_json(tx)}, lambda: print_tx(tx, f"connector {address} removed"))
+    _change_key("remove", connector, key, password_file, rpc_url, as_json)
 
 
 @key_app.command("transfer-admin")
@@ -320,9 +335,7 @@ def key_transfer_admin(
     as_json: JsonOpt = False,
 ) -> None:
     """Hand your organisation's admin role to another key."""
-    address = account(new_admin)
-    tx = Consortium(registry(rpc_url)).transfer_admin(signer(key, password_file), address)
-    emit(as_json, {"newAdmin": address, **tx_json(tx)}, lambda: print_tx(tx, f"admin role handed to {address}"))
+    _change_key("transfer-admin", new_admin, key, password_file, rpc_url, as_json)
 
 
 @propose_app.command("dispute-period")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DeploymentError
+from ..files import replace
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,8 @@ class Manifest:
 
     def save(self, directory: Path) -> Path:
         """Write the manifest atomically (a crash leaves the old file or the new one, never half)."""
-        directory.mkdir(parents=True, exist_ok=True)
-        path = self.path_for(directory, self.chain_id)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n")
-        tmp.replace(path)
-        return path
+        text = json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+        return replace(self.path_for(directory, self.chain_id), text, what="deployment manifest")
 
     def address(self, name: str) -> str:
         try:

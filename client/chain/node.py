@@ -26,6 +26,7 @@ from web3 import Web3
 from web3.exceptions import ProviderConnectionError, Web3Exception
 
 from ..errors import ChainError, ConfigError
+from ..files import replace
 from ..processes import live_pid, stop
 from ..settings import PROJECT_ROOT
 
@@ -280,6 +281,4 @@ class LocalChain:
         finally:
             seed.stop()
         raw = bytes.fromhex(str(dump).removeprefix("0x"))
-        tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_bytes(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
-        tmp.replace(self.state_file)
+        replace(self.state_file, gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw, what="chain state")

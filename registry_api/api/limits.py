@@ -19,6 +19,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..errors import RegistryApiError
 from .schemas import ErrorPublic
 
 #: The bytes that matter to nesting: brackets, and the quotes and escapes that hide them in strings.
@@ -34,8 +35,9 @@ BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-class BodyRefused(HTTPException):
-    """A body the API does not read: too large (413), too deep or not UTF-8 (422)."""
+class BodyRefused(RegistryApiError, HTTPException):
+    """A body the API does not read: too large (413), too deep or not UTF-8 (422). An
+    HTTPException, because FastAPI answers any other error while it reads a body with a 400."""
 
     field = "body"
 

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, or_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from ..domain import Org
 from ..errors import NotFound
 from . import params
 from .hotpath import HotReads
 from .schemas import ChainRef, OrgRef
+
+R = TypeVar("R")
 
 _ORG = select(col(Org.org_no), col(Org.org_id), col(Org.name)).where(col(Org.org_no) == bindparam("number"))
 _ORGS = select(col(Org.org_no), col(Org.org_id), col(Org.name)).where(
@@ -82,6 +85,35 @@ def after(columns: Sequence[Any], values: Sequence[Any], descending: bool) -> Co
     if len(columns) == 1:
         return cast(ColumnElement[bool], beyond)
     return or_(beyond, and_(first == value, after(columns[1:], values[1:], descending)))
+
+
+def page(
+    session: Session,
+    query: SelectOfScalar[R],
+    order: Sequence[Any],
+    *,
+    limit: int,
+    cursor: str | None,
+    pattern: str,
+    descending: bool,
+) -> tuple[list[R], str | None]:
+    """One page of `query` in the order of the columns `order`, starting after the sort key a
+    `cursor` of the list's `pattern` carries: the rows and the cursor of the next page (None
+    on the last one). The cursor is the last row's values of `order`, by column name."""
+    query = query.order_by(*(c.desc() if descending else c for c in order)).limit(limit + 1)
+    start = params.decode_cursor(cursor, pattern)
+    if start is not None:
+        query = query.where(after(order, start, descending))
+    return split_page(list(session.exec(query).all()), limit, order)
+
+
+def split_page(found: Sequence[R], limit: int, order: Sequence[Any]) -> tuple[list[R], str | None]:
+    """The first `limit` of the `limit + 1` rows fetched, and the cursor of the next page if
+    there was one more: the last row's values of the columns `order`, by column name."""
+    rows = list(found[:limit])
+    if len(found) <= limit:
+        return rows, None
+    return rows, params.encode_cursor([getattr(rows[-1], c.key) for c in order])
 
 
 def chain_ref(row: Any) -> ChainRef:

@@ -1,6 +1,7 @@
 """The licensing, exchange and dispute operations of the gas benchmark: grants (on general data,
-and on important data with an auditor's approval), revocation, the submission of a receipt
-signed by both parties, and a dispute from its opening to the vote that upholds it.
+a grant replacing an active one, and on important data with an auditor's approval or
+rejection), revocation, the submission of a receipt signed by both parties, and a dispute from
+its opening to the vote that upholds it, or to the vote that dismisses it.
 
 Every value a transaction carries is random and non-zero where a real one would be (roots,
 purposes, policy hashes, delivered roots, sizes, prices, nonces), so that calldata is priced as
@@ -58,6 +59,8 @@ class ExchangeTxs:
     grant_general: list[TxResult] = field(default_factory=list)
     grant_important: list[TxResult] = field(default_factory=list)
     approve: list[TxResult] = field(default_factory=list)
+    reject: list[TxResult] = field(default_factory=list)
+    grant_replacing: list[TxResult] = field(default_factory=list)
     revoke: list[TxResult] = field(default_factory=list)
     submit: list[TxResult] = field(default_factory=list)
     submit_other_key: list[TxResult] = field(default_factory=list)
@@ -66,6 +69,7 @@ class ExchangeTxs:
     prove_anchor: list[TxResult] = field(default_factory=list)
     vote_first: list[TxResult] = field(default_factory=list)
     vote_closing: list[TxResult] = field(default_factory=list)
+    vote_dismissing: list[TxResult] = field(default_factory=list)
     #: Audit-path length of the proofs `proveAnchor` was given.
     proof_hashes: int = 0
 
@@ -90,15 +94,17 @@ class ExchangeRun:
 
     def steps(self) -> int:
         """Progress-bar steps of `run()`."""
-        return self.samples * (5 if self.court_missing else 6)
+        return self.samples * (7 if self.court_missing else 9)
 
     def run(self) -> ExchangeTxs:
         self._appoint()
         self._grants_and_receipts()
         self._reshared_receipts()
         self._important_grants()
+        self._replaced_and_rejected_grants()
         if self.court_missing is None:
             self._disputes()
+            self._dismissed_disputes()
         return self.txs
 
     # ----- set-up -----
@@ -204,6 +210,20 @@ class ExchangeRun:
             serial = int(granted.event("GrantIssued").args["serial"])
             self.txs.approve.append(self.grants.approve(self.auditor, root, self.chain.beta.identifier, serial))
 
+    def _replaced_and_rejected_grants(self) -> None:
+        """Per sample: a second grant of a general dataset to beta while the first is active (it
+        replaces it), and the auditor's rejection of a pending grant on important data."""
+        for _ in range(self.samples):
+            self.advance("grant replacing an active grant")
+            root = self._register(self.alpha)
+            self._grant(root)
+            self.txs.grant_replacing.append(self._grant(root))
+        for _ in range(self.samples):
+            self.advance("reject (auditor)")
+            root = self._register(self.alpha, Grade.IMPORTANT)
+            serial = int(self._grant(root).event("GrantIssued").args["serial"])
+            self.txs.reject.append(self.grants.reject(self.auditor, root, self.chain.beta.identifier, serial))
+
     # ----- disputes -----
 
     def _disputes(self) -> None:
@@ -241,3 +261,17 @@ class ExchangeRun:
             self.txs.prove_anchor.append(proved)
             self.txs.vote_first.append(first)
             self.txs.vote_closing.append(closing)
+
+    def _dismissed_disputes(self) -> None:
+        """Per sample: beta disputes the operation right of a dataset alpha registered, proves
+        nothing, and both arbiters dismiss (the second vote closes the dispute)."""
+        for _ in range(self.samples):
+            self.advance("vote, dismissing")
+            root = self._register(self.alpha)
+            opened = self.registry.transact(self.beta, "DisputeCourt", "open", root, int(DISPUTED_RIGHT), random32())
+            dispute_id = int(opened.event("DisputeOpened").args["disputeId"])
+            self.registry.transact(self.arbiters[0], "DisputeCourt", "vote", dispute_id, False)
+            closing = self.registry.transact(self.arbiters[1], "DisputeCourt", "vote", dispute_id, False)
+            if "DisputeDismissed" not in {e.name for e in closing.events}:
+                raise RuntimeError("the dispute was not dismissed by the second vote")
+            self.txs.vote_dismissing.append(closing)

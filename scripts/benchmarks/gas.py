@@ -82,6 +82,17 @@ class _GasRun:
     def register(self, uri: str) -> list[TxResult]:
         return self.repeat("register", lambda: self.datasets.register(self.alpha, _registration(uri)))
 
+    def register_child(self) -> list[TxResult]:
+        """A registration naming one parent (a dataset registered just before it)."""
+
+        def send() -> TxResult:
+            parent = _registration()
+            self.datasets.register(self.alpha, parent)
+            child = Registration(root=random32(), metadata_hash=random32(), parents=(parent.root,))
+            return self.datasets.register(self.alpha, child)
+
+        return self.repeat("register, 1 parent", send)
+
     def batch(self, size: int) -> list[TxResult]:
         def send() -> TxResult:
             return self.datasets.register_batch(self.alpha, [_registration() for _ in range(size)], MANIFEST_URI)
@@ -131,11 +142,12 @@ def gas_tables(chain: BenchChain, console: Console, samples: int = 5) -> list[Ta
 
         run = _GasRun(chain, samples, advance)
         exchange = ExchangeRun(chain, samples, advance)
-        bar.update(task, total=samples * 5 + batch_times * 2 + samples + anchor_big_times + exchange.steps())
+        bar.update(task, total=samples * 6 + batch_times * 2 + samples + anchor_big_times + exchange.steps())
         txs = {
             "baseline": run.baseline(),
             "register": run.register(""),
             "register_uri": run.register(METADATA_URI),
+            "register_child": run.register_child(),
             "batch10": run.batch(10),
             "batch100": run.batch(100),
         }
@@ -158,6 +170,7 @@ def gas_tables(chain: BenchChain, console: Console, samples: int = 5) -> list[Ta
         baseline,
         Measured.of("register, no metadata URI", txs["register"], 65_000),
         Measured.of(f"register, {len(METADATA_URI)}-byte metadata URI", txs["register_uri"], 65_000),
+        Measured.of("register, 1 parent (no URI)", txs["register_child"]),
         batch10,
         batch100,
         commit,
@@ -172,6 +185,8 @@ def gas_tables(chain: BenchChain, console: Console, samples: int = 5) -> list[Ta
         grant_important,
         approve,
         grant_important.plus(approve, "grant + approve (important data)"),
+        Measured.of("reject (auditor)", slice_txs.reject),
+        Measured.of("grant replacing an active grant", slice_txs.grant_replacing),
         Measured.of("revoke (active grant)", slice_txs.revoke),
         Measured.of("receipt submit (2 signatures)", slice_txs.submit, 90_000),
         Measured.of("receipt submit, by a key that did not sign", slice_txs.submit_other_key, 90_000),
@@ -187,7 +202,8 @@ def gas_tables(chain: BenchChain, console: Console, samples: int = 5) -> list[Ta
         first = Measured.of("vote, 1st of 2 (dispute stays open)", slice_txs.vote_first)
         closing = Measured.of(f"vote, 2nd of 2 (upholds, moves the {right} right)", slice_txs.vote_closing)
         whole = opened.plus(proved, "").plus(first, "").plus(closing, "dispute: open + prove + 2 votes")
-        measured += [opened, proved, first, closing, whole]
+        dismissing = Measured.of("vote, 2nd of 2 (dismisses, unfreezes the right)", slice_txs.vote_dismissing)
+        measured += [opened, proved, first, closing, whole, dismissing]
     base = baseline.gas
     rows: list[Row] = [
         {
@@ -231,7 +247,9 @@ def gas_tables(chain: BenchChain, console: Console, samples: int = 5) -> list[Ta
         ),
         (
             "grants: DEMO:ALPHA (holding the operation right) licenses a dataset to DEMO:BETA for the first time, "
-            "read + derive, one year, random purpose and policy hash; revoke revokes such an active grant"
+            "read + derive, one year, random purpose and policy hash; revoke revokes such an active grant, "
+            "a replacing grant licenses the same dataset to DEMO:BETA again while the first is active; reject "
+            "refuses a pending grant on important data"
         ),
         (
             "receipt: signed by a connector key of each organisation (EIP-712), submitted by the consumer's "
@@ -244,7 +262,8 @@ def gas_tables(chain: BenchChain, console: Console, samples: int = 5) -> list[Ta
         notes.append(
             f"dispute: DEMO:ALPHA anchors the root (one leaf of {PROOF_ANCHOR_LEAVES:,}), DEMO:BETA registers it "
             f"{ANCHOR_LEAD} s later, ALPHA disputes the {right} right, proves the anchor; two arbiters "
-            "(threshold 2) uphold"
+            "(threshold 2) uphold; a dismissed dispute: DEMO:BETA disputes the operation right of a dataset ALPHA "
+            "registered, proves nothing, both arbiters dismiss"
         )
     else:
         notes.append(f"DisputeCourt not measured: {exchange.court_missing}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,25 @@ def test_private_folder(tmp_path: Path) -> None:
     loose.chmod(0o755)
     assert private_folder(loose) == 0o755 and stat.S_IMODE(loose.stat().st_mode) == 0o700
     assert private_folder(loose) is None
+
+
+def test_bytes_and_chunks_are_written_whole(tmp_path: Path) -> None:
+    state = replace(tmp_path / "state.json", b'{"block": 1}', what="chain state")
+    assert state.read_bytes() == b'{"block": 1}'
+    data = replace(tmp_path / "data.bin", (bytes([i]) * 1000 for i in range(3)), what="benchmark data file")
+    assert data.read_bytes() == b"\x00" * 1000 + b"\x01" * 1000 + b"\x02" * 1000
+    secret = create_new(tmp_path / "secret", "é\n".encode() + b"\xff", what="secret", mode=0o600)
+    assert secret.read_bytes() == b"\xc3\xa9\n\xff" and stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.bin", "secret", "state.json"]
+
+
+def test_a_failing_chunk_source_leaves_the_old_file(tmp_path: Path) -> None:
+    target = replace(tmp_path / "manifest.json", "old\n", what="deployment manifest")
+
+    def chunks() -> Iterator[bytes]:
+        yield b"new, half"
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(ConfigError, match=f"cannot write deployment manifest {target}: No space left on device"):
+        replace(target, chunks(), what="deployment manifest")
+    assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["manifest.json"]

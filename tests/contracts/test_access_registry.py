@@ -3,139 +3,34 @@ revocation — on anvil."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 import pytest
-from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3 import Web3
 
-from client.chain.enums import Action, Grade, GrantStatus, MemberStatus, Permission, Right
-from client.chain.transact import TxResult, guarded
-from client.consortium import Consortium
-from tests.conftest import Org, chain_time, expect_revert, new_account
-from tests.contracts.test_data_registry import OUTSIDER_KINDS, Scene, h, hx, id_bytes, key, make_scene, outsider
-
-DAY = 24 * 3600
-READ, DERIVE, RESHARE, COMMERCIAL = (int(p) for p in Permission)
-ALL = READ | DERIVE | RESHARE | COMMERCIAL
-PURPOSE = h("purpose: predictive maintenance")
-POLICY = h("policy: ODRL usage terms v1")
-GRANT_FIELDS = ("grantor", "serial", "permissions", "status", "validFrom", "validUntil", "registration")
-
-GENERAL = h("general: line 4 vibration logs")
-IMPORTANT = h("important: weld parameters")
-CORE = h("core: furnace control recipes")
-
-
-@dataclass
-class Licensing(Scene):
-    """The DataRegistry scene (alpha 1, beta 2, gamma 3, one connector each) plus an auditor.
-
-    Alpha has registered one dataset of each grade and holds every right on them.
-    """
-
-    auditor: LocalAccount
-
-    def access(self, signer: LocalAccount, function: str, *args: Any) -> TxResult:
-        return self.registry.transact(signer, "AccessRegistry", function, *args)
-
-    def view(self, function: str, *args: Any) -> Any:
-        return self.registry.call("AccessRegistry", function, *args)
-
-    def access_as(self, signer: LocalAccount, function: str, *args: Any) -> Any:
-        """eth_call on the latest block (its time), as `signer`."""
-        fn = getattr(self.registry.contract("AccessRegistry").functions, function)
-        return guarded(lambda: fn(*args).call({"from": signer.address}, block_identifier="latest"))
-
-    def grant(
-        self,
-        grantor: Org,
-        root: bytes,
-        grantee: Org,
-        permissions: int = READ,
-        window: tuple[int, int] | None = None,
-        *,
-        signer: LocalAccount | None = None,
-    ) -> TxResult:
-        """`grantor`'s licence on `root` to `grantee` (default: READ from now for a day)."""
-        return self.access(
-            signer or key(grantor), "grant", grant_request(root, grantee, permissions, window or self.day())
-        )
-
-    def day(self) -> tuple[int, int]:
-        now = chain_time(self.registry.w3)
-        return now, now + DAY
-
-    def approve(
-        self, root: bytes, grantee: Org, signer: LocalAccount | None = None, serial: int | None = None
-    ) -> TxResult:
-        """An auditor's approval of the grant's current serial (or of `serial`)."""
-        return self.access(
-            signer or self.auditor, "approve", root, id_bytes(grantee), self.serial(root, grantee, serial)
-        )
-
-    def reject(
-        self, root: bytes, grantee: Org, signer: LocalAccount | None = None, serial: int | None = None
-    ) -> TxResult:
-        return self.access(
-            signer or self.auditor, "reject", root, id_bytes(grantee), self.serial(root, grantee, serial)
-        )
-
-    def serial(self, root: bytes, grantee: Org, serial: int | None = None) -> int:
-        """`serial`, else the serial of the current grant on `root` to `grantee` (0: none)."""
-        if serial is not None:
-            return serial
-        org_no = int(self.registry.call("Consortium", "orgNoOf", id_bytes(grantee)))
-        return int(self.view("grantOf", root, org_no)[1])
-
-    def registration(self, root: bytes) -> int:
-        """The priority of `root`'s current registration, which licences name."""
-        return int(self.read("operatorOf", root)[1])
-
-    def revoke(self, signer: LocalAccount, root: bytes, grantee: Org) -> TxResult:
-        return self.access(signer, "revoke", root, id_bytes(grantee))
-
-    def grant_of(self, root: bytes, grantee_no: int) -> dict[str, int]:
-        return dict(zip(GRANT_FIELDS, self.view("grantOf", root, grantee_no), strict=True))
-
-    def authorized(self, root: bytes, org: Org | bytes, permission: int, time: int) -> bool:
-        org_id = org if isinstance(org, bytes) else id_bytes(org)
-        return bool(self.view("isAuthorized", root, org_id, permission, time))
-
-    def authorization(self, root: bytes, org_no: int, permission: int, time: int) -> tuple[bool, int]:
-        authorized, serial = self.view("authorization", root, self.registration(root), org_no, permission, time)
-        return bool(authorized), int(serial)
-
-    def move_right(self, root: bytes, right: Right, frm: Org, to: Org) -> None:
-        self.write(key(frm), "offerRight", root, int(right), id_bytes(to))
-        self.write(key(to), "acceptRight", root, int(right))
-
-
-def grant_request(
-    root: bytes,
-    grantee: Org,
-    permissions: int,
-    window: tuple[int, int],
-    purpose: bytes = PURPOSE,
-    policy: bytes = POLICY,
-) -> tuple[Any, ...]:
-    """An IAccessRegistry.GrantRequest."""
-    return (root, id_bytes(grantee), permissions, purpose, window[0], window[1], policy)
-
-
-def make_licensing(w3: Web3, deployments: Any) -> Licensing:
-    """make_scene, an appointed auditor, and alpha's three datasets (one per grade)."""
-    base = make_scene(w3, deployments)
-    auditor = new_account()
-    assert Consortium(base.registry).propose(base.governor, Action.APPOINT_AUDITOR, auditor.address).executed
-    scene = Licensing(**vars(base), auditor=auditor)
-    for root, grade in ((GENERAL, Grade.GENERAL), (IMPORTANT, Grade.IMPORTANT), (CORE, Grade.CORE)):
-        scene.register(scene.alpha, root, grade=grade)
-    return scene
+from client.chain.enums import Action, GrantStatus, MemberStatus, Right
+from tests.conftest import chain_time, expect_revert, new_account
+from tests.contracts.factories import (
+    ALL,
+    COMMERCIAL,
+    CORE,
+    DAY,
+    DERIVE,
+    GENERAL,
+    GRANT_FIELDS,
+    IMPORTANT,
+    POLICY,
+    PURPOSE,
+    READ,
+    RESHARE,
+    Licensing,
+    grant_request,
+    h,
+    hx,
+    key,
+    make_licensing,
+)
 
 
 @pytest.fixture(scope="module")
@@ -568,102 +463,3 @@ def test_a_suspended_or_expelled_grantee_is_not_authorized(s: Licensing, action:
     assert s.authorized(GENERAL, s.beta, READ, window[0])
     s.govern(action, s.beta)
     assert not s.authorized(GENERAL, s.beta, READ, window[0])
-
-
-# ----- every write refuses a caller that may not make it (written once) -----
-
-MEMBER, AUDITOR = "member key", "auditor"
-#: Who may be refused, per gate: member-key writes get the Consortium's errors (shared with
-#: DataRegistry); auditor decisions refuse anyone who is not a sitting auditor.
-AUDITOR_OUTSIDERS = ("stranger", "member connector", "governor", "removed auditor")
-
-
-def staged_for_writes(s: Licensing) -> Licensing:
-    """Every write below would succeed for the right caller: alpha's active grant to beta on
-    GENERAL (to revoke) and its pending grant to beta on IMPORTANT (to approve or reject)."""
-    s.grant(s.alpha, GENERAL, s.beta)
-    s.grant(s.alpha, IMPORTANT, s.beta)
-    return s
-
-
-@pytest.fixture
-def staged(s: Licensing) -> Licensing:
-    return staged_for_writes(s)
-
-
-#: Every state-changing AccessRegistry function: its gate, the organisation whose key may call
-#: it (member-gated ones), and its arguments in the staged scene.
-WRITES: dict[str, tuple[str, Callable[[Licensing], tuple[Any, ...]]]] = {
-    "grant": (MEMBER, lambda s: (grant_request(GENERAL, s.gamma, READ, s.day()),)),
-    "revoke": (MEMBER, lambda s: (GENERAL, id_bytes(s.beta))),
-    "approve": (AUDITOR, lambda s: (IMPORTANT, id_bytes(s.beta), 1)),
-    "reject": (AUDITOR, lambda s: (IMPORTANT, id_bytes(s.beta), 1)),
-}
-
-
-def test_every_write_is_listed() -> None:
-    from client.chain.artifacts import load_artifact
-
-    abi = load_artifact("AccessRegistry").abi
-    writes = {i["name"] for i in abi if i["type"] == "function" and i["stateMutability"] not in ("view", "pure")}
-    # syncKey answers only the Consortium: tests/contracts/test_membership_mirror.py covers it.
-    assert writes - {"syncKey"} == set(WRITES)
-
-
-def insider(s: Licensing, function: str) -> LocalAccount:
-    return key(s.alpha) if WRITES[function][0] == MEMBER else s.auditor
-
-
-def auditor_outsider(s: Licensing, kind: str) -> tuple[LocalAccount, str, dict[str, Any]]:
-    signer = {"stranger": new_account(), "member connector": key(s.alpha), "governor": s.governor}.get(kind)
-    if kind == "removed auditor":
-        s.consortium.propose(s.governor, Action.REMOVE_AUDITOR, s.auditor.address)
-        signer = s.auditor
-    assert signer is not None
-    return signer, "AccessRegistryNotAuditor", {"account": signer.address}
-
-
-@pytest.mark.parametrize("function", sorted(WRITES))
-def test_insider_succeeds(staged: Licensing, function: str) -> None:
-    tx = staged.access(insider(staged, function), function, *WRITES[function][1](staged))
-    assert tx.events, f"{function} emitted no event"
-
-
-OUTSIDER_CASES = [
-    (function, kind)
-    for function, (gate, _) in sorted(WRITES.items())
-    for kind in (OUTSIDER_KINDS if gate == MEMBER else AUDITOR_OUTSIDERS)
-]
-
-
-@pytest.mark.parametrize(("function", "kind"), OUTSIDER_CASES)
-def test_outsider_is_refused(staged: Licensing, function: str, kind: str) -> None:
-    gate, make_args = WRITES[function]
-    if gate == MEMBER:
-        signer, error, values = outsider(staged, staged.alpha, kind)
-    else:
-        signer, error, values = auditor_outsider(staged, kind)
-    expect_revert(lambda: staged.access(signer, function, *make_args(staged)), error, **values)
-
-
-# ----- gas (recorded, not asserted) -----
-
-
-def test_grant_gas(s: Licensing) -> None:
-    first = s.grant(s.alpha, GENERAL, s.beta)
-    replacing = s.grant(s.alpha, GENERAL, s.beta, READ | DERIVE)
-    pending = s.grant(s.alpha, IMPORTANT, s.beta)
-    approved = s.approve(IMPORTANT, s.beta)
-    s.grant(s.alpha, IMPORTANT, s.gamma)
-    rejected = s.reject(IMPORTANT, s.gamma)
-    revoked = s.revoke(key(s.alpha), GENERAL, s.beta)
-    print()
-    for label, tx in [
-        ("grant (general, new)", first),
-        ("grant (replacing)", replacing),
-        ("grant (important)", pending),
-        ("approve", approved),
-        ("reject", rejected),
-        ("revoke", revoked),
-    ]:
-        print(f"gas {label:<22} {tx.gas_used:>9}")

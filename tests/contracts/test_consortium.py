@@ -14,7 +14,7 @@ from client.chain.enums import Action, KeyRole, MemberStatus, ProposalStatus, Ro
 from client.chain.registry import Registry
 from client.consortium import Consortium
 from client.errors import ContractRevertError
-from tests.conftest import ONE_YEAR, Org, admit, chain_time, expect_revert, increase_time, new_account
+from tests.conftest import ONE_YEAR, admit, chain_time, expect_revert, increase_time, new_account
 
 
 @dataclass
@@ -565,104 +565,6 @@ def test_besu_transaction_allowed(council1: Council) -> None:
     assert not allowed(new_account().address)
     c.consortium.propose(c.g, Action.SUSPEND_MEMBER, bytes.fromhex(org.org_id[2:]))
     assert not allowed(org.admin.address)
-
-
-# ----- every state-changing function refuses an outsider (written once) -----
-
-
-@dataclass
-class Scene:
-    """An open proposal and a member organisation, for the outsider tests."""
-
-    council: Council
-    proposal_id: int
-    org: Org
-
-
-@pytest.fixture
-def scene(council3: Council) -> Scene:
-    c = council3
-    expires = chain_time(c.registry.w3) + ONE_YEAR
-    admin, connector = new_account(), new_account()
-    pid = c.consortium.propose_admission(
-        c.governors[0], "DEMO:ALPHA", "Alpha", admin.address, 1, bytes(32), expires
-    ).proposal_id
-    for g in c.governors[1:]:
-        c.consortium.approve(g, pid)
-    org = Org("DEMO:ALPHA", admin)
-    c.consortium.add_connector(admin, connector.address)
-    org.connectors.append(connector)
-    open_pid = c.consortium.propose(c.governors[0], Action.APPOINT_AUDITOR, new_account().address).proposal_id
-    return Scene(c, open_pid, org)
-
-
-GOVERNOR_ONLY = "ConsortiumNotGovernor"
-ADMIN_ONLY = "ConsortiumNotOrgAdmin"
-DEPLOYER_ONLY = "ConsortiumNotDeployer"
-
-#: Every state-changing Consortium function: how to call it, and the error an outsider gets.
-WRITES: dict[str, tuple[Callable[[Scene], tuple[Any, ...]], str]] = {
-    "propose": (lambda s: (int(Action.APPOINT_AUDITOR), "0x" + "00" * 12 + new_account().address[2:]), GOVERNOR_ONLY),
-    "approve": (lambda s: (s.proposal_id,), GOVERNOR_ONLY),
-    "execute": (lambda s: (s.proposal_id,), GOVERNOR_ONLY),
-    "cancel": (lambda s: (s.proposal_id,), GOVERNOR_ONLY),
-    "addConnector": (lambda s: (new_account().address,), ADMIN_ONLY),
-    "removeConnector": (lambda s: (s.org.connectors[0].address,), ADMIN_ONLY),
-    "transferAdmin": (lambda s: (new_account().address,), ADMIN_ONLY),
-    "bindMirrors": (lambda s: ([new_account().address],), DEPLOYER_ONLY),
-}
-
-
-def test_every_write_is_listed() -> None:
-    from client.chain.artifacts import load_artifact
-
-    writes = {
-        i["name"]
-        for i in load_artifact("Consortium").abi
-        if i["type"] == "function" and i["stateMutability"] not in ("view", "pure")
-    }
-    assert writes == set(WRITES)
-
-
-OUTSIDERS = [
-    (function, who)
-    for function in sorted(WRITES)
-    for who in ("stranger", "member admin", "connector")
-    # The member admin is the insider for key management.
-    if not (WRITES[function][1] == ADMIN_ONLY and who == "member admin")
-]
-
-
-@pytest.mark.parametrize(("function", "who"), OUTSIDERS)
-def test_outsider_is_refused(scene: Scene, function: str, who: str) -> None:
-    make_args, error = WRITES[function]
-    caller = {"stranger": new_account(), "member admin": scene.org.admin, "connector": scene.org.connectors[0]}[who]
-    args = make_args(scene)
-    if function == "propose":
-        args = (args[0], bytes.fromhex(args[1][2:]))
-    expect_revert(
-        lambda: scene.council.registry.transact(caller, "Consortium", function, *args), error, account=caller.address
-    )
-
-
-# bindMirrors succeeds once, at deployment: tests/contracts/test_membership_mirror.py.
-@pytest.mark.parametrize("function", sorted(set(WRITES) - {"bindMirrors"}))
-def test_insider_succeeds(scene: Scene, function: str) -> None:
-    make_args, error = WRITES[function]
-    c = scene.council
-    args = make_args(scene)
-    if function == "propose":
-        args = (args[0], bytes.fromhex(args[1][2:]))
-    caller = c.governors[1] if error == GOVERNOR_ONLY else scene.org.admin
-    if function == "cancel":
-        caller = c.governors[0]
-    if function == "execute":
-        # Make it executable: lower the threshold to 1 first.
-        lower = c.consortium.propose(c.governors[0], Action.SET_THRESHOLD, 1).proposal_id
-        c.consortium.approve(c.governors[1], lower)
-        c.consortium.approve(c.governors[2], lower)
-    tx = c.registry.transact(caller, "Consortium", function, *args)
-    assert tx.events, f"{function} emitted no event"
 
 
 @pytest.mark.parametrize(

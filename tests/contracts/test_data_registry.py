@@ -2,136 +2,35 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
-from eth_abi import encode
-from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3 import Web3
-from web3.types import RPCEndpoint
 
 from client.chain.abi import decode_error
-from client.chain.deploy import deploy_registry
 from client.chain.enums import Action, Grade, MemberStatus, Right
-from client.chain.registry import Registry
-from client.chain.transact import TxResult, guarded
-from client.consortium import Consortium
 from client.errors import ContractRevertError
-from tests.conftest import Org, admit, chain_time, expect_revert, increase_time, new_account
+from tests.conftest import chain_time, expect_revert, increase_time
+from tests.contracts.factories import (
+    META,
+    SALT,
+    Scene,
+    commitment,
+    h,
+    hx,
+    id_bytes,
+    item,
+    key,
+    make_scene,
+    request,
+)
 
 MAX_BATCH = 500
 MAX_PARENTS = 32
 COMMITMENT_TTL = 24 * 3600
-
-META = b"\x4d" * 32
-SALT = b"\x5a" * 32
-DATASET_FIELDS = ("registrant", "holding", "processing", "operation", "registeredAt", "grade", "priority", "disputed")
-COMMITMENT_FIELDS = ("orgNo", "committedAt", "blockNumber", "priority")
-
-
-def h(label: str) -> bytes:
-    """A distinct 32-byte value (a content root, a salt…) named for readability."""
-    return hashlib.sha256(label.encode()).digest()
-
-
-def hx(value: bytes) -> str:
-    """bytes32 as the decoder shows it."""
-    return "0x" + value.hex()
-
-
-def request(
-    root: bytes, *, grade: Grade = Grade.GENERAL, meta: bytes = META, uri: str = "", parents: tuple[bytes, ...] = ()
-) -> tuple[Any, ...]:
-    """An IDataRegistry.RegistrationRequest."""
-    return (root, int(grade), meta, uri, list(parents))
-
-
-def item(
-    root: bytes, *, grade: Grade = Grade.GENERAL, meta: bytes = META, parents: tuple[bytes, ...] = ()
-) -> tuple[Any, ...]:
-    """An IDataRegistry.BatchItem."""
-    return (root, int(grade), meta, list(parents))
-
-
-def commitment(root: bytes, org_id: str, salt: bytes) -> bytes:
-    """keccak256(abi.encode(root, orgId, salt)), as the contract computes it."""
-    return keccak(encode(["bytes32", "bytes32", "bytes32"], [root, bytes.fromhex(org_id[2:]), salt]))
-
-
-def id_bytes(org: Org) -> bytes:
-    return bytes.fromhex(org.org_id[2:])
-
-
-def key(org: Org) -> LocalAccount:
-    """The connector key an organisation's software signs with."""
-    return org.connectors[0]
-
-
-@dataclass
-class Scene:
-    """A deployed registry with three active members: alpha (member 1), beta (2), gamma (3)."""
-
-    registry: Registry
-    consortium: Consortium
-    governor: LocalAccount
-    alpha: Org
-    beta: Org
-    gamma: Org
-
-    def write(self, signer: LocalAccount, function: str, *args: Any) -> TxResult:
-        return self.registry.transact(signer, "DataRegistry", function, *args)
-
-    def read(self, function: str, *args: Any) -> Any:
-        return self.registry.call("DataRegistry", function, *args)
-
-    def call_as(self, signer: LocalAccount, function: str, *args: Any) -> Any:
-        """eth_call on the latest block (its number and time), as `signer`."""
-        fn = getattr(self.registry.contract("DataRegistry").functions, function)
-        return guarded(lambda: fn(*args).call({"from": signer.address}, block_identifier="latest"))
-
-    def register(self, org: Org, root: bytes, **fields: Any) -> TxResult:
-        return self.write(key(org), "register", request(root, **fields))
-
-    def dataset(self, root: bytes) -> dict[str, int]:
-        return dict(zip(DATASET_FIELDS, self.read("dataset", root), strict=True))
-
-    def commitment_of(self, value: bytes) -> dict[str, int]:
-        return dict(zip(COMMITMENT_FIELDS, self.read("commitmentOf", value), strict=True))
-
-    def holders(self, root: bytes) -> dict[Right, int]:
-        return {right: self.read("holderOf", root, int(right)) for right in Right}
-
-    def block_time(self, tx: TxResult) -> int:
-        return int(self.registry.w3.eth.get_block(tx.block_number)["timestamp"])
-
-    def rpc(self, method: str, *params: Any) -> Any:
-        """A node call outside the eth namespace (anvil's evm_*, debug_*); returns its result."""
-        return self.registry.w3.provider.make_request(RPCEndpoint(method), list(params)).get("result")
-
-    def next_block(self) -> None:
-        """Mine an empty block: gas is estimated on the latest block, so a reveal sent right
-        after its commitment's block would be estimated as too early."""
-        self.rpc("evm_mine")
-
-    def govern(self, action: Action, org: Org) -> None:
-        assert self.consortium.propose(self.governor, action, id_bytes(org)).executed
-
-
-def make_scene(w3: Web3, deployments: Path) -> Scene:
-    """Deploy the registry (one governor, threshold 1) and admit three members, each with a connector."""
-    governor = new_account()
-    registry = Registry(w3, deploy_registry(w3, governor, [governor.address], 1, deployments, force=True))
-    consortium = Consortium(registry)
-    alpha, beta, gamma = (
-        admit(consortium, governor, f"DEMO:{name}", connectors=1) for name in ("ALPHA", "BETA", "GAMMA")
-    )
-    return Scene(registry, consortium, governor, alpha, beta, gamma)
 
 
 @pytest.fixture(scope="module")
@@ -317,7 +216,6 @@ def test_batch_of_max_size_fits_in_a_block(s: Scene) -> None:
     tx = s.write(key(s.alpha), "registerBatch", [item(h(f"max {i}")) for i in range(MAX_BATCH)], "")
     assert tx.event("BatchRegistered").args["count"] == MAX_BATCH
     assert tx.gas_used < s.registry.w3.eth.get_block("latest")["gasLimit"]
-    print(f"\ngas registerBatch x{MAX_BATCH}: {tx.gas_used} ({tx.gas_used // MAX_BATCH} per item)")
 
 
 def test_duplicate_inside_a_batch_reverts_the_whole_batch(s: Scene) -> None:
@@ -786,109 +684,3 @@ def test_right_moves_on_from_its_new_holder(s: Scene, owned: bytes) -> None:
     s.write(key(s.gamma), "offerRight", owned, right, id_bytes(s.alpha))
     s.write(key(s.alpha), "acceptRight", owned, right)
     assert s.holders(owned)[Right.PROCESSING] == 1
-
-
-# ----- every write refuses a key that cannot act (written once) -----
-
-OUTSIDER_KINDS = ("stranger", "removed connector", "suspended org")
-
-
-def outsider(s: Scene, org: Org, kind: str) -> tuple[LocalAccount, str, dict[str, Any]]:
-    """A key trying to act for `org` that must be refused, with the Consortium error it gets.
-
-    Shared with the AnchorRegistry tests: every registry write starts with requireActiveKey.
-    """
-    if kind == "stranger":
-        stranger = new_account()
-        return stranger, "ConsortiumUnknownKey", {"key": stranger.address}
-    if kind == "removed connector":
-        s.consortium.remove_connector(org.admin, key(org).address)
-        return key(org), "ConsortiumKeyRevoked", {"key": key(org).address, "orgId": org.org_id}
-    assert kind == "suspended org"
-    s.govern(Action.SUSPEND_MEMBER, org)
-    return key(org), "ConsortiumMemberNotActive", {"orgId": org.org_id, "status": MemberStatus.SUSPENDED}
-
-
-STAGED = h("staged dataset")
-REVEALED = h("staged commitment")
-
-
-@pytest.fixture
-def staged(s: Scene) -> Scene:
-    """A scene where every write below would succeed for the right organisation: alpha has a
-    commitment one block old, and a dataset with an open offer of its holding right to beta."""
-    s.write(key(s.alpha), "commit", commitment(REVEALED, s.alpha.org_id, SALT))
-    s.register(s.alpha, STAGED)
-    s.write(key(s.alpha), "offerRight", STAGED, int(Right.HOLDING), id_bytes(s.beta))
-    return s
-
-
-#: Every state-changing DataRegistry function: which organisation may call it in the staged
-#: scene, and its arguments.
-WRITES: dict[str, tuple[str, Callable[[Scene], tuple[Any, ...]]]] = {
-    "register": ("alpha", lambda s: (request(h("fresh")),)),
-    "registerBatch": ("alpha", lambda s: ([item(h("fresh"))], "ipfs://manifest")),
-    "commit": ("alpha", lambda s: (commitment(h("fresh"), s.alpha.org_id, SALT),)),
-    "reveal": ("alpha", lambda s: (request(REVEALED), SALT)),
-    "offerRight": ("alpha", lambda s: (STAGED, int(Right.PROCESSING), id_bytes(s.gamma))),
-    "acceptRight": ("beta", lambda s: (STAGED, int(Right.HOLDING))),
-    "cancelOffer": ("alpha", lambda s: (STAGED, int(Right.HOLDING))),
-    "rejectOffer": ("beta", lambda s: (STAGED, int(Right.HOLDING))),
-}
-
-
-def test_every_write_is_listed() -> None:
-    from client.chain.artifacts import load_artifact
-
-    abi = load_artifact("DataRegistry").abi
-    writes = {i["name"] for i in abi if i["type"] == "function" and i["stateMutability"] not in ("view", "pure")}
-    # syncKey answers only the Consortium (tests/contracts/test_membership_mirror.py); the court
-    # hooks answer only the DisputeCourt (tests/contracts/test_dispute_court.py).
-    assert writes - {"syncKey", "bindCourt", "freezeRight", "unfreezeRight", "awardRight"} == set(WRITES)
-
-
-@pytest.mark.parametrize("function", sorted(WRITES))
-def test_insider_succeeds(staged: Scene, function: str) -> None:
-    who, make_args = WRITES[function]
-    tx = staged.write(key(getattr(staged, who)), function, *make_args(staged))
-    assert tx.events, f"{function} emitted no event"
-
-
-@pytest.mark.parametrize("kind", OUTSIDER_KINDS)
-@pytest.mark.parametrize("function", sorted(WRITES))
-def test_outsider_is_refused(staged: Scene, function: str, kind: str) -> None:
-    who, make_args = WRITES[function]
-    signer, error, values = outsider(staged, getattr(staged, who), kind)
-    expect_revert(lambda: staged.write(signer, function, *make_args(staged)), error, **values)
-
-
-# ----- gas (recorded, not asserted) -----
-
-
-def test_registration_gas(s: Scene) -> None:
-    parent = h("gas parent")
-    plain = s.register(s.alpha, parent)
-    with_uri = s.register(
-        s.alpha, h("gas uri"), uri="ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
-    )
-    with_parent = s.register(s.alpha, h("gas child"), parents=(parent,))
-    batch = s.write(key(s.alpha), "registerBatch", [item(h(f"gas batch {i}")) for i in range(10)], "ipfs://manifest")
-    c = commitment(h("gas reveal"), s.alpha.org_id, SALT)
-    committed = s.write(key(s.alpha), "commit", c)
-    s.next_block()
-    revealed = s.write(key(s.alpha), "reveal", request(h("gas reveal")), SALT)
-    s.write(key(s.alpha), "offerRight", parent, int(Right.OPERATION), id_bytes(s.beta))
-    offered = s.write(key(s.alpha), "offerRight", parent, int(Right.HOLDING), id_bytes(s.beta))
-    accepted = s.write(key(s.beta), "acceptRight", parent, int(Right.HOLDING))
-    print()
-    for label, tx in [
-        ("register", plain),
-        ("register + URI", with_uri),
-        ("register + 1 parent", with_parent),
-        ("registerBatch x10", batch),
-        ("commit", committed),
-        ("reveal", revealed),
-        ("offerRight", offered),
-        ("acceptRight", accepted),
-    ]:
-        print(f"gas {label:<22} {tx.gas_used:>9}")

@@ -5,111 +5,38 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from dataclasses import replace
+from typing import Any
 
 import pytest
-from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from client.anchors import Anchors
 from client.chain.artifacts import load_artifact
 from client.chain.enums import Action, DisputeStatus, Right
 from client.chain.messages import TEMPLATES
-from client.chain.transact import TxResult
-from client.disputes import DisputeInfo, Disputes
+from client.disputes import DisputeInfo
 from client.errors import ProofError
-from client.merkle import leaf_hash, root_and_proofs
 from client.proofs import ProofFile
 from tests.conftest import expect_revert, increase_time, new_account
-from tests.contracts.test_data_registry import (
-    OUTSIDER_KINDS,
-    Scene,
+from tests.contracts.factories import (
+    DISPUTE_PERIOD,
+    EVIDENCE,
+    CourtScene,
     h,
     hx,
     id_bytes,
     key,
     make_scene,
-    outsider,
+    names,
+    seat_arbiters,
 )
-
-DISPUTE_FIELDS = (
-    "root",
-    "right",
-    "status",
-    "claimant",
-    "respondent",
-    "openedAt",
-    "priorAnchoredAt",
-    "upholdVotes",
-    "dismissVotes",
-    "expiresAt",
-    "priorAnchorBlock",
-)
-EVIDENCE = h("evidence bundle")
-DISPUTE_PERIOD = 30 * 24 * 3600  # Consortium.DEFAULT_DISPUTE_PERIOD
-
-
-@dataclass
-class CourtScene(Scene):
-    """The DataRegistry scene (alpha 1, beta 2, gamma 3) with two arbiters and a threshold of two."""
-
-    arbiters: list[LocalAccount]
-
-    @property
-    def disputes(self) -> Disputes:
-        return Disputes(self.registry)
-
-    def court(self, signer: LocalAccount, function: str, *args: Any) -> TxResult:
-        return self.registry.transact(signer, "DisputeCourt", function, *args)
-
-    def court_read(self, function: str, *args: Any) -> Any:
-        return self.registry.call("DisputeCourt", function, *args)
-
-    def dispute(self, dispute_id: int) -> dict[str, Any]:
-        return dict(zip(DISPUTE_FIELDS, self.court_read("dispute", dispute_id), strict=True))
-
-    def frozen(self, root: bytes, right: Right) -> bool:
-        return bool(self.read("isFrozen", root, int(right)))
-
-    def appoint_arbiter(self) -> LocalAccount:
-        arbiter = new_account()
-        assert self.consortium.propose(self.governor, Action.APPOINT_ARBITER, arbiter.address).executed
-        self.arbiters.append(arbiter)
-        return arbiter
-
-    def set_threshold(self, threshold: int) -> None:
-        assert self.consortium.propose(self.governor, Action.SET_ARBITER_THRESHOLD, threshold).executed
-
-    def anchor(self, org: Any, root: bytes) -> ProofFile:
-        """`org` anchors a tree of three hashes with `root` in the middle; returns root's proof file."""
-        batch = Anchors(self.registry).anchor(key(org), [h(f"before {root.hex()}"), root, h(f"after {root.hex()}")])
-        return batch.proofs[1]
-
-    def prior_claim(self, root: bytes, right: Right = Right.OPERATION) -> tuple[ProofFile, int]:
-        """Beta anchors `root`, alpha registers it a minute later, beta disputes `right` on it."""
-        proof = self.anchor(self.beta, root)
-        increase_time(self.registry.w3, 60)
-        self.register(self.alpha, root)
-        dispute_id, _ = self.disputes.open(key(self.beta), root, right, EVIDENCE)
-        return proof, dispute_id
-
-
-CourtSceneT = TypeVar("CourtSceneT", bound=CourtScene)
 
 
 @pytest.fixture(scope="module")
 def scene(w3: Web3, tmp_path_factory: pytest.TempPathFactory) -> CourtScene:
     # Once per module; the per-test snapshot restores it (see test_data_registry).
     return seat_arbiters(CourtScene(**vars(make_scene(w3, tmp_path_factory.mktemp("deployments"))), arbiters=[]))
-
-
-def seat_arbiters(c: CourtSceneT) -> CourtSceneT:
-    """Appoint two arbiters and set their threshold to two."""
-    c.appoint_arbiter()
-    c.appoint_arbiter()
-    c.set_threshold(2)
-    return c
 
 
 @pytest.fixture
@@ -119,10 +46,6 @@ def c(scene: CourtScene, w3: Web3) -> Iterator[CourtScene]:
     founding = list(scene.arbiters[:2])
     yield scene
     scene.arbiters[:] = founding
-
-
-def names(tx: TxResult) -> list[str]:
-    return [e.name for e in tx.events]
 
 
 # ----- the whole story -----
@@ -704,87 +627,6 @@ def test_court_is_bound_once(c: CourtScene) -> None:
         lambda: c.write(c.alpha.admin, "bindCourt", impostor), "DataRegistryNotDeployer", account=c.alpha.admin.address
     )
     assert c.read("court") == court
-
-
-# ----- every write refuses a key that cannot act (written once) -----
-
-STAGED = h("staged dataset")
-_STAGED_LEAVES = [h("staged before"), STAGED, h("staged after")]
-STAGED_ANCHOR, _STAGED_PATHS = root_and_proofs([leaf_hash(x) for x in _STAGED_LEAVES])
-
-
-@pytest.fixture
-def staged(c: CourtScene) -> CourtScene:
-    """A scene where every write below would succeed for the right caller: beta anchored a
-    tree containing STAGED, then alpha registered it and beta disputed its operation right."""
-    c.registry.transact(key(c.beta), "AnchorRegistry", "anchor", STAGED_ANCHOR, len(_STAGED_LEAVES), bytes(32))
-    increase_time(c.registry.w3, 60)
-    c.register(c.alpha, STAGED)
-    c.disputes.open(key(c.beta), STAGED, Right.OPERATION, EVIDENCE)
-    return c
-
-
-#: Every state-changing DisputeCourt function: who may call it in the staged scene (an
-#: organisation, whose connector key calls, or "arbiter"), and its arguments.
-WRITES: dict[str, tuple[str, Callable[[CourtScene], tuple[Any, ...]]]] = {
-    "open": ("beta", lambda c: (STAGED, int(Right.PROCESSING), EVIDENCE)),
-    "proveAnchor": ("beta", lambda c: (1, STAGED_ANCHOR, 1, _STAGED_PATHS[1])),
-    "vote": ("arbiter", lambda c: (1, True)),
-    # Anyone may close a dispute once it may be closed: tests/contracts/test_hardening.py.
-}
-
-
-def test_every_write_is_listed() -> None:
-    abi = load_artifact("DisputeCourt").abi
-    writes = {i["name"] for i in abi if i["type"] == "function" and i["stateMutability"] not in ("view", "pure")}
-    # syncKey answers only the Consortium: tests/contracts/test_membership_mirror.py covers it.
-    # close answers anyone (its condition is the dispute's state, tests/contracts/test_hardening.py);
-    # voidDisputes answers only the DataRegistry (test_void_disputes_answers_only_the_data_registry).
-    assert writes - {"syncKey", "close", "voidDisputes"} == set(WRITES)
-
-
-def caller(c: CourtScene, who: str) -> LocalAccount:
-    return c.arbiters[0] if who == "arbiter" else key(getattr(c, who))
-
-
-@pytest.mark.parametrize("function", sorted(WRITES))
-def test_insider_succeeds(staged: CourtScene, function: str) -> None:
-    who, make_args = WRITES[function]
-    tx = staged.court(caller(staged, who), function, *make_args(staged))
-    assert tx.events, f"{function} emitted no event"
-
-
-@pytest.mark.parametrize("kind", OUTSIDER_KINDS)
-@pytest.mark.parametrize("function", sorted(WRITES))
-def test_outsider_is_refused(staged: CourtScene, function: str, kind: str) -> None:
-    who, make_args = WRITES[function]
-    if who == "arbiter":
-        # Arbiters are accounts appointed by the council, not member keys: any member key that
-        # is not one, active or not, is refused as a non-arbiter.
-        signer, _, _ = outsider(staged, staged.alpha, kind)
-        error, values = "DisputeCourtNotArbiter", {"account": signer.address}
-    else:
-        signer, error, values = outsider(staged, getattr(staged, who), kind)
-    expect_revert(lambda: staged.court(signer, function, *make_args(staged)), error, **values)
-
-
-# ----- gas (recorded, not asserted) -----
-
-
-def test_dispute_gas(c: CourtScene) -> None:
-    proof, _ = c.prior_claim(h("gas"))
-    root = h("gas 2")
-    c.register(c.alpha, root)
-    results: list[tuple[str, TxResult]] = []
-    results.append(("open", c.disputes.open(key(c.gamma), root, Right.HOLDING, EVIDENCE)[1]))
-    results.append(("proveAnchor (3-leaf tree)", c.disputes.prove(key(c.beta), 1, proof)))
-    results.append(("vote", c.disputes.vote(c.arbiters[0], 1, True)))
-    results.append(("vote, upholding", c.disputes.vote(c.arbiters[1], 1, True)))
-    c.disputes.vote(c.arbiters[0], 2, False)
-    results.append(("vote, dismissing", c.disputes.vote(c.arbiters[1], 2, False)))
-    print()
-    for label, tx in results:
-        print(f"gas {label:<26} {tx.gas_used:>9}")
 
 
 def test_void_disputes_answers_only_the_data_registry(c: CourtScene) -> None:

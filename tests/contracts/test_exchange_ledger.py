@@ -28,7 +28,7 @@ from client.eip712 import (
 )
 from client.receipts import Receipts
 from tests.conftest import ONE_YEAR, Org, chain_time, expect_revert, increase_time, new_account
-from tests.contracts.test_access_registry import (
+from tests.contracts.factories import (
     DAY,
     DERIVE,
     GENERAL,
@@ -36,9 +36,12 @@ from tests.contracts.test_access_registry import (
     READ,
     RESHARE,
     Licensing,
+    h,
+    hx,
+    id_bytes,
+    key,
     make_licensing,
 )
-from tests.contracts.test_data_registry import OUTSIDER_KINDS, h, hx, id_bytes, key, outsider
 
 UINT32_MAX, UINT64_MAX, UINT256_MAX = 2**32 - 1, 2**64 - 1, 2**256 - 1
 WINDOWED = h("general: windowed licence")  # beta's licence on it covers [window_from, window_until]
@@ -580,50 +583,3 @@ def test_provider_and_consumer_are_the_same_org(s: Exchange) -> None:
     receipt = s.receipt(consumer=id_bytes(s.alpha))
     signatures = s.signatures(receipt, consumer=s.alpha.admin)
     expect_revert(lambda: s.submit(key(s.alpha), receipt, signatures), "ExchangeLedgerSameParty", org=s.alpha.org_id)
-
-
-# ----- every write refuses a key that cannot act (written once) -----
-
-#: Every state-changing ExchangeLedger function: the organisation whose key may call it, and
-#: its arguments (a receipt both parties signed, not yet recorded).
-WRITES: dict[str, tuple[str, Callable[[Exchange], tuple[Any, ...]]]] = {
-    "submit": ("alpha", lambda s: (s.receipt().as_tuple(), *s.signatures(s.receipt()))),
-}
-
-
-def test_every_write_is_listed() -> None:
-    from client.chain.artifacts import load_artifact
-
-    abi = load_artifact("ExchangeLedger").abi
-    writes = {i["name"] for i in abi if i["type"] == "function" and i["stateMutability"] not in ("view", "pure")}
-    # syncKey answers only the Consortium: tests/contracts/test_membership_mirror.py covers it.
-    assert writes - {"syncKey"} == set(WRITES)
-
-
-@pytest.mark.parametrize("function", sorted(WRITES))
-def test_insider_succeeds(s: Exchange, function: str) -> None:
-    who, make_args = WRITES[function]
-    tx = s.registry.transact(key(getattr(s, who)), "ExchangeLedger", function, *make_args(s))
-    assert tx.events, f"{function} emitted no event"
-
-
-@pytest.mark.parametrize("kind", OUTSIDER_KINDS)
-@pytest.mark.parametrize("function", sorted(WRITES))
-def test_outsider_is_refused(s: Exchange, function: str, kind: str) -> None:
-    who, make_args = WRITES[function]
-    args = make_args(s)  # signed before the key or organisation is disabled
-    signer, error, values = outsider(s, getattr(s, who), kind)
-    expect_revert(lambda: s.registry.transact(signer, "ExchangeLedger", function, *args), error, **values)
-
-
-# ----- gas (recorded, not asserted) -----
-
-
-def test_receipt_gas(s: Exchange) -> None:
-    direct = s.submit(key(s.beta), s.receipt())
-    s.grant(s.alpha, GENERAL, s.gamma, READ | RESHARE, (s.t0 - DAY, s.t0 + DAY))
-    reshared_receipt = s.receipt(provider=id_bytes(s.gamma))
-    reshared = s.submit(key(s.gamma), reshared_receipt, s.signatures(reshared_receipt, provider=key(s.gamma)))
-    print()
-    for label, tx in [("submit (operator)", direct), ("submit (reshare licence)", reshared)]:
-        print(f"gas {label:<26} {tx.gas_used:>9}")

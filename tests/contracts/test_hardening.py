@@ -16,9 +16,23 @@ from web3 import Web3
 from client.chain.enums import Action, DisputeStatus, Grade, GrantStatus, Right
 from client.consortium import Consortium
 from tests.conftest import ONE_YEAR, chain_time, expect_revert, increase_time, new_account
-from tests.contracts.test_access_registry import ALL, READ, grant_request
-from tests.contracts.test_data_registry import SALT, commitment, h, hx, id_bytes, key, make_scene, request
-from tests.contracts.test_dispute_court import EVIDENCE, CourtScene, names, seat_arbiters
+from tests.contracts.factories import (
+    ALL,
+    EVIDENCE,
+    READ,
+    SALT,
+    CourtScene,
+    commitment,
+    grant_request,
+    h,
+    hx,
+    id_bytes,
+    key,
+    make_scene,
+    names,
+    request,
+    seat_arbiters,
+)
 
 DAY = 24 * 3600
 DISPUTE_PERIOD = 30 * DAY  # the deployment's default (Consortium.DEFAULT_DISPUTE_PERIOD)

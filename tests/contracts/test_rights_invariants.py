@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from hypothesis import HealthCheck, settings
@@ -135,7 +134,6 @@ def run_machine(
     runner().runTest()
 
 
-@pytest.mark.slow
 def test_rights_follow_the_model(w3: Web3, make_registry: Callable[..., Registry]) -> None:
     run_machine(RightsMachine, w3, make_registry, examples=12, steps=25)
 
@@ -352,6 +350,5 @@ class HardeningMachine(RuleBasedStateMachine):
             assert (int(record[7]), int(record[8])) == (live.count(True), live.count(False))
 
 
-@pytest.mark.slow
 def test_hardening_invariants_hold(w3: Web3, make_registry: Callable[..., Registry]) -> None:
     run_machine(HardeningMachine, w3, make_registry, examples=8, steps=20)

@@ -13,8 +13,8 @@ from sqlmodel import Session
 
 from client.chain.abi import _event_table
 from client.chain.registry import Registry
-from client.errors import ConfigError
 from registry_api import projection
+from registry_api.errors import ServiceConfigError
 from registry_api.indexer import Indexer
 from registry_api.models import RawEvent, UndoEntry
 from tests.conftest import new_account
@@ -205,5 +205,6 @@ def test_a_changed_deployment_is_not_mixed_into_the_index(
     first = make_registry([new_account()])
     engine = fresh(first, make_db)
     second = make_registry([new_account()])
-    with pytest.raises(ConfigError, match="re-index"):
+    with pytest.raises(ServiceConfigError, match="re-index") as refused:
         Indexer(second, engine, settings()).scan_once()
+    assert refused.value.exit_code == 2

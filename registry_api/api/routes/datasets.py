@@ -17,7 +17,7 @@ from ...models import Checkpoint, RawEvent
 from .. import params
 from ..deps import CallerDep, ConnectionDep, SessionDep
 from ..hotpath import HotReads
-from ..queries import after, chain_ref, org_refs, ref, resolve_org
+from ..queries import after, chain_ref, org_refs, page, ref, resolve_org, split_page
 from ..schemas import (
     DatasetDetailPublic,
     DatasetPublic,
@@ -157,7 +157,7 @@ async def list_datasets(
     cursor: params.Cursor2 = None,
 ) -> Page[DatasetPublic]:
     """Registered datasets, newest registration first, with filters."""
-    query = select(Dataset).order_by(col(Dataset.block_number).desc(), col(Dataset.log_index).desc()).limit(limit + 1)
+    query = select(Dataset)
     if registrant is not None:
         query = query.where(col(Dataset.registrant) == resolve_org(session, "registrant", registrant))
     if holder is not None:
@@ -182,14 +182,12 @@ async def list_datasets(
                 func.lower(col(Dataset.manifest_uri)).like(pattern, escape="\\"),
             )
         )
-    start = params.decode_cursor(cursor, params.CURSOR_2)
-    if start is not None:
-        query = query.where(after([col(Dataset.block_number), col(Dataset.log_index)], start, descending=True))
-    found = list(session.exec(query).all())
-    page = found[:limit]
-    refs = org_refs(session, (n for d in page for n in (d.registrant, d.holding, d.processing, d.operation)))
-    following = params.encode_cursor([page[-1].block_number, page[-1].log_index]) if len(found) > limit else None
-    return Page(data=[_summary(d, refs) for d in page], next_cursor=following)
+    order = [col(Dataset.block_number), col(Dataset.log_index)]
+    datasets, following = page(
+        session, query, order, limit=limit, cursor=cursor, pattern=params.CURSOR_2, descending=True
+    )
+    refs = org_refs(session, (n for d in datasets for n in (d.registrant, d.holding, d.processing, d.operation)))
+    return Page(data=[_summary(d, refs) for d in datasets], next_cursor=following)
 
 
 @router.get("/{root}", response_model=DatasetDetailPublic)
@@ -261,10 +259,10 @@ async def history(
     if start is not None:
         values |= {"block": start[0], "log": start[1]}
     found = connection.execute(_HISTORY[start is not None], values).all()
-    page = found[:limit]
+    events, following = split_page(found, limit, [_raw.c.block_number, _raw.c.log_index])
     grantors = {(g, s): o for g, s, o in connection.execute(_GRANTORS, {"root": d.root})}
     data = []
-    for event in page:
+    for event in events:
         args = json.loads(event.args)
         shown = _visible(event, args, caller, grantors)
         data.append(
@@ -280,7 +278,6 @@ async def history(
                 redacted=not shown,
             )
         )
-    following = params.encode_cursor([page[-1].block_number, page[-1].log_index]) if len(found) > limit else None
     return Page(data=data, next_cursor=following)
 
 

@@ -11,7 +11,7 @@ from ...domain import Anchor, Dispute, RoleHolder, Vote
 from ...errors import NotFound
 from .. import params
 from ..deps import SessionDep
-from ..queries import after, chain_ref, org_refs, ref, resolve_org
+from ..queries import chain_ref, org_refs, page, ref, resolve_org
 from ..schemas import AnchorPublic, DisputeDetailPublic, DisputePublic, OrgRef, Page, VotePublic
 
 router = APIRouter(prefix="/v1", tags=["anchors and disputes"])
@@ -38,17 +38,14 @@ async def list_anchors(
     session: SessionDep, org: params.OrgQuery = None, limit: params.Limit = 50, cursor: params.Cursor2 = None
 ) -> Page[AnchorPublic]:
     """Batch anchors, newest first."""
-    order = [col(Anchor.block_number), col(Anchor.log_index)]
-    query = select(Anchor).order_by(*(c.desc() for c in order)).limit(limit + 1)
+    query = select(Anchor)
     if org is not None:
         query = query.where(col(Anchor.org_no) == resolve_org(session, "org", org))
-    start = params.decode_cursor(cursor, params.CURSOR_2)
-    if start is not None:
-        query = query.where(after(order, start, descending=True))
-    found = list(session.exec(query).all())
-    page = found[:limit]
-    following = params.encode_cursor([page[-1].block_number, page[-1].log_index]) if len(found) > limit else None
-    return Page(data=_anchors(session, page), next_cursor=following)
+    order = [col(Anchor.block_number), col(Anchor.log_index)]
+    anchors, following = page(
+        session, query, order, limit=limit, cursor=cursor, pattern=params.CURSOR_2, descending=True
+    )
+    return Page(data=_anchors(session, anchors), next_cursor=following)
 
 
 @router.get("/anchors/{root}", response_model=AnchorPublic)
@@ -118,22 +115,19 @@ async def list_disputes(
     cursor: params.Cursor1 = None,
 ) -> Page[DisputePublic]:
     """Disputes, newest first."""
-    query = select(Dispute).order_by(col(Dispute.dispute_id).desc()).limit(limit + 1)
+    query = select(Dispute)
     if dataset is not None:
         query = query.where(col(Dispute.root) == params.hex32("dataset", dataset))
     if status is not None:
         query = query.where(col(Dispute.status) == status)
     if claimant is not None:
         query = query.where(col(Dispute.claimant) == resolve_org(session, "claimant", claimant))
-    start = params.decode_cursor(cursor, params.CURSOR_1)
-    if start is not None:
-        query = query.where(after([col(Dispute.dispute_id)], start, descending=True))
-    found = list(session.exec(query).all())
-    page = found[:limit]
-    refs = org_refs(session, (n for d in page for n in (d.claimant, d.respondent)))
-    following = params.encode_cursor([page[-1].dispute_id]) if len(found) > limit else None
-    live = _live_counts(session, page)
-    return Page(data=[_dispute(d, refs, live) for d in page], next_cursor=following)
+    disputes, following = page(
+        session, query, [col(Dispute.dispute_id)], limit=limit, cursor=cursor, pattern=params.CURSOR_1, descending=True
+    )
+    refs = org_refs(session, (n for d in disputes for n in (d.claimant, d.respondent)))
+    live = _live_counts(session, disputes)
+    return Page(data=[_dispute(d, refs, live) for d in disputes], next_cursor=following)
 
 
 @router.get("/disputes/{dispute_id}", response_model=DisputeDetailPublic)

@@ -21,7 +21,7 @@ from ...domain import Grant, Receipt
 from ...errors import NotFound
 from .. import params
 from ..deps import SessionDep, SignedInDep
-from ..queries import after, chain_ref, org_refs, ref, resolve_org
+from ..queries import chain_ref, org_refs, page, ref, resolve_org
 from ..schemas import GrantPublic, Page, ReceiptPublic
 
 router = APIRouter(prefix="/v1", tags=["licences"])
@@ -78,8 +78,7 @@ async def list_grants(
     cursor: params.GrantsCursor = None,
 ) -> Page[GrantPublic]:
     """Licences the caller may see, newest first."""
-    order = [col(Grant.block_number), col(Grant.root), col(Grant.grantee), col(Grant.serial)]
-    query = select(Grant).order_by(*(c.desc() for c in order)).limit(limit + 1)
+    query = select(Grant)
     limited = _involving(caller, col(Grant.grantee), col(Grant.grantor))
     if limited is not None:
         query = query.where(limited)
@@ -93,18 +92,11 @@ async def list_grants(
         query = query.where(col(Grant.status) == status)
     if current is not None:
         query = query.where(col(Grant.current) == current)
-    start = params.decode_cursor(cursor, params.CURSOR_GRANTS)
-    if start is not None:
-        query = query.where(after(order, start, descending=True))
-    found = list(session.exec(query).all())
-    page = found[:limit]
-    last = page[-1] if page else None
-    following = (
-        params.encode_cursor([last.block_number, last.root, last.grantee, last.serial])
-        if last and len(found) > limit
-        else None
+    order = [col(Grant.block_number), col(Grant.root), col(Grant.grantee), col(Grant.serial)]
+    grants, following = page(
+        session, query, order, limit=limit, cursor=cursor, pattern=params.CURSOR_GRANTS, descending=True
     )
-    return Page(data=_grants(session, page), next_cursor=following)
+    return Page(data=_grants(session, grants), next_cursor=following)
 
 
 @router.get("/grants/{dataset}/{grantee}", response_model=list[GrantPublic])
@@ -161,8 +153,7 @@ async def list_receipts(
     cursor: params.Cursor2 = None,
 ) -> Page[ReceiptPublic]:
     """Delivery receipts the caller may see, newest first."""
-    order = [col(Receipt.block_number), col(Receipt.log_index)]
-    query = select(Receipt).order_by(*(c.desc() for c in order)).limit(limit + 1)
+    query = select(Receipt)
     limited = _involving(caller, col(Receipt.provider), col(Receipt.consumer))
     if limited is not None:
         query = query.where(limited)
@@ -172,13 +163,11 @@ async def list_receipts(
         query = query.where(col(Receipt.provider) == resolve_org(session, "provider", provider))
     if consumer is not None:
         query = query.where(col(Receipt.consumer) == resolve_org(session, "consumer", consumer))
-    start = params.decode_cursor(cursor, params.CURSOR_2)
-    if start is not None:
-        query = query.where(after(order, start, descending=True))
-    found = list(session.exec(query).all())
-    page = found[:limit]
-    following = params.encode_cursor([page[-1].block_number, page[-1].log_index]) if len(found) > limit else None
-    return Page(data=_receipts(session, page), next_cursor=following)
+    order = [col(Receipt.block_number), col(Receipt.log_index)]
+    receipts, following = page(
+        session, query, order, limit=limit, cursor=cursor, pattern=params.CURSOR_2, descending=True
+    )
+    return Page(data=_receipts(session, receipts), next_cursor=following)
 
 
 @router.get("/receipts/{digest}", response_model=ReceiptPublic)

@@ -15,7 +15,7 @@ from ...domain import Org, OrgKey, Proposal, RoleHolder, Setting, Threshold
 from ...errors import NotFound
 from .. import params
 from ..deps import SessionDep
-from ..queries import after, chain_ref, resolve_org
+from ..queries import chain_ref, page, resolve_org
 from ..schemas import KeyPublic, MemberDetailPublic, MemberPublic, OrgRef, Page, ProposalPublic, RolesPublic
 
 router = APIRouter(prefix="/v1", tags=["consortium"])
@@ -57,17 +57,14 @@ async def list_members(
     cursor: params.Cursor1 = None,
 ) -> Page[MemberPublic]:
     """Member organisations by member number."""
-    query = select(Org).order_by(col(Org.org_no)).limit(limit + 1)
+    query = select(Org)
     if status is not None:
         query = query.where(col(Org.status) == status)
-    start = params.decode_cursor(cursor, params.CURSOR_1)
-    if start is not None:
-        query = query.where(after([col(Org.org_no)], start, descending=False))
-    found = list(session.exec(query).all())
+    orgs, following = page(
+        session, query, [col(Org.org_no)], limit=limit, cursor=cursor, pattern=params.CURSOR_1, descending=False
+    )
     now = int(time.time())
-    more = len(found) > limit
-    data = [_member(org, now) for org in found[:limit]]
-    return Page(data=data, next_cursor=params.encode_cursor([data[-1].org_no]) if more else None)
+    return Page(data=[_member(org, now) for org in orgs], next_cursor=following)
 
 
 @router.get("/members/{org}", response_model=MemberDetailPublic)
@@ -124,15 +121,19 @@ async def list_proposals(
     cursor: params.Cursor1 = None,
 ) -> Page[ProposalPublic]:
     """Governance proposals, newest first."""
-    query = select(Proposal).order_by(col(Proposal.proposal_id).desc()).limit(limit + 1)
+    query = select(Proposal)
     if status is not None:
         query = query.where(col(Proposal.status) == status)
-    start = params.decode_cursor(cursor, params.CURSOR_1)
-    if start is not None:
-        query = query.where(after([col(Proposal.proposal_id)], start, descending=True))
-    found = list(session.exec(query).all())
-    data = [_proposal(p) for p in found[:limit]]
-    return Page(data=data, next_cursor=params.encode_cursor([data[-1].proposal_id]) if len(found) > limit else None)
+    found, following = page(
+        session,
+        query,
+        [col(Proposal.proposal_id)],
+        limit=limit,
+        cursor=cursor,
+        pattern=params.CURSOR_1,
+        descending=True,
+    )
+    return Page(data=[_proposal(p) for p in found], next_cursor=following)
 
 
 def _proposal(p: Proposal) -> ProposalPublic:
