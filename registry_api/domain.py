@@ -60,7 +60,9 @@ class RoleHolder(SQLModel, table=True):
     #: governor, auditor or arbiter.
     role: str = Field(sa_type=String(16), primary_key=True)
     account: str = Field(sa_type=String(ADDRESS), primary_key=True)
+    #: Where the RoleGranted event sits: the holder's current term starts there.
     block_number: int = Field(sa_type=BigInteger, index=True)
+    log_index: int = Field(default=0)
     tx_hash: str = Field(sa_type=String(HEX32))
 
 
@@ -69,6 +71,16 @@ class Threshold(SQLModel, table=True):
 
     role: str = Field(sa_type=String(16), primary_key=True)
     value: int = Field(sa_type=BigInteger)
+    block_number: int = Field(sa_type=BigInteger, index=True)
+    updated_block: int = Field(sa_type=BigInteger)
+
+
+class Setting(SQLModel, table=True):
+    """A council setting that is neither a role nor a threshold (the dispute period)."""
+
+    #: dispute_period (seconds a dispute may freeze a right; DisputePeriodChanged).
+    name: str = Field(sa_type=String(32), primary_key=True)
+    value: int = Field(sa_column=Column(UInt64(), nullable=False))
     block_number: int = Field(sa_type=BigInteger, index=True)
     updated_block: int = Field(sa_type=BigInteger)
 
@@ -116,8 +128,14 @@ class Dataset(SQLModel, table=True):
     offer_holding: int | None = Field(default=None, sa_type=BigInteger)
     offer_processing: int | None = Field(default=None, sa_type=BigInteger)
     offer_operation: int | None = Field(default=None, sa_type=BigInteger)
-    #: Bit set of rights frozen by open disputes (bit 0 holding, 1 processing, 2 operation).
+    #: Bit set of rights frozen by open disputes (bit 0 holding, 1 processing, 2 operation): set
+    #: by RightFrozen, cleared by RightUnfrozen. A freeze also ends by time, at its `frozen_until_…`,
+    #: whether or not anyone closes the dispute: the API compares with the indexed chain's time.
     frozen: int = Field(default=0, sa_type=SmallInteger)
+    #: When each right's freeze ends (RightFrozen's `until`, Unix seconds; 0 when none is recorded).
+    frozen_until_holding: int = Field(default=0, sa_column=Column(UInt64(), nullable=False, default=0))
+    frozen_until_processing: int = Field(default=0, sa_column=Column(UInt64(), nullable=False, default=0))
+    frozen_until_operation: int = Field(default=0, sa_column=Column(UInt64(), nullable=False, default=0))
     block_number: int = Field(sa_type=BigInteger)
     log_index: int
     tx_hash: str = Field(sa_type=String(HEX32))
@@ -232,6 +250,8 @@ class Dispute(SQLModel, table=True):
     status: str = Field(sa_type=String(16), index=True)
     prior_anchor_root: str | None = Field(default=None, sa_type=String(HEX32))
     prior_anchored_at: int | None = Field(default=None, sa_type=BigInteger)
+    #: The counts of the last VoteCast: the counts a decided dispute keeps. For an open dispute
+    #: the API recounts the live votes (`vote` rows of current arbiters in their current term).
     uphold_votes: int = Field(default=0, sa_type=Integer)
     dismiss_votes: int = Field(default=0, sa_type=Integer)
     opened_at: int = Field(sa_type=BigInteger)
@@ -248,6 +268,9 @@ class Vote(SQLModel, table=True):
     arbiter: str = Field(sa_type=String(ADDRESS), primary_key=True)
     uphold: bool = Field(sa_column=Column(Boolean, nullable=False))
     block_number: int = Field(sa_type=BigInteger, index=True)
+    #: With `block_number`, the vote's place in the chain: it counts while its arbiter holds the
+    #: role in the term it voted in (appointed before this place, not removed since).
+    log_index: int = Field(default=0)
     tx_hash: str = Field(sa_type=String(HEX32))
     block_time: int = Field(sa_type=BigInteger)
 
@@ -258,6 +281,7 @@ DOMAIN_TABLES: tuple[type[SQLModel], ...] = (
     OrgKey,
     RoleHolder,
     Threshold,
+    Setting,
     Proposal,
     Dataset,
     Lineage,

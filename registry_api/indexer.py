@@ -141,6 +141,7 @@ class Indexer:
                 manifest.deployment_block_hash.lower(),
                 start.number,
                 start.hash,
+                start.timestamp,
             )
             store.upsert_blocks(
                 session, [{"number": start.number, "hash": start.hash, "parent_hash": start.parent_hash}]
@@ -178,12 +179,13 @@ class Indexer:
         number of blocks rolled back (0 when nothing changed). Commits the rollback."""
         if self._header(checkpoint.block_number).hash == checkpoint.block_hash:
             return 0
-        ancestor: tuple[int, str] | None = None
+        ancestor: tuple[int, str, int] | None = None
         for block in store.recent_blocks(session):
             if block.number > checkpoint.block_number:
                 continue
-            if self._header(block.number).hash == block.hash:
-                ancestor = (block.number, block.hash)
+            header = self._header(block.number)
+            if header.hash == block.hash:
+                ancestor = (block.number, block.hash, header.timestamp)
                 break
         deeper = ancestor is None
         if ancestor is None:
@@ -194,7 +196,7 @@ class Indexer:
                 self.settings.reorg_window,
                 start.number + 1,
             )
-            ancestor = (start.number, start.hash)
+            ancestor = (start.number, start.hash, start.timestamp)
         depth = checkpoint.block_number - ancestor[0]
         log.warning("chain reorganisation: rolling back %d blocks to %d", depth, ancestor[0])
         store.rollback_above(session, ancestor[0])
@@ -269,7 +271,7 @@ class Indexer:
             session, [{"number": h.number, "hash": h.hash, "parent_hash": h.parent_hash} for h in read.headers]
         )
         store.prune_window(session, end - self.settings.reorg_window + 1)
-        store.set_checkpoint(session, checkpoint, end, read.end_hash)
+        store.set_checkpoint(session, checkpoint, end, read.end_hash, read.headers[-1].timestamp)
         session.commit()
         return len(rows)
 

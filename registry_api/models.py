@@ -59,6 +59,9 @@ class Checkpoint(SQLModel, table=True):
     #: The last block whose events are all in the database (deployment block − 1 before the first range).
     block_number: int = Field(sa_type=BigInteger)
     block_hash: str
+    #: That block's timestamp: the index's clock ("now, as the indexed chain says"), against which
+    #: the API decides which freezes still run.
+    block_time: int = Field(default=0, sa_type=BigInteger)
     updated_at: datetime = Field(default_factory=_now)
     id: int = Field(default=1, primary_key=True)
 

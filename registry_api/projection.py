@@ -45,8 +45,6 @@ RAW_ONLY = frozenset(
     {
         ("Consortium", "MirrorsBound"),
         ("DataRegistry", "CourtBound"),
-        # The council's dispute period: read from the chain (Consortium.disputePeriod) when needed.
-        ("Consortium", "DisputePeriodChanged"),
         ("DataRegistry", "RegistrationCommitted"),
         # OpenZeppelin's EIP-5267 event; the ledger's domain never changes, so it is never emitted.
         ("ExchangeLedger", "EIP712DomainChanged"),
@@ -203,6 +201,7 @@ def _role_granted(c: RangeChanges, e: Event) -> None:
             "role": _name(e.args["role"]),
             "account": e.args["account"],
             "block_number": e.block_number,
+            "log_index": e.log_index,
             "tx_hash": e.tx_hash,
         },
         e.block_number,
@@ -227,6 +226,21 @@ def _threshold_changed(c: RangeChanges, e: Event) -> None:
             "role": role,
             "value": e.args["newThreshold"],
             "block_number": created,
+            "updated_block": e.block_number,
+        },
+        e.block_number,
+    )
+
+
+@on("Consortium", "DisputePeriodChanged", lambda a: [("setting", ("dispute_period",))])
+def _dispute_period_changed(c: RangeChanges, e: Event) -> None:
+    existing = c.get("setting", ("dispute_period",))
+    c.put(
+        "setting",
+        {
+            "name": "dispute_period",
+            "value": e.args["newPeriod"],
+            "block_number": existing["block_number"] if existing else e.block_number,
             "updated_block": e.block_number,
         },
         e.block_number,
@@ -302,6 +316,9 @@ def _dataset_registered(c: RangeChanges, e: Event) -> str:
             "offer_processing": None,
             "offer_operation": None,
             "frozen": 0,
+            "frozen_until_holding": 0,
+            "frozen_until_processing": 0,
+            "frozen_until_operation": 0,
             "block_number": e.block_number,
             "log_index": e.log_index,
             "tx_hash": e.tx_hash,
@@ -401,12 +418,24 @@ def _right_awarded(c: RangeChanges, e: Event) -> str:
 
 
 def _set_frozen(frozen: bool) -> Handler:
+    """RightFrozen records the freeze and its end (`until`); RightUnfrozen clears both. A freeze
+    whose end has passed is over even while its bit is set (the dispute not closed yet): the API
+    compares `frozen_until_<right>` with the indexed chain's time."""
+
     def handler(c: RangeChanges, e: Event) -> str:
         root = e.args["root"]
         bit = 1 << int(e.args["right"])
         current = int(c.require("dataset", (root,))["frozen"])
         value = current | bit if frozen else current & ~bit
-        c.update("dataset", (root,), e.block_number, frozen=value, updated_block=e.block_number)
+        until = int(e.args["until"]) if frozen else 0
+        c.update(
+            "dataset",
+            (root,),
+            e.block_number,
+            frozen=value,
+            **{f"frozen_until_{_name(e.args['right'])}": until},
+            updated_block=e.block_number,
+        )
         return str(root)
 
     return handler
@@ -592,6 +621,7 @@ def _vote_cast(c: RangeChanges, e: Event) -> str:
             "arbiter": a["arbiter"],
             "uphold": a["uphold"],
             "block_number": e.block_number,
+            "log_index": e.log_index,
             "tx_hash": e.tx_hash,
             "block_time": e.block_time,
         },

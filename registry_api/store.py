@@ -84,7 +84,13 @@ def get_checkpoint(session: Session) -> Checkpoint | None:
 
 
 def create_checkpoint(
-    session: Session, chain_id: int, deployment_block: int, deployment_block_hash: str, number: int, block_hash: str
+    session: Session,
+    chain_id: int,
+    deployment_block: int,
+    deployment_block_hash: str,
+    number: int,
+    block_hash: str,
+    block_time: int,
 ) -> None:
     """Write the initial checkpoint unless one exists (another indexer may have written it)."""
     values = {
@@ -94,6 +100,7 @@ def create_checkpoint(
         "deployment_block_hash": deployment_block_hash,
         "block_number": number,
         "block_hash": block_hash,
+        "block_time": block_time,
         "updated_at": datetime.now(UTC),
     }
     session.connection().execute(
@@ -101,9 +108,10 @@ def create_checkpoint(
     )
 
 
-def set_checkpoint(session: Session, checkpoint: Checkpoint, number: int, block_hash: str) -> None:
+def set_checkpoint(session: Session, checkpoint: Checkpoint, number: int, block_hash: str, block_time: int) -> None:
     checkpoint.block_number = number
     checkpoint.block_hash = block_hash
+    checkpoint.block_time = block_time
     checkpoint.updated_at = datetime.now(UTC)
     session.add(checkpoint)
 

@@ -108,6 +108,9 @@ class RolesPublic(Public):
     auditors: list[str]
     arbiters: list[str]
     thresholds: dict[str, int]
+    dispute_period: int | None = Field(
+        description="Seconds a new dispute may freeze a right (the council's dispute period; null before indexed)."
+    )
 
 
 class ProposalPublic(Public):
@@ -147,8 +150,16 @@ class DatasetDetailPublic(DatasetPublic):
     children: list[str] = Field(description="Datasets derived from this one (first 100).")
     child_count: int
     offers: dict[str, OrgRef] = Field(description="Open offers of a right, by right.")
-    frozen: list[str] = Field(description="Rights frozen by an open dispute.")
-    open_disputes: list[int]
+    frozen: list[str] = Field(
+        description="Rights frozen by an open dispute now: as of the latest indexed block's time, before the "
+        "freeze's end. A freeze ends by time even while its dispute is still open."
+    )
+    frozen_until: dict[str, int] = Field(
+        description="When each frozen right's freeze ends (Unix seconds, block time; the same rights as `frozen`)."
+    )
+    open_disputes: list[int] = Field(
+        description="Disputes open on chain, including any whose period is over but that nobody closed yet."
+    )
 
 
 class HistoryEntryPublic(Public):
@@ -245,6 +256,10 @@ class AnchorPublic(Public):
 class VotePublic(Public):
     arbiter: str
     uphold: bool
+    live: bool = Field(
+        description="Whether the vote counts now: its arbiter holds the role in the term it voted in. An open "
+        "dispute's counts are its live votes; a decided one keeps the counts it was decided with."
+    )
     block_time: int
     cast: ChainRef
 
@@ -259,7 +274,10 @@ class DisputePublic(Public):
     status: str = one_of("open", "upheld", "dismissed", "lapsed", "voided")
     prior_anchor_root: str | None
     prior_anchored_at: int | None
-    uphold_votes: int
+    uphold_votes: int = Field(
+        description="Open: the live votes (current arbiters, in their current term), as the court counts them. "
+        "Closed: the counts at the last vote."
+    )
     dismiss_votes: int
     opened_at: int
     closed_block: int | None

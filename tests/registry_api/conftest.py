@@ -207,6 +207,8 @@ class FreshApi:
     orgs: list[Org]
     indexer: Indexer
     served: Served
+    #: The deployment's one governor (threshold one: its proposals execute at once).
+    governor: LocalAccount
 
     @property
     def http(self) -> httpx.Client:
@@ -232,6 +234,7 @@ def fresh_api(
         indexer = Indexer(registry, engine, api_settings)
         indexer.scan_once()
         with serving(api_settings, engine) as url, httpx.Client(base_url=url) as http:
-            yield FreshApi(registry, consortium, orgs, indexer, Served(None, engine, url, http, ""))  # type: ignore[arg-type]
+            served = Served(None, engine, url, http, "")  # type: ignore[arg-type]
+            yield FreshApi(registry, consortium, orgs, indexer, served, governor)
 
     return make

@@ -122,6 +122,7 @@ def test_roles_and_proposals(api: Served) -> None:
         "auditors": [s.auditor.address],
         "arbiters": [a.address for a in s.arbiters[:2]],
         "thresholds": {"governor": 2, "arbiter": 2},
+        "disputePeriod": int(s.registry.call("Consortium", "disputePeriod")),  # set at deployment
     }
     proposals = every_page(api, "/v1/proposals", limit=4)
     count = int(s.registry.call("Consortium", "proposalCount"))

@@ -81,6 +81,16 @@ def stored(engine: Engine) -> list[Row]:
         ]
 
 
+def at_head(registry: Registry, engine: Engine) -> bool:
+    """Whether the checkpoint names the head block by number, hash and time (the index's clock)."""
+    head = registry.w3.eth.get_block("latest")
+    with Session(engine) as session:
+        checkpoint = store.get_checkpoint(session)
+        assert checkpoint is not None
+        found = (checkpoint.block_number, checkpoint.block_hash, checkpoint.block_time)
+    return found == (head["number"], "0x" + bytes(head["hash"]).hex(), head["timestamp"])
+
+
 def fresh_index(registry: Registry, make_db: Callable[[], Engine]) -> list[Row]:
     engine = make_db()
     Indexer(registry, engine, settings()).scan_once()
@@ -164,6 +174,7 @@ def test_reorg_rolls_back_to_the_common_ancestor(
     after = stored(engine)
     assert after == fresh_index(registry, make_db) == from_receipts(registry)
     assert after != before  # the reorganised blocks held registry events (the anchor at least)
+    assert at_head(registry, engine)  # the clock moved back with the rollback, then on to the new head
     assert indexer.scan_once().events == 0
 
 
@@ -257,6 +268,7 @@ def test_reorg_deeper_than_the_window_reindexes_from_the_deployment(
     result = indexer.scan_once()
     assert result.rolled_back == registry.w3.eth.block_number - registry.manifest.deployment_block + 1
     assert stored(engine) == from_receipts(registry) == fresh_index(registry, make_db)
+    assert at_head(registry, engine)
 
 
 def test_settings_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from ...auth import Caller
 from ...domain import Dataset, Dispute, Grant, Lineage, RightChange
 from ...errors import NotFound
-from ...models import RawEvent
+from ...models import Checkpoint, RawEvent
 from .. import params
 from ..deps import CallerDep, ConnectionDep, SessionDep
 from ..hotpath import HotReads
@@ -57,6 +57,8 @@ _OPEN_DISPUTES = (
     .where(col(Dispute.root) == bindparam("root"), col(Dispute.status) == "open")
     .order_by(col(Dispute.dispute_id))
 )
+#: The index's clock: the time of the last indexed block (docs/api.md, "Frozen rights").
+_INDEXED_TIME = select(col(Checkpoint.block_time))
 
 
 _raw = RawEvent.__table__  # type: ignore[attr-defined]
@@ -203,6 +205,7 @@ async def get_dataset(request: Request, root: params.RootPath) -> DatasetDetailP
     refs = org_refs(hot, [d.registrant, d.holding, d.processing, d.operation, *offers.values()])
     # An open dispute freezes its right: a dataset with nothing frozen has none to look up.
     disputes = [row.dispute_id for row in hot.rows(_OPEN_DISPUTES, root=key)] if d.frozen else []
+    frozen_until = _running_freezes(hot, d) if d.frozen else {}
     return DatasetDetailPublic(
         **dict(_summary(d, refs)),  # the summary's fields as they are (no dump and re-validation)
         metadata_hash=d.metadata_hash,
@@ -211,9 +214,19 @@ async def get_dataset(request: Request, root: params.RootPath) -> DatasetDetailP
         children=children[:100],
         child_count=child_count,
         offers={r: ref(refs, n) for r, n in offers.items()},
-        frozen=[r for i, r in enumerate(RIGHTS) if d.frozen & (1 << i)],
+        frozen=list(frozen_until),
+        frozen_until=frozen_until,
         open_disputes=disputes,
     )
+
+
+def _running_freezes(hot: HotReads, d: Any) -> dict[str, int]:
+    """The rights whose freeze still runs at the index's clock, with the freeze's end. The
+    contract's rule (`DataRegistry._isFrozen`): frozen while `block.timestamp < frozenUntil`."""
+    clock = hot.rows(_INDEXED_TIME)
+    now = int(clock[0].block_time) if clock else 0
+    ends = {r: int(getattr(d, f"frozen_until_{r}")) for i, r in enumerate(RIGHTS) if d.frozen & (1 << i)}
+    return {r: until for r, until in ends.items() if now < until}
 
 
 def _visible(event: Any, args: dict[str, Any], caller: Caller | None, grantors: dict[tuple[int, int], int]) -> bool:

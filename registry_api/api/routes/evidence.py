@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from sqlmodel import Session, col, select
 
-from ...domain import Anchor, Dispute, Vote
+from ...domain import Anchor, Dispute, RoleHolder, Vote
 from ...errors import NotFound
 from .. import params
 from ..deps import SessionDep
@@ -59,7 +59,34 @@ async def get_anchor(session: SessionDep, root: params.RootPath) -> AnchorPublic
     return _anchors(session, [anchor])[0]
 
 
-def _dispute(d: Dispute, refs: dict[int, OrgRef]) -> DisputePublic:
+def _arbiter_terms(session: Session) -> dict[str, tuple[int, int]]:
+    """Each current arbiter's term start: where its RoleGranted event sits (block, log index)."""
+    query = select(RoleHolder).where(col(RoleHolder.role) == "arbiter")
+    return {r.account: (r.block_number, r.log_index) for r in session.exec(query)}
+
+
+def _live(vote: Vote, terms: dict[str, tuple[int, int]]) -> bool:
+    """Whether the vote counts now: its arbiter holds the role in the term it voted in."""
+    start = terms.get(vote.arbiter)
+    return start is not None and (vote.block_number, vote.log_index) > start
+
+
+def _live_counts(session: Session, disputes: list[Dispute]) -> dict[int, tuple[int, int]]:
+    """The open disputes' live (uphold, dismiss) counts, as the court's `dispute(id)` recounts them."""
+    open_ids = [d.dispute_id for d in disputes if d.status == "open"]
+    if not open_ids:
+        return {}
+    terms = _arbiter_terms(session)
+    counts = {i: [0, 0] for i in open_ids}
+    for vote in session.exec(select(Vote).where(col(Vote.dispute_id).in_(open_ids))):
+        if _live(vote, terms):
+            counts[vote.dispute_id][0 if vote.uphold else 1] += 1
+    return {i: (c[0], c[1]) for i, c in counts.items()}
+
+
+def _dispute(d: Dispute, refs: dict[int, OrgRef], live: dict[int, tuple[int, int]]) -> DisputePublic:
+    # A decided dispute keeps the counts it was decided with (the last VoteCast's), as the court does.
+    uphold_votes, dismiss_votes = live.get(d.dispute_id, (d.uphold_votes, d.dismiss_votes))
     return DisputePublic(
         dispute_id=d.dispute_id,
         dataset=d.root,
@@ -70,8 +97,8 @@ def _dispute(d: Dispute, refs: dict[int, OrgRef]) -> DisputePublic:
         status=d.status,
         prior_anchor_root=d.prior_anchor_root,
         prior_anchored_at=d.prior_anchored_at,
-        uphold_votes=d.uphold_votes,
-        dismiss_votes=d.dismiss_votes,
+        uphold_votes=uphold_votes,
+        dismiss_votes=dismiss_votes,
         opened_at=d.opened_at,
         closed_block=d.closed_block,
         opened=chain_ref(d),
@@ -99,7 +126,8 @@ async def list_disputes(
         session, query, [col(Dispute.dispute_id)], limit=limit, cursor=cursor, pattern=params.CURSOR_1, descending=True
     )
     refs = org_refs(session, (n for d in disputes for n in (d.claimant, d.respondent)))
-    return Page(data=[_dispute(d, refs) for d in disputes], next_cursor=following)
+    live = _live_counts(session, disputes)
+    return Page(data=[_dispute(d, refs, live) for d in disputes], next_cursor=following)
 
 
 @router.get("/disputes/{dispute_id}", response_model=DisputeDetailPublic)
@@ -111,12 +139,22 @@ async def get_dispute(
     if d is None:
         raise NotFound(f"dispute {dispute_id} does not exist (or is not indexed yet)", "dispute_id")
     votes = session.exec(
-        select(Vote).where(col(Vote.dispute_id) == dispute_id).order_by(col(Vote.block_number), col(Vote.arbiter))
-    )
+        select(Vote)
+        .where(col(Vote.dispute_id) == dispute_id)
+        .order_by(col(Vote.block_number), col(Vote.log_index), col(Vote.arbiter))
+    ).all()
     refs = org_refs(session, [d.claimant, d.respondent])
+    terms = _arbiter_terms(session)
     return DisputeDetailPublic(
-        **_dispute(d, refs).model_dump(),
+        **_dispute(d, refs, _live_counts(session, [d])).model_dump(),
         votes=[
-            VotePublic(arbiter=v.arbiter, uphold=v.uphold, block_time=v.block_time, cast=chain_ref(v)) for v in votes
+            VotePublic(
+                arbiter=v.arbiter,
+                uphold=v.uphold,
+                live=_live(v, terms),
+                block_time=v.block_time,
+                cast=chain_ref(v),
+            )
+            for v in votes
         ],
     )

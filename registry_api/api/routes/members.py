@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from client.chain.enums import Action
 from client.consortium import decode_action
 
-from ...domain import Org, OrgKey, Proposal, RoleHolder, Threshold
+from ...domain import Org, OrgKey, Proposal, RoleHolder, Setting, Threshold
 from ...errors import NotFound
 from .. import params
 from ..deps import SessionDep
@@ -103,8 +103,13 @@ async def roles(session: SessionDep) -> RolesPublic:
     for holder in session.exec(select(RoleHolder).order_by(col(RoleHolder.block_number), col(RoleHolder.account))):
         holders[holder.role].append(holder.account)
     thresholds = {t.role: t.value for t in session.exec(select(Threshold))}
+    period = session.get(Setting, "dispute_period")
     return RolesPublic(
-        governors=holders["governor"], auditors=holders["auditor"], arbiters=holders["arbiter"], thresholds=thresholds
+        governors=holders["governor"],
+        auditors=holders["auditor"],
+        arbiters=holders["arbiter"],
+        thresholds=thresholds,
+        dispute_period=period.value if period is not None else None,
     )
 
 
