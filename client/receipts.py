@@ -19,11 +19,13 @@ from eth_utils import to_checksum_address
 from .chain.enums import Party
 from .chain.registry import Registry
 from .chain.transact import TxResult
-from .eip712 import Receipt, receipt_digest, recover_signer, sign_receipt
+from .eip712 import RECEIPT_FIELDS, Receipt, receipt_digest, recover_signer, sign_receipt
 from .errors import ConfigError, ProofError
 
 FORMAT = "idsreg-receipt/1"
 _BYTES32 = ("dataset", "provider", "consumer", "delivered_root")
+# The width of each whole-number field, from the EIP-712 type the signatures cover.
+_BITS = {_f["name"]: int(_f["type"].removeprefix("uint")) for _f in RECEIPT_FIELDS if _f["type"].startswith("uint")}
 
 
 def _camel(name: str) -> str:
@@ -75,11 +77,17 @@ class ReceiptFile:
                 else:
                     if not isinstance(value, int) or value < 0:
                         raise ProofError(f"receipt field {_camel(name)} {value!r} is not a whole number")
+                    bits = _BITS[_camel(name)]
+                    if value >= 1 << bits:
+                        raise ProofError(f"receipt field {_camel(name)} {value} does not fit its uint{bits}")
                     values[name] = value
             signatures = raw.get("signatures", {})
             if not isinstance(signatures, dict) or not set(signatures) <= {"provider", "consumer"}:
                 raise ProofError("the receipt file's signatures must be named provider and consumer")
-            return cls(int(raw["chainId"]), to_checksum_address(raw["ledger"]), Receipt(**values), signatures)
+            chain_id = raw["chainId"]
+            if not isinstance(chain_id, int) or not 0 <= chain_id < 1 << 256:
+                raise ProofError(f"the receipt file's chainId {chain_id!r} is not a uint256")
+            return cls(chain_id, to_checksum_address(raw["ledger"]), Receipt(**values), signatures)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ProofError(f"the receipt file is malformed: {exc}") from None
 

@@ -328,7 +328,12 @@ class TokenPublic(Public):
 # ----- verify -------------------------------------------------------------------------------
 
 
-U63 = 2**63 - 1
+# Whole numbers of the request bodies: a proof file's counters are bounded by the largest integer
+# that every JSON parser reads exactly (2**53 - 1, JavaScript's MAX_SAFE_INTEGER). A receipt file's
+# are only non-negative here: a value beyond its field's uint width is a receipt that does not
+# verify (a verdict), not a malformed request. Bounds such as 2**256 - 1 cannot be written as JSON
+# numbers that every reader compares exactly.
+JSON_SAFE = 2**53 - 1
 
 
 class ProofFileBody(Request):
@@ -336,16 +341,16 @@ class ProofFileBody(Request):
 
     format: Literal["idsreg-inclusion-proof/1"]
     leaf: str = Field(pattern=HEX32)
-    leaf_index: int = Field(ge=0, le=U63)
-    tree_size: int = Field(ge=0, le=U63)
+    leaf_index: int = Field(ge=0, le=JSON_SAFE)
+    tree_size: int = Field(ge=0, le=JSON_SAFE)
     path: list[Annotated[str, Field(pattern=HEX32)]] = Field(max_length=64)
     root: str = Field(pattern=HEX32)
-    chain_id: int = Field(ge=0, le=U63)
+    chain_id: int = Field(ge=0, le=JSON_SAFE)
     contract: str = Field(pattern=ADDRESS)
     transaction: str = Field(pattern=HEX32)
-    block_number: int = Field(ge=0, le=U63)
+    block_number: int = Field(ge=0, le=JSON_SAFE)
     block_hash: str = Field(pattern=HEX32)
-    anchored_at: int = Field(ge=0, le=U63)
+    anchored_at: int = Field(ge=0, le=JSON_SAFE)
     anchored_by: str = Field(pattern=HEX32)
     item: str = ""
 
@@ -354,14 +359,14 @@ class ReceiptFieldsBody(Public):
     """The receipt's fields, as its EIP-712 type has them."""
 
     dataset: str = Field(pattern=HEX32)
-    grant_serial: int = Field(ge=0, le=2**32 - 1)
+    grant_serial: int = Field(ge=0)
     provider: str = Field(pattern=HEX32)
     consumer: str = Field(pattern=HEX32)
     delivered_root: str = Field(pattern=HEX32)
-    size: int = Field(ge=0, le=2**64 - 1)
-    price: int = Field(ge=0, le=2**256 - 1)
-    delivered_at: int = Field(ge=0, le=2**64 - 1)
-    nonce: int = Field(ge=0, le=2**256 - 1)
+    size: int = Field(ge=0)
+    price: int = Field(ge=0)
+    delivered_at: int = Field(ge=0)
+    nonce: int = Field(ge=0)
 
 
 class ReceiptSignatureBody(Public):
@@ -373,7 +378,7 @@ class ReceiptFileBody(Public):
     """An idsreg-receipt/1 file (docs/receipts.md); other fields (its `digest`) are not read."""
 
     format: Literal["idsreg-receipt/1"]
-    chain_id: int = Field(ge=0, le=2**256 - 1)
+    chain_id: int = Field(ge=0)
     ledger: str = Field(pattern=ADDRESS)
     receipt: ReceiptFieldsBody
     signatures: dict[Literal["provider", "consumer"], ReceiptSignatureBody] = Field(default_factory=dict)
@@ -394,7 +399,10 @@ class VerifyRequest(Request):
 class VerdictPublic(Public):
     verified: bool
     kind: str = one_of("content-root", "proof", "receipt")
-    subject: str = Field(description="The content root, or the receipt digest, that was checked.")
+    subject: str | None = Field(
+        description="The content root, or the receipt digest, that was checked; null for a receipt whose fields "
+        "cannot be signed (its reason says which)."
+    )
     reason: str | None = Field(default=None, description="Why it did not verify.")
     evidence: dict[str, Any] = Field(default_factory=dict, description="What the chain says, read from contract state.")
     chain_head: int | None

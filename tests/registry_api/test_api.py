@@ -465,6 +465,31 @@ def test_verify_a_receipt_file(api: Served) -> None:
 
 
 @pytest.mark.parametrize(
+    ("path", "value", "fragment"),
+    [
+        (("receipt", "price"), 2**256, "price"),
+        (("receipt", "size"), 2**64, "size"),
+        (("receipt", "grantSerial"), 2**32, "grantSerial"),
+        # Found by Schemathesis: just over 2**256 - 1, which JSON readers comparing as floats call equal.
+        (("chainId",), 115792089237316199999999999999999999999999999999999999999999999999999999999999, "chainId"),
+    ],
+)
+def test_verify_a_receipt_whose_numbers_do_not_fit_is_a_verdict(
+    api: Served, path: tuple[str, ...], value: int, fragment: str
+) -> None:
+    file = json.loads(api.story.receipt_file.to_json())
+    target = file
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    response = verify(api, {"receipt": file})
+    assert response.status_code == 200, response.text
+    verdict = response.json()
+    assert verdict["verified"] is False and verdict["subject"] is None
+    assert fragment in verdict["reason"] and str(value) in verdict["reason"]
+
+
+@pytest.mark.parametrize(
     "body", [{}, {"contentRoot": ZERO, "receipt": {}}, {"contentRoot": "0x12"}, {"contentRoot": 5}, []]
 )
 def test_verify_refuses_bad_bodies(api: Served, body: Any) -> None:

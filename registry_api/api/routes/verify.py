@@ -46,11 +46,13 @@ class _Malformed(ApiError):
     status = 422
 
 
-def _file(kind: type[ProofFile | ReceiptFile], field: str, body: Public) -> Any:
+def _file(kind: type[ProofFile | ReceiptFile], body: Public) -> Any:
+    """The file, or the ProofError saying why a body the schema accepts is not a file that can verify
+    (a receipt field beyond its uint width, for example): a verdict, not a malformed request."""
     try:
         return kind.from_json(json.dumps(body.model_dump(mode="json")))
     except ProofError as exc:
-        raise _Malformed(str(exc), field) from None
+        return exc
 
 
 @router.post(
@@ -65,10 +67,16 @@ def verify(body: VerifyRequest, chain: ChainDep) -> VerdictPublic:
     if len(given) != 1:
         raise _Malformed(f"give exactly one of contentRoot, proof and receipt (got {len(given)})", "body")
     root = params.hex32("contentRoot", body.content_root) if body.content_root is not None else None
-    proof = _file(ProofFile, "proof", body.proof) if body.proof is not None else None
-    receipt = _file(ReceiptFile, "receipt", body.receipt) if body.receipt is not None else None
+    proof = _file(ProofFile, body.proof) if body.proof is not None else None
+    receipt = _file(ReceiptFile, body.receipt) if body.receipt is not None else None
     registry = chain.registry()
     head = chain.head()
+    if isinstance(proof, ProofError):
+        return VerdictPublic(
+            verified=False, kind="proof", subject=body.proof.leaf.lower(), reason=str(proof), chain_head=head
+        )
+    if isinstance(receipt, ProofError):
+        return VerdictPublic(verified=False, kind="receipt", subject=None, reason=str(receipt), chain_head=head)
     try:
         if receipt is not None:
             subject = "0x" + receipt.digest.hex()
