@@ -275,10 +275,17 @@ def _register_batch(
 def verify(
     path: PathArg,
     proof: Annotated[Path | None, typer.Option(help="An inclusion-proof file from `idsreg anchor`.")] = None,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="With --proof: check the proof alone, contacting no node.")
+    ] = False,
     rpc_url: RpcOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Verify a file against the chain. Exit 0 verified, 6 not registered, 4 proof does not match."""
+    if offline:
+        from .offline import verify_offline
+
+        return verify_offline(path, proof, as_json)
     root = hash_path(path, not as_json)
     proof_file = ProofFile.read(proof) if proof is not None else None
     if proof_file is not None:
