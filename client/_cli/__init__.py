@@ -13,7 +13,7 @@ import typer
 
 from ..chain.node import CONNECTION_ERRORS
 from ..errors import IdsRegistryError
-from . import anchors, api, chain, datasets, demo, disputes, keys, licences, lists, member, session, watch
+from . import anchors, api, chain, contracts, datasets, demo, disputes, keys, licences, lists, member, session, watch
 from .common import err_console
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(chain.app, name="chain")
+chain.app.command("verify-contracts")(contracts.verify_contracts)
 app.command("deploy")(chain.deploy)
 app.add_typer(keys.app, name="key")
 app.add_typer(member.app, name="member")
