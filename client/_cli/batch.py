@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 from ..batch import FAILED, PENDING, REGISTERED, SENDING, SKIPPED, BatchProgress, BatchRegistrar
 from ..chain.enums import Grade
 from ..datasets import Datasets, hex32
@@ -97,13 +99,14 @@ def register_batch(
             print_tx(tx, f"registered {sum(1 for e in tx.events if e.name == 'DatasetRegistered')} datasets")
         for item in progress.items:
             if item.status == SKIPPED:
-                console.print(f"  skipped {item.path}: {item.reason}", soft_wrap=True)
+                console.print(f"  skipped {escape(item.path)}: {escape(item.reason)}", soft_wrap=True)
         for item in failed:
-            console.print(f"  [red]not registered[/] {item.path}: {item.reason}", soft_wrap=True)
+            console.print(f"  [red]not registered[/] {escape(item.path)}: {escape(item.reason)}", soft_wrap=True)
         note = f" ({earlier} by an earlier run)" if earlier else ""
         console.print(
             f"registered {counts[REGISTERED]}{note}, skipped {counts[SKIPPED]} already yours, "
-            f"failed {counts[FAILED]} — {len(sent)} transaction(s) in this run"
+            f"failed {counts[FAILED]} — {len(sent)} transaction(s) in this run",
+            soft_wrap=True,
         )
 
     emit(as_json, data, human)

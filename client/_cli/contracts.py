@@ -48,7 +48,7 @@ def verify_contracts(
     }
 
     def human() -> None:
-        console.print(f"contracts on chain {manifest.chain_id} against {ARTIFACTS_DIR}:")
+        console.print(f"contracts on chain {manifest.chain_id} against {ARTIFACTS_DIR}:", soft_wrap=True)
         for c in checks:
             mark = "[green]✓[/]" if c.passes(ignore_metadata) else "[red]✗[/]"
             wiring = f" (immutables: {', '.join(c.immutables)})" if c.immutables else ""

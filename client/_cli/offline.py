@@ -73,11 +73,13 @@ def verify_offline(path: Path, proof: Path | None, as_json: bool) -> None:
     def human() -> None:
         console.print(
             f"[green]✓ verified offline[/] {path}  (content root {hex32(root)}): "
-            f"item {proof_file.leaf_index + 1} of {proof_file.tree_size} in the tree with root {proof_file.root}"
+            f"item {proof_file.leaf_index + 1} of {proof_file.tree_size} in the tree with root {proof_file.root}",
+            soft_wrap=True,
         )
         console.print(
             "  not checked: that this tree root was anchored on the chain (no node was contacted). "
-            "The proof file claims:"
+            "The proof file claims:",
+            soft_wrap=True,
         )
         console.print(
             f"  anchored by org {proof_file.anchored_by} at {claimed['anchoredAt']}, chain {proof_file.chain_id}, "
