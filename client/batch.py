@@ -147,7 +147,7 @@ class BatchRegistrar:
                 if item.status == SENDING:
                     item.status = PENDING  # its transaction did not register it
                 continue
-            registrant = int(self.registry.call("DataRegistry", "dataset", root)[0])
+            registrant = self._registrant(root)
             if registrant == self.org_no:
                 if item.status == SENDING:
                     # Sent by an earlier run that did not see the receipt: the transaction is in the event.
@@ -189,6 +189,9 @@ class BatchRegistrar:
                     raise
                 # One item is refused (registered meanwhile, say): mark it and send the others again.
                 culprit.status, culprit.reason = FAILED, str(exc)
+                root = bytes.fromhex(culprit.root[2:])
+                if exc.error_name == "DataRegistryAlreadyRegistered" and self._registrant(root) == self.org_no:
+                    culprit.status, culprit.reason = SKIPPED, "registered by your organisation while the batch ran"
                 rest = [i for i in chunk if i is not culprit]
                 for item in rest:
                     item.status = PENDING
@@ -205,6 +208,9 @@ class BatchRegistrar:
             sent.append(tx)
             advance(len(chunk))
         return sent
+
+    def _registrant(self, root: bytes) -> int:
+        return int(self.registry.call("DataRegistry", "dataset", root)[0])
 
     def _culprit(self, exc: ContractRevertError, chunk: list[BatchItem]) -> BatchItem | None:
         """The item a refusal is about, if it is about one item of the chunk (not about the
