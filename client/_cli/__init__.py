@@ -13,7 +13,22 @@ import typer
 
 from ..chain.node import CONNECTION_ERRORS
 from ..errors import IdsRegistryError
-from . import anchors, api, chain, datasets, demo, disputes, keys, licences, lists, member, session, watch
+from . import (
+    anchors,
+    api,
+    chain,
+    contracts,
+    datasets,
+    demo,
+    disputes,
+    keys,
+    licences,
+    lists,
+    member,
+    metadata,
+    session,
+    watch,
+)
 from .common import err_console
 
 app = typer.Typer(
@@ -24,6 +39,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(chain.app, name="chain")
+chain.app.command("verify-contracts")(contracts.verify_contracts)
 app.command("deploy")(chain.deploy)
 app.add_typer(keys.app, name="key")
 app.add_typer(member.app, name="member")
@@ -33,6 +49,7 @@ app.command("register")(datasets.register)
 app.add_typer(anchors.app, name="anchor")
 app.command("verify")(datasets.verify)
 app.add_typer(datasets.dataset_app, name="dataset")
+app.add_typer(metadata.app, name="metadata")
 app.add_typer(datasets.right_app, name="right")
 app.add_typer(licences.grant_app, name="grant")
 app.command("revoke")(licences.revoke)

@@ -143,6 +143,7 @@ def register(
         Path | None, typer.Option(help="A file listing paths (one per line) to register in batches.")
     ] = None,
     manifest_uri: Annotated[str, typer.Option(help="With --batch: where the batch's metadata can be fetched.")] = "",
+    chunk_size: Annotated[int, typer.Option(help="With --batch: datasets per transaction (1-500).")] = BATCH_SIZE,
     key: KeyOpt = None,
     password_file: PasswordFileOpt = None,
     rpc_url: RpcOpt = None,
@@ -154,7 +155,12 @@ def register(
     if batch is not None:
         if path is not None or meta is not None or commit:
             raise ConfigError("--batch registers the listed paths; give no PATH, --meta or --commit with it")
-        _register_batch(_read_list(batch), chosen_grade, parents, manifest_uri, key, password_file, rpc_url, as_json)
+        from .batch import register_batch  # it imports this module
+
+        paths = _read_list(batch)
+        register_batch(
+            batch, paths, chosen_grade, parents, manifest_uri, chunk_size, key, password_file, rpc_url, as_json
+        )
         return
     if path is None:
         raise ConfigError("give a PATH to register, or --batch LIST")
@@ -231,54 +237,23 @@ def register(
     emit(as_json, data, human)
 
 
-def _register_batch(
-    paths: list[Path],
-    grade: Grade,
-    parents: tuple[bytes, ...],
-    manifest_uri: str,
-    key: str | None,
-    password_file: Path | None,
-    rpc_url: str | None,
-    as_json: bool,
-) -> None:
-    roots = hash_all(paths, not as_json)
-    seen: dict[bytes, Path] = {}
-    for p, r in zip(paths, roots, strict=True):
-        if r in seen:
-            raise ConfigError(f"{p} and {seen[r]} have the same content (root {hex32(r)}); list it once")
-        seen[r] = p
-    datasets = Datasets(registry(rpc_url))
-    account = signer(key, password_file)
-    results = []
-    with count_progress("registering", len(roots), not as_json) as advance:
-        for start in range(0, len(roots), BATCH_SIZE):
-            chunk = [Registration(r, grade, bytes(32), "", parents) for r in roots[start : start + BATCH_SIZE]]
-            tx = datasets.register_batch(account, chunk, manifest_uri)
-            results.append(tx)
-            advance(len(chunk))
-    data = {
-        "datasets": [{"path": str(p), "root": hex32(r)} for p, r in zip(paths, roots, strict=True)],
-        "transactions": [tx_json(tx) for tx in results],
-    }
-
-    def human() -> None:
-        for tx in results:
-            print_tx(tx, f"registered {sum(1 for e in tx.events if e.name == 'DatasetRegistered')} datasets")
-        console.print(f"{len(roots)} datasets registered in {len(results)} transaction(s)")
-
-    emit(as_json, data, human)
-
-
 # ----- verify -----
 
 
 def verify(
     path: PathArg,
     proof: Annotated[Path | None, typer.Option(help="An inclusion-proof file from `idsreg anchor`.")] = None,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="With --proof: check the proof alone, contacting no node.")
+    ] = False,
     rpc_url: RpcOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Verify a file against the chain. Exit 0 verified, 6 not registered, 4 proof does not match."""
+    if offline:
+        from .offline import verify_offline
+
+        return verify_offline(path, proof, as_json)
     root = hash_path(path, not as_json)
     proof_file = ProofFile.read(proof) if proof is not None else None
     if proof_file is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -22,6 +22,8 @@ class Artifact:
     deployed_bytecode: str
     compiler_version: str
     digest: str  # sha256 of the artifact file, recorded in deployment manifests
+    #: Where the runtime code holds immutables: {AST id: [{"start", "length"}]} (client/chain/codecheck.py).
+    immutable_references: dict[str, list[dict[str, int]]] = field(default_factory=dict)
 
 
 @cache
@@ -40,6 +42,7 @@ def load_artifact(name: str) -> Artifact:
         deployed_bytecode=raw["deployedBytecode"],
         compiler_version=raw["compiler"]["version"],
         digest=hashlib.sha256(text.encode()).hexdigest(),
+        immutable_references=raw.get("immutableReferences", {}),
     )
 
 

@@ -35,7 +35,18 @@ SETTINGS: dict[str, Any] = {
     "viaIR": True,
     "optimizer": {"enabled": True, "runs": 1_000_000},
     "evmVersion": "cancun",
-    "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+    "outputSelection": {
+        "*": {
+            "*": [
+                "abi",
+                "evm.bytecode.object",
+                "evm.deployedBytecode.object",
+                # Where the runtime code holds immutables, which the constructor fills in: masked
+                # when deployed code is compared with the artifact (`idsreg chain verify-contracts`).
+                "evm.deployedBytecode.immutableReferences",
+            ]
+        }
+    },
 }
 
 
@@ -71,6 +82,7 @@ def compile_contracts() -> dict[str, dict[str, Any]]:
                 "abi": compiled["abi"],
                 "bytecode": "0x" + compiled["evm"]["bytecode"]["object"],
                 "deployedBytecode": "0x" + compiled["evm"]["deployedBytecode"]["object"],
+                "immutableReferences": compiled["evm"]["deployedBytecode"].get("immutableReferences", {}),
                 "compiler": {"version": version, "settings": SETTINGS},
                 "sourceDigest": digest,
             }

@@ -1,0 +1,116 @@
+"""`idsreg register --batch LIST`: many datasets, skipping what is yours, resuming what was cut short."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+
+from ..batch import FAILED, PENDING, REGISTERED, SENDING, SKIPPED, BatchProgress, BatchRegistrar
+from ..chain.enums import Grade
+from ..datasets import Datasets, hex32
+from ..errors import ConfigError, IdsRegistryError
+from ..settings import get_settings
+from .common import console, emit, err_console, registry, signer
+from .datasets import hash_all
+from .progress import count_progress
+from .tx import print_tx, tx_json
+
+#: Most datasets one registerBatch transaction may carry (the contract's MAX_BATCH).
+MAX_CHUNK = 500
+
+
+class BatchIncompleteError(IdsRegistryError):
+    """Items of a batch that were not registered (another organisation's, or refused)."""
+
+    exit_code = 5
+
+
+def register_batch(
+    listing: Path,
+    paths: list[Path],
+    grade: Grade,
+    parents: tuple[bytes, ...],
+    manifest_uri: str,
+    chunk_size: int,
+    key: str | None,
+    password_file: Path | None,
+    rpc_url: str | None,
+    as_json: bool,
+) -> None:
+    if not 1 <= chunk_size <= MAX_CHUNK:
+        raise ConfigError(f"--chunk-size {chunk_size} is not between 1 and {MAX_CHUNK}")
+    roots = hash_all(paths, not as_json)
+    seen: dict[bytes, Path] = {}
+    for p, r in zip(paths, roots, strict=True):
+        if r in seen:
+            raise ConfigError(f"{p} and {seen[r]} have the same content (root {hex32(r)}); list it once")
+        seen[r] = p
+    reg = registry(rpc_url)
+    datasets = Datasets(reg)
+    registrar = BatchRegistrar(datasets, signer(key, password_file), grade, parents, manifest_uri)
+    record = BatchProgress.location(get_settings().home / "batches", listing, reg.chain_id)
+    progress, resumed = registrar.start(record, listing, list(zip(paths, roots, strict=True)))
+    if resumed:
+        err_console.print(
+            f"note: resuming the batch of {listing} started at {progress.started_at} (run {progress.runs}; "
+            f"progress in {record})",
+            soft_wrap=True,
+        )
+    with count_progress("checking", len(roots), not as_json) as advance:
+        registrar.sort(progress)
+        advance(len(roots))
+    progress.save(record)
+    pending = sum(1 for i in progress.items if i.status == PENDING)
+    with count_progress("registering", pending, not as_json) as advance:
+        sent = registrar.register(progress, record, chunk_size, advance)
+    progress.complete = not any(i.status in (PENDING, SENDING) for i in progress.items)
+    progress.save(record)
+
+    counts = progress.counts()
+    earlier = sum(1 for i in progress.items if i.status == REGISTERED and i.run != progress.runs)
+    failed = [i for i in progress.items if i.status == FAILED]
+    data: dict[str, Any] = {
+        "list": str(listing),
+        "record": str(record),
+        "resumed": resumed,
+        "run": progress.runs,
+        "startedAt": progress.started_at,
+        "registered": counts[REGISTERED],
+        "registeredEarlier": earlier,
+        "skipped": counts[SKIPPED],
+        "failed": counts[FAILED],
+        "datasets": [
+            {
+                "path": i.path,
+                "root": i.root,
+                "status": i.status,
+                "reason": i.reason or None,
+                "transaction": i.transaction,
+            }
+            for i in progress.items
+        ],
+        "transactions": [tx_json(tx) for tx in sent],
+    }
+
+    def human() -> None:
+        for tx in sent:
+            print_tx(tx, f"registered {sum(1 for e in tx.events if e.name == 'DatasetRegistered')} datasets")
+        for item in progress.items:
+            if item.status == SKIPPED:
+                console.print(f"  skipped {escape(item.path)}: {escape(item.reason)}", soft_wrap=True)
+        for item in failed:
+            console.print(f"  [red]not registered[/] {escape(item.path)}: {escape(item.reason)}", soft_wrap=True)
+        note = f" ({earlier} by an earlier run)" if earlier else ""
+        console.print(
+            f"registered {counts[REGISTERED]}{note}, skipped {counts[SKIPPED]} already yours, "
+            f"failed {counts[FAILED]} — {len(sent)} transaction(s) in this run",
+            soft_wrap=True,
+        )
+
+    emit(as_json, data, human)
+    if failed:
+        shown = "; ".join(f"{i.path} ({i.reason})" for i in failed[:5])
+        more = f"; and {len(failed) - 5} more" if len(failed) > 5 else ""
+        raise BatchIncompleteError(f"{len(failed)} of {len(progress.items)} listed items not registered: {shown}{more}")
