@@ -22,6 +22,7 @@ import stat
 from client._chunks import CHUNK_SIZE, File, Progress, StrPath, fail, kind, stat_path
 from client._hashpool import PARALLEL_MIN_SIZE, hash_files
 from client.directory import MANIFEST_TAG, ContentManifest, ManifestEntry, directory_manifest, directory_root
+from client.errors import ConfigError
 from client.merkle import MerkleAccumulator, leaf_hash
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "directory_manifest",
     "directory_root",
     "file_root",
+    "hex32",
+    "parse_root",
 ]
 
 
@@ -102,3 +105,20 @@ def content_root(
     if stat.S_ISREG(info.st_mode):
         return file_root(name, workers=workers, progress=progress, parallel_min_size=parallel_min_size)
     raise fail(name, f"it is {kind(info.st_mode)}, not a file or directory")
+
+
+def parse_root(value: str) -> bytes:
+    """A dataset id (0x + 64 hex digits) as 32 bytes; ConfigError naming the value otherwise."""
+    text = value.strip()
+    try:
+        raw = bytes.fromhex(text.removeprefix("0x")) if text.startswith("0x") else b""
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise ConfigError(f"{value!r} is not a dataset id (0x followed by 64 hex digits)")
+    return raw
+
+
+def hex32(value: bytes) -> str:
+    """A content root (or any 32-byte hash) as people and the chain tools show it: 0x-hex."""
+    return "0x" + value.hex()

@@ -11,7 +11,6 @@ import sys
 
 import typer
 
-from ..chain.node import CONNECTION_ERRORS
 from ..errors import IdsRegistryError
 from . import (
     anchors,
@@ -77,7 +76,12 @@ def main() -> None:
     except IdsRegistryError as exc:
         err_console.print(f"[red]error:[/] {exc.diagnostics()}", soft_wrap=True)
         sys.exit(exc.exit_code)
-    except CONNECTION_ERRORS as exc:
+    except Exception as exc:
+        # The chain bindings are imported here, not at start-up: most commands never load web3.
+        from ..chain.node import CONNECTION_ERRORS
+
+        if not isinstance(exc, CONNECTION_ERRORS):
+            raise
         # The node went away in the middle of a command (refused connection, time-out).
         err_console.print(
             f"[red]error:[/] lost the connection to the chain node ({type(exc).__name__})", soft_wrap=True

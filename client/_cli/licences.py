@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..chain.enums import Party, label
-from ..chain.registry import Registry
-from ..consortium import org_id
-from ..datasets import hex32, parse_root
-from ..eip712 import Receipt
 from ..errors import ConfigError
 from ..files import create_new, replace
-from ..grants import Grants, parse_permissions
-from ..receipts import ReceiptFile, Receipts
 from .common import (
     JsonOpt,
     KeyOpt,
@@ -32,6 +26,9 @@ from .common import (
 )
 from .datasets import hash_path
 from .tx import print_tx, tx_json
+
+if TYPE_CHECKING:
+    from ..chain.registry import Registry
 
 grant_app = typer.Typer(help="Licence datasets to other organisations (grants).", no_args_is_help=True)
 receipt_app = typer.Typer(help="Draft, sign, submit and verify delivery receipts.", no_args_is_help=True)
@@ -61,6 +58,9 @@ def issue(
 ) -> None:
     """Grant ORG a licence on a dataset your organisation operates (core data is refused)."""
     from eth_utils import keccak
+
+    from ..grants import Grants, parse_permissions
+    from ..hashing import hex32, parse_root
 
     root, flags = parse_root(dataset), parse_permissions(permissions)
     reg = registry(rpc_url)
@@ -100,6 +100,9 @@ def _auditor_command(name: str, doc: str) -> None:
         rpc_url: RpcOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
+        from ..grants import Grants
+        from ..hashing import parse_root
+
         grants = Grants(registry(rpc_url))
         action = grants.approve if name == "approve" else grants.reject
         tx = action(signer(key, password_file), parse_root(dataset), org, serial)
@@ -124,6 +127,9 @@ def check(
     as_json: JsonOpt = False,
 ) -> None:
     """Ask the chain whether ORG may use a dataset with PERMISSION. Exit 0 yes, 4 no."""
+    from ..grants import Grants, parse_permissions
+    from ..hashing import parse_root
+
     reg = registry(rpc_url)
     moment = timestamp(at) if at else chain_now(reg)
     allowed = Grants(reg).is_authorized(parse_root(dataset), org, parse_permissions(permission), moment)
@@ -139,6 +145,9 @@ def check(
 @grant_app.command("show")
 def show(dataset: IdArg, org: OrgArg, rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
     """Show the current grant on a dataset to ORG."""
+    from ..grants import Grants
+    from ..hashing import parse_root
+
     info = Grants(registry(rpc_url)).show(parse_root(dataset), org)
     emit(
         as_json,
@@ -159,6 +168,9 @@ def revoke(
     as_json: JsonOpt = False,
 ) -> None:
     """Revoke the grant your organisation gave ORG on a dataset."""
+    from ..grants import Grants
+    from ..hashing import parse_root
+
     tx = Grants(registry(rpc_url)).revoke(signer(key, password_file), parse_root(dataset), org)
     emit(as_json, tx_json(tx), lambda: print_tx(tx, f"grant on {dataset} to {org} revoked"))
 
@@ -190,6 +202,12 @@ def draft(
     as_json: JsonOpt = False,
 ) -> None:
     """Draft a receipt file for a delivery, to be signed by both organisations."""
+    from ..consortium import org_id
+    from ..eip712 import Receipt
+    from ..grants import Grants
+    from ..hashing import parse_root
+    from ..receipts import Receipts
+
     if (delivered is None) == (delivered_root is None):
         raise ConfigError("give exactly one of --delivered PATH or --delivered-root ID")
     root = parse_root(dataset)
@@ -234,6 +252,8 @@ def sign(
     """Add your organisation's signature (provider or consumer side, found from your key).
 
     The file only grows: a signature already in it is never replaced."""
+    from ..receipts import ReceiptFile, Receipts
+
     receipt_file = ReceiptFile.read(file)
     receipts = Receipts(registry(rpc_url))
     account = signer(key, password_file)
@@ -266,6 +286,8 @@ def submit(
     as_json: JsonOpt = False,
 ) -> None:
     """Record a receipt signed by both organisations on the ledger."""
+    from ..receipts import ReceiptFile, Receipts
+
     receipt_file = ReceiptFile.read(file)
     receipt_file.verify_offline()
     tx = Receipts(registry(rpc_url)).submit(signer(key, password_file), receipt_file)
@@ -281,6 +303,8 @@ def verify(
     as_json: JsonOpt = False,
 ) -> None:
     """Verify a receipt: signatures and typed data offline, then its record on the chain. Exit 4 if not."""
+    from ..receipts import ReceiptFile, Receipts
+
     receipt_file = ReceiptFile.read(file)
     signers = receipt_file.verify_offline()
     if offline:

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..datasets import hex32
 from ..errors import ConfigError, ProofError
 from ..proofs import ProofFile
 from .common import console, emit
@@ -35,6 +34,7 @@ def iso_utc(timestamp: int) -> str:
 
 def verify_offline(path: Path, proof: Path | None, as_json: bool) -> None:
     """Verify `path` against the proof file `proof` without contacting a node; ProofError (exit 4) if it fails."""
+    from ..hashing import hex32
     from .datasets import hash_path  # datasets registers this command's option: import late
 
     if proof is None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..chain.transact import TxResult
 from .common import console, jsonable
+
+if TYPE_CHECKING:
+    from ..chain.transact import TxResult
 
 
 def tx_json(tx: TxResult) -> dict[str, Any]:
