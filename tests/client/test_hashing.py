@@ -504,3 +504,14 @@ def test_hashing_worker_imports_only_the_standard_library() -> None:
         "'client.errors',",
         "'client.merkle']",
     ]
+
+
+def test_a_worker_that_dies_is_reported_with_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from client import _hashpool
+
+    target = tmp_path / "big.bin"
+    target.write_bytes(os.urandom(8 * MiB))
+    # A worker that ends before answering, as one killed by the OOM killer would.
+    monkeypatch.setattr(_hashpool, "_WORKER_CODE", "import os; os._exit(9)")
+    with pytest.raises(HashingError, match=r"cannot hash .*big\.bin: a hashing worker process died"):
+        file_root(target, workers=2, parallel_min_size=MiB)
