@@ -17,7 +17,6 @@ from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from ..errors import ConfigError
 from .common import JsonOpt, console
@@ -74,6 +73,8 @@ def _show(
     if not found:
         console.print(f"no {what[1]} found")
         return
+    from rich.table import Table
+
     table = Table(*columns, show_lines=False, highlight=False)
     for item in found:
         table.add_row(*row(item))

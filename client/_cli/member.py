@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from ..chain.enums import Action, Role, label
 from .common import (
@@ -255,6 +254,8 @@ def proposals(
     found = Consortium(registry(rpc_url)).proposals(open_only=open_only)
 
     def human() -> None:
+        from rich.table import Table
+
         table = Table("#", "action", "status", "approvals", "proposer", "arguments")
         for p in found:
             args = ", ".join(f"{k}={v}" for k, v in p.args.items())
@@ -277,6 +278,8 @@ def list_(rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
     thresholds = {label(r): consortium.threshold(r) for r in (Role.GOVERNOR, Role.ARBITER)}
 
     def human() -> None:
+        from rich.table import Table
+
         table = Table("no", "name", "org id", "status", "level", "certified until", "admin")
         for m in members:
             table.add_row(
