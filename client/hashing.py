@@ -9,7 +9,8 @@ encoding and argues why no file root can equal a directory root.
 Hashing streams through one reused 1 MiB buffer per process, so memory stays constant
 whatever the file size (`client._chunks`). Work of at least `PARALLEL_MIN_SIZE` bytes is
 spread over worker processes: big files as contiguous chunk ranges, small files in batches
-(`client._hashpool`). Workers open the files themselves and read with ``os.preadv``; only
+(`client._hashpool`; the workers are small ``python -S`` processes, `client._hashworker`).
+Workers open the files themselves and read with ``os.preadv``; only
 paths and leaf hashes cross the process boundary, and the parent merges the leaf hashes in
 order with a `MerkleAccumulator`. Directories and their manifests: `client.directory`.
 """
