@@ -6,9 +6,7 @@ receipts read from the node (the client's verification code), so the API needs t
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from enum import IntEnum
 from typing import Any
 
 from fastapi import APIRouter
@@ -17,6 +15,7 @@ from client.anchors import Anchors
 from client.chain.node import NODE_ERRORS
 from client.datasets import Datasets
 from client.errors import ChainError, NotRegisteredError, ProofError
+from client.jsonable import jsonable
 from client.proofs import ProofFile
 from client.receipts import ReceiptFile, Receipts
 from client.verify import verify_root, verify_with_proof
@@ -28,18 +27,6 @@ from ..limits import BODY_RESPONSES
 from ..schemas import Public, VerdictPublic, VerifyRequest
 
 router = APIRouter(prefix="/v1", tags=["verify"])
-
-
-def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _plain(dataclasses.asdict(value))
-    if isinstance(value, IntEnum):
-        return value.name.lower()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 class _Malformed(ApiError):
@@ -81,7 +68,7 @@ def verify(body: VerifyRequest, chain: ChainDep) -> VerdictPublic:
         if receipt is not None:
             subject = "0x" + receipt.digest.hex()
             try:
-                evidence = _plain(Receipts(registry).verify_on_chain(receipt))
+                evidence = jsonable(Receipts(registry).verify_on_chain(receipt), drop_none=True)
             except ProofError as exc:
                 return VerdictPublic(verified=False, kind="receipt", subject=subject, reason=str(exc), chain_head=head)
             return VerdictPublic(verified=True, kind="receipt", subject=subject, evidence=evidence, chain_head=head)
@@ -103,7 +90,10 @@ def verify(body: VerifyRequest, chain: ChainDep) -> VerdictPublic:
                     verified=False, kind="content-root", subject=root, reason=str(exc), chain_head=head
                 )
             kind = "content-root"
-        evidence = {"registration": _plain(verdict.registration), "anchor": _plain(verdict.anchor)}
+        evidence = {
+            "registration": jsonable(verdict.registration, drop_none=True),
+            "anchor": jsonable(verdict.anchor, drop_none=True),
+        }
         return VerdictPublic(
             verified=True,
             kind=kind,
