@@ -17,6 +17,7 @@ from ..errors import ConfigError
 from ..files import create_new, replace
 from ..grants import Grants, parse_permissions
 from ..receipts import ReceiptFile, Receipts
+from ..times import iso, parse_time
 from .common import (
     JsonOpt,
     KeyOpt,
@@ -27,8 +28,6 @@ from .common import (
     evidence_hash,
     registry,
     signer,
-    timestamp,
-    when,
 )
 from .datasets import hash_path
 from .tx import print_tx, tx_json
@@ -48,9 +47,21 @@ def issue(
     permissions: Annotated[str, typer.Option(help="Comma-separated: read, derive, reshare, commercial.")] = "read",
     purpose: Annotated[str, typer.Option(help="Purpose code, e.g. QUALITY-ANALYSIS (its hash goes on chain).")] = "",
     valid_from: Annotated[
-        str | None, typer.Option("--from", help="Start (ISO date/time; default: the chain's current time).")
+        str | None,
+        typer.Option(
+            "--from",
+            help="Start, UTC (ISO date or date-time; a bare date means 00:00:00 of that day; "
+            "default: the chain's current time).",
+        ),
     ] = None,
-    valid_until: Annotated[str | None, typer.Option("--until", help="End (ISO date/time; default one year).")] = None,
+    valid_until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            help="End, UTC, included (ISO date or date-time; a bare date means the whole day, to 23:59:59; "
+            "default: one year after the start).",
+        ),
+    ] = None,
     policy: Annotated[
         str, typer.Option(help="Usage-policy document (file; its SHA-256 is recorded) or 0x hash.")
     ] = "0x" + "00" * 32,
@@ -64,8 +75,8 @@ def issue(
 
     root, flags = parse_root(dataset), parse_permissions(permissions)
     reg = registry(rpc_url)
-    start = timestamp(valid_from) if valid_from else chain_now(reg)
-    end = timestamp(valid_until) if valid_until else start + 365 * 24 * 3600
+    start = parse_time(valid_from) if valid_from else chain_now(reg)
+    end = parse_time(valid_until, end_of_day=True) if valid_until else start + 365 * 24 * 3600
     purpose_hash = keccak(text=purpose) if purpose else bytes(32)
     grants = Grants(reg)
     tx = grants.grant(signer(key, password_file), root, org, flags, purpose_hash, start, end, evidence_hash(policy))
@@ -125,12 +136,12 @@ def check(
 ) -> None:
     """Ask the chain whether ORG may use a dataset with PERMISSION. Exit 0 yes, 4 no."""
     reg = registry(rpc_url)
-    moment = timestamp(at) if at else chain_now(reg)
+    moment = parse_time(at) if at else chain_now(reg)
     allowed = Grants(reg).is_authorized(parse_root(dataset), org, parse_permissions(permission), moment)
     emit(
         as_json,
         {"authorized": allowed, "at": moment},
-        lambda: console.print(f"{org} {'may' if allowed else 'may not'} {permission} {dataset} at {when(moment)}"),
+        lambda: console.print(f"{org} {'may' if allowed else 'may not'} {permission} {dataset} at {iso(moment)}"),
     )
     if not allowed:
         raise typer.Exit(4)
@@ -145,7 +156,7 @@ def show(dataset: IdArg, org: OrgArg, rpc_url: RpcOpt = None, as_json: JsonOpt =
         info,
         lambda: console.print(
             f"grant {info.serial} on {info.root} to {info.grantee} by {info.grantor}: {label(info.status)}, "
-            f"{', '.join(info.permissions)}, {when(info.valid_from)} – {when(info.valid_until)}"
+            f"{', '.join(info.permissions)}, {iso(info.valid_from)} – {iso(info.valid_until)}"
         ),
     )
 
@@ -209,7 +220,7 @@ def draft(
         delivered_root=content,
         size=size,
         price=price,
-        delivered_at=timestamp(at) if at else chain_now(reg),
+        delivered_at=parse_time(at) if at else chain_now(reg),
         nonce=int.from_bytes(os.urandom(16), "big"),
     )
     file = Receipts(reg).draft(receipt)
