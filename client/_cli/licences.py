@@ -134,16 +134,23 @@ def check(
     rpc_url: RpcOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Ask the chain whether ORG may use a dataset with PERMISSION. Exit 0 yes, 4 no."""
+    """Ask the chain whether ORG may use a dataset with PERMISSION, and why. Exit 0 yes, 4 no.
+
+    With --json, `reason` is one of: authorized, not-a-member, org-suspended, org-expelled,
+    certification-expired, core-data, no-licence, superseded, pending-approval, rejected,
+    revoked, not-yet-valid, expired, permission-not-granted."""
     reg = registry(rpc_url)
     moment = parse_time(at) if at else chain_now(reg)
-    allowed = Grants(reg).is_authorized(parse_root(dataset), org, parse_permissions(permission), moment)
-    emit(
-        as_json,
-        {"authorized": allowed, "at": moment},
-        lambda: console.print(f"{org} {'may' if allowed else 'may not'} {permission} {dataset} at {iso(moment)}"),
-    )
-    if not allowed:
+    verdict = Grants(reg).check(parse_root(dataset), org, parse_permissions(permission), moment)
+
+    def human() -> None:
+        if verdict.authorized:
+            console.print(f"{org} may {permission} {dataset} at {iso(moment)}")
+        else:
+            console.print(f"{org} may not {permission} {dataset} at {iso(moment)}: {verdict.explanation}")
+
+    emit(as_json, verdict, human)
+    if not verdict.authorized:
         raise typer.Exit(4)
 
 

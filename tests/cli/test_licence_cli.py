@@ -191,3 +191,63 @@ def test_receipt_files_are_never_replaced(parties: tuple[User, User, User], tmp_
     both = json.loads(receipt.read_text())["signatures"]
     assert both["provider"] == json.loads(signed)["signatures"]["provider"] and "consumer" in both
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporary left
+
+
+def test_grant_check_says_why(parties: tuple[User, User, User], tmp_path: Path) -> None:
+    """`grant check` names the reason a licence does not allow a use, read from the contracts."""
+    gov, acme, beta = parties
+    roots = {}
+    for name, grade in (("general", "general"), ("important", "important"), ("core", "core")):
+        data = tmp_path / f"{name}.csv"
+        data.write_text(f"{name}\n")
+        roots[name] = "0x" + content_root(data).hex()
+        acme.ok("register", str(data), "--grade", grade, "--key", "acme")
+    root = roots["general"]
+
+    def reason(org: str, *args: str) -> str:
+        result = beta.run("grant", "check", root, org, *args, "--json")
+        return str(result.json()["reason"]) if result.code in (0, 4) else f"exit {result.code}: {result.stderr}"
+
+    assert reason("DEMO:BETA", "read") == "no-licence"
+    assert reason("DEMO:NOBODY", "read") == "not-a-member"
+    acme.ok("grant", "issue", root, "DEMO:BETA", "--from", "2099-01-01", "--until", "2099-06-30", "--key", "acme")
+    early = beta.run("grant", "check", root, "DEMO:BETA", "read")
+    assert early.code == 4 and "its licence is not yet valid (from 2099-01-01T00:00:00Z)" in early.stdout
+    # A bare --until date covers the whole day: the licence still holds in its evening.
+    assert reason("DEMO:BETA", "read", "--at", "2099-06-30T18:00:00") == "authorized"
+    shown = beta.ok_json("grant", "show", root, "DEMO:BETA")
+    assert (shown["validFrom"], shown["validUntil"]) == (4070908800, 4086547199)
+    late = beta.run("grant", "check", root, "DEMO:BETA", "read", "--at", "2099-07-01")
+    assert late.code == 4 and "its licence has expired (ended 2099-06-30T23:59:59Z)" in late.stdout
+    checked = beta.run("grant", "check", root, "DEMO:BETA", "derive", "--at", "2099-03-01", "--json").json()
+    assert (checked["authorized"], checked["reason"], checked["grant"]["serial"]) == (
+        False,
+        "permission-not-granted",
+        1,
+    )
+
+    acme.ok("revoke", root, "DEMO:BETA", "--key", "acme")
+    assert reason("DEMO:BETA", "read", "--at", "2099-03-01") == "revoked"
+    acme.ok("grant", "issue", roots["important"], "DEMO:BETA", "--key", "acme")
+    pending = beta.run("grant", "check", roots["important"], "DEMO:BETA", "read")
+    assert pending.code == 4 and "waits for an auditor's approval" in pending.stdout
+    core = beta.run("grant", "check", roots["core"], "DEMO:BETA", "read", "--json").json()
+    assert core["reason"] == "core-data"
+
+    acme.ok("grant", "issue", root, "DEMO:BETA", "--key", "acme")
+    assert reason("DEMO:BETA", "read") == "authorized"
+    gov.ok("member", "propose", "suspend", "DEMO:BETA", "--key", "gov")
+    assert reason("DEMO:BETA", "read") == "org-suspended"
+
+
+def test_times_in_errors_are_iso(parties: tuple[User, User, User], tmp_path: Path) -> None:
+    """A contract's refusal shows its times as ISO 8601 UTC, not Unix seconds."""
+    _gov, acme, _beta = parties
+    data = tmp_path / "press.csv"
+    data.write_text("t\n")
+    root = "0x" + content_root(data).hex()
+    acme.ok("register", str(data), "--key", "acme")
+    empty = acme.run(
+        "grant", "issue", root, "DEMO:BETA", "--from", "2099-02-01", "--until", "2099-01-01", "--key", "acme"
+    )
+    assert_one_clear_line(empty, 5, "the validity window 2099-02-01T00:00:00Z to 2099-01-01T23:59:59Z is empty")
