@@ -9,6 +9,7 @@ signing key's address. See docs/receipts.md.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from eth_utils import to_checksum_address
 from .chain.enums import Party
 from .chain.registry import Registry
 from .chain.transact import TxResult
-from .eip712 import RECEIPT_FIELDS, Receipt, receipt_digest, recover_signer, sign_receipt
+from .eip712 import RECEIPT_FIELDS, Receipt, receipt_digest, recover_digest_signer, recover_signer, sign_receipt
 from .errors import ConfigError, ProofError
 
 FORMAT = "idsreg-receipt/1"
@@ -41,6 +42,9 @@ class ReceiptFile:
     ledger: str
     receipt: Receipt
     signatures: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: The digest the file says it has (its "digest" field): what was signed, if the fields
+    #: were changed since. None for a file built in memory.
+    stated_digest: bytes | None = field(default=None, compare=False)
 
     @property
     def digest(self) -> bytes:
@@ -87,7 +91,9 @@ class ReceiptFile:
             chain_id = raw["chainId"]
             if not isinstance(chain_id, int) or not 0 <= chain_id < 1 << 256:
                 raise ProofError(f"the receipt file's chainId {chain_id!r} is not a uint256")
-            return cls(chain_id, to_checksum_address(raw["ledger"]), Receipt(**values), signatures)
+            stated = raw.get("digest")
+            stated_digest = bytes.fromhex(stated.removeprefix("0x")) if isinstance(stated, str) else None
+            return cls(chain_id, to_checksum_address(raw["ledger"]), Receipt(**values), signatures, stated_digest)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ProofError(f"the receipt file is malformed: {exc}") from None
 
@@ -121,21 +127,55 @@ class ReceiptFile:
             raise ProofError(f"the receipt has no {party.name.lower()} signature yet")
         return bytes.fromhex(entry["signature"].removeprefix("0x"))
 
-    def verify_offline(self) -> dict[str, str]:
+    def verify_offline(self, key_owner: Callable[[str], str | None] | None = None) -> dict[str, str]:
         """Check both signatures over the typed data; returns the signing key of each party.
 
         Offline, this proves who signed what; whether those keys belonged to the named
-        organisations is for the chain to say (`Receipts.verify_on_chain`).
+        organisations is for the chain to say (`Receipts.verify_on_chain`). A signature that
+        does not recover to the named key means one of two things, told apart here: the
+        receipt was changed after signing (the signature still matches the digest the file
+        states, or it recovers to a key no member holds — `key_owner`, when the chain is at
+        hand, names the organisation of a key), or it was signed by another key.
         """
         signers = {}
         for party in Party:
             name = party.name.lower()
-            recovered = recover_signer(self.receipt, self.chain_id, self.ledger, self.signature(party))
+            signature = self.signature(party)
+            recovered = recover_signer(self.receipt, self.chain_id, self.ledger, signature)
             claimed = to_checksum_address(self.signatures[name]["key"])
             if recovered != claimed:
-                raise ProofError(f"the {name} signature was made by {recovered}, not by the named key {claimed}")
+                raise ProofError(self._mismatch(name, signature, recovered, claimed, key_owner))
             signers[name] = recovered
         return signers
+
+    def _mismatch(
+        self,
+        name: str,
+        signature: bytes,
+        recovered: str,
+        claimed: str,
+        key_owner: Callable[[str], str | None] | None,
+    ) -> str:
+        changed = f"the receipt no longer matches what the {name} signed: its fields were changed after signing"
+        stated = self.stated_digest
+        if stated is not None and stated != self.digest:
+            if recover_digest_signer(stated, signature) == claimed:
+                return (
+                    f"{changed} (key {claimed} signed digest 0x{stated.hex()}; the fields now give "
+                    f"0x{self.digest.hex()})"
+                )
+            return f"{changed} (the file states digest 0x{stated.hex()}, its fields give 0x{self.digest.hex()})"
+        owner = key_owner(recovered) if key_owner is not None else None
+        if owner is not None:
+            return f"the {name} signature was made by key {recovered} of {owner}, not by the named key {claimed}"
+        if key_owner is not None:
+            # No member holds the key the signature recovers to: over other bytes, any signature
+            # recovers to some unrelated key, so the receipt is not what was signed.
+            return f"{changed} (or signed by a key of no member, {recovered})"
+        return (
+            f"the {name} signature does not match this receipt and key {claimed}: the receipt was changed "
+            f"after signing, or another key ({recovered}) signed it"
+        )
 
 
 @dataclass(frozen=True)
@@ -159,6 +199,13 @@ class Receipts:
 
     def draft(self, receipt: Receipt) -> ReceiptFile:
         return ReceiptFile(self.registry.chain_id, self.ledger, receipt)
+
+    def key_owner(self, key: str) -> str | None:
+        """The organisation a key belongs to (as people read it), None if no member holds it."""
+        org, _role = self.registry.call("Consortium", "keyInfo", to_checksum_address(key))
+        if not any(org):
+            return None
+        return self.registry.org_label(int(self.registry.call("Consortium", "orgNoOf", bytes(org))))
 
     def party_of(self, account: LocalAccount, file: ReceiptFile) -> Party:
         """Which side `account` signs for: the one whose organisation it belongs to."""
@@ -185,7 +232,7 @@ class Receipts:
     def verify_on_chain(self, file: ReceiptFile) -> ReceiptEvidence:
         """The receipt's record on the ledger; ProofError naming what differs."""
         self._same_ledger(file)
-        signers = file.verify_offline()
+        signers = file.verify_offline(self.key_owner)
         digest = file.digest
         if self.contract_digest(file) != digest:
             raise ProofError("the ledger computes another digest for this receipt than the file")

@@ -285,8 +285,9 @@ def submit(
 ) -> None:
     """Record a receipt signed by both organisations on the ledger."""
     receipt_file = ReceiptFile.read(file)
-    receipt_file.verify_offline()
-    tx = Receipts(registry(rpc_url)).submit(signer(key, password_file), receipt_file)
+    receipts = Receipts(registry(rpc_url))
+    receipt_file.verify_offline(receipts.key_owner)
+    tx = receipts.submit(signer(key, password_file), receipt_file)
     digest = "0x" + receipt_file.digest.hex()
     emit(as_json, {"digest": digest, **tx_json(tx)}, lambda: print_tx(tx, f"receipt {digest} recorded"))
 
@@ -300,8 +301,8 @@ def verify(
 ) -> None:
     """Verify a receipt: signatures and typed data offline, then its record on the chain. Exit 4 if not."""
     receipt_file = ReceiptFile.read(file)
-    signers = receipt_file.verify_offline()
     if offline:
+        signers = receipt_file.verify_offline()
         emit(
             as_json,
             {"verified": True, "signers": signers},
@@ -310,7 +311,9 @@ def verify(
             ),
         )
         return
-    evidence = Receipts(registry(rpc_url)).verify_on_chain(receipt_file)
+    receipts = Receipts(registry(rpc_url))
+    signers = receipt_file.verify_offline(receipts.key_owner)
+    evidence = receipts.verify_on_chain(receipt_file)
     emit(
         as_json,
         {"verified": True, "signers": signers, "record": evidence},

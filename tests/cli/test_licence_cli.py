@@ -91,7 +91,22 @@ def test_licence_receipt_and_verification(parties: tuple[User, User, User], tmp_
     raw = json.loads(receipt.read_text())
     raw["receipt"]["price"] = 12
     tampered.write_text(json.dumps(raw))
-    assert_one_clear_line(acme.run("receipt", "verify", str(tampered)), 4, "signature was made by")
+    changed = "the receipt no longer matches what the provider signed: its fields were changed after signing"
+    assert_one_clear_line(acme.run("receipt", "verify", str(tampered)), 4, changed, raw["digest"])
+    assert_one_clear_line(acme.run("receipt", "verify", str(tampered), "--offline"), 4, changed)
+    del raw["digest"]  # no stated digest to compare with: the chain says no member holds the recovered key
+    tampered.write_text(json.dumps(raw))
+    assert_one_clear_line(acme.run("receipt", "verify", str(tampered)), 4, changed, "or signed by a key of no member")
+    other_key = json.loads(receipt.read_text())
+    beta_key = other_key["signatures"]["consumer"]["key"]
+    acme_key = other_key["signatures"]["provider"]["key"]
+    other_key["signatures"]["provider"]["key"] = beta_key  # names a key that did not sign it
+    tampered.write_text(json.dumps(other_key))
+    assert_one_clear_line(
+        acme.run("receipt", "verify", str(tampered)),
+        4,
+        f"the provider signature was made by key {acme_key} of ACME Steel (member 1), not by the named key {beta_key}",
+    )
     outsider_sign = gov.run("receipt", "sign", str(receipt), "--key", "gov")
     assert_one_clear_line(outsider_sign, 2, "belongs to neither the provider nor the consumer")
 
