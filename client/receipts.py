@@ -17,11 +17,13 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
-from .chain.enums import Party
+from .chain.enums import Party, Permission
 from .chain.registry import Registry
 from .chain.transact import TxResult
 from .eip712 import RECEIPT_FIELDS, Receipt, receipt_digest, recover_digest_signer, recover_signer, sign_receipt
 from .errors import ConfigError, ProofError
+from .grants import Grants
+from .times import iso
 
 FORMAT = "idsreg-receipt/1"
 _BYTES32 = ("dataset", "provider", "consumer", "delivered_root")
@@ -214,6 +216,30 @@ class Receipts:
             if bytes(org) == org_bytes:
                 return party
         raise ConfigError(f"key {account.address} belongs to neither the provider nor the consumer of this receipt")
+
+    def objection(self, file: ReceiptFile) -> str | None:
+        """Why the ledger would refuse this delivery as things stand on the chain (None if it
+        would not): the consumer's licence at the delivery time, the grant serial the receipt
+        names, the provider's entitlement. The same rules `ExchangeLedger.submit` applies."""
+        r = file.receipt
+        at = iso(r.delivered_at)
+        grants = Grants(self.registry)
+        consumer = "0x" + r.consumer.hex()
+        verdict = grants.check(r.dataset, consumer, Permission.READ, r.delivered_at)
+        if not verdict.authorized:
+            return f"the consumer's licence does not cover this delivery at {at}: {verdict.explanation}"
+        if verdict.grant is not None and verdict.grant.serial != r.grant_serial:
+            return (
+                f"the receipt names grant {r.grant_serial}, but the consumer's licence is now grant "
+                f"{verdict.grant.serial}"
+            )
+        provider_no = int(self.registry.call("Consortium", "orgNoOf", r.provider))
+        operator, _registration = self.registry.call("DataRegistry", "operatorOf", r.dataset)
+        if int(operator) != provider_no and not grants.is_authorized(
+            r.dataset, "0x" + r.provider.hex(), Permission.RESHARE, r.delivered_at
+        ):
+            return f"the provider neither holds the operation right on the dataset nor a reshare licence at {at}"
+        return None
 
     def submit(self, signer: LocalAccount, file: ReceiptFile) -> TxResult:
         self._same_ledger(file)

@@ -25,6 +25,7 @@ from .common import (
     RpcOpt,
     console,
     emit,
+    err_console,
     evidence_hash,
     registry,
     signer,
@@ -230,8 +231,10 @@ def draft(
         delivered_at=parse_time(at) if at else chain_now(reg),
         nonce=int.from_bytes(os.urandom(16), "big"),
     )
-    file = Receipts(reg).draft(receipt)
+    receipts = Receipts(reg)
+    file = receipts.draft(receipt)
     create_new(out, file.to_json(), what="receipt file")
+    warn_if_refused(receipts, file)
     emit(
         as_json,
         {"file": out, "digest": "0x" + file.digest.hex()},
@@ -264,6 +267,7 @@ def sign(
         if ReceiptFile.read(file) != receipt_file:
             raise ConfigError(f"{file} changed while it was being signed; sign it again")
         replace(file, signed.to_json(), what="receipt file")
+    warn_if_refused(receipts, signed)
     missing = [p.name.lower() for p in Party if p.name.lower() not in signed.signatures]
     emit(
         as_json,
@@ -273,6 +277,14 @@ def sign(
             + (f"; waiting for the {missing[0]}'s signature" if missing else "; ready: `idsreg receipt submit`")
         ),
     )
+
+
+def warn_if_refused(receipts: Receipts, file: ReceiptFile) -> None:
+    """One line on stderr if the ledger would refuse this delivery today (the command goes on:
+    a receipt may be signed before its licence starts or is approved)."""
+    objection = receipts.objection(file)
+    if objection is not None:
+        err_console.print(f"[yellow]warning:[/] the ledger would refuse this receipt now: {objection}", soft_wrap=True)
 
 
 @receipt_app.command("submit")

@@ -113,7 +113,7 @@ def test_licence_receipt_and_verification(parties: tuple[User, User, User], tmp_
     acme.ok("revoke", root, "DEMO:BETA", "--key", "acme")
     assert beta.run("grant", "check", root, "DEMO:BETA", "read").code == 4
     late = tmp_path / "late.receipt.json"
-    acme.ok(
+    drafted = acme.ok(
         "receipt",
         "draft",
         "--dataset",
@@ -127,8 +127,15 @@ def test_licence_receipt_and_verification(parties: tuple[User, User, User], tmp_
         "--out",
         str(late),
     )
-    acme.ok("receipt", "sign", str(late), "--key", "acme")
-    beta.ok("receipt", "sign", str(late), "--key", "beta")
+    revoked = "the ledger would refuse this receipt now: the consumer's licence does not cover this delivery at "
+    for result in (
+        drafted,
+        acme.ok("receipt", "sign", str(late), "--key", "acme"),
+        beta.ok("receipt", "sign", str(late), "--key", "beta"),
+    ):
+        warning = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(warning) == 1 and warning[0].startswith("warning: " + revoked), result.stderr
+        assert warning[0].endswith("its licence was revoked")
     refused = beta.run("receipt", "submit", str(late), "--key", "beta")
     assert_one_clear_line(refused, 5, "does not let Beta Motors (member 2) read dataset")
 
@@ -228,6 +235,24 @@ def test_grant_check_says_why(parties: tuple[User, User, User], tmp_path: Path) 
     acme.ok("grant", "issue", root, "DEMO:BETA", "--from", "2099-01-01", "--until", "2099-06-30", "--key", "acme")
     early = beta.run("grant", "check", root, "DEMO:BETA", "read")
     assert early.code == 4 and "its licence is not yet valid (from 2099-01-01T00:00:00Z)" in early.stdout
+    drafted = acme.ok(
+        "receipt",
+        "draft",
+        "--dataset",
+        root,
+        "--provider",
+        "DEMO:ACME",
+        "--consumer",
+        "DEMO:BETA",
+        "--delivered-root",
+        root,
+        "--size",
+        "8",
+        "--out",
+        str(tmp_path / "early.receipt.json"),
+    )
+    assert "warning: the ledger would refuse this receipt now" in drafted.stderr
+    assert "its licence is not yet valid (from 2099-01-01T00:00:00Z)" in drafted.stderr
     # A bare --until date covers the whole day: the licence still holds in its evening.
     assert reason("DEMO:BETA", "read", "--at", "2099-06-30T18:00:00") == "authorized"
     shown = beta.ok_json("grant", "show", root, "DEMO:BETA")
