@@ -162,7 +162,20 @@ class Datasets:
             transaction=log["transactionHash"].to_0x_hex(),
             block_number=int(log["blockNumber"]),
             block_hash=log["blockHash"].to_0x_hex(),
+            children=self.children(root),
         )
+
+    def children(self, root: bytes) -> list[str]:
+        """The datasets registered as derived from `root` (naming it a parent), in chain order.
+
+        The parents are not an indexed topic, so this reads every registration event; the
+        API answers the same from its index."""
+        wanted = hex32(root)
+        return [
+            str(args["root"]).lower()
+            for args, _log in self.registry.events("DataRegistry", "DatasetRegistered")
+            if wanted in (str(p).lower() for p in args["parents"])
+        ]
 
     def _logs(self, name: str, root: bytes) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         return self.registry.events("DataRegistry", name, hex32(root))

@@ -297,6 +297,8 @@ def _print_dataset(d: Any, indent: str = "") -> None:
         console.print(f"{indent}{right + ' right':<16} {holder}{offer}")
     for parent in d.parents:
         console.print(f"{indent}derived from     {parent}")
+    for child in d.children:
+        console.print(f"{indent}derived into     {child}")
     if d.metadata_uri:
         console.print(f"{indent}metadata         {d.metadata_uri} (hash {d.metadata_hash})")
 

@@ -4,39 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from client.hashing import content_root
 from tests.cli.conftest import User, assert_one_clear_line
-
-
-@pytest.fixture
-def parties(user_factory: Any, tmp_path: Path) -> tuple[User, User, User]:
-    """A governor (also an auditor), ACME (provider) and BETA (consumer), in three homes."""
-    gov, acme, beta = user_factory("governor"), user_factory("acme"), user_factory("beta")
-    gov.add_key("gov")
-    auditor = gov.add_key("auditor")
-    acme_admin, beta_admin = acme.add_key("acme"), beta.add_key("beta")
-    gov.ok("deploy", "--key", "gov")
-    for org, name, admin in (("DEMO:ACME", "ACME Steel", acme_admin), ("DEMO:BETA", "Beta Motors", beta_admin)):
-        gov.ok(
-            "member",
-            "propose",
-            "admit",
-            org,
-            "--name",
-            name,
-            "--admin",
-            admin,
-            "--evidence",
-            "0x" + "ab" * 32,
-            "--key",
-            "gov",
-        )
-    gov.ok("member", "propose", "appoint-auditor", auditor, "--key", "gov")
-    return gov, acme, beta
 
 
 def test_licence_receipt_and_verification(parties: tuple[User, User, User], tmp_path: Path) -> None:

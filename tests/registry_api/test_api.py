@@ -431,6 +431,8 @@ def test_verify_a_content_root(api: Served) -> None:
     assert (
         registration["registrant"] == "ALPHA (member 1)" and registration["holders"]["processing"] == "BETA (member 2)"
     )
+    listed = ok(api, f"/v1/datasets/{root(api, 'turbine scans')}")["children"]
+    assert registration["children"] == listed and root(api, "blade wear model") in listed
     missing = verify(api, {"contentRoot": ZERO}).json()
     assert missing["verified"] is False and "not registered" in missing["reason"]
 

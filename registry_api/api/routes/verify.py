@@ -10,6 +10,8 @@ import json
 from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy import bindparam, select
+from sqlmodel import col
 
 from client.anchors import Anchors
 from client.chain.node import NODE_ERRORS
@@ -20,13 +22,21 @@ from client.proofs import ProofFile
 from client.receipts import ReceiptFile, Receipts
 from client.verify import verify_root, verify_with_proof
 
+from ...domain import Lineage
 from ...errors import ApiError, Unavailable
 from .. import params
-from ..deps import ChainDep
+from ..deps import ChainDep, SessionDep
 from ..limits import BODY_RESPONSES
 from ..schemas import Public, VerdictPublic, VerifyRequest
 
 router = APIRouter(prefix="/v1", tags=["verify"])
+
+_CHILDREN = (
+    select(col(Lineage.child))
+    .where(col(Lineage.parent) == bindparam("root"))
+    .order_by(col(Lineage.block_number), col(Lineage.child))
+    .limit(100)
+)
 
 
 class _Malformed(ApiError):
@@ -47,7 +57,7 @@ def _file(kind: type[ProofFile | ReceiptFile], body: Public) -> Any:
     response_model=VerdictPublic,
     responses={**BODY_RESPONSES, 503: {"description": "The chain node does not answer."}},
 )
-def verify(body: VerifyRequest, chain: ChainDep) -> VerdictPublic:
+def verify(body: VerifyRequest, chain: ChainDep, session: SessionDep) -> VerdictPublic:
     """Check a content root, an inclusion-proof file or a receipt file against the chain: the
     verdict and the on-chain evidence (registration, anchor, ledger record)."""
     given = [name for name in ("content_root", "proof", "receipt") if getattr(body, name) is not None]
@@ -90,10 +100,11 @@ def verify(body: VerifyRequest, chain: ChainDep) -> VerdictPublic:
                     verified=False, kind="content-root", subject=root, reason=str(exc), chain_head=head
                 )
             kind = "content-root"
-        evidence = {
-            "registration": jsonable(verdict.registration, drop_none=True),
-            "anchor": jsonable(verdict.anchor, drop_none=True),
-        }
+        registration = jsonable(verdict.registration, drop_none=True)
+        if registration is not None:
+            # The children from the index (the first 100, as `/v1/datasets/{root}` lists them).
+            registration["children"] = list(session.execute(_CHILDREN, {"root": verdict.content_root}).scalars())
+        evidence = {"registration": registration, "anchor": jsonable(verdict.anchor, drop_none=True)}
         return VerdictPublic(
             verified=True,
             kind=kind,
