@@ -18,10 +18,10 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
 from .chain.enums import Party, Permission
-from .chain.registry import Registry
+from .chain.registry import OrgRef, Registry
 from .chain.transact import TxResult
 from .eip712 import RECEIPT_FIELDS, Receipt, receipt_digest, recover_digest_signer, recover_signer, sign_receipt
-from .errors import ConfigError, ProofError
+from .errors import ConfigError, MalformedFileError, ProofError
 from .grants import Grants
 from .times import iso
 
@@ -66,11 +66,11 @@ class ReceiptFile:
 
     @classmethod
     def from_json(cls, text: str) -> ReceiptFile:
-        """Parse a receipt file; ProofError naming what is wrong with it."""
+        """Parse a receipt file; MalformedFileError naming what is wrong with it."""
         try:
             raw = json.loads(text)
             if raw.get("format") != FORMAT:
-                raise ProofError(f"not an IDS Registry receipt file (format should be {FORMAT!r})")
+                raise MalformedFileError(f"not an IDS Registry receipt file (format should be {FORMAT!r})")
             r = raw["receipt"]
             values: dict[str, Any] = {}
             for name in Receipt.__dataclass_fields__:
@@ -78,26 +78,28 @@ class ReceiptFile:
                 if name in _BYTES32:
                     data = bytes.fromhex(str(value).removeprefix("0x"))
                     if len(data) != 32:
-                        raise ProofError(f"receipt field {_camel(name)} {value!r} is not 32 bytes of hex")
+                        raise MalformedFileError(f"receipt field {_camel(name)} {value!r} is not 32 bytes of hex")
                     values[name] = data
                 else:
                     if not isinstance(value, int) or value < 0:
-                        raise ProofError(f"receipt field {_camel(name)} {value!r} is not a whole number")
+                        raise MalformedFileError(f"receipt field {_camel(name)} {value!r} is not a whole number")
                     bits = _BITS[_camel(name)]
                     if value >= 1 << bits:
-                        raise ProofError(f"receipt field {_camel(name)} {value} does not fit its uint{bits}")
+                        raise MalformedFileError(f"receipt field {_camel(name)} {value} does not fit its uint{bits}")
                     values[name] = value
             signatures = raw.get("signatures", {})
             if not isinstance(signatures, dict) or not set(signatures) <= {"provider", "consumer"}:
-                raise ProofError("the receipt file's signatures must be named provider and consumer")
+                raise MalformedFileError("the receipt file's signatures must be named provider and consumer")
             chain_id = raw["chainId"]
             if not isinstance(chain_id, int) or not 0 <= chain_id < 1 << 256:
-                raise ProofError(f"the receipt file's chainId {chain_id!r} is not a uint256")
+                raise MalformedFileError(f"the receipt file's chainId {chain_id!r} is not a uint256")
             stated = raw.get("digest")
             stated_digest = bytes.fromhex(stated.removeprefix("0x")) if isinstance(stated, str) else None
             return cls(chain_id, to_checksum_address(raw["ledger"]), Receipt(**values), signatures, stated_digest)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise ProofError(f"the receipt file is malformed: {exc}") from None
+        except KeyError as exc:
+            raise MalformedFileError(f"the receipt file is malformed: it has no {exc.args[0]!r} field") from None
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise MalformedFileError(f"the receipt file is malformed: {exc}") from None
 
     @classmethod
     def read(cls, path: Path) -> ReceiptFile:
@@ -185,8 +187,8 @@ class ReceiptEvidence:
     digest: str
     transaction: str
     block_number: int
-    provider: str
-    consumer: str
+    provider: OrgRef
+    consumer: OrgRef
 
 
 class Receipts:
@@ -275,8 +277,8 @@ class Receipts:
             digest="0x" + digest.hex(),
             transaction=log["transactionHash"].to_0x_hex(),
             block_number=int(log["blockNumber"]),
-            provider=self.registry.org_label(int(args["provider"])),
-            consumer=self.registry.org_label(int(args["consumer"])),
+            provider=self.registry.org_ref(int(args["provider"])),
+            consumer=self.registry.org_ref(int(args["consumer"])),
         )
 
     def _same_ledger(self, file: ReceiptFile) -> None:

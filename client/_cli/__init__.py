@@ -1,8 +1,10 @@
-"""The `idsreg` command line. Library code raises; only this package turns errors into exit codes.
+"""The `idsreg` command line. Library code raises; only client/exits.py turns errors into exit codes.
 
-Exit codes: 0 success; 1 unexpected failure; 2 bad input or configuration (usage, keys,
-files); 3 chain node unreachable or registry not deployed; 4 verification failed;
-5 refused by a contract; 6 not registered; 130 interrupted.
+Exit codes (the README's table, followed by every command): 0 success; 1 unexpected failure;
+2 bad input or configuration (usage, keys, values, malformed proof or receipt files, a file
+that would be overwritten); 3 chain node unreachable or registry not deployed; 4 verification
+failed; 5 refused by a contract; 6 not registered (unknown dataset, member, grant, dispute,
+anchor); 130 interrupted. `--json` output follows docs/json.md.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from sqlmodel import col
 from client.anchors import Anchors
 from client.chain.node import NODE_ERRORS
 from client.datasets import Datasets
-from client.errors import ChainError, NotRegisteredError, ProofError
+from client.errors import ChainError, MalformedFileError, NotRegisteredError, ProofError
 from client.jsonable import jsonable
 from client.proofs import ProofFile
 from client.receipts import ReceiptFile, Receipts
@@ -44,11 +44,11 @@ class _Malformed(ApiError):
 
 
 def _file(kind: type[ProofFile | ReceiptFile], body: Public) -> Any:
-    """The file, or the ProofError saying why a body the schema accepts is not a file that can verify
+    """The file, or the error saying why a body the schema accepts is not a file that can verify
     (a receipt field beyond its uint width, for example): a verdict, not a malformed request."""
     try:
         return kind.from_json(json.dumps(body.model_dump(mode="json")))
-    except ProofError as exc:
+    except (ProofError, MalformedFileError) as exc:
         return exc
 
 
@@ -68,11 +68,11 @@ def verify(body: VerifyRequest, chain: ChainDep, session: SessionDep) -> Verdict
     receipt = _file(ReceiptFile, body.receipt) if body.receipt is not None else None
     registry = chain.registry()
     head = chain.head()
-    if isinstance(proof, ProofError):
+    if isinstance(proof, ProofError | MalformedFileError):
         return VerdictPublic(
             verified=False, kind="proof", subject=body.proof.leaf.lower(), reason=str(proof), chain_head=head
         )
-    if isinstance(receipt, ProofError):
+    if isinstance(receipt, ProofError | MalformedFileError):
         return VerdictPublic(verified=False, kind="receipt", subject=None, reason=str(receipt), chain_head=head)
     try:
         if receipt is not None:
