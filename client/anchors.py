@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from .chain.registry import Registry
+from .chain.registry import OrgRef, Registry
 from .chain.transact import TxResult
 from .errors import ConfigError, ContractRevertError, ProofError
 from .merkle import leaf_hash, root_and_proofs
@@ -27,8 +27,7 @@ class AnchorBatch:
 class AnchorEvidence:
     """What the chain says about an anchored root."""
 
-    org_no: int
-    org: str
+    org: OrgRef
     anchored_at: int
     block_number: int
     block_hash: str
@@ -133,8 +132,7 @@ class Anchors:
         except ContractRevertError as exc:
             raise ProofError(f"the anchor contract refuses the proof: {exc}") from None
         return AnchorEvidence(
-            org_no=int(org_no),
-            org=registry.org_label(int(org_no)),
+            org=registry.org_ref(int(org_no)),
             anchored_at=int(anchored_at),
             block_number=int(block_number),
             block_hash=proof.block_hash,

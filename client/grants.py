@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 
 from .chain.enums import Grade, GrantStatus, MemberStatus, Permission
-from .chain.registry import Registry
+from .chain.registry import OrgRef, Registry
 from .chain.transact import TxResult
 from .consortium import org_id
-from .errors import ConfigError
+from .errors import ConfigError, UnknownRecordError
 from .times import iso
 
 
@@ -34,8 +34,8 @@ def parse_permissions(value: str) -> Permission:
 @dataclass(frozen=True)
 class GrantInfo:
     root: str
-    grantee: str
-    grantor: str
+    grantee: OrgRef
+    grantor: OrgRef
     serial: int
     permissions: list[str]
     status: GrantStatus
@@ -121,11 +121,11 @@ class Grants:
         return bool(self.registry.call("AccessRegistry", "isAuthorized", root, org_id(org), int(permission), at))
 
     def show(self, root: bytes, grantee: str) -> GrantInfo:
-        """The current grant on `root` to `grantee`; ConfigError if there is none."""
+        """The current grant on `root` to `grantee`; UnknownRecordError if there is none."""
         org_no = int(self.registry.call("Consortium", "orgNoOf", org_id(grantee)))
         grant = self._grant(root, org_no)
         if grant is None:
-            raise ConfigError(f"there is no grant on dataset 0x{root.hex()} to {grantee}")
+            raise UnknownRecordError(f"there is no grant on dataset 0x{root.hex()} to {grantee}")
         return grant
 
     def check(self, root: bytes, org: str, permission: Permission, at: int) -> Authorization:
@@ -182,8 +182,8 @@ class Grants:
         current_registration = int(self.registry.call("DataRegistry", "operatorOf", root)[1])
         return GrantInfo(
             root="0x" + root.hex(),
-            grantee=self.registry.org_label(org_no),
-            grantor=self.registry.org_label(int(grantor)),
+            grantee=self.registry.org_ref(org_no),
+            grantor=self.registry.org_ref(int(grantor)),
             serial=int(serial),
             permissions=[p.name.lower() for p in Permission if p & permissions and p.name],
             status=GrantStatus(status),

@@ -259,7 +259,13 @@ def list_(rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
         table = Table("no", "name", "org id", "status", "level", "certified until", "admin")
         for m in members:
             table.add_row(
-                str(m.org_no), m.name, m.org_id[:18] + "…", label(m.status), str(m.level), iso(m.expires_at), m.admin
+                str(m.org_no),
+                m.name,
+                m.org_id[:18] + "…",
+                label(m.status),
+                str(m.level),
+                iso(m.certified_until),
+                m.admin,
             )
         console.print(table)
         for role, holders in roles.items():
@@ -280,7 +286,7 @@ def _print_member(m: MemberInfo) -> None:
     console.print(f"[bold]{m.name}[/] (member {m.org_no})")
     console.print(f"  org id       {m.org_id}")
     console.print(f"  status       {label(m.status)}")
-    console.print(f"  certified    level {m.level} until {iso(m.expires_at)}")
+    console.print(f"  certified    level {m.level} until {iso(m.certified_until)}")
     console.print(f"  admin key    {m.admin}")
     for k in m.connectors or ["none"]:
         console.print(f"  connector    {k}")

@@ -25,7 +25,7 @@ def test_licence_receipt_and_verification(parties: tuple[User, User, User], tmp_
     assert_no_derive = beta.run("grant", "check", root, "DEMO:BETA", "derive", "--json")
     assert assert_no_derive.code == 4 and assert_no_derive.json()["authorized"] is False
     shown = beta.ok_json("grant", "show", root, "DEMO:BETA")
-    assert shown["grantor"] == "ACME Steel (member 1)" and shown["permissions"] == ["read"]
+    assert shown["grantor"]["name"] == "ACME Steel" and shown["permissions"] == ["read"]
 
     receipt = tmp_path / "shared" / "delivery.receipt.json"
     acme.ok(
@@ -53,7 +53,7 @@ def test_licence_receipt_and_verification(parties: tuple[User, User, User], tmp_
     submitted = beta.ok_json("receipt", "submit", str(receipt), "--key", "beta")
     assert [e["name"] for e in submitted["events"]] == ["ReceiptRecorded"]
     record = acme.ok_json("receipt", "verify", str(receipt))["record"]
-    assert (record["provider"], record["consumer"]) == ("ACME Steel (member 1)", "Beta Motors (member 2)")
+    assert (record["provider"]["name"], record["consumer"]["name"]) == ("ACME Steel", "Beta Motors")
 
     twice = acme.run("receipt", "submit", str(receipt), "--key", "acme")
     assert_one_clear_line(twice, 5, "is already recorded")
