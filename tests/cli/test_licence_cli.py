@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from client.chain.registry import Registry
+from client.datasets import Datasets, Registration, new_salt, registration_commitment
 from client.hashing import content_root
-from tests.cli.conftest import User, assert_one_clear_line
+from client.keys import Keystore
+from tests.cli.conftest import TEST_PASSWORD, User, assert_one_clear_line
 
 
 def test_licence_receipt_and_verification(parties: tuple[User, User, User], tmp_path: Path) -> None:
@@ -261,3 +264,22 @@ def test_times_in_errors_are_iso(parties: tuple[User, User, User], tmp_path: Pat
         "grant", "issue", root, "DEMO:BETA", "--from", "2099-02-01", "--until", "2099-01-01", "--key", "acme"
     )
     assert_one_clear_line(empty, 5, "the validity window 2099-02-01T00:00:00Z to 2099-01-01T23:59:59Z is empty")
+
+
+def test_grant_check_names_a_superseded_registration(parties: tuple[User, User, User], tmp_path: Path) -> None:
+    """A licence issued under a registration that an earlier commitment's reveal replaced."""
+    _gov, acme, beta = parties
+    data = tmp_path / "design.step"
+    data.write_text("beta's design\n")
+    root = content_root(data)
+    registry = Registry.connect(beta.rpc_url, beta.deployments)
+    beta_key = Keystore(beta.home / "keystore").unlock(Keystore(beta.home / "keystore").find("beta"), TEST_PASSWORD)
+    salt = new_salt()
+    registry_datasets = Datasets(registry)
+    registry_datasets.commit(beta_key, registration_commitment(root, "DEMO:BETA", salt))  # beta commits first
+    acme.ok("register", str(data), "--key", "acme")
+    acme.ok("grant", "issue", "0x" + root.hex(), "DEMO:BETA", "--key", "acme")
+    assert beta.ok_json("grant", "check", "0x" + root.hex(), "DEMO:BETA", "read")["reason"] == "authorized"
+    registry_datasets.reveal(beta_key, Registration(root), salt)  # the earlier commitment wins
+    superseded = beta.run("grant", "check", "0x" + root.hex(), "DEMO:BETA", "read")
+    assert superseded.code == 4 and "a reveal superseded since" in superseded.stdout
