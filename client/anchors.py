@@ -14,6 +14,7 @@ from .chain.transact import TxResult
 from .errors import ConfigError, ContractRevertError, ProofError
 from .merkle import leaf_hash, root_and_proofs
 from .proofs import ProofFile, _hex
+from .times import iso
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,8 @@ class Anchors:
         }
         for what, (claimed, actual) in expected.items():
             if str(claimed).lower() != str(actual).lower():
-                raise ProofError(f"the proof's anchor {what} is {claimed} but the chain says {actual}")
+                shown = (iso(claimed), iso(actual)) if what == "time" else (claimed, actual)
+                raise ProofError(f"the proof's anchor {what} is {shown[0]} but the chain says {shown[1]}")
         block = registry.w3.eth.get_block(block_number)
         if block["hash"].to_0x_hex() != proof.block_hash.lower():
             raise ProofError(f"block {block_number} now has hash {block['hash'].to_0x_hex()}, not {proof.block_hash}")
