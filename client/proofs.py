@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, MalformedFileError
+from .jsonable import camel
 from .merkle import leaf_hash, verify_inclusion
 
 FORMAT = "idsreg-inclusion-proof/1"
@@ -61,7 +62,7 @@ class ProofFile:
 
     def to_json(self) -> str:
         raw = asdict(self)
-        return json.dumps({_camel(k): v for k, v in raw.items()}, indent=2) + "\n"
+        return json.dumps({camel(k): v for k, v in raw.items()}, indent=2) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> ProofFile:
@@ -109,11 +110,6 @@ class ProofFile:
             [_bytes32(p, "path element") for p in self.path],
             _bytes32(self.root, "root"),
         )
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def _snake(name: str) -> str:

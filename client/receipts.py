@@ -23,17 +23,13 @@ from .chain.transact import TxResult
 from .eip712 import RECEIPT_FIELDS, Receipt, receipt_digest, recover_digest_signer, recover_signer, sign_receipt
 from .errors import ConfigError, MalformedFileError, ProofError
 from .grants import Grants
+from .jsonable import camel
 from .times import iso
 
 FORMAT = "idsreg-receipt/1"
 _BYTES32 = ("dataset", "provider", "consumer", "delivered_root")
 # The width of each whole-number field, from the EIP-712 type the signatures cover.
 _BITS = {_f["name"]: int(_f["type"].removeprefix("uint")) for _f in RECEIPT_FIELDS if _f["type"].startswith("uint")}
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.title() for p in rest)
 
 
 @dataclass(frozen=True)
@@ -53,7 +49,7 @@ class ReceiptFile:
         return receipt_digest(self.receipt, self.chain_id, self.ledger)
 
     def to_json(self) -> str:
-        fields = {_camel(k): ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in self.receipt.__dict__.items()}
+        fields = {camel(k): ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in self.receipt.__dict__.items()}
         body = {
             "format": FORMAT,
             "chainId": self.chain_id,
@@ -74,18 +70,18 @@ class ReceiptFile:
             r = raw["receipt"]
             values: dict[str, Any] = {}
             for name in Receipt.__dataclass_fields__:
-                value = r[_camel(name)]
+                value = r[camel(name)]
                 if name in _BYTES32:
                     data = bytes.fromhex(str(value).removeprefix("0x"))
                     if len(data) != 32:
-                        raise MalformedFileError(f"receipt field {_camel(name)} {value!r} is not 32 bytes of hex")
+                        raise MalformedFileError(f"receipt field {camel(name)} {value!r} is not 32 bytes of hex")
                     values[name] = data
                 else:
                     if not isinstance(value, int) or value < 0:
-                        raise MalformedFileError(f"receipt field {_camel(name)} {value!r} is not a whole number")
-                    bits = _BITS[_camel(name)]
+                        raise MalformedFileError(f"receipt field {camel(name)} {value!r} is not a whole number")
+                    bits = _BITS[camel(name)]
                     if value >= 1 << bits:
-                        raise MalformedFileError(f"receipt field {_camel(name)} {value} does not fit its uint{bits}")
+                        raise MalformedFileError(f"receipt field {camel(name)} {value} does not fit its uint{bits}")
                     values[name] = value
             signatures = raw.get("signatures", {})
             if not isinstance(signatures, dict) or not set(signatures) <= {"provider", "consumer"}:
