@@ -20,12 +20,14 @@ _LAST_READABLE = 253402300799
 _BARE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def iso(seconds: int) -> str:
-    """Unix seconds as ISO 8601 UTC.
+def iso(seconds: int | None) -> str:
+    """Unix seconds as ISO 8601 UTC; "-" for none (a table's empty cell).
 
-    >>> iso(1782864000)
-    '2026-07-01T00:00:00Z'
+    >>> iso(1782864000), iso(None)
+    ('2026-07-01T00:00:00Z', '-')
     """
+    if seconds is None:
+        return "-"
     if not 0 <= seconds <= _LAST_READABLE:
         return str(seconds)
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

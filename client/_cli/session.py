@@ -8,7 +8,6 @@ file at its place is kept as it is (the command refuses). `logout` deletes it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -23,6 +22,7 @@ from ..registry_client import (
     save_session,
 )
 from ..settings import get_settings
+from ..times import iso
 from .common import JsonOpt, KeyOpt, PasswordFileOpt, console, emit, keystore, signer
 
 ApiUrlOpt = Annotated[
@@ -31,13 +31,6 @@ ApiUrlOpt = Annotated[
         "--api-url", help="The registry API's address (env IDSREG_API_URL; default: the local `idsreg api serve`)."
     ),
 ]
-
-
-def iso(seconds: int | None) -> str:
-    """A Unix time as ISO 8601 UTC ("2027-06-30T12:00:00Z"); "-" for none."""
-    if seconds is None:
-        return "-"
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def api_url(given: str | None) -> str:
