@@ -37,13 +37,6 @@ def api_url(given: str | None) -> str:
     return (given or get_settings().api_url).rstrip("/")
 
 
-def org_ref(org: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The API's `{"orgNo", "orgId", "name"}` as the CLI shows organisations: `{"id", "name"}`."""
-    if org is None:
-        return None
-    return {"id": org.get("orgNo"), "name": org.get("name")}
-
-
 def org_text(org: dict[str, Any] | None) -> str:
     """ "ACME Steel (member 3)", "member 3", or "-"."""
     if not org or not org.get("orgNo"):
@@ -79,7 +72,7 @@ def _session_json(session: ApiSession, path: str) -> dict[str, Any]:
         "url": session.url,
         "address": session.address,
         "key": session.key,
-        "org": org_ref(session.org),
+        "org": session.org,  # the API's {"orgNo", "orgId", "name"}, as every --json gives organisations
         "roles": session.roles,
         "expiresAt": session.expires_at,
         "sessionFile": path,
