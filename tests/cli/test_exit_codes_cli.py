@@ -76,6 +76,9 @@ def test_every_family_follows_the_table(parties: tuple[User, User, User], tmp_pa
         (beta, ("receipt", "verify", str(tampered)), 4, "no longer matches what the provider signed"),
         # disputes
         (acme, ("dispute", "show", "99"), 6, "there is no dispute 99"),
+        # metadata
+        (acme, ("metadata", "verify", UNKNOWN, "--document", str(data), "--salt", UNKNOWN), 6, "is not registered"),
+        (acme, ("metadata", "verify", root, "--document", str(data), "--salt", "0x12"), 2, "0x12"),
     ]
     for who, args, code, fragment in cases:
         result = who.run(*args)
@@ -97,6 +100,7 @@ def test_every_family_follows_the_table(parties: tuple[User, User, User], tmp_pa
     ):
         assert_one_clear_line(acme.run(*args, "--rpc-url", dead), 3, "no chain node answers")
     assert_one_clear_line(acme.run("api", "status", "--url", dead), 3, "no registry API answers")
+    assert_one_clear_line(acme.run("dataset", "list", "--api-url", dead), 3, dead)
 
 
 def test_api_status_with_the_chain_down(user: User, tmp_path: Path) -> None:
