@@ -88,6 +88,7 @@ def test_json_output_follows_one_convention(parties: tuple[User, User, User], tm
     outputs["member list"] = beta.ok_json("member", "list")
     outputs["member proposals"] = gov.ok_json("member", "proposals")
     outputs["chain status"] = gov.ok_json("chain", "status")
+    outputs["chain verify-contracts"] = gov.ok_json("chain", "verify-contracts")
     outputs["key list"] = acme.ok_json("key", "list")
     outputs["anchor"] = acme.ok_json("anchor", str(data), "--out", str(tmp_path / "proofs"), "--key", "acme")
     outputs["anchor list"] = acme.ok_json("anchor", "list")
