@@ -147,7 +147,7 @@ class Datasets:
             offered = int(self.registry.call("DataRegistry", "offerOf", root, int(right)))
             if offered:
                 offers[right.name.lower()] = self.registry.org_ref(offered)
-        uri = self._metadata_uri(root)
+        uri = self._metadata_uri(root, log)
         label = self.registry.org_ref
         return DatasetInfo(
             root=hex32(root),
@@ -171,21 +171,25 @@ class Datasets:
         The parents are not an indexed topic, so this reads every registration event; the
         API answers the same from its index."""
         wanted = hex32(root)
-        return [
-            str(args["root"]).lower()
-            for args, _log in self.registry.events("DataRegistry", "DatasetRegistered")
-            if wanted in (str(p).lower() for p in args["parents"])
-        ]
+        # A reveal can re-register a root with other parents: only each root's latest registration counts.
+        latest = {
+            str(args["root"]).lower(): args for args, _log in self.registry.events("DataRegistry", "DatasetRegistered")
+        }
+        return [child for child, args in latest.items() if wanted in (str(p).lower() for p in args["parents"])]
 
     def _logs(self, name: str, root: bytes) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         return self.registry.events("DataRegistry", name, hex32(root))
 
     def _registration_event(self, root: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The registration in force: the latest, since a reveal supersedes an earlier one."""
         found = self._logs("DatasetRegistered", root)
         if not found:
             raise ConfigError(f"dataset {hex32(root)} has no registration event on this chain")
-        return found[0]
+        return found[-1]
 
-    def _metadata_uri(self, root: bytes) -> str:
-        found = self._logs("MetadataPublished", root)
-        return str(found[0][0]["metadataURI"]) if found else ""
+    def _metadata_uri(self, root: bytes, registration: dict[str, Any]) -> str:
+        """The URI published by the same transaction as the registration in force ("" if none)."""
+        for args, log in self._logs("MetadataPublished", root):
+            if log["transactionHash"] == registration["transactionHash"]:
+                return str(args["metadataURI"])
+        return ""

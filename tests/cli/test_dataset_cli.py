@@ -12,9 +12,11 @@ from eth_utils import keccak
 
 from client.anchors import Anchors
 from client.chain.registry import Registry
+from client.datasets import Datasets, Registration, new_salt, registration_commitment
 from client.hashing import content_root
+from client.keys import Keystore
 from client.proofs import ProofFile
-from tests.cli.conftest import User, assert_one_clear_line
+from tests.cli.conftest import TEST_PASSWORD, User, assert_one_clear_line
 
 
 @pytest.fixture
@@ -342,3 +344,29 @@ def test_commit_salt_is_kept_before_the_commitment_is_sent(members: User, tmp_pa
     request = Registration(bytes.fromhex(root_of(data)[2:]), parents=(bytes.fromhex(root_of(parent)[2:]),))
     revealed = Datasets(registry).reveal(account, request, salt)
     assert [e.name for e in revealed.events] == ["DatasetRegistered"]
+
+
+def test_dataset_show_reports_the_registration_that_superseded(
+    parties: tuple[User, User, User], tmp_path: Path
+) -> None:
+    """After an earlier commitment's reveal replaces a registration, `dataset show`, `verify` and
+    the children of a parent describe the reveal, not the registration it replaced."""
+    _gov, acme, beta = parties
+    parent = tmp_path / "parent.csv"
+    parent.write_text("a parent\n")
+    acme.ok("register", str(parent), "--key", "acme")
+    data = tmp_path / "design.step"
+    data.write_text("beta's design\n")
+    root = content_root(data)
+    registry = Registry.connect(beta.rpc_url, beta.deployments)
+    keystore = Keystore(beta.home / "keystore")
+    beta_key = keystore.unlock(keystore.find("beta"), TEST_PASSWORD)
+    salt = new_salt()
+    datasets = Datasets(registry)
+    datasets.commit(beta_key, registration_commitment(root, "DEMO:BETA", salt))  # beta commits first
+    acme.ok("register", str(data), "--key", "acme", "--parent", "0x" + content_root(parent).hex())
+    revealed = datasets.reveal(beta_key, Registration(root), salt)  # beta's earlier commitment wins
+    shown = acme.ok_json("dataset", "show", "0x" + root.hex())
+    assert shown["registrant"]["name"] == "Beta Motors"
+    assert shown["transaction"] == revealed.tx_hash and shown["parents"] == []
+    assert acme.ok_json("dataset", "show", "0x" + content_root(parent).hex())["children"] == []
