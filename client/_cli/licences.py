@@ -11,6 +11,7 @@ import typer
 from ..chain.enums import Party, label
 from ..errors import ConfigError
 from ..files import create_new, replace
+from ..times import iso, parse_time
 from .common import (
     JsonOpt,
     KeyOpt,
@@ -18,17 +19,17 @@ from .common import (
     RpcOpt,
     console,
     emit,
+    err_console,
     evidence_hash,
     registry,
     signer,
-    timestamp,
-    when,
 )
 from .datasets import hash_path
 from .tx import print_tx, tx_json
 
 if TYPE_CHECKING:
     from ..chain.registry import Registry
+    from ..receipts import ReceiptFile, Receipts
 
 grant_app = typer.Typer(help="Licence datasets to other organisations (grants).", no_args_is_help=True)
 receipt_app = typer.Typer(help="Draft, sign, submit and verify delivery receipts.", no_args_is_help=True)
@@ -45,9 +46,21 @@ def issue(
     permissions: Annotated[str, typer.Option(help="Comma-separated: read, derive, reshare, commercial.")] = "read",
     purpose: Annotated[str, typer.Option(help="Purpose code, e.g. QUALITY-ANALYSIS (its hash goes on chain).")] = "",
     valid_from: Annotated[
-        str | None, typer.Option("--from", help="Start (ISO date/time; default: the chain's current time).")
+        str | None,
+        typer.Option(
+            "--from",
+            help="Start, UTC (ISO date or date-time; a bare date means 00:00:00 of that day; "
+            "default: the chain's current time).",
+        ),
     ] = None,
-    valid_until: Annotated[str | None, typer.Option("--until", help="End (ISO date/time; default one year).")] = None,
+    valid_until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            help="End, UTC, included (ISO date or date-time; a bare date means the whole day, to 23:59:59; "
+            "default: one year after the start).",
+        ),
+    ] = None,
     policy: Annotated[
         str, typer.Option(help="Usage-policy document (file; its SHA-256 is recorded) or 0x hash.")
     ] = "0x" + "00" * 32,
@@ -64,8 +77,8 @@ def issue(
 
     root, flags = parse_root(dataset), parse_permissions(permissions)
     reg = registry(rpc_url)
-    start = timestamp(valid_from) if valid_from else chain_now(reg)
-    end = timestamp(valid_until) if valid_until else start + 365 * 24 * 3600
+    start = parse_time(valid_from) if valid_from else chain_now(reg)
+    end = parse_time(valid_until, end_of_day=True) if valid_until else start + 365 * 24 * 3600
     purpose_hash = keccak(text=purpose) if purpose else bytes(32)
     grants = Grants(reg)
     tx = grants.grant(signer(key, password_file), root, org, flags, purpose_hash, start, end, evidence_hash(policy))
@@ -126,19 +139,26 @@ def check(
     rpc_url: RpcOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Ask the chain whether ORG may use a dataset with PERMISSION. Exit 0 yes, 4 no."""
+    """Ask the chain whether ORG may use a dataset with PERMISSION, and why. Exit 0 yes, 4 no.
+
+    With --json, `reason` is one of: authorized, not-a-member, org-suspended, org-expelled,
+    certification-expired, core-data, no-licence, superseded, pending-approval, rejected,
+    revoked, not-yet-valid, expired, permission-not-granted."""
     from ..grants import Grants, parse_permissions
     from ..hashing import parse_root
 
     reg = registry(rpc_url)
-    moment = timestamp(at) if at else chain_now(reg)
-    allowed = Grants(reg).is_authorized(parse_root(dataset), org, parse_permissions(permission), moment)
-    emit(
-        as_json,
-        {"authorized": allowed, "at": moment},
-        lambda: console.print(f"{org} {'may' if allowed else 'may not'} {permission} {dataset} at {when(moment)}"),
-    )
-    if not allowed:
+    moment = parse_time(at) if at else chain_now(reg)
+    verdict = Grants(reg).check(parse_root(dataset), org, parse_permissions(permission), moment)
+
+    def human() -> None:
+        if verdict.authorized:
+            console.print(f"{org} may {permission} {dataset} at {iso(moment)}")
+        else:
+            console.print(f"{org} may not {permission} {dataset} at {iso(moment)}: {verdict.explanation}")
+
+    emit(as_json, verdict, human)
+    if not verdict.authorized:
         raise typer.Exit(4)
 
 
@@ -154,7 +174,7 @@ def show(dataset: IdArg, org: OrgArg, rpc_url: RpcOpt = None, as_json: JsonOpt =
         info,
         lambda: console.print(
             f"grant {info.serial} on {info.root} to {info.grantee} by {info.grantor}: {label(info.status)}, "
-            f"{', '.join(info.permissions)}, {when(info.valid_from)} – {when(info.valid_until)}"
+            f"{', '.join(info.permissions)}, {iso(info.valid_from)} – {iso(info.valid_until)}"
         ),
     )
 
@@ -227,11 +247,13 @@ def draft(
         delivered_root=content,
         size=size,
         price=price,
-        delivered_at=timestamp(at) if at else chain_now(reg),
+        delivered_at=parse_time(at) if at else chain_now(reg),
         nonce=int.from_bytes(os.urandom(16), "big"),
     )
-    file = Receipts(reg).draft(receipt)
+    receipts = Receipts(reg)
+    file = receipts.draft(receipt)
     create_new(out, file.to_json(), what="receipt file")
+    warn_if_refused(receipts, file)
     emit(
         as_json,
         {"file": out, "digest": "0x" + file.digest.hex()},
@@ -266,6 +288,7 @@ def sign(
         if ReceiptFile.read(file) != receipt_file:
             raise ConfigError(f"{file} changed while it was being signed; sign it again")
         replace(file, signed.to_json(), what="receipt file")
+    warn_if_refused(receipts, signed)
     missing = [p.name.lower() for p in Party if p.name.lower() not in signed.signatures]
     emit(
         as_json,
@@ -275,6 +298,14 @@ def sign(
             + (f"; waiting for the {missing[0]}'s signature" if missing else "; ready: `idsreg receipt submit`")
         ),
     )
+
+
+def warn_if_refused(receipts: Receipts, file: ReceiptFile) -> None:
+    """One line on stderr if the ledger would refuse this delivery today (the command goes on:
+    a receipt may be signed before its licence starts or is approved)."""
+    objection = receipts.objection(file)
+    if objection is not None:
+        err_console.print(f"[yellow]warning:[/] the ledger would refuse this receipt now: {objection}", soft_wrap=True)
 
 
 @receipt_app.command("submit")
@@ -289,8 +320,9 @@ def submit(
     from ..receipts import ReceiptFile, Receipts
 
     receipt_file = ReceiptFile.read(file)
-    receipt_file.verify_offline()
-    tx = Receipts(registry(rpc_url)).submit(signer(key, password_file), receipt_file)
+    receipts = Receipts(registry(rpc_url))
+    receipt_file.verify_offline(receipts.key_owner)
+    tx = receipts.submit(signer(key, password_file), receipt_file)
     digest = "0x" + receipt_file.digest.hex()
     emit(as_json, {"digest": digest, **tx_json(tx)}, lambda: print_tx(tx, f"receipt {digest} recorded"))
 
@@ -306,8 +338,8 @@ def verify(
     from ..receipts import ReceiptFile, Receipts
 
     receipt_file = ReceiptFile.read(file)
-    signers = receipt_file.verify_offline()
     if offline:
+        signers = receipt_file.verify_offline()
         emit(
             as_json,
             {"verified": True, "signers": signers},
@@ -316,7 +348,9 @@ def verify(
             ),
         )
         return
-    evidence = Receipts(registry(rpc_url)).verify_on_chain(receipt_file)
+    receipts = Receipts(registry(rpc_url))
+    signers = receipt_file.verify_offline(receipts.key_owner)
+    evidence = receipts.verify_on_chain(receipt_file)
     emit(
         as_json,
         {"verified": True, "signers": signers, "record": evidence},

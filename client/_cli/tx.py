@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .common import console, jsonable
+from ..jsonable import jsonable
+from .common import console
 
 if TYPE_CHECKING:
     from ..chain.transact import TxResult
