@@ -156,6 +156,25 @@ class User:
     def ok_json(self, *args: str) -> Any:
         return self.ok(*args, "--json").json()
 
+    def admit(self, org: str, name: str, admin: str, *extra: str, key: str = "gov") -> Result:
+        """Propose (and, with a one-governor council, execute) the admission of `org`."""
+        evidence = "0x" + "ab" * 32
+        return self.ok(
+            "member",
+            "propose",
+            "admit",
+            org,
+            "--name",
+            name,
+            "--admin",
+            admin,
+            "--evidence",
+            evidence,
+            *extra,
+            "--key",
+            key,
+        )
+
     def add_key(self, label: str) -> str:
         """Put a key in this user's keystore quickly (weak scrypt: test-only keystores);
         `idsreg key new` itself is exercised in the key tests. Returns its address."""
@@ -202,20 +221,7 @@ def parties(user_factory: Any, tmp_path: Path) -> tuple[User, User, User]:
     auditor = gov.add_key("auditor")
     acme_admin, beta_admin = acme.add_key("acme"), beta.add_key("beta")
     gov.ok("deploy", "--key", "gov")
-    for org, name, admin in (("DEMO:ACME", "ACME Steel", acme_admin), ("DEMO:BETA", "Beta Motors", beta_admin)):
-        gov.ok(
-            "member",
-            "propose",
-            "admit",
-            org,
-            "--name",
-            name,
-            "--admin",
-            admin,
-            "--evidence",
-            "0x" + "ab" * 32,
-            "--key",
-            "gov",
-        )
+    gov.admit("DEMO:ACME", "ACME Steel", acme_admin)
+    gov.admit("DEMO:BETA", "Beta Motors", beta_admin)
     gov.ok("member", "propose", "appoint-auditor", auditor, "--key", "gov")
     return gov, acme, beta

@@ -25,21 +25,8 @@ def members(user: User) -> User:
     for label in ("gov", "acme", "conn", "beta"):
         user.add_key(label)
     user.ok("deploy", "--key", "gov")
-    for org, name, admin in (("DEMO:ACME", "ACME Steel", "acme"), ("DEMO:BETA", "Beta Motors", "beta")):
-        user.ok(
-            "member",
-            "propose",
-            "admit",
-            org,
-            "--name",
-            name,
-            "--admin",
-            admin,
-            "--evidence",
-            "0x" + "ab" * 32,
-            "--key",
-            "gov",
-        )
+    user.admit("DEMO:ACME", "ACME Steel", "acme")
+    user.admit("DEMO:BETA", "Beta Motors", "beta")
     user.ok("member", "key", "add", "conn", "--key", "acme")
     return user
 
@@ -287,20 +274,7 @@ def test_metadata_salt_records_are_never_replaced(members: User, tmp_path: Path)
     first = members.ok_json("register", str(data), "--meta", str(meta), "--key", "conn")
     kept = Path(first["record"]).read_text()
     members.ok("deploy", "--key", "gov", "--force")
-    members.ok(
-        "member",
-        "propose",
-        "admit",
-        "DEMO:ACME",
-        "--name",
-        "ACME Steel",
-        "--admin",
-        "acme",
-        "--evidence",
-        "0x" + "ab" * 32,
-        "--key",
-        "gov",
-    )
+    members.admit("DEMO:ACME", "ACME Steel", "acme")
     second = members.ok_json("register", str(data), "--meta", str(meta), "--key", "acme")
     assert second["record"] != first["record"]
     assert Path(first["record"]).read_text() == kept

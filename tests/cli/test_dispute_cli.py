@@ -18,21 +18,8 @@ def test_upheld_dispute_with_prior_anchoring(user_factory: Any, tmp_path: Path, 
     arbiters = [gov.add_key("arb1"), gov.add_key("arb2")]
     acme_admin, beta_admin = acme.add_key("acme"), beta.add_key("beta")
     gov.ok("deploy", "--key", "gov")
-    for org, name, admin in (("DEMO:ACME", "ACME Steel", acme_admin), ("DEMO:BETA", "Beta Motors", beta_admin)):
-        gov.ok(
-            "member",
-            "propose",
-            "admit",
-            org,
-            "--name",
-            name,
-            "--admin",
-            admin,
-            "--evidence",
-            "0x" + "ab" * 32,
-            "--key",
-            "gov",
-        )
+    gov.admit("DEMO:ACME", "ACME Steel", acme_admin)
+    gov.admit("DEMO:BETA", "Beta Motors", beta_admin)
     for arbiter in arbiters:
         gov.ok("member", "propose", "appoint-arbiter", arbiter, "--key", "gov")
     gov.ok("member", "propose", "arbiter-threshold", "2", "--key", "gov")
