@@ -1,18 +1,25 @@
 """Spreading hashing over processes: big files as contiguous chunk ranges, small files in
 batches, results merged in order by the parent, which hashes too while it waits.
 
+The workers are plain ``python -S`` processes running `client._hashworker`, which imports only
+the standard library: one starts in about 15 ms whatever imported the caller (the `idsreg`
+CLI, a web server), where a multiprocessing worker re-imported the caller's ``__main__``
+(1.5 s for the CLI with web3). Only paths and hashes cross the pipes, never file data.
+
 Part of `client.hashing`, which is the public interface.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import select
+import subprocess
+import sys
 from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
 from client._chunks import (
     CHUNK_SIZE,
@@ -21,15 +28,15 @@ from client._chunks import (
     check_unchanged,
     fail,
     hash_file,
-    leaf_hashes,
-    open_checked,
     os_reason,
 )
+from client._hashworker import Request, receive, run, send
+from client.errors import HashingError
 from client.merkle import MerkleAccumulator
 
-#: Below this many bytes in total, hashing stays in the calling process. Worker processes
-#: take about 40 ms to start (forkserver) against 0.65 ms per MiB hashed on one core, so
-#: they pay off from about 60 MiB with many cores to about 120 MiB with two (measured).
+#: Below this many bytes in total, hashing stays in the calling process. A worker process
+#: takes about 15 ms to start against 0.75 ms per MiB hashed on one core; the parent hashes
+#: meanwhile, so workers pay off from a few tens of MiB (measured, docs/benchmarks.md).
 PARALLEL_MIN_SIZE = 64 * CHUNK_SIZE
 
 #: Most chunks one worker task hashes. Small enough that a 1 GiB file makes 32 tasks to
@@ -75,26 +82,12 @@ class _BatchTask:
 _Task = _RangeTask | _BatchTask
 
 
-def _execute(task: _Task, buffer: bytearray) -> list[bytes]:
+def _request(task: _Task) -> Request:
+    """The task as `client._hashworker` takes it: plain tuples."""
     if isinstance(task, _BatchTask):
-        return [hash_file(file, buffer, None) for file in task.files]
-    fd = open_checked(task.file)
-    try:
-        return list(leaf_hashes(fd, task.file, task.first, task.count, buffer, None))
-    finally:
-        os.close(fd)
-
-
-# One buffer per worker process, reused by every task the process runs (a worker runs one
-# task at a time), so a worker's memory does not grow with the data it hashes.
-_worker_buffer: bytearray | None = None
-
-
-def _worker_execute(task: _Task) -> list[bytes]:
-    global _worker_buffer
-    if _worker_buffer is None:
-        _worker_buffer = bytearray(CHUNK_SIZE)
-    return _execute(task, _worker_buffer)
+        return ("batch", tuple((file.path, file.size, file.mtime_ns) for file in task.files))
+    file = task.file
+    return ("range", file.path, file.size, file.mtime_ns, task.first, task.count)
 
 
 def _plan(files: Sequence[File], workers: int, parallel_min_size: int) -> Iterator[_Task]:
@@ -127,13 +120,68 @@ def _plan(files: Sequence[File], workers: int, parallel_min_size: int) -> Iterat
         yield _BatchTask(len(files) - len(batch), tuple(batch))
 
 
-def _mp_context() -> multiprocessing.context.BaseContext:
-    # forkserver rather than fork: the caller may run threads (a progress bar, a web
-    # server), and forking a threaded process can deadlock the child. Its cost, about 40 ms
-    # before a worker starts, is hidden by the parent hashing meanwhile (`_hash_in_pool`).
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("forkserver")
-    return multiprocessing.get_context("spawn")
+# The worker's whole program. `-S` skips site packages (and their .pth files); `sys.path`
+# gets the folder holding the `client` package, wherever it is installed.
+_WORKER_CODE = "import sys; sys.path.insert(0, sys.argv[1]); from client._hashworker import serve; serve()"
+_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+
+# Windows cannot `select` on pipes: there the parent only merges, with a worker per core.
+_CAN_POLL = os.name == "posix"
+
+
+class _Worker:
+    """One worker process, with the requests sent to it and not yet answered."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-S", "-c", _WORKER_CODE, _PACKAGE_ROOT],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            # Unbuffered, so that `ready` can ask the pipe itself whether an answer is there.
+            bufsize=0,
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.requests: IO[bytes] = self.process.stdin
+        self.answers: IO[bytes] = self.process.stdout
+        self.pending = 0
+
+    def ready(self) -> bool:
+        """Whether an answer can be read without waiting (never, where pipes cannot be polled)."""
+        return _CAN_POLL and bool(select.select([self.answers], [], [], 0)[0])
+
+    def submit(self, task: _Task) -> None:
+        try:
+            send(self.requests, _request(task))
+        except OSError as error:
+            raise _died(task) from error
+        self.pending += 1
+
+    def result(self, task: _Task) -> list[bytes]:
+        """The answer to the oldest request sent and not yet answered, which is ``task``'s."""
+        self.pending -= 1
+        answer = receive(self.answers)
+        if answer is None:
+            raise _died(task)
+        ok, payload = answer
+        if not ok:
+            raise HashingError(payload)
+        return [payload[i : i + 32] for i in range(0, len(payload), 32)]
+
+    def stop(self, wait: bool) -> None:
+        """End the worker: by closing its input when all went well, else by killing it."""
+        if not wait:
+            self.process.kill()
+        for stream in (self.requests, self.answers):
+            try:
+                stream.close()
+            except OSError:
+                pass  # A broken pipe to a worker that died: nothing left to flush.
+        self.process.wait()
+
+
+def _died(task: _Task) -> HashingError:
+    path = task.file.path if isinstance(task, _RangeTask) else task.files[0].path
+    return fail(path, "a hashing worker process died")
 
 
 def _hash_in_pool(
@@ -144,41 +192,43 @@ def _hash_in_pool(
     accumulators: dict[int, MerkleAccumulator] = {}
     tasks = _plan(files, workers, parallel_min_size)
     next_task = next(tasks, None)
-    # Tasks in flight, in plan order, so results merge in order. Bounding it keeps the
-    # parent's memory constant however many files or chunks there are.
-    window: deque[tuple[_Task, Future[list[bytes]], bool]] = deque()
+    # Tasks in flight, in plan order, so results merge in order: each with the worker it was
+    # sent to, or with its hashes when the parent ran it. Bounding it keeps the parent's
+    # memory constant however many files or chunks there are.
+    window: deque[tuple[_Task, _Worker | list[bytes]]] = deque()
     window_limit = 4 * workers
-    # Enough queued per worker that it keeps hashing while the parent runs a task itself.
-    pool_limit = 2 * (workers - 1)
-    in_pool = 0
     buffer = bytearray(CHUNK_SIZE)
-    executor = ProcessPoolExecutor(max_workers=workers - 1, mp_context=_mp_context())
+    pool: list[_Worker] = []
+    finished = False
     try:
+        pool.extend(_Worker() for _ in range(workers - 1 if _CAN_POLL else workers))
         while True:
-            while next_task is not None and in_pool < pool_limit and len(window) < window_limit:
-                window.append((next_task, executor.submit(_worker_execute, next_task), True))
-                in_pool += 1
+            # A few requests queued per worker, so that it keeps hashing while its answers
+            # wait to be read.
+            while next_task is not None and len(window) < window_limit:
+                idle = min(pool, key=lambda worker: worker.pending)
+                if idle.pending >= 3:
+                    break
+                idle.submit(next_task)
+                window.append((next_task, idle))
                 next_task = next(tasks, None)
             if not window:
                 break
-            task, future, pooled = window[0]
-            if next_task is not None and not future.done() and len(window) < window_limit:
-                # Rather than wait, the parent hashes the next task itself: it uses the core
-                # it runs on and covers the workers' start-up.
-                inline: Future[list[bytes]] = Future()
-                inline.set_result(_execute(next_task, buffer))
-                window.append((next_task, inline, False))
+            task, source = window[0]
+            if (
+                _CAN_POLL
+                and next_task is not None
+                and isinstance(source, _Worker)
+                and len(window) < window_limit
+                and not source.ready()
+            ):
+                # Rather than wait for a worker, the parent hashes the next task itself: it
+                # uses the core it runs on and covers the workers' start-up.
+                window.append((next_task, run(_request(next_task), buffer)))
                 next_task = next(tasks, None)
                 continue
             window.popleft()
-            if pooled:
-                in_pool -= 1
-            try:
-                hashes = future.result()
-            except BrokenProcessPool as error:
-                path = task.file.path if isinstance(task, _RangeTask) else task.files[0].path
-                hint = "in a script, hash from under `if __name__ == '__main__':`"
-                raise fail(path, f"a hashing worker process died ({hint})") from error
+            hashes = source.result(task) if isinstance(source, _Worker) else source
             if isinstance(task, _RangeTask):
                 acc = accumulators.setdefault(task.file_index, MerkleAccumulator())
                 acc.extend(hashes)
@@ -193,8 +243,10 @@ def _hash_in_pool(
                 roots[task.first_index : task.first_index + len(hashes)] = hashes
             if progress is not None and task.size:
                 progress(task.size)
+        finished = True
     finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        for worker in pool:
+            worker.stop(wait=finished)
     return roots
 
 

@@ -19,25 +19,10 @@ from .chain.registry import OrgRef, Registry
 from .chain.transact import TxResult
 from .consortium import org_id
 from .errors import ConfigError
+from .hashing import hex32, parse_root
 
 #: Datasets per registerBatch transaction (the contract allows up to 500).
 BATCH_SIZE = 100
-
-
-def parse_root(value: str) -> bytes:
-    """A dataset id (0x + 64 hex digits) as 32 bytes; ConfigError naming the value otherwise."""
-    text = value.strip()
-    try:
-        raw = bytes.fromhex(text.removeprefix("0x")) if text.startswith("0x") else b""
-    except ValueError:
-        raw = b""
-    if len(raw) != 32:
-        raise ConfigError(f"{value!r} is not a dataset id (0x followed by 64 hex digits)")
-    return raw
-
-
-def hex32(value: bytes) -> str:
-    return "0x" + value.hex()
 
 
 def metadata_commitment(metadata: bytes, salt: bytes) -> bytes:
@@ -193,3 +178,18 @@ class Datasets:
             if log["transactionHash"] == registration["transactionHash"]:
                 return str(args["metadataURI"])
         return ""
+
+
+# hex32 and parse_root live in client.hashing (ids are content roots), which the CLI can
+# import without the chain bindings; they stay importable from here.
+__all__ = [
+    "BATCH_SIZE",
+    "DatasetInfo",
+    "Datasets",
+    "Registration",
+    "hex32",
+    "metadata_commitment",
+    "new_salt",
+    "parse_root",
+    "registration_commitment",
+]

@@ -14,7 +14,6 @@ from typing import Any, NoReturn
 
 from rich.console import Console
 
-from .chain.node import CONNECTION_ERRORS
 from .errors import IdsRegistryError
 
 OK = 0
@@ -43,6 +42,12 @@ def run_command_line(app: Callable[[], Any], err: Console) -> None:
         sys.exit(INTERRUPTED)
     except IdsRegistryError as exc:
         fail(err, exc.diagnostics(), exc.exit_code)
-    except CONNECTION_ERRORS as exc:
+    except Exception as exc:
+        # Imported here, not at start-up: the chain bindings load web3 (about 1 s), which
+        # commands that do not talk to the chain never need (tests/cli/test_startup.py).
+        from .chain.node import CONNECTION_ERRORS
+
+        if not isinstance(exc, CONNECTION_ERRORS):
+            raise
         # The node went away in the middle of a command (refused connection, time-out).
         fail(err, f"lost the connection to the chain node ({type(exc).__name__})", CHAIN_UNREACHABLE)

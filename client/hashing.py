@@ -9,7 +9,8 @@ encoding and argues why no file root can equal a directory root.
 Hashing streams through one reused 1 MiB buffer per process, so memory stays constant
 whatever the file size (`client._chunks`). Work of at least `PARALLEL_MIN_SIZE` bytes is
 spread over worker processes: big files as contiguous chunk ranges, small files in batches
-(`client._hashpool`). Workers open the files themselves and read with ``os.preadv``; only
+(`client._hashpool`; the workers are small ``python -S`` processes, `client._hashworker`).
+Workers open the files themselves and read with ``os.preadv``; only
 paths and leaf hashes cross the process boundary, and the parent merges the leaf hashes in
 order with a `MerkleAccumulator`. Directories and their manifests: `client.directory`.
 """
@@ -22,6 +23,7 @@ import stat
 from client._chunks import CHUNK_SIZE, File, Progress, StrPath, fail, kind, stat_path
 from client._hashpool import PARALLEL_MIN_SIZE, hash_files
 from client.directory import MANIFEST_TAG, ContentManifest, ManifestEntry, directory_manifest, directory_root
+from client.errors import ConfigError
 from client.merkle import MerkleAccumulator, leaf_hash
 
 __all__ = [
@@ -35,6 +37,8 @@ __all__ = [
     "directory_manifest",
     "directory_root",
     "file_root",
+    "hex32",
+    "parse_root",
 ]
 
 
@@ -102,3 +106,20 @@ def content_root(
     if stat.S_ISREG(info.st_mode):
         return file_root(name, workers=workers, progress=progress, parallel_min_size=parallel_min_size)
     raise fail(name, f"it is {kind(info.st_mode)}, not a file or directory")
+
+
+def parse_root(value: str) -> bytes:
+    """A dataset id (0x + 64 hex digits) as 32 bytes; ConfigError naming the value otherwise."""
+    text = value.strip()
+    try:
+        raw = bytes.fromhex(text.removeprefix("0x")) if text.startswith("0x") else b""
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise ConfigError(f"{value!r} is not a dataset id (0x followed by 64 hex digits)")
+    return raw
+
+
+def hex32(value: bytes) -> str:
+    """A content root (or any 32-byte hash) as people and the chain tools show it: 0x-hex."""
+    return "0x" + value.hex()

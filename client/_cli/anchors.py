@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from ..anchors import Anchors
-from ..datasets import hex32
 from ..errors import ConfigError, NotAnchoredError
-from ..proof_store import AnchorIndex, IndexedAnchor, matching, planned_files, save_proofs
-from ..settings import get_settings
 from ..times import iso
 from .common import JsonOpt, KeyOpt, PasswordFileOpt, RpcOpt, console, emit, err_console, registry, signer
 from .datasets import hash_all, hash_path
 from .lists import DEFAULT_LIMIT, LimitOpt, anchor_list
 from .session import ApiUrlOpt
 from .tx import print_tx, tx_json
+
+if TYPE_CHECKING:
+    from ..proof_store import IndexedAnchor
 
 
 class _AnchorGroup(TyperGroup):
@@ -58,6 +57,11 @@ def anchor(
     """
     from eth_utils import keccak
 
+    from ..anchors import Anchors
+    from ..hashing import hex32
+    from ..proof_store import AnchorIndex, planned_files, save_proofs
+    from ..settings import get_settings
+
     roots = hash_all(paths, not as_json)
     labels = [str(p) for p in paths]
     files = planned_files(out, roots, labels)  # refuses a taken name before anything is sent
@@ -93,6 +97,10 @@ def list_(
 ) -> None:
     """List your anchors and their proof files, from the anchor index. Exit 6 if none holds WHAT.
     With --org or --all: anchors on the chain, from the registry API."""
+    from ..hashing import hex32
+    from ..proof_store import AnchorIndex, matching
+    from ..settings import get_settings
+
     if org is not None or everyone:
         if what is not None or (org is not None and everyone):
             raise ConfigError("anchor list takes WHAT (your anchor index), --org ORG or --all (the API): one of them")

@@ -14,12 +14,10 @@ import sys
 import time
 from typing import Annotated
 
-import httpx
 import typer
 
 from ..errors import ChainError, ConfigError
 from ..processes import live_pid, stop
-from ..settings import get_settings
 from .common import JsonOpt, console, emit
 
 app = typer.Typer(
@@ -44,12 +42,16 @@ def _env(host: str | None, port: int | None) -> dict[str, str]:
 
 
 def _url(host: str | None, port: int | None) -> str:
+    from ..settings import get_settings
+
     settings = get_settings()
     return f"http://{host or settings.api_host}:{port or settings.api_port}"
 
 
 def api_status(url: str, timeout: float = 2.0) -> dict[str, object] | None:
     """The API's /v1/status at `url`, or None if nothing answers there."""
+    import httpx
+
     try:
         response = httpx.get(f"{url}/v1/status", timeout=timeout)
     except httpx.HTTPError:
@@ -64,6 +66,8 @@ def start_background(
     host: str | None = None, port: int | None = None, extra: list[str] | None = None, timeout: float = 30.0
 ) -> tuple[str, int, bool]:
     """Start the service in the background unless it runs; (URL, pid, whether it was started)."""
+    from ..settings import get_settings
+
     settings = get_settings()
     url = _url(host, port)
     pid_file, log_file = settings.api_dir / "api.pid", settings.api_dir / "api.log"
@@ -111,6 +115,8 @@ def serve(
 ) -> None:
     """Serve the REST API and index the chain (separate processes, each restarted if it dies) until
     interrupted, or in the background."""
+    from ..settings import get_settings
+
     extra = ["--workers", str(workers)] if workers is not None else []
     if detach:
         url, pid, started = start_background(host, port, extra)
@@ -130,6 +136,8 @@ def serve(
 @app.command("stop")
 def stop_command(as_json: JsonOpt = False) -> None:
     """Stop the background registry API."""
+    from ..settings import get_settings
+
     stopped = stop(get_settings().api_dir / "api.pid", signal.SIGTERM)
     emit(
         as_json,
@@ -144,6 +152,8 @@ def status(
     as_json: JsonOpt = False,
 ) -> None:
     """Ask the registry API how far its index reaches. Exit 3 if it, or its chain node, does not answer."""
+    from ..settings import get_settings
+
     base = (url or get_settings().api_url).rstrip("/")
     found = api_status(base)
     if found is None:
@@ -184,6 +194,8 @@ def reindex(
     as_json: JsonOpt = False,
 ) -> None:
     """Drop the index and rebuild it from the chain's events (stop the service first)."""
+    from ..settings import get_settings
+
     if live_pid(get_settings().api_dir / "api.pid") is not None:
         raise ConfigError("the background registry API is running; stop it first (`idsreg api stop`)")
     args = _service("reindex") + (["--yes"] if yes else []) + (["--json"] if as_json else [])

@@ -7,11 +7,8 @@ from typing import Any
 
 from rich.markup import escape
 
-from ..batch import FAILED, PENDING, REGISTERED, SENDING, SKIPPED, BatchProgress, BatchRegistrar
 from ..chain.enums import Grade
-from ..datasets import Datasets, hex32
 from ..errors import ConfigError, IdsRegistryError
-from ..settings import get_settings
 from .common import console, emit, err_console, registry, signer
 from .datasets import hash_all
 from .progress import count_progress
@@ -39,6 +36,10 @@ def register_batch(
     rpc_url: str | None,
     as_json: bool,
 ) -> None:
+    from ..batch import FAILED, PENDING, REGISTERED, SENDING, SKIPPED, BatchProgress, BatchRegistrar
+    from ..datasets import Datasets, hex32
+    from ..settings import get_settings
+
     if not 1 <= chunk_size <= MAX_CHUNK:
         raise ConfigError(f"--chunk-size {chunk_size} is not between 1 and {MAX_CHUNK}")
     roots = hash_all(paths, not as_json)

@@ -5,25 +5,26 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..chain.deploy import deploy_registry, existing_deployment
 from ..chain.enums import Role
-from ..chain.node import ChainConfig, LocalChain
-from ..chain.registry import connect, default_rpc_url
-from ..consortium import Consortium
 from ..errors import ConfigError
 from ..files import replace
 from ..jsonable import jsonable
-from ..settings import get_settings
 from .common import JsonOpt, KeyOpt, PasswordFileOpt, RpcOpt, account, console, emit, registry, signer
+
+if TYPE_CHECKING:
+    from ..chain.node import LocalChain
 
 app = typer.Typer(help="Run the local permissioned chain and configure permissioned networks.", no_args_is_help=True)
 
 
 def local_chain() -> LocalChain:
+    from ..chain.node import ChainConfig, LocalChain
+    from ..settings import get_settings
+
     return LocalChain(get_settings().chain_dir, ChainConfig.load(get_settings().chain_config))
 
 
@@ -53,6 +54,10 @@ def down(as_json: JsonOpt = False) -> None:
 @app.command("status")
 def status(rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
     """Show chain id, head block and whether the registry is deployed there. Exit 3 if no node answers."""
+    from ..chain.deploy import existing_deployment
+    from ..chain.registry import connect, default_rpc_url
+    from ..settings import get_settings
+
     chain = local_chain()
     url = rpc_url or default_rpc_url()
     w3 = connect(url)
@@ -87,6 +92,8 @@ def besu_allowlist(
     as_json: JsonOpt = False,
 ) -> None:
     """Write Besu's accounts allowlist from the on-chain membership (keeps any nodes-allowlist)."""
+    from ..consortium import Consortium
+
     consortium = Consortium(registry(rpc_url))
     allowed = dict.fromkeys(consortium.active_keys())
     for role in Role:
@@ -144,6 +151,10 @@ def deploy(
     as_json: JsonOpt = False,
 ) -> None:
     """Deploy the registry contracts and write the chain's deployment manifest."""
+    from ..chain.deploy import deploy_registry
+    from ..chain.registry import connect
+    from ..settings import get_settings
+
     w3 = connect(rpc_url)
     governors = [account(g) for g in governor]
     deployer = signer(key, password_file)

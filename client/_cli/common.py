@@ -7,18 +7,19 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from eth_account.signers.local import LocalAccount
-from eth_utils import is_hex_address, to_checksum_address
 from rich.console import Console
 
-from ..chain.registry import Registry
 from ..errors import ConfigError, KeystoreError
 from ..jsonable import jsonable
-from ..keys import Keystore
-from ..settings import get_settings
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from ..chain.registry import Registry
+    from ..keys import Keystore
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -43,6 +44,9 @@ def emit(as_json: bool, data: Any, human: Callable[[], None]) -> None:
 
 
 def keystore() -> Keystore:
+    from ..keys import Keystore
+    from ..settings import get_settings
+
     return Keystore(get_settings().keystore_dir)
 
 
@@ -70,6 +74,8 @@ def read_password_file(path: Path) -> str:
 
 def password(purpose: str, password_file: Path | None = None, *, confirm: bool = False) -> str:
     """The keystore password: --password-file, IDSREG_PASSWORD, IDSREG_PASSWORD_FILE, or a prompt."""
+    from ..settings import get_settings
+
     settings = get_settings()
     if password_file is not None:
         return read_password_file(password_file)
@@ -86,6 +92,8 @@ def password(purpose: str, password_file: Path | None = None, *, confirm: bool =
 
 def signer(key: str | None, password_file: Path | None) -> LocalAccount:
     """The unlocked signing key named by --key or IDSREG_KEY."""
+    from ..settings import get_settings
+
     chosen = key or get_settings().key
     if not chosen:
         raise ConfigError("no signing key: pass --key LABEL or set IDSREG_KEY (see `idsreg key list`)")
@@ -95,6 +103,8 @@ def signer(key: str | None, password_file: Path | None) -> LocalAccount:
 
 def account(value: str) -> str:
     """An address given directly or as the label of a key in the keystore."""
+    from eth_utils import is_hex_address, to_checksum_address
+
     if is_hex_address(value):
         return to_checksum_address(value)
     if value.startswith("0x"):
@@ -103,6 +113,8 @@ def account(value: str) -> str:
 
 
 def registry(rpc_url: str | None) -> Registry:
+    from ..chain.registry import Registry
+
     return Registry.connect(rpc_url)
 
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..chain.codecheck import CodeCheck, check_deployment
-from ..chain.compile import ARTIFACTS_DIR
 from ..chain.manifest import Manifest
-from ..chain.registry import connect
 from ..errors import IdsRegistryError
-from ..settings import get_settings
 from .common import JsonOpt, RpcOpt, console, emit
+
+if TYPE_CHECKING:
+    from ..chain.codecheck import CodeCheck
 
 
 class ContractsDifferError(IdsRegistryError):
@@ -35,6 +34,11 @@ def verify_contracts(
 
     Exit 0 when every contract is the artifact's, 4 naming those that are not, 3 without a node or manifest.
     """
+    from ..chain.codecheck import check_deployment
+    from ..chain.compile import ARTIFACTS_DIR
+    from ..chain.registry import connect
+    from ..settings import get_settings
+
     w3 = connect(rpc_url)
     directory = get_settings().deployments
     manifest = Manifest.load(directory, int(w3.eth.chain_id))

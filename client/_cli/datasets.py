@@ -6,36 +6,27 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from eth_account.signers.local import LocalAccount
 
-from ..anchors import Anchors
 from ..chain.enums import Grade, Right, label
-from ..chain.transact import TxResult
-from ..consortium import Consortium
-from ..datasets import (
-    BATCH_SIZE,
-    Datasets,
-    Registration,
-    hex32,
-    metadata_commitment,
-    new_salt,
-    parse_root,
-    registration_commitment,
-)
 from ..errors import ConfigError, HashingError, IdsRegistryError
 from ..files import create_new, private_folder
 from ..hashing import content_root
 from ..jsonable import jsonable
 from ..proofs import ProofFile
-from ..settings import get_settings
 from ..times import iso
-from ..verify import Verdict, verify_root, verify_with_proof
 from .common import JsonOpt, KeyOpt, PasswordFileOpt, RpcOpt, console, emit, err_console, registry, signer
 from .progress import byte_progress, count_progress
 from .tx import print_tx, tx_json
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from ..chain.transact import TxResult
+    from ..datasets import Datasets
+    from ..verify import Verdict
 
 dataset_app = typer.Typer(help="Show registered datasets.", no_args_is_help=True)
 right_app = typer.Typer(
@@ -43,6 +34,10 @@ right_app = typer.Typer(
 )
 
 PathArg = Annotated[Path, typer.Argument(help="A file or a directory.")]
+#: `client.datasets.BATCH_SIZE`, repeated so that `idsreg --help` need not load the chain
+#: bindings (tests/cli/test_startup.py checks that the two agree).
+_BATCH_SIZE = 100
+
 IdArg = Annotated[str, typer.Argument(help="Dataset id: its content root, 0x followed by 64 hex digits.")]
 RightArg = Annotated[str, typer.Argument(help="holding, processing or operation.")]
 
@@ -98,6 +93,8 @@ def hash_all(paths: list[Path], show_progress: bool) -> list[bytes]:
 
 def hash_(paths: Annotated[list[Path], typer.Argument(help="Files or directories.")], as_json: JsonOpt = False) -> None:
     """Print the content root (dataset id) of files or directories."""
+    from ..hashing import hex32
+
     roots = [(p, hash_path(p, not as_json)) for p in paths]
 
     def human() -> None:
@@ -113,6 +110,8 @@ def hash_(paths: Annotated[list[Path], typer.Argument(help="Files or directories
 def _keep_record(name: str, record: dict[str, Any], what: str) -> Path:
     """Keep what only the registrant knows (salts) in $IDSREG_HOME/registrations/NAME.json:
     mode 0600 in a 0700 folder, never replacing another record."""
+    from ..settings import get_settings
+
     folder = get_settings().registrations_dir
     private_folder(folder)
     return create_new(folder / f"{name}.json", json.dumps(record, indent=2) + "\n", what=what, mode=0o600)
@@ -145,13 +144,24 @@ def register(
         Path | None, typer.Option(help="A file listing paths (one per line) to register in batches.")
     ] = None,
     manifest_uri: Annotated[str, typer.Option(help="With --batch: where the batch's metadata can be fetched.")] = "",
-    chunk_size: Annotated[int, typer.Option(help="With --batch: datasets per transaction (1-500).")] = BATCH_SIZE,
+    chunk_size: Annotated[int, typer.Option(help="With --batch: datasets per transaction (1-500).")] = _BATCH_SIZE,
     key: KeyOpt = None,
     password_file: PasswordFileOpt = None,
     rpc_url: RpcOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Register a dataset by content root for your organisation (or many with --batch)."""
+    from ..consortium import Consortium
+    from ..datasets import (
+        Datasets,
+        Registration,
+        hex32,
+        metadata_commitment,
+        new_salt,
+        parse_root,
+        registration_commitment,
+    )
+
     chosen_grade = parse_grade(grade)
     parents = tuple(parse_root(p) for p in parent)
     if batch is not None:
@@ -252,6 +262,10 @@ def verify(
     as_json: JsonOpt = False,
 ) -> None:
     """Verify a file against the chain. Exit 0 verified, 6 not registered, 4 proof does not match."""
+    from ..anchors import Anchors
+    from ..datasets import Datasets
+    from ..verify import verify_root, verify_with_proof
+
     if offline:
         from .offline import verify_offline
 
@@ -309,6 +323,8 @@ def _print_dataset(d: Any, indent: str = "") -> None:
 @dataset_app.command("show")
 def dataset_show(dataset: IdArg, rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
     """Show a dataset: registrant, time, grade, right holders, lineage, metadata."""
+    from ..datasets import Datasets, parse_root
+
     info = Datasets(registry(rpc_url)).show(parse_root(dataset))
 
     def human() -> None:
@@ -329,16 +345,16 @@ def right_offer(
     as_json: JsonOpt = False,
 ) -> None:
     """Offer one right on a dataset your organisation holds to another organisation."""
+    from ..datasets import Datasets, hex32, parse_root
+
     root, which = parse_root(dataset), parse_right(right)
     tx = Datasets(registry(rpc_url)).offer(signer(key, password_file), root, which, org)
     emit(as_json, tx_json(tx), lambda: print_tx(tx, f"offered the {label(which)} right on {hex32(root)} to {org}"))
 
 
-def _answer_command(
-    name: str, change: Callable[[Datasets, LocalAccount, bytes, Right], TxResult], done: str, help: str
-) -> None:
-    """Register `idsreg right NAME DATASET RIGHT`: answer an offer with `change`; `done` says how
-    in the report, `help` is the command's help text."""
+def _answer_command(name: str, method: str, done: str, help: str) -> None:
+    """Register `idsreg right NAME DATASET RIGHT`: answer an offer with the `Datasets` method
+    named `method`; `done` says how in the report, `help` is the command's help text."""
 
     def answer(
         dataset: IdArg,
@@ -348,13 +364,17 @@ def _answer_command(
         rpc_url: RpcOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
+        from ..datasets import Datasets
+        from ..hashing import hex32, parse_root
+
         root, which = parse_root(dataset), parse_right(right)
+        change: Callable[[Datasets, LocalAccount, bytes, Right], TxResult] = getattr(Datasets, method)
         tx = change(Datasets(registry(rpc_url)), signer(key, password_file), root, which)
         emit(as_json, tx_json(tx), lambda: print_tx(tx, f"{done} the {label(which)} right on {hex32(root)}"))
 
     right_app.command(name, help=help)(answer)
 
 
-_answer_command("accept", Datasets.accept, "accepted", "Accept a right offered to your organisation.")
-_answer_command("cancel", Datasets.cancel, "withdrew the offer of", "Withdraw an offer your organisation made.")
-_answer_command("reject", Datasets.reject, "rejected", "Decline a right offered to your organisation.")
+_answer_command("accept", "accept", "accepted", "Accept a right offered to your organisation.")
+_answer_command("cancel", "cancel", "withdrew the offer of", "Withdraw an offer your organisation made.")
+_answer_command("reject", "reject", "rejected", "Decline a right offered to your organisation.")

@@ -14,17 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-from ..anchors import Anchors
-from ..chain.deploy import deploy_registry, existing_deployment
 from ..chain.enums import Grade
-from ..chain.registry import Registry, connect
-from ..consortium import Consortium
-from ..datasets import Datasets, Registration
 from ..errors import ContractRevertError
 from ..files import create_new
 from ..hashing import content_root
-from ..settings import get_settings
-from ..verify import verify_root
 from .api import start_background
 from .chain import local_chain
 from .common import JsonOpt, console, emit, private_keystore, read_password_file
@@ -36,6 +29,8 @@ DEMO_ORG, DEMO_ORG_NAME = "DEMO:ACME-STEEL", "ACME Steel Works"
 
 def _demo_password(home: Path) -> tuple[str, Path | None]:
     """IDSREG_PASSWORD / IDSREG_PASSWORD_FILE if set; else a random password kept in a private file."""
+    from ..settings import get_settings
+
     settings = get_settings()
     if settings.password is not None:
         return settings.password.get_secret_value(), None
@@ -64,6 +59,14 @@ def _sample_dataset(home: Path) -> Path:
 
 def demo(as_json: JsonOpt = False) -> None:
     """Start the local chain, deploy the registry and set up a demo consortium."""
+    from ..anchors import Anchors
+    from ..chain.deploy import deploy_registry, existing_deployment
+    from ..chain.registry import Registry, connect
+    from ..consortium import Consortium
+    from ..datasets import Datasets, Registration
+    from ..settings import get_settings
+    from ..verify import verify_root
+
     settings = get_settings()
     chain = local_chain()
     status = chain.up()

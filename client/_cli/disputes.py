@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 
 from ..chain.enums import label
-from ..datasets import parse_root
-from ..disputes import Disputes
 from ..errors import ConfigError
 from ..proofs import ProofFile
 from ..times import iso
@@ -34,6 +32,9 @@ def open_(
 ) -> None:
     """Claim a right on a dataset for your organisation; the right is frozen while the dispute is open,
     for the council's dispute period at most."""
+    from ..disputes import Disputes
+    from ..hashing import parse_root
+
     root, which = parse_root(dataset), parse_right(right)
     dispute_id, tx = Disputes(registry(rpc_url)).open(signer(key, password_file), root, which, evidence_hash(evidence))
     until = int(tx.event("RightFrozen").args["until"])
@@ -60,6 +61,8 @@ def prove(
     as_json: JsonOpt = False,
 ) -> None:
     """Prove on chain that your organisation anchored the dataset before it was registered."""
+    from ..disputes import Disputes
+
     tx = Disputes(registry(rpc_url)).prove(signer(key, password_file), dispute, ProofFile.read(proof))
     emit(as_json, tx_json(tx), lambda: print_tx(tx, f"prior anchoring proven for dispute {dispute}"))
 
@@ -74,6 +77,8 @@ def vote(
     as_json: JsonOpt = False,
 ) -> None:
     """Vote on a dispute as an arbiter; at the arbiters' threshold it is upheld or dismissed."""
+    from ..disputes import Disputes
+
     if ruling not in ("uphold", "dismiss"):
         raise ConfigError(f"ruling {ruling!r} is neither uphold nor dismiss")
     disputes = Disputes(registry(rpc_url))
@@ -95,6 +100,8 @@ def close(
     as_json: JsonOpt = False,
 ) -> None:
     """Close a dispute whose period has ended or whose claimant is no longer an active member (anyone)."""
+    from ..disputes import Disputes
+
     tx = Disputes(registry(rpc_url)).close(signer(key, password_file), dispute)
     emit(as_json, tx_json(tx), lambda: print_tx(tx, f"dispute {dispute} closed undecided (lapsed); the right is free"))
 
@@ -102,6 +109,8 @@ def close(
 @app.command("show")
 def show(dispute: DisputeArg, rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
     """Show a dispute: the claim, the evidence, proven prior anchoring and the votes."""
+    from ..disputes import Disputes
+
     info = Disputes(registry(rpc_url)).show(dispute)
 
     def human() -> None:

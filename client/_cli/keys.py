@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import ConfigError
-from ..keys import KeyEntry
 from .common import (
     JsonOpt,
     PasswordFileOpt,
@@ -21,6 +20,9 @@ from .common import (
     private_keystore,
     read_password_file,
 )
+
+if TYPE_CHECKING:
+    from ..keys import KeyEntry
 
 app = typer.Typer(help="Create, import and list the keys in the local keystore.", no_args_is_help=True)
 

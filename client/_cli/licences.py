@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..chain.enums import Party, label
-from ..chain.registry import Registry
-from ..consortium import org_id
-from ..datasets import hex32, parse_root
-from ..eip712 import Receipt
 from ..errors import ConfigError
 from ..files import create_new, replace
-from ..grants import Grants, parse_permissions
-from ..receipts import ReceiptFile, Receipts
 from ..times import iso, parse_time
 from .common import (
     JsonOpt,
@@ -32,6 +26,10 @@ from .common import (
 )
 from .datasets import hash_path
 from .tx import print_tx, tx_json
+
+if TYPE_CHECKING:
+    from ..chain.registry import Registry
+    from ..receipts import ReceiptFile, Receipts
 
 grant_app = typer.Typer(help="Licence datasets to other organisations (grants).", no_args_is_help=True)
 receipt_app = typer.Typer(help="Draft, sign, submit and verify delivery receipts.", no_args_is_help=True)
@@ -74,6 +72,9 @@ def issue(
     """Grant ORG a licence on a dataset your organisation operates (core data is refused)."""
     from eth_utils import keccak
 
+    from ..grants import Grants, parse_permissions
+    from ..hashing import hex32, parse_root
+
     root, flags = parse_root(dataset), parse_permissions(permissions)
     reg = registry(rpc_url)
     start = parse_time(valid_from) if valid_from else chain_now(reg)
@@ -112,6 +113,9 @@ def _auditor_command(name: str, doc: str) -> None:
         rpc_url: RpcOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
+        from ..grants import Grants
+        from ..hashing import parse_root
+
         grants = Grants(registry(rpc_url))
         action = grants.approve if name == "approve" else grants.reject
         tx = action(signer(key, password_file), parse_root(dataset), org, serial)
@@ -140,6 +144,9 @@ def check(
     With --json, `reason` is one of: authorized, not-a-member, org-suspended, org-expelled,
     certification-expired, core-data, no-licence, superseded, pending-approval, rejected,
     revoked, not-yet-valid, expired, permission-not-granted."""
+    from ..grants import Grants, parse_permissions
+    from ..hashing import parse_root
+
     reg = registry(rpc_url)
     moment = parse_time(at) if at else chain_now(reg)
     verdict = Grants(reg).check(parse_root(dataset), org, parse_permissions(permission), moment)
@@ -158,6 +165,9 @@ def check(
 @grant_app.command("show")
 def show(dataset: IdArg, org: OrgArg, rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
     """Show the current grant on a dataset to ORG."""
+    from ..grants import Grants
+    from ..hashing import parse_root
+
     info = Grants(registry(rpc_url)).show(parse_root(dataset), org)
     emit(
         as_json,
@@ -178,6 +188,9 @@ def revoke(
     as_json: JsonOpt = False,
 ) -> None:
     """Revoke the grant your organisation gave ORG on a dataset."""
+    from ..grants import Grants
+    from ..hashing import parse_root
+
     tx = Grants(registry(rpc_url)).revoke(signer(key, password_file), parse_root(dataset), org)
     emit(as_json, tx_json(tx), lambda: print_tx(tx, f"grant on {dataset} to {org} revoked"))
 
@@ -209,6 +222,12 @@ def draft(
     as_json: JsonOpt = False,
 ) -> None:
     """Draft a receipt file for a delivery, to be signed by both organisations."""
+    from ..consortium import org_id
+    from ..eip712 import Receipt
+    from ..grants import Grants
+    from ..hashing import parse_root
+    from ..receipts import Receipts
+
     if (delivered is None) == (delivered_root is None):
         raise ConfigError("give exactly one of --delivered PATH or --delivered-root ID")
     root = parse_root(dataset)
@@ -255,6 +274,8 @@ def sign(
     """Add your organisation's signature (provider or consumer side, found from your key).
 
     The file only grows: a signature already in it is never replaced."""
+    from ..receipts import ReceiptFile, Receipts
+
     receipt_file = ReceiptFile.read(file)
     receipts = Receipts(registry(rpc_url))
     account = signer(key, password_file)
@@ -296,6 +317,8 @@ def submit(
     as_json: JsonOpt = False,
 ) -> None:
     """Record a receipt signed by both organisations on the ledger."""
+    from ..receipts import ReceiptFile, Receipts
+
     receipt_file = ReceiptFile.read(file)
     receipts = Receipts(registry(rpc_url))
     receipt_file.verify_offline(receipts.key_owner)
@@ -312,6 +335,8 @@ def verify(
     as_json: JsonOpt = False,
 ) -> None:
     """Verify a receipt: signatures and typed data offline, then its record on the chain. Exit 4 if not."""
+    from ..receipts import ReceiptFile, Receipts
+
     receipt_file = ReceiptFile.read(file)
     if offline:
         signers = receipt_file.verify_offline()

@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from ..errors import ConfigError
 from ..times import iso, parse_time
@@ -61,6 +60,8 @@ def _show(
     if not found:
         console.print(f"no {what[1]} found")
         return
+    from rich.table import Table
+
     table = Table(*columns, show_lines=False, highlight=False)
     for item in found:
         table.add_row(*row(item))

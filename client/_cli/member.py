@@ -5,15 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from eth_account.signers.local import LocalAccount
-from rich.table import Table
 
 from ..chain.enums import Action, Role, label
-from ..chain.transact import TxResult
-from ..consortium import Consortium, MemberInfo, ProposalOutcome, checksum, org_id
 from ..times import iso, parse_time
 from .common import (
     JsonOpt,
@@ -28,6 +24,12 @@ from .common import (
     signer,
 )
 from .tx import print_tx, tx_json
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from ..chain.transact import TxResult
+    from ..consortium import Consortium, MemberInfo, ProposalOutcome
 
 app = typer.Typer(help="Member organisations, their keys, and governance proposals.", no_args_is_help=True)
 propose_app = typer.Typer(
@@ -67,6 +69,8 @@ def _show_outcome(outcome: ProposalOutcome, as_json: bool, what: str) -> None:
 def _propose(
     key: str | None, password_file: Any, rpc_url: str | None, as_json: bool, action: Action, *values: Any
 ) -> None:
+    from ..consortium import Consortium
+
     consortium = Consortium(registry(rpc_url))
     outcome = consortium.propose(signer(key, password_file), action, *values)
     _show_outcome(outcome, as_json, label(action))
@@ -86,6 +90,8 @@ def propose_admit(
     as_json: JsonOpt = False,
 ) -> None:
     """Propose admitting an organisation with its certification."""
+    from ..consortium import Consortium
+
     consortium = Consortium(registry(rpc_url))
     outcome = consortium.propose_admission(
         signer(key, password_file), org, name, account(admin), level, evidence_hash(evidence), _expiry(expires)
@@ -101,6 +107,8 @@ def _status_command(action: Action, doc: str) -> None:
         rpc_url: RpcOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
+        from ..consortium import org_id
+
         _propose(key, password_file, rpc_url, as_json, action, org_id(org))
 
     propose_app.command(label(action).split()[0], help=doc)(command)
@@ -123,6 +131,8 @@ def propose_recertify(
     as_json: JsonOpt = False,
 ) -> None:
     """Propose renewing or changing a member's certification."""
+    from ..consortium import org_id
+
     _propose(
         key,
         password_file,
@@ -146,6 +156,8 @@ def propose_replace_admin(
     as_json: JsonOpt = False,
 ) -> None:
     """Propose replacing a member's admin key (for a lost or compromised key)."""
+    from ..consortium import checksum, org_id
+
     _propose(key, password_file, rpc_url, as_json, Action.REPLACE_ADMIN, org_id(org), checksum(account(new_admin)))
 
 
@@ -196,6 +208,8 @@ def approve(
     as_json: JsonOpt = False,
 ) -> None:
     """Approve a proposal as a governor (executes it at the threshold)."""
+    from ..consortium import Consortium
+
     consortium = Consortium(registry(rpc_url))
     _show_outcome(consortium.approve(signer(key, password_file), proposal), as_json, "approved")
 
@@ -209,6 +223,8 @@ def execute(
     as_json: JsonOpt = False,
 ) -> None:
     """Execute a proposal whose approvals reach a lowered threshold."""
+    from ..consortium import Consortium
+
     consortium = Consortium(registry(rpc_url))
     _show_outcome(consortium.execute(signer(key, password_file), proposal), as_json, "executed")
 
@@ -222,6 +238,8 @@ def cancel(
     as_json: JsonOpt = False,
 ) -> None:
     """Cancel a proposal you opened."""
+    from ..consortium import Consortium
+
     tx = Consortium(registry(rpc_url)).cancel(signer(key, password_file), proposal)
     emit(as_json, {"proposalId": proposal, **tx_json(tx)}, lambda: print_tx(tx, f"proposal {proposal} cancelled"))
 
@@ -233,9 +251,13 @@ def proposals(
     as_json: JsonOpt = False,
 ) -> None:
     """List governance proposals with their approvals."""
+    from ..consortium import Consortium
+
     found = Consortium(registry(rpc_url)).proposals(open_only=open_only)
 
     def human() -> None:
+        from rich.table import Table
+
         table = Table("#", "action", "status", "approvals", "proposer", "arguments")
         for p in found:
             args = ", ".join(f"{k}={v}" for k, v in p.args.items())
@@ -250,12 +272,16 @@ def proposals(
 @app.command("list")
 def list_(rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
     """List member organisations and the consortium's roles."""
+    from ..consortium import Consortium
+
     consortium = Consortium(registry(rpc_url))
     members = consortium.members()
     roles = {label(r): consortium.role_holders(r) for r in Role}
     thresholds = {label(r): consortium.threshold(r) for r in (Role.GOVERNOR, Role.ARBITER)}
 
     def human() -> None:
+        from rich.table import Table
+
         table = Table("no", "name", "org id", "status", "level", "certified until", "admin")
         for m in members:
             table.add_row(
@@ -278,6 +304,8 @@ def list_(rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
 @app.command("show")
 def show(org: OrgArg, rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
     """Show one organisation: status, certification, admin and connector keys."""
+    from ..consortium import Consortium
+
     member = Consortium(registry(rpc_url)).member(org)
     emit(as_json, member, lambda: _print_member(member))
 
@@ -292,11 +320,12 @@ def _print_member(m: MemberInfo) -> None:
         console.print(f"  connector    {k}")
 
 
-#: The `member key` commands: the change each makes, the JSON field naming its key, what it reports.
-_KEY_CHANGES: dict[str, tuple[Callable[[Consortium, LocalAccount, str], TxResult], str, str]] = {
-    "add": (Consortium.add_connector, "connector", "connector {} added"),
-    "remove": (Consortium.remove_connector, "connector", "connector {} removed"),
-    "transfer-admin": (Consortium.transfer_admin, "newAdmin", "admin role handed to {}"),
+#: The `member key` commands: the `Consortium` method making the change, the JSON field
+#: naming its key, what it reports.
+_KEY_CHANGES: dict[str, tuple[str, str, str]] = {
+    "add": ("add_connector", "connector", "connector {} added"),
+    "remove": ("remove_connector", "connector", "connector {} removed"),
+    "transfer-admin": ("transfer_admin", "newAdmin", "admin role handed to {}"),
 }
 
 
@@ -304,7 +333,10 @@ def _change_key(
     command: str, target: str, key: str | None, password_file: Path | None, rpc_url: str | None, as_json: bool
 ) -> None:
     """Run one of the `member key` commands on the key `target` (an address or keystore label)."""
-    change, field, done = _KEY_CHANGES[command]
+    from ..consortium import Consortium
+
+    method, field, done = _KEY_CHANGES[command]
+    change: Callable[[Consortium, LocalAccount, str], TxResult] = getattr(Consortium, method)
     address = account(target)
     tx = change(Consortium(registry(rpc_url)), signer(key, password_file), address)
     emit(as_json, {field: address, **tx_json(tx)}, lambda: print_tx(tx, done.format(address)))

@@ -9,11 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ..datasets import hex32, metadata_commitment, parse_root
 from ..errors import ConfigError
 from ..files import create_new
-from ..metadata import MetadataMismatchError, Reveal, check, on_chain, parse_salt, salt_records
-from ..settings import get_settings
 from .common import JsonOpt, RpcOpt, console, emit, registry
 
 app = typer.Typer(
@@ -44,6 +41,10 @@ def reveal(
     as_json: JsonOpt = False,
 ) -> None:
     """Reveal the metadata document and salt of a dataset your organisation registered (from your salt records)."""
+    from ..datasets import hex32, metadata_commitment, parse_root
+    from ..metadata import MetadataMismatchError, Reveal, on_chain, parse_salt, salt_records
+    from ..settings import get_settings
+
     root = parse_root(dataset)
     reg = registry(rpc_url)
     chain = on_chain(reg, root)
@@ -112,6 +113,10 @@ def verify(
 ) -> None:
     """Check a metadata document and salt against the dataset's on-chain commitment. Exit 0 match, 4 not (says which
     part), 6 not registered."""
+    from ..hashing import hex32, parse_root
+    from ..metadata import Reveal, check, on_chain, parse_salt, salt_records
+    from ..settings import get_settings
+
     root = parse_root(dataset)
     if revealed is None and (document is None or salt is None):
         raise ConfigError("give --revealed FILE, or --document FILE and --salt HEX")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..datasets import hex32
 from ..errors import ConfigError, ProofError
 from ..proofs import ProofFile
 from .common import console, emit
@@ -29,6 +28,7 @@ DOES_NOT_PROVE = (
 
 def verify_offline(path: Path, proof: Path | None, as_json: bool) -> None:
     """Verify `path` against the proof file `proof` without contacting a node; ProofError (exit 4) if it fails."""
+    from ..hashing import hex32
     from .datasets import hash_path  # datasets registers this command's option: import late
 
     if proof is None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
-
 from .common import err_console
 
 #: Below this many bytes a hash finishes too fast for a bar to help.
@@ -19,6 +17,8 @@ def byte_progress(description: str, total: int, enabled: bool) -> Iterator[Calla
     if not enabled or total < BAR_MIN_BYTES or not err_console.is_terminal:
         yield lambda _done: None
         return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -37,6 +37,8 @@ def count_progress(description: str, total: int, enabled: bool) -> Iterator[Call
     if not enabled or total < 2 or not err_console.is_terminal:
         yield lambda _done: None
         return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

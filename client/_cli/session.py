@@ -8,22 +8,15 @@ file at its place is kept as it is (the command refuses). `logout` deletes it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..registry_client import (
-    LOGIN_HINT,
-    ApiSession,
-    NotSignedInError,
-    RegistryClient,
-    delete_session,
-    load_session,
-    save_session,
-)
-from ..settings import get_settings
 from ..times import iso
 from .common import JsonOpt, KeyOpt, PasswordFileOpt, console, emit, keystore, signer
+
+if TYPE_CHECKING:
+    from ..registry_client import ApiSession, RegistryClient
 
 ApiUrlOpt = Annotated[
     str | None,
@@ -34,6 +27,8 @@ ApiUrlOpt = Annotated[
 
 
 def api_url(given: str | None) -> str:
+    from ..settings import get_settings
+
     return (given or get_settings().api_url).rstrip("/")
 
 
@@ -47,6 +42,9 @@ def org_text(org: dict[str, Any] | None) -> str:
 def session_for(url: str, *, required: bool) -> ApiSession | None:
     """The stored session for the API at `url`, if it is usable; NotSignedInError when
     `required` and there is none, or it expired, or it is for another API."""
+    from ..registry_client import LOGIN_HINT, NotSignedInError, load_session
+    from ..settings import get_settings
+
     path = get_settings().api_session
     session = load_session(path)
     if session is not None and session.url == url and not session.expired:
@@ -62,6 +60,8 @@ def session_for(url: str, *, required: bool) -> ApiSession | None:
 
 def client_for(url: str | None, *, token_required: bool = False) -> RegistryClient:
     """A client of the configured API, with the stored token when there is a usable one."""
+    from ..registry_client import RegistryClient
+
     base = api_url(url)
     session = session_for(base, required=token_required)
     return RegistryClient(base, session.access_token if session is not None else None)
@@ -84,6 +84,9 @@ def login(
 ) -> None:
     """Sign in to the registry API with a key (EIP-4361 challenge) and keep the token for later
     commands, in $IDSREG_HOME/api-session.json (mode 0600)."""
+    from ..registry_client import RegistryClient, load_session, save_session
+    from ..settings import get_settings
+
     account = signer(key, password_file)
     label = keystore().find(key or get_settings().key or account.address).label
     path = get_settings().api_session
@@ -105,6 +108,9 @@ def login(
 
 def logout(as_json: JsonOpt = False) -> None:
     """Forget the registry API token (delete $IDSREG_HOME/api-session.json)."""
+    from ..registry_client import delete_session
+    from ..settings import get_settings
+
     path = get_settings().api_session
     session = delete_session(path)
     emit(
@@ -117,6 +123,9 @@ def logout(as_json: JsonOpt = False) -> None:
 def whoami(url: ApiUrlOpt = None, as_json: JsonOpt = False) -> None:
     """Who the stored API token stands for (asked of the API) and when it expires. Exit 2 if
     there is none or it is no longer good."""
+    from ..registry_client import ApiSession, RegistryClient
+    from ..settings import get_settings
+
     base = api_url(url)
     session = session_for(base, required=True)
     assert session is not None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..chain.transact import TxResult
 from ..jsonable import jsonable
 from .common import console
+
+if TYPE_CHECKING:
+    from ..chain.transact import TxResult
 
 
 def tx_json(tx: TxResult) -> dict[str, Any]:

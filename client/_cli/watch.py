@@ -15,10 +15,7 @@ from typing import Annotated
 import typer
 
 from ..chain.enums import Role
-from ..consortium import Consortium
 from ..errors import ConfigError
-from ..settings import get_settings
-from ..watch import Interest, Watcher, parse_duration
 from .common import JsonOpt, KeyOpt, RpcOpt, account, err_console, registry
 
 
@@ -44,6 +41,10 @@ def watch(
     """Follow the events that concern your organisation (the --key's, or --org): disputes against
     your rights, offers to you, licences about to expire, approvals pending (auditors), receipts
     recorded with you as party. One line each with its UTC time; --json: one JSON object per line."""
+    from ..consortium import Consortium
+    from ..settings import get_settings
+    from ..watch import Interest, Watcher, parse_duration
+
     window = parse_duration(expiring_within)
     chosen = key or get_settings().key
     if org is None and not chosen:

@@ -1,4 +1,4 @@
-"""scripts/bench [gas|throughput|hashing|registry|all] [--markdown] [--json] [--size-mib N]
+"""scripts/bench [gas|throughput|hashing|startup|registry|all] [--markdown] [--json] [--size-mib N]
 
 Runs the benchmarks on a throw-away anvil node (from the project's genesis, on a free port,
 stopped at the end whatever happens) and prints their tables: Rich tables on a terminal, or
@@ -25,15 +25,18 @@ from .gas import gas_tables
 from .hashing import hashing_table
 from .registry import registry_tables
 from .report import Table, json_ready, render_markdown, render_rich
+from .startup import startup_table
 from .throughput import throughput_table
 
-BENCHMARKS = ("gas", "throughput", "hashing", "registry")
+BENCHMARKS = ("gas", "throughput", "hashing", "startup", "registry")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scripts/bench",
-        description="Gas, throughput, hashing and registry-service benchmarks of the IDS Registry; prints tables.",
+        description=(
+            "Gas, throughput, hashing, start-up and registry-service benchmarks of the IDS Registry; prints tables."
+        ),
     )
     parser.add_argument("benchmark", nargs="?", default="all", choices=[*BENCHMARKS, "all"])
     parser.add_argument("--markdown", action="store_true", help="print GitHub Markdown tables")
@@ -48,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     hashing.add_argument("--size-mib", type=int, default=1024, help="file size in MiB (default 1024)")
     hashing.add_argument("--repeats", type=int, default=3, help="runs per tool, best kept (default 3)")
     hashing.add_argument("--cache-dir", type=Path, help="keep the hashing data file here between runs")
+    startup = parser.add_argument_group("startup")
+    startup.add_argument("--runs", type=int, default=10, help="runs per idsreg command (default 10)")
     service = parser.add_argument_group("registry (indexer and API)")
     service.add_argument("--datasets", type=int, default=100_000, help="datasets on the chain (default 100,000)")
     service.add_argument("--transfers", type=int, default=300, help="rights offered and accepted (default 300)")
@@ -95,6 +100,8 @@ def run(options: argparse.Namespace, tables_console: Console, progress: Console)
             )
     if "hashing" in chosen:
         show([hashing_table(progress, options.size_mib, options.cache_dir, options.repeats)])
+    if "startup" in chosen:
+        show([startup_table(progress, options.runs)])
     show([environment_table(hardfork, load_at_start)])
     return tables
 

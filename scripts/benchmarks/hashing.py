@@ -1,4 +1,4 @@
-"""Hashing throughput: `scripts/bench_hashing.py`'s table (content_root vs openssl vs sha256sum)."""
+"""Hashing throughput: `scripts/bench_hashing.py`'s table (idsreg hash and content_root vs openssl and sha256sum)."""
 
 from __future__ import annotations
 

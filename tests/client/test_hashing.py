@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 import sys
 import unicodedata
 from pathlib import Path
@@ -482,3 +483,35 @@ def test_device_is_refused() -> None:
         content_root("/dev/null")
     with pytest.raises(HashingError, match="cannot hash /dev/null: it is a character device"):
         file_root("/dev/null")
+
+
+def test_hashing_worker_imports_only_the_standard_library() -> None:
+    # Workers start with `python -S` and the package folder on sys.path (client._hashpool);
+    # anything more than the standard library would fail there or slow every worker down.
+    from client import _hashpool
+
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import client._hashworker; "
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'client'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", probe, _hashpool._PACKAGE_ROOT], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == [
+        "['client',",
+        "'client._chunks',",
+        "'client._hashworker',",
+        "'client.errors',",
+        "'client.merkle']",
+    ]
+
+
+def test_a_worker_that_dies_is_reported_with_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from client import _hashpool
+
+    target = tmp_path / "big.bin"
+    target.write_bytes(os.urandom(8 * MiB))
+    # A worker that ends before answering, as one killed by the OOM killer would.
+    monkeypatch.setattr(_hashpool, "_WORKER_CODE", "import os; os._exit(9)")
+    with pytest.raises(HashingError, match=r"cannot hash .*big\.bin: a hashing worker process died"):
+        file_root(target, workers=2, parallel_min_size=MiB)
