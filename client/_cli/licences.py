@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Annotated
@@ -13,10 +14,11 @@ from ..chain.registry import Registry
 from ..consortium import org_id
 from ..datasets import hex32, parse_root
 from ..eip712 import Receipt
-from ..errors import ConfigError
+from ..errors import ConfigError, ProofError
 from ..files import create_new, replace
-from ..grants import Grants, parse_permissions
+from ..grants import Grants, LicenceTermsFile, parse_permissions
 from ..receipts import ReceiptFile, Receipts
+from ..terms import Opening, Terms
 from .common import (
     JsonOpt,
     KeyOpt,
@@ -39,6 +41,32 @@ receipt_app = typer.Typer(help="Draft, sign, submit and verify delivery receipts
 IdArg = Annotated[str, typer.Argument(help="Dataset id (0x + 64 hex digits).")]
 OrgArg = Annotated[str, typer.Argument(help="Organisation identifier (e.g. LEI:…) or 0x org id.")]
 FileArg = Annotated[Path, typer.Argument(help="A receipt file.")]
+ClaimedOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--terms",
+        help="The terms you agreed to (a terms document, licence terms file or receipt file): name each field "
+        "that differs.",
+    ),
+]
+NoteOpt = Annotated[str, typer.Option(help="Free text for the confidential terms (never on chain).")]
+
+
+def claimed_terms(path: Path | None) -> Terms | None:
+    """The terms document in `path`: bare, or inside a licence terms or receipt file."""
+    if path is None:
+        return None
+    try:
+        raw = json.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"cannot read terms file {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise ConfigError(f"terms file {path} is not JSON: {exc}") from None
+    document = raw.get("terms", raw) if isinstance(raw, dict) else raw
+    try:
+        return Terms.from_document(document)
+    except ProofError as exc:
+        raise ConfigError(f"terms file {path}: {exc}") from None
 
 
 @grant_app.command("issue")
@@ -46,38 +74,84 @@ def issue(
     dataset: IdArg,
     org: OrgArg,
     permissions: Annotated[str, typer.Option(help="Comma-separated: read, derive, reshare, commercial.")] = "read",
-    purpose: Annotated[str, typer.Option(help="Purpose code, e.g. QUALITY-ANALYSIS (its hash goes on chain).")] = "",
+    purpose: Annotated[str, typer.Option(help="Purpose code, e.g. QUALITY-ANALYSIS (confidential terms).")] = "",
     valid_from: Annotated[
         str | None, typer.Option("--from", help="Start (ISO date/time; default: the chain's current time).")
     ] = None,
     valid_until: Annotated[str | None, typer.Option("--until", help="End (ISO date/time; default one year).")] = None,
     policy: Annotated[
-        str, typer.Option(help="Usage-policy document (file; its SHA-256 is recorded) or 0x hash.")
-    ] = "0x" + "00" * 32,
+        str, typer.Option(help="Usage-policy document (file; its SHA-256 goes into the terms) or 0x hash.")
+    ] = "",
+    price: Annotated[int | None, typer.Option(help="Licence fee in the currency unit agreed (terms).", min=0)] = None,
+    note: NoteOpt = "",
+    terms_out: Annotated[
+        Path | None,
+        typer.Option(help="Licence terms file to write (never overwritten; default licence-COMMITMENT.terms.json)."),
+    ] = None,
     key: KeyOpt = None,
     password_file: PasswordFileOpt = None,
     rpc_url: RpcOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Grant ORG a licence on a dataset your organisation operates (core data is refused)."""
-    from eth_utils import keccak
+    """Grant ORG a licence on a dataset your organisation operates (core data is refused).
 
+    Purpose, policy, price and note stay off chain: the chain records a salted commitment, and
+    the opening goes to a private licence terms file, written before the transaction is sent."""
     root, flags = parse_root(dataset), parse_permissions(permissions)
     reg = registry(rpc_url)
     start = timestamp(valid_from) if valid_from else chain_now(reg)
     end = timestamp(valid_until) if valid_until else start + 365 * 24 * 3600
-    purpose_hash = keccak(text=purpose) if purpose else bytes(32)
+    policy_hash = "0x" + evidence_hash(policy).hex() if policy else ""
+    opening = Opening.new(Terms.licence(purpose=purpose, policy=policy_hash, price=price, note=note))
     grants = Grants(reg)
-    tx = grants.grant(signer(key, password_file), root, org, flags, purpose_hash, start, end, evidence_hash(policy))
+    account = signer(key, password_file)
+    out = terms_out or Path(f"licence-{opening.commitment.hex()[:16]}.terms.json")
+    create_new(out, grants.terms_file(root, org, opening).to_json(), what="licence terms file", mode=0o600)
+    tx = grants.grant(account, root, org, flags, start, end, opening.commitment)
     issued = tx.event("GrantIssued").args
     state = label(issued["status"])
 
     def human() -> None:
         print_tx(tx, f"grant {issued['serial']} on {hex32(root)} to {org}: {state}")
+        console.print(f"  terms kept in {out} (send it to {org}; the chain holds only their commitment)")
         if state == "pending":
             console.print("  important data: the grant takes effect when an auditor approves it")
 
-    emit(as_json, {"serial": issued["serial"], "status": state, **tx_json(tx)}, human)
+    emit(
+        as_json,
+        {
+            "serial": issued["serial"],
+            "status": state,
+            "termsFile": out,
+            "termsCommitment": "0x" + opening.commitment.hex(),
+            **tx_json(tx),
+        },
+        human,
+    )
+
+
+@grant_app.command("verify-terms")
+def verify_terms(
+    file: Annotated[Path, typer.Argument(help="A licence terms file (`grant issue` writes it).")],
+    claimed: ClaimedOpt = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a licence terms file: its terms and salt open the commitment of a grant on chain. Exit 4 if not."""
+    terms_file = LicenceTermsFile.read(file)
+    evidence = Grants(registry(rpc_url)).verify_terms(terms_file, claimed_terms(claimed))
+    emit(
+        as_json,
+        {"verified": True, "terms": terms_file.opening.terms.document(), "grant": evidence},
+        lambda: console.print(
+            f"[green]✓ verified[/] terms of grant {evidence.serial} on {hex32(terms_file.root)}: "
+            f"{_terms_text(terms_file.opening.terms)} (issued in block {evidence.block_number})"
+        ),
+    )
+
+
+def _terms_text(terms: Terms) -> str:
+    return ", ".join(f"{k} {v}" for k, v in terms.fields.items()) or "no fields"
 
 
 SerialOpt = Annotated[
@@ -182,6 +256,7 @@ def draft(
     delivered_root: Annotated[str | None, typer.Option(help="Content root of the delivered data.")] = None,
     size: Annotated[int | None, typer.Option(help="Bytes delivered (default: size of --delivered).", min=0)] = None,
     price: Annotated[int, typer.Option(help="Price in the smallest currency unit agreed.", min=0)] = 0,
+    note: NoteOpt = "",
     grant: Annotated[
         int | None, typer.Option(help="Grant serial (default: the consumer's current grant).", min=1)
     ] = None,
@@ -189,7 +264,10 @@ def draft(
     rpc_url: RpcOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Draft a receipt file for a delivery, to be signed by both organisations."""
+    """Draft a receipt file for a delivery, to be signed by both organisations.
+
+    Size, price and note are the receipt's confidential terms: the file carries them with their
+    salt, the chain only the commitment both signatures cover."""
     if (delivered is None) == (delivered_root is None):
         raise ConfigError("give exactly one of --delivered PATH or --delivered-root ID")
     root = parse_root(dataset)
@@ -201,18 +279,18 @@ def draft(
     reg = registry(rpc_url)
     if grant is None:
         grant = Grants(reg).show(root, consumer).serial
+    opening = Opening.new(Terms.receipt(size=size, price=price, note=note))
     receipt = Receipt(
         dataset=root,
         grant_serial=grant,
         provider=org_id(provider),
         consumer=org_id(consumer),
         delivered_root=content,
-        size=size,
-        price=price,
+        terms_commitment=opening.commitment,
         delivered_at=timestamp(at) if at else chain_now(reg),
         nonce=int.from_bytes(os.urandom(16), "big"),
     )
-    file = Receipts(reg).draft(receipt)
+    file = Receipts(reg).draft(receipt, opening)
     create_new(out, file.to_json(), what="receipt file")
     emit(
         as_json,
@@ -235,6 +313,7 @@ def sign(
 
     The file only grows: a signature already in it is never replaced."""
     receipt_file = ReceiptFile.read(file)
+    receipt_file.check_terms()  # nobody signs a commitment the file's terms do not open
     receipts = Receipts(registry(rpc_url))
     account = signer(key, password_file)
     party = receipts.party_of(account, receipt_file)
@@ -251,7 +330,7 @@ def sign(
         as_json,
         {"party": label(party), "key": account.address, "missing": missing},
         lambda: console.print(
-            f"signed {file} as {label(party)} with {account.address}"
+            f"signed {file} as {label(party)} with {account.address} (terms: {_terms_text(signed.opening.terms)})"
             + (f"; waiting for the {missing[0]}'s signature" if missing else "; ready: `idsreg receipt submit`")
         ),
     )
@@ -276,28 +355,33 @@ def submit(
 @receipt_app.command("verify")
 def verify(
     file: FileArg,
-    offline: Annotated[bool, typer.Option("--offline", help="Check the signatures only; no chain.")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Check terms and signatures only; no chain.")] = False,
+    claimed: ClaimedOpt = None,
     rpc_url: RpcOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Verify a receipt: signatures and typed data offline, then its record on the chain. Exit 4 if not."""
+    """Verify a receipt: terms opening, signatures and typed data offline, then its record on the chain.
+
+    Exit 4 if not, naming the terms field that differs from --terms."""
     receipt_file = ReceiptFile.read(file)
-    signers = receipt_file.verify_offline()
+    signers = receipt_file.verify_offline(claimed_terms(claimed))
     if offline:
         emit(
             as_json,
-            {"verified": True, "signers": signers},
+            {"verified": True, "signers": signers, "terms": receipt_file.opening.terms.document()},
             lambda: console.print(
-                f"[green]✓[/] signatures valid: provider key {signers['provider']}, consumer key {signers['consumer']}"
+                f"[green]✓[/] terms ({_terms_text(receipt_file.opening.terms)}) and signatures valid: "
+                f"provider key {signers['provider']}, consumer key {signers['consumer']}"
             ),
         )
         return
-    evidence = Receipts(registry(rpc_url)).verify_on_chain(receipt_file)
+    evidence = Receipts(registry(rpc_url)).verify_on_chain(receipt_file, claimed_terms(claimed))
     emit(
         as_json,
-        {"verified": True, "signers": signers, "record": evidence},
+        {"verified": True, "signers": signers, "terms": receipt_file.opening.terms.document(), "record": evidence},
         lambda: console.print(
             f"[green]✓ verified[/] receipt {evidence.digest}: {evidence.provider} → {evidence.consumer}, "
+            f"terms {_terms_text(receipt_file.opening.terms)}, "
             f"recorded in block {evidence.block_number} ({evidence.transaction})"
         ),
     )

@@ -139,7 +139,7 @@ def test_grant_and_receipt_lists_need_a_login_and_show_what_concerns_you(person:
     assert "read,derive" in table and "(replaced)" in table and "ALPHA (member" in table
     receipts = beta.ok_json("receipt", "list")
     assert [r["digest"] for r in receipts] == ["0x" + served.story.receipt_file.digest.hex()]  # type: ignore[union-attr]
-    assert receipts[0]["price"] == str(2**70 + 1)
+    assert receipts[0]["termsCommitment"] == "0x" + served.story.openings[-1].commitment.hex()
     listed = beta.ok("receipt", "list", "--consumer", "DEMO:BETA").stdout
     assert "BETA (member" in listed and listed.rstrip().endswith("\n1 receipt")
 
