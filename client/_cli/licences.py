@@ -33,6 +33,7 @@ from .common import (
     when,
 )
 from .datasets import hash_path
+from .session import ApiUrlOpt, client_for
 from .tx import print_tx, tx_json
 
 grant_app = typer.Typer(help="Licence datasets to other organisations (grants).", no_args_is_help=True)
@@ -384,4 +385,42 @@ def verify(
             f"terms {_terms_text(receipt_file.opening.terms)}, "
             f"recorded in block {evidence.block_number} ({evidence.transaction})"
         ),
+    )
+
+
+# ----- disclosure to the registry API -----
+
+
+@receipt_app.command("disclose")
+def disclose_receipt(
+    file: FileArg,
+    url: ApiUrlOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Disclose a recorded receipt's terms to the registry API (needs `idsreg api login` as a party).
+
+    The service checks them against the commitment; its parties, auditors and governors see them."""
+    receipt_file = ReceiptFile.read(file)
+    receipt_file.check_terms()
+    digest = "0x" + receipt_file.digest.hex()
+    with client_for(url, token_required=True) as api:
+        shown = api.disclose_receipt_terms(digest, receipt_file.opening.to_dict())
+    emit(as_json, shown, lambda: console.print(f"disclosed the terms of receipt {digest} to the registry API"))
+
+
+@grant_app.command("disclose")
+def disclose_grant(
+    file: Annotated[Path, typer.Argument(help="A licence terms file (`grant issue` writes it).")],
+    serial: Annotated[int, typer.Option("--serial", min=1, help="The serial of the grant these terms are of.")],
+    url: ApiUrlOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Disclose a grant's terms to the registry API (grantor or grantee, logged in), e.g. for the
+    auditors who review a pending grant on important data."""
+    terms_file = LicenceTermsFile.read(file)
+    dataset, grantee = hex32(terms_file.root), "0x" + terms_file.grantee.hex()
+    with client_for(url, token_required=True) as api:
+        shown = api.disclose_grant_terms(dataset, grantee, serial, terms_file.opening.to_dict())
+    emit(
+        as_json, shown, lambda: console.print(f"disclosed the terms of grant {serial} on {dataset} to the registry API")
     )

@@ -218,6 +218,9 @@ class GrantPublic(Public):
     valid_from: int
     valid_until: int
     terms_commitment: str = Field(description="Salted commitment to the confidential terms (docs/licences.md).")
+    terms: dict[str, str] | None = Field(
+        default=None, description="The terms, if a party disclosed them to the service (null otherwise)."
+    )
     status: str = one_of("pending", "active", "rejected", "revoked")
     current: bool = Field(description="False once a newer grant to the same organisation replaced it.")
     decided_by: str | None
@@ -233,6 +236,9 @@ class ReceiptPublic(Public):
     grant_serial: int
     delivered_root: str
     terms_commitment: str = Field(description="Salted commitment to the confidential terms (docs/licences.md).")
+    terms: dict[str, str] | None = Field(
+        default=None, description="The terms, if a party disclosed them to the service (null otherwise)."
+    )
     delivered_at: int
     nonce: str = Field(description="uint256, as a decimal string.")
     provider_key: str
@@ -382,6 +388,13 @@ class ReceiptFileBody(Public):
     terms: dict[str, str] = Field(max_length=16)
     salt: str = Field(pattern=HEX32)
     signatures: dict[Literal["provider", "consumer"], ReceiptSignatureBody] = Field(default_factory=dict)
+
+
+class DiscloseRequest(Request):
+    """An opening of a terms commitment: the terms document and its 32-byte salt."""
+
+    terms: dict[str, str] = Field(max_length=16)
+    salt: str = Field(pattern=HEX32)
 
 
 class VerifyRequest(Request):
