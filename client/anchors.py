@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from .chain.registry import Registry
+from .chain.registry import OrgRef, Registry
 from .chain.transact import TxResult
 from .errors import ConfigError, ContractRevertError, ProofError
 from .merkle import leaf_hash, root_and_proofs
 from .proofs import ProofFile, _hex
+from .times import iso
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,7 @@ class AnchorBatch:
 class AnchorEvidence:
     """What the chain says about an anchored root."""
 
-    org_no: int
-    org: str
+    org: OrgRef
     anchored_at: int
     block_number: int
     block_hash: str
@@ -106,7 +106,8 @@ class Anchors:
         }
         for what, (claimed, actual) in expected.items():
             if str(claimed).lower() != str(actual).lower():
-                raise ProofError(f"the proof's anchor {what} is {claimed} but the chain says {actual}")
+                shown = (iso(claimed), iso(actual)) if what == "time" else (claimed, actual)
+                raise ProofError(f"the proof's anchor {what} is {shown[0]} but the chain says {shown[1]}")
         block = registry.w3.eth.get_block(block_number)
         if block["hash"].to_0x_hex() != proof.block_hash.lower():
             raise ProofError(f"block {block_number} now has hash {block['hash'].to_0x_hex()}, not {proof.block_hash}")
@@ -133,8 +134,7 @@ class Anchors:
         except ContractRevertError as exc:
             raise ProofError(f"the anchor contract refuses the proof: {exc}") from None
         return AnchorEvidence(
-            org_no=int(org_no),
-            org=registry.org_label(int(org_no)),
+            org=registry.org_ref(int(org_no)),
             anchored_at=int(anchored_at),
             block_number=int(block_number),
             block_hash=proof.block_hash,

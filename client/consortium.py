@@ -90,7 +90,7 @@ class MemberInfo:
     name: str
     admin: str
     level: int
-    expires_at: int
+    certified_until: int
     status: MemberStatus
     connectors: list[str] = field(default_factory=list)
 
@@ -247,7 +247,7 @@ class Consortium:
             name=str(admitted[0]["name"]) if admitted else "",
             admin=to_checksum_address(raw[2]),
             level=int(raw[4]),
-            expires_at=int(raw[3]),
+            certified_until=int(raw[3]),
             status=MemberStatus(raw[5]),
             connectors=connectors,
         )

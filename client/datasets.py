@@ -15,7 +15,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from .chain.enums import Grade, Right
-from .chain.registry import Registry
+from .chain.registry import OrgRef, Registry
 from .chain.transact import TxResult
 from .consortium import org_id
 from .errors import ConfigError
@@ -86,10 +86,10 @@ class DatasetInfo:
 
     root: str
     grade: Grade
-    registrant: str
+    registrant: OrgRef
     registered_at: int
-    holders: dict[str, str]
-    offers: dict[str, str]
+    holders: dict[str, OrgRef]
+    offers: dict[str, OrgRef]
     metadata_hash: str
     metadata_uri: str
     parents: list[str]
@@ -146,9 +146,9 @@ class Datasets:
         for right in Right:
             offered = int(self.registry.call("DataRegistry", "offerOf", root, int(right)))
             if offered:
-                offers[right.name.lower()] = self.registry.org_label(offered)
-        uri = self._metadata_uri(root)
-        label = self.registry.org_label
+                offers[right.name.lower()] = self.registry.org_ref(offered)
+        uri = self._metadata_uri(root, log)
+        label = self.registry.org_ref
         return DatasetInfo(
             root=hex32(root),
             grade=Grade(grade),
@@ -162,17 +162,34 @@ class Datasets:
             transaction=log["transactionHash"].to_0x_hex(),
             block_number=int(log["blockNumber"]),
             block_hash=log["blockHash"].to_0x_hex(),
+            children=self.children(root),
         )
+
+    def children(self, root: bytes) -> list[str]:
+        """The datasets registered as derived from `root` (naming it a parent), in chain order.
+
+        The parents are not an indexed topic, so this reads every registration event; the
+        API answers the same from its index."""
+        wanted = hex32(root)
+        # A reveal can re-register a root with other parents: only each root's latest registration counts.
+        latest = {
+            str(args["root"]).lower(): args for args, _log in self.registry.events("DataRegistry", "DatasetRegistered")
+        }
+        return [child for child, args in latest.items() if wanted in (str(p).lower() for p in args["parents"])]
 
     def _logs(self, name: str, root: bytes) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         return self.registry.events("DataRegistry", name, hex32(root))
 
     def _registration_event(self, root: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The registration in force: the latest, since a reveal supersedes an earlier one."""
         found = self._logs("DatasetRegistered", root)
         if not found:
             raise ConfigError(f"dataset {hex32(root)} has no registration event on this chain")
-        return found[0]
+        return found[-1]
 
-    def _metadata_uri(self, root: bytes) -> str:
-        found = self._logs("MetadataPublished", root)
-        return str(found[0][0]["metadataURI"]) if found else ""
+    def _metadata_uri(self, root: bytes, registration: dict[str, Any]) -> str:
+        """The URI published by the same transaction as the registration in force ("" if none)."""
+        for args, log in self._logs("MetadataPublished", root):
+            if log["transactionHash"] == registration["transactionHash"]:
+                return str(args["metadataURI"])
+        return ""

@@ -15,7 +15,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from .chain.enums import DisputeStatus, Right, Role
-from .chain.registry import Registry
+from .chain.registry import OrgRef, Registry
 from .chain.transact import TxResult
 from .errors import ProofError
 from .proofs import ProofFile, _hex
@@ -29,9 +29,9 @@ class DisputeInfo:
     root: str
     right: Right
     status: DisputeStatus
-    claimant: str
-    respondent: str
-    holder: str
+    claimant: OrgRef
+    respondent: OrgRef
+    holder: OrgRef
     opened_at: int
     #: End of the dispute period: the freeze lapses then, and anyone may close the dispute.
     expires_at: int
@@ -97,7 +97,7 @@ class Disputes:
         """The dispute with its evidence (DisputeCourtUnknownDispute if there is none)."""
         raw = self.registry.call("DisputeCourt", "dispute", dispute_id)
         root, right, status, claimant, respondent, opened_at, prior_at, uphold, dismiss, expires_at, _ = raw
-        label = self.registry.org_label
+        label = self.registry.org_ref
         opened, log = self._events("DisputeOpened", dispute_id)[0]
         proven = self._events("PriorAnchoringProven", dispute_id)
         dataset = self.registry.call("DataRegistry", "dataset", root)

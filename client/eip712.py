@@ -12,6 +12,8 @@ from typing import Any
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
+from eth_keys.datatypes import Signature
+from eth_keys.exceptions import BadSignature
 from eth_utils import keccak, to_checksum_address
 
 DOMAIN_NAME = "IDS Registry"
@@ -98,3 +100,15 @@ def recover_signer(receipt: Receipt, chain_id: int, ledger: str, signature: byte
     """The address that made `signature` over the receipt's typed data."""
     signable = encode_typed_data(full_message=typed_data(receipt, chain_id, ledger))
     return str(Account.recover_message(signable, signature=signature))
+
+
+def recover_digest_signer(digest: bytes, signature: bytes) -> str | None:
+    """The address that signed a 32-byte EIP-712 digest (None for a malformed signature): who
+    signed a receipt as it was when signed, whatever its fields say now."""
+    if len(digest) != 32 or len(signature) != 65 or signature[64] not in (0, 1, 27, 28):
+        return None
+    vrs = signature[:64] + bytes([signature[64] % 27])
+    try:
+        return str(Signature(vrs).recover_public_key_from_msg_hash(digest).to_checksum_address())
+    except (ValueError, BadSignature):
+        return None

@@ -38,6 +38,17 @@ class OverwriteRefusedError(ConfigError):
         self.path = path
 
 
+class MalformedFileError(ConfigError):
+    """A proof or receipt file that is not one (not JSON, wrong format, a field of the wrong
+    shape): bad input (exit 2), not a failed verification (message names the field)."""
+
+
+class UnknownRecordError(IdsRegistryError):
+    """A record the chain does not have: a grant, a member, a dispute (message names it)."""
+
+    exit_code = 6
+
+
 class HashingError(IdsRegistryError):
     """A path that cannot be hashed (message names the path)."""
 
@@ -118,6 +129,22 @@ class ContractRevertError(ChainError):
         super().__init__(message)
         self.error_name = error_name
         self.values = values
+        if error_name in NOT_REGISTERED_ERRORS:
+            self.exit_code = 6  # the contract refused because what was named does not exist
+
+
+#: Contract errors that mean "no such record" (exit 6, not registered) rather than a refusal.
+NOT_REGISTERED_ERRORS = frozenset(
+    {
+        "DataRegistryUnknownDataset",
+        "DataRegistryUnknownParent",
+        "ConsortiumUnknownOrg",
+        "ConsortiumUnknownProposal",
+        "AccessRegistryUnknownGrant",
+        "AnchorRegistryUnknownAnchor",
+        "DisputeCourtUnknownDispute",
+    }
+)
 
 
 class TransactionFailedError(ChainError):

@@ -16,12 +16,13 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 
-from .chain.enums import GrantStatus, Permission
-from .chain.registry import Registry
+from .chain.enums import Grade, GrantStatus, MemberStatus, Permission
+from .chain.registry import OrgRef, Registry
 from .chain.transact import TxResult
 from .consortium import org_id
-from .errors import ConfigError, ProofError
+from .errors import ConfigError, ProofError, UnknownRecordError
 from .terms import Opening, Terms, check_opening
+from .times import iso
 
 LICENCE_TERMS_FORMAT = "idsreg-licence-terms/1"
 
@@ -46,8 +47,8 @@ def parse_permissions(value: str) -> Permission:
 @dataclass(frozen=True)
 class GrantInfo:
     root: str
-    grantee: str
-    grantor: str
+    grantee: OrgRef
+    grantor: OrgRef
     serial: int
     permissions: list[str]
     status: GrantStatus
@@ -55,6 +56,47 @@ class GrantInfo:
     valid_until: int
     #: Issued under a registration that a reveal superseded since: it authorises nothing.
     superseded: bool = False
+
+
+#: Why an organisation may or may not use a dataset (`Grants.check`), as stable strings for
+#: scripts (`idsreg grant check --json`), each with the sentence people read.
+REASONS: dict[str, str] = {
+    "authorized": "the licence allows it",
+    "not-a-member": "it is not a member of the consortium",
+    "org-suspended": "the organisation is suspended",
+    "org-expelled": "the organisation was expelled",
+    "certification-expired": "the organisation's certification has expired",
+    "core-data": "the dataset is core data, which is never licensed out",
+    "no-licence": "it holds no licence on the dataset",
+    "superseded": "its licence was issued under a registration that a reveal superseded since",
+    "pending-approval": "its licence waits for an auditor's approval",
+    "rejected": "an auditor rejected its licence",
+    "revoked": "its licence was revoked",
+    "not-yet-valid": "its licence is not yet valid",
+    "expired": "its licence has expired",
+    "permission-not-granted": "its licence does not include that permission",
+}
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """The chain's answer to "may ORG use this dataset so, at this time", with the reason."""
+
+    authorized: bool
+    #: One of `REASONS`' keys.
+    reason: str
+    at: int
+    grant: GrantInfo | None = None
+
+    @property
+    def explanation(self) -> str:
+        """The reason as a sentence about the organisation (with the licence's window when it matters)."""
+        text = REASONS[self.reason]
+        if self.grant is not None and self.reason == "not-yet-valid":
+            text += f" (from {iso(self.grant.valid_from)})"
+        if self.grant is not None and self.reason == "expired":
+            text += f" (ended {iso(self.grant.valid_until)})"
+        return text
 
 
 class Grants:
@@ -122,18 +164,69 @@ class Grants:
         )
 
     def show(self, root: bytes, grantee: str) -> GrantInfo:
-        """The current grant on `root` to `grantee`; ConfigError if there is none."""
+        """The current grant on `root` to `grantee`; UnknownRecordError if there is none."""
         org_no = int(self.registry.call("Consortium", "orgNoOf", org_id(grantee)))
+        grant = self._grant(root, org_no)
+        if grant is None:
+            raise UnknownRecordError(f"there is no grant on dataset 0x{root.hex()} to {grantee}")
+        return grant
+
+    def check(self, root: bytes, org: str, permission: Permission, at: int) -> Authorization:
+        """Whether `org` may use `root` with `permission` at `at`, and why, from contract state.
+
+        The verdict is the AccessRegistry's own (`isAuthorized`); the reason is read from
+        what the contracts store — the organisation's membership, the dataset's grade and
+        registration, the grant's status, permissions and window — in the order the
+        contracts apply them.
+        """
+        allowed = self.is_authorized(root, org, permission, at)
+        org_no = int(self.registry.call("Consortium", "orgNoOf", org_id(org)))
+        if org_no == 0:
+            return Authorization(allowed, "authorized" if allowed else "not-a-member", at)
+        grant = self._grant(root, org_no)
+        if allowed:
+            return Authorization(True, "authorized", at, grant)
+        return Authorization(False, self._denial(root, org_no, grant, permission, at), at, grant)
+
+    def _denial(self, root: bytes, org_no: int, grant: GrantInfo | None, permission: Permission, at: int) -> str:
+        member = self.registry.call("Consortium", "memberByNo", org_no)
+        status, expires_at = MemberStatus(member[5]), int(member[3])
+        if status == MemberStatus.SUSPENDED:
+            return "org-suspended"
+        if status == MemberStatus.EXPELLED:
+            return "org-expelled"
+        if expires_at <= self._chain_time():
+            return "certification-expired"
+        if self.registry.call("DataRegistry", "isRegistered", root):
+            grade = Grade(self.registry.call("DataRegistry", "licensingOf", root)[1])
+            if grade == Grade.CORE:
+                return "core-data"
+        if grant is None:
+            return "no-licence"
+        if grant.superseded:
+            return "superseded"
+        by_status = {GrantStatus.PENDING: "pending-approval", GrantStatus.REJECTED: "rejected"}
+        if grant.status in by_status:
+            return by_status[grant.status]
+        if grant.status == GrantStatus.REVOKED:
+            return "revoked"
+        if at < grant.valid_from:
+            return "not-yet-valid"
+        if at > grant.valid_until:
+            return "expired"
+        return "permission-not-granted"
+
+    def _grant(self, root: bytes, org_no: int) -> GrantInfo | None:
         grantor, serial, permissions, status, valid_from, valid_until, registration = self.registry.call(
             "AccessRegistry", "grantOf", root, org_no
         )
         if status == GrantStatus.NONE:
-            raise ConfigError(f"there is no grant on dataset 0x{root.hex()} to {grantee}")
+            return None
         current_registration = int(self.registry.call("DataRegistry", "operatorOf", root)[1])
         return GrantInfo(
             root="0x" + root.hex(),
-            grantee=self.registry.org_label(org_no),
-            grantor=self.registry.org_label(int(grantor)),
+            grantee=self.registry.org_ref(org_no),
+            grantor=self.registry.org_ref(int(grantor)),
             serial=int(serial),
             permissions=[p.name.lower() for p in Permission if p & permissions and p.name],
             status=GrantStatus(status),
@@ -141,6 +234,9 @@ class Grants:
             valid_until=int(valid_until),
             superseded=int(registration) != current_registration,
         )
+
+    def _chain_time(self) -> int:
+        return int(self.registry.w3.eth.get_block("latest")["timestamp"])
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, ProofError
+from .errors import ConfigError, MalformedFileError
+from .jsonable import camel
 from .merkle import leaf_hash, verify_inclusion
 
 FORMAT = "idsreg-inclusion-proof/1"
@@ -28,7 +29,7 @@ def _bytes32(value: Any, what: str) -> bytes:
     except ValueError:
         raw = b""
     if len(raw) != 32 or not str(value).startswith("0x"):
-        raise ProofError(f"the proof's {what} {value!r} is not 32 bytes of 0x-hex")
+        raise MalformedFileError(f"the proof's {what} {value!r} is not 32 bytes of 0x-hex")
     return raw
 
 
@@ -61,22 +62,22 @@ class ProofFile:
 
     def to_json(self) -> str:
         raw = asdict(self)
-        return json.dumps({_camel(k): v for k, v in raw.items()}, indent=2) + "\n"
+        return json.dumps({camel(k): v for k, v in raw.items()}, indent=2) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> ProofFile:
-        """Parse a proof file; ProofError naming what is wrong with it."""
+        """Parse a proof file; MalformedFileError naming what is wrong with it."""
         try:
             raw = json.loads(text)
         except ValueError as exc:
-            raise ProofError(f"the proof file is not JSON: {exc}") from None
+            raise MalformedFileError(f"the proof file is not JSON: {exc}") from None
         if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-            raise ProofError(f"not an IDS Registry proof file (format should be {FORMAT!r})")
+            raise MalformedFileError(f"not an IDS Registry proof file (format should be {FORMAT!r})")
         try:
             values = {_snake(k): v for k, v in raw.items()}
             proof = cls(**values)
         except TypeError as exc:
-            raise ProofError(f"the proof file has missing or unknown fields: {exc}") from None
+            raise MalformedFileError(f"the proof file has missing or unknown fields: {exc}") from None
         proof.check_shape()
         return proof
 
@@ -95,7 +96,9 @@ class ProofFile:
             _bytes32(element, "path element")
         for what in ("leaf_index", "tree_size", "block_number", "chain_id", "anchored_at"):
             if not isinstance(getattr(self, what), int) or getattr(self, what) < 0:
-                raise ProofError(f"the proof's {what.replace('_', ' ')} {getattr(self, what)!r} is not a whole number")
+                raise MalformedFileError(
+                    f"the proof's {what.replace('_', ' ')} {getattr(self, what)!r} is not a whole number"
+                )
 
     def verify_offline(self) -> None:
         """Recompute the root from the leaf and the path; ProofError with the reason if it differs."""
@@ -107,11 +110,6 @@ class ProofFile:
             [_bytes32(p, "path element") for p in self.path],
             _bytes32(self.root, "root"),
         )
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def _snake(name: str) -> str:

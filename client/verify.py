@@ -59,5 +59,5 @@ def _direct_anchor(anchors: Anchors, root: bytes) -> AnchorEvidence | None:
         return None
     block = registry.w3.eth.get_block(block_number)
     return AnchorEvidence(
-        int(org_no), registry.org_label(int(org_no)), int(anchored_at), int(block_number), block["hash"].to_0x_hex(), ""
+        registry.org_ref(int(org_no)), int(anchored_at), int(block_number), block["hash"].to_0x_hex(), ""
     )

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from web3 import Web3
@@ -32,12 +31,10 @@ from .chain.registry import Registry
 from .chain.rpc import RawLog, get_header, get_logs
 from .consortium import Consortium, org_id
 from .errors import ConfigError
+from .jsonable import jsonable
+from .times import iso
 
 KINDS = ("disputeOpened", "rightOffered", "approvalPending", "receiptRecorded", "licenceExpiring")
-
-
-def iso(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -92,7 +89,7 @@ class Notice:
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
-            "time": iso(self.time),
+            "time": self.time,
             "blockNumber": self.block_number,
             "txHash": self.tx_hash,
             "message": self.text,
@@ -122,11 +119,9 @@ class Watcher:
     # ----- organisations ----------------------------------------------------------------
 
     def org(self, org_no: int) -> dict[str, Any]:
-        """`{"id": n, "name": …}` for a member number (names from the admission events)."""
+        """`{"orgNo", "orgId", "name"}` for a member number (docs/json.md), read once."""
         if org_no not in self._names:
-            oid = "0x" + bytes(self.registry.call("Consortium", "orgIdOf", org_no)).hex()
-            name = self.registry.org_name(oid) if org_no else None
-            self._names[org_no] = {"id": org_no, "name": name}
+            self._names[org_no] = jsonable(self.registry.org_ref(org_no))
         return self._names[org_no]
 
     def org_text(self, org_no: int) -> str:

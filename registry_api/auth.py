@@ -18,7 +18,6 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import jwt
@@ -31,6 +30,7 @@ from client.chain.registry import Registry
 from client.consortium import Consortium
 from client.errors import ConfigError
 from client.siwe import SignInMessage, recover_address
+from client.times import iso
 
 from . import store
 from .chainview import ChainView
@@ -62,10 +62,6 @@ class Caller:
     def involves(self, *org_nos: int | None) -> bool:
         """Whether the caller acts for one of these organisations."""
         return self.org_no is not None and self.org_no in org_nos
-
-
-def _rfc3339(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def identify(session: Session, address: str, now: int) -> Caller | None:
@@ -136,8 +132,8 @@ def issue_challenge(session: Session, settings: ApiSettings, chain_id: int, addr
         uri=settings.base_url,
         chain_id=chain_id,
         nonce=secrets.token_hex(16),
-        issued_at=_rfc3339(now),
-        expires_at=_rfc3339(now + settings.challenge_ttl),
+        issued_at=iso(now),
+        expires_at=iso(now + settings.challenge_ttl),
     )
     challenge = AuthChallenge(
         nonce=message.nonce, address=address, message=message.text(), expires_at=now + settings.challenge_ttl
@@ -158,7 +154,7 @@ def redeem(session: Session, settings: ApiSettings, chain: ChainView, text: str,
         raise Unauthorized("this sign-in message was not issued by this API, or it was used already", "message")
     if challenge.expires_at < now:
         raise Unauthorized(
-            f"the sign-in challenge expired at {_rfc3339(challenge.expires_at)}; ask for a new one", "message"
+            f"the sign-in challenge expired at {iso(challenge.expires_at)}; ask for a new one", "message"
         )
     try:
         signer = recover_address(text, signature)

@@ -18,9 +18,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from client.chain.node import CONNECTION_ERRORS
 from client.chain.registry import Registry
-from client.errors import IdsRegistryError, NodeUnreachableError
+from client.exits import run_command_line
 
 from .db import init_db, make_engine, reset_db
 from .indexer import Indexer, ScanResult, follow_chain
@@ -153,14 +152,4 @@ def reindex_command(
 
 
 def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)
-    except IdsRegistryError as exc:
-        err.print(f"[red]error:[/] {exc.diagnostics()}", soft_wrap=True)
-        sys.exit(exc.exit_code)
-    except CONNECTION_ERRORS as exc:
-        err.print(f"[red]error:[/] {NodeUnreachableError(_settings().rpc_url, type(exc).__name__)}", soft_wrap=True)
-        sys.exit(3)
+    run_command_line(app, err)

@@ -17,7 +17,6 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any
 
 from sqlalchemy import Engine
@@ -30,6 +29,7 @@ from client.chain.node import NODE_ERRORS
 from client.chain.registry import Registry
 from client.chain.rpc import Header
 from client.errors import ChainError
+from client.jsonable import jsonable
 
 from . import projection, store
 from .changes import RangeChanges
@@ -73,19 +73,6 @@ class RangeRead:
 Progress = Callable[[ScanResult], None]
 
 
-def json_safe(value: Any) -> Any:
-    """A decoded argument in JSON form: enum members as ints, lists and dicts recursively."""
-    if isinstance(value, IntEnum):
-        return int(value)
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    return value
-
-
 def _raw_row(chain_id: int, event: Event, subject: str | None) -> dict[str, Any]:
     return {
         "chain_id": chain_id,
@@ -95,7 +82,7 @@ def _raw_row(chain_id: int, event: Event, subject: str | None) -> dict[str, Any]
         "log_index": event.log_index,
         "contract": event.contract,
         "name": event.name,
-        "args": json.dumps(json_safe(event.args)),
+        "args": json.dumps(jsonable(event.args, enums="int")),
         "block_time": event.block_time,
         "subject": subject,
     }

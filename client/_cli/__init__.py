@@ -1,18 +1,17 @@
-"""The `idsreg` command line. Library code raises; only this package turns errors into exit codes.
+"""The `idsreg` command line. Library code raises; only client/exits.py turns errors into exit codes.
 
-Exit codes: 0 success; 1 unexpected failure; 2 bad input or configuration (usage, keys,
-files); 3 chain node unreachable or registry not deployed; 4 verification failed;
-5 refused by a contract; 6 not registered; 130 interrupted.
+Exit codes (the README's table, followed by every command): 0 success; 1 unexpected failure;
+2 bad input or configuration (usage, keys, values, malformed proof or receipt files, a file
+that would be overwritten); 3 chain node unreachable or registry not deployed; 4 verification
+failed; 5 refused by a contract; 6 not registered (unknown dataset, member, grant, dispute,
+anchor); 130 interrupted. `--json` output follows docs/json.md.
 """
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
-from ..chain.node import CONNECTION_ERRORS
-from ..errors import IdsRegistryError
+from ..exits import run_command_line
 from . import (
     anchors,
     api,
@@ -68,18 +67,4 @@ app.command("watch")(watch.watch)
 
 def main() -> None:
     """Entry point of the `idsreg` console script."""
-    try:
-        # Standalone mode: Typer reports usage errors itself (exit 2) and exits the process.
-        app()
-    except KeyboardInterrupt:
-        err_console.print("aborted")
-        sys.exit(130)
-    except IdsRegistryError as exc:
-        err_console.print(f"[red]error:[/] {exc.diagnostics()}", soft_wrap=True)
-        sys.exit(exc.exit_code)
-    except CONNECTION_ERRORS as exc:
-        # The node went away in the middle of a command (refused connection, time-out).
-        err_console.print(
-            f"[red]error:[/] lost the connection to the chain node ({type(exc).__name__})", soft_wrap=True
-        )
-        sys.exit(3)
+    run_command_line(app, err_console)

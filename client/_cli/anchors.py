@@ -14,7 +14,8 @@ from ..datasets import hex32
 from ..errors import ConfigError, NotAnchoredError
 from ..proof_store import AnchorIndex, IndexedAnchor, matching, planned_files, save_proofs
 from ..settings import get_settings
-from .common import JsonOpt, KeyOpt, PasswordFileOpt, RpcOpt, console, emit, err_console, registry, signer, when
+from ..times import iso
+from .common import JsonOpt, KeyOpt, PasswordFileOpt, RpcOpt, console, emit, err_console, registry, signer
 from .datasets import hash_all, hash_path
 from .lists import DEFAULT_LIMIT, LimitOpt, anchor_list
 from .session import ApiUrlOpt
@@ -148,7 +149,7 @@ def _anchor_json(a: IndexedAnchor) -> dict[str, Any]:
 
 def _print_anchor(a: IndexedAnchor) -> None:
     console.print(
-        f"[bold]{a.root}[/]  {a.tree_size} item(s), chain {a.chain_id} block {a.block_number}, {when(a.anchored_at)}",
+        f"[bold]{a.root}[/]  {a.tree_size} item(s), chain {a.chain_id} block {a.block_number}, {iso(a.anchored_at)}",
         soft_wrap=True,
     )
     console.print(f"  transaction {a.transaction}", soft_wrap=True)

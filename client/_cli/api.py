@@ -143,17 +143,26 @@ def status(
     url: Annotated[str | None, typer.Option("--url", help="The API's address (default: the local one).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Ask the registry API how far its index reaches. Exit 3 if it does not answer."""
+    """Ask the registry API how far its index reaches. Exit 3 if it, or its chain node, does not answer."""
     base = (url or get_settings().api_url).rstrip("/")
     found = api_status(base)
     if found is None:
         raise ChainError(f"no registry API answers at {base}; start one with `idsreg api serve --detach`")
 
+    if not found["nodeReachable"]:
+        if as_json:
+            emit(True, {"url": base, **found}, lambda: None)
+        indexed = found["indexedBlock"]
+        reached = f"its index reaches block {indexed}" if indexed is not None else "it has indexed nothing yet"
+        raise ChainError(
+            f"the registry API at {base} answers, but its chain node does not ({reached}); "
+            "start the node (`idsreg chain up`) or check the service's IDSREG_API_RPC_URL"
+        )
+
     def human() -> None:
-        node = "up" if found["nodeReachable"] else "not answering"
         console.print(
             f"registry API at {base}: chain {found['chainId']}, indexed block {found['indexedBlock']}, "
-            f"chain head {found['chainHead']} (lag {found['lag']}), node {node}"
+            f"chain head {found['chainHead']} (lag {found['lag']}), node up"
         )
 
     emit(as_json, {"url": base, **found}, human)

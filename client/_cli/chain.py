@@ -16,6 +16,7 @@ from ..chain.registry import connect, default_rpc_url
 from ..consortium import Consortium
 from ..errors import ConfigError
 from ..files import replace
+from ..jsonable import jsonable
 from ..settings import get_settings
 from .common import JsonOpt, KeyOpt, PasswordFileOpt, RpcOpt, account, console, emit, registry, signer
 
@@ -34,7 +35,7 @@ def up(as_json: JsonOpt = False) -> None:
     status = chain.up()
     emit(
         as_json,
-        {"started": not was_running, **status.__dict__},
+        {"started": not was_running, **jsonable(status)},
         lambda: console.print(
             f"{'chain already running' if was_running else 'chain started'}: chain id {status.chain_id}, "
             f"block {status.head_block}, {status.rpc_url} (pid {status.pid}; data in {chain.data_dir})"
@@ -159,4 +160,4 @@ def deploy(
             console.print(f"  {name:<12} {deployment.address}")
         console.print(f"  manifest     {path}")
 
-    emit(as_json, {"manifest": path, **manifest.__dict__}, human)
+    emit(as_json, {"manifest": path, **jsonable(manifest)}, human)

@@ -6,9 +6,6 @@ import hashlib
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, is_dataclass
-from datetime import UTC, datetime
-from enum import IntEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,9 +14,9 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import is_hex_address, to_checksum_address
 from rich.console import Console
 
-from ..chain.enums import label
 from ..chain.registry import Registry
 from ..errors import ConfigError, KeystoreError
+from ..jsonable import jsonable
 from ..keys import Keystore
 from ..settings import get_settings
 
@@ -37,34 +34,12 @@ PasswordFileOpt = Annotated[
 RpcOpt = Annotated[str | None, typer.Option("--rpc-url", help="Chain node JSON-RPC URL [env: IDSREG_RPC_URL].")]
 
 
-def jsonable(value: Any) -> Any:
-    """Plain JSON types for dataclasses, enums, bytes and paths."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return jsonable(asdict(value))
-    if isinstance(value, IntEnum):
-        return label(value)
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
 def emit(as_json: bool, data: Any, human: Callable[[], None]) -> None:
     """Print `data` as JSON, or call `human` to print it for people."""
     if as_json:
         sys.stdout.write(json.dumps(jsonable(data), indent=2) + "\n")
     else:
         human()
-
-
-def when(timestamp: int) -> str:
-    """A chain timestamp as a readable UTC time."""
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def keystore() -> Keystore:
@@ -149,14 +124,3 @@ def evidence_hash(value: str) -> bytes:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.digest()
-
-
-def timestamp(value: str) -> int:
-    """A UTC date or date-time (ISO 8601) as a Unix timestamp."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"{value!r} is not a date like 2027-12-31 or 2027-12-31T12:00:00") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return int(parsed.timestamp())

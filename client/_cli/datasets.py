@@ -28,10 +28,12 @@ from ..datasets import (
 from ..errors import ConfigError, HashingError, IdsRegistryError
 from ..files import create_new, private_folder
 from ..hashing import content_root
+from ..jsonable import jsonable
 from ..proofs import ProofFile
 from ..settings import get_settings
+from ..times import iso
 from ..verify import Verdict, verify_root, verify_with_proof
-from .common import JsonOpt, KeyOpt, PasswordFileOpt, RpcOpt, console, emit, err_console, registry, signer, when
+from .common import JsonOpt, KeyOpt, PasswordFileOpt, RpcOpt, console, emit, err_console, registry, signer
 from .progress import byte_progress, count_progress
 from .tx import print_tx, tx_json
 
@@ -269,8 +271,6 @@ def verify(
 
 
 def _verdict_json(verdict: Verdict) -> dict[str, Any]:
-    from .common import jsonable
-
     return {
         "path": verdict.path,
         "contentRoot": verdict.content_root,
@@ -283,13 +283,13 @@ def print_verdict(v: Verdict) -> None:
     console.print(f"[green]✓ verified[/] {v.path}  (content root {v.content_root})")
     if v.anchor is not None:
         a = v.anchor
-        console.print(f"  anchored by      {a.org} at {when(a.anchored_at)}, block {a.block_number} ({a.block_hash})")
+        console.print(f"  anchored by      {a.org} at {iso(a.anchored_at)}, block {a.block_number} ({a.block_hash})")
     if v.registration is not None:
         _print_dataset(v.registration, indent="  ")
 
 
 def _print_dataset(d: Any, indent: str = "") -> None:
-    console.print(f"{indent}registered by    {d.registrant} at {when(d.registered_at)}, block {d.block_number}")
+    console.print(f"{indent}registered by    {d.registrant} at {iso(d.registered_at)}, block {d.block_number}")
     console.print(f"{indent}transaction      {d.transaction}")
     console.print(f"{indent}grade            {label(d.grade)}")
     for right, holder in d.holders.items():
@@ -297,6 +297,8 @@ def _print_dataset(d: Any, indent: str = "") -> None:
         console.print(f"{indent}{right + ' right':<16} {holder}{offer}")
     for parent in d.parents:
         console.print(f"{indent}derived from     {parent}")
+    for child in d.children:
+        console.print(f"{indent}derived into     {child}")
     if d.metadata_uri:
         console.print(f"{indent}metadata         {d.metadata_uri} (hash {d.metadata_hash})")
 

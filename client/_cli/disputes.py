@@ -12,7 +12,8 @@ from ..datasets import parse_root
 from ..disputes import Disputes
 from ..errors import ConfigError
 from ..proofs import ProofFile
-from .common import JsonOpt, KeyOpt, PasswordFileOpt, RpcOpt, console, emit, evidence_hash, registry, signer, when
+from ..times import iso
+from .common import JsonOpt, KeyOpt, PasswordFileOpt, RpcOpt, console, emit, evidence_hash, registry, signer
 from .datasets import parse_right
 from .tx import print_tx, tx_json
 
@@ -42,7 +43,7 @@ def open_(
         lambda: print_tx(
             tx,
             f"dispute {dispute_id} opened on the {label(which)} right of {dataset}; "
-            f"the right is frozen until {when(until)} at the latest",
+            f"the right is frozen until {iso(until)} at the latest",
         ),
     )
 
@@ -106,13 +107,13 @@ def show(dispute: DisputeArg, rpc_url: RpcOpt = None, as_json: JsonOpt = False) 
     def human() -> None:
         console.print(f"[bold]dispute {info.dispute_id}[/]: {label(info.status)}")
         console.print(f"  dataset          {info.root}, {label(info.right)} right (now held by {info.holder})")
-        console.print(f"  claimant         {info.claimant} against {info.respondent}, opened {when(info.opened_at)}")
-        console.print(f"  period ends      {when(info.expires_at)} (the freeze lapses then)")
-        console.print(f"  registered       {when(info.registered_at)}")
+        console.print(f"  claimant         {info.claimant} against {info.respondent}, opened {iso(info.opened_at)}")
+        console.print(f"  period ends      {iso(info.expires_at)} (the freeze lapses then)")
+        console.print(f"  registered       {iso(info.registered_at)}")
         console.print(f"  evidence         {info.evidence_hash}")
         if info.prior_anchored_at is not None:
             console.print(
-                f"  prior anchoring  proven: anchored {when(info.prior_anchored_at)} (root {info.prior_anchor_root})"
+                f"  prior anchoring  proven: anchored {iso(info.prior_anchored_at)} (root {info.prior_anchor_root})"
             )
         console.print(
             f"  votes            {info.uphold_votes} uphold, {info.dismiss_votes} dismiss (threshold {info.threshold})"

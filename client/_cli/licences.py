@@ -19,6 +19,7 @@ from ..files import create_new, replace
 from ..grants import Grants, LicenceTermsFile, parse_permissions
 from ..receipts import ReceiptFile, Receipts
 from ..terms import Opening, Terms
+from ..times import iso, parse_time
 from .common import (
     JsonOpt,
     KeyOpt,
@@ -26,11 +27,10 @@ from .common import (
     RpcOpt,
     console,
     emit,
+    err_console,
     evidence_hash,
     registry,
     signer,
-    timestamp,
-    when,
 )
 from .datasets import hash_path
 from .session import ApiUrlOpt, client_for
@@ -77,9 +77,21 @@ def issue(
     permissions: Annotated[str, typer.Option(help="Comma-separated: read, derive, reshare, commercial.")] = "read",
     purpose: Annotated[str, typer.Option(help="Purpose code, e.g. QUALITY-ANALYSIS (confidential terms).")] = "",
     valid_from: Annotated[
-        str | None, typer.Option("--from", help="Start (ISO date/time; default: the chain's current time).")
+        str | None,
+        typer.Option(
+            "--from",
+            help="Start, UTC (ISO date or date-time; a bare date means 00:00:00 of that day; "
+            "default: the chain's current time).",
+        ),
     ] = None,
-    valid_until: Annotated[str | None, typer.Option("--until", help="End (ISO date/time; default one year).")] = None,
+    valid_until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            help="End, UTC, included (ISO date or date-time; a bare date means the whole day, to 23:59:59; "
+            "default: one year after the start).",
+        ),
+    ] = None,
     policy: Annotated[
         str, typer.Option(help="Usage-policy document (file; its SHA-256 goes into the terms) or 0x hash.")
     ] = "",
@@ -100,8 +112,8 @@ def issue(
     the opening goes to a private licence terms file, written before the transaction is sent."""
     root, flags = parse_root(dataset), parse_permissions(permissions)
     reg = registry(rpc_url)
-    start = timestamp(valid_from) if valid_from else chain_now(reg)
-    end = timestamp(valid_until) if valid_until else start + 365 * 24 * 3600
+    start = parse_time(valid_from) if valid_from else chain_now(reg)
+    end = parse_time(valid_until, end_of_day=True) if valid_until else start + 365 * 24 * 3600
     policy_hash = "0x" + evidence_hash(policy).hex() if policy else ""
     opening = Opening.new(Terms.licence(purpose=purpose, policy=policy_hash, price=price, note=note))
     grants = Grants(reg)
@@ -198,16 +210,23 @@ def check(
     rpc_url: RpcOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Ask the chain whether ORG may use a dataset with PERMISSION. Exit 0 yes, 4 no."""
+    """Ask the chain whether ORG may use a dataset with PERMISSION, and why. Exit 0 yes, 4 no.
+
+    With --json, `reason` is one of: authorized, not-a-member, org-suspended, org-expelled,
+    certification-expired, core-data, no-licence, superseded, pending-approval, rejected,
+    revoked, not-yet-valid, expired, permission-not-granted."""
     reg = registry(rpc_url)
-    moment = timestamp(at) if at else chain_now(reg)
-    allowed = Grants(reg).is_authorized(parse_root(dataset), org, parse_permissions(permission), moment)
-    emit(
-        as_json,
-        {"authorized": allowed, "at": moment},
-        lambda: console.print(f"{org} {'may' if allowed else 'may not'} {permission} {dataset} at {when(moment)}"),
-    )
-    if not allowed:
+    moment = parse_time(at) if at else chain_now(reg)
+    verdict = Grants(reg).check(parse_root(dataset), org, parse_permissions(permission), moment)
+
+    def human() -> None:
+        if verdict.authorized:
+            console.print(f"{org} may {permission} {dataset} at {iso(moment)}")
+        else:
+            console.print(f"{org} may not {permission} {dataset} at {iso(moment)}: {verdict.explanation}")
+
+    emit(as_json, verdict, human)
+    if not verdict.authorized:
         raise typer.Exit(4)
 
 
@@ -220,7 +239,7 @@ def show(dataset: IdArg, org: OrgArg, rpc_url: RpcOpt = None, as_json: JsonOpt =
         info,
         lambda: console.print(
             f"grant {info.serial} on {info.root} to {info.grantee} by {info.grantor}: {label(info.status)}, "
-            f"{', '.join(info.permissions)}, {when(info.valid_from)} – {when(info.valid_until)}"
+            f"{', '.join(info.permissions)}, {iso(info.valid_from)} – {iso(info.valid_until)}"
         ),
     )
 
@@ -288,11 +307,13 @@ def draft(
         consumer=org_id(consumer),
         delivered_root=content,
         terms_commitment=opening.commitment,
-        delivered_at=timestamp(at) if at else chain_now(reg),
+        delivered_at=parse_time(at) if at else chain_now(reg),
         nonce=int.from_bytes(os.urandom(16), "big"),
     )
-    file = Receipts(reg).draft(receipt, opening)
+    receipts = Receipts(reg)
+    file = receipts.draft(receipt, opening)
     create_new(out, file.to_json(), what="receipt file")
+    warn_if_refused(receipts, file)
     emit(
         as_json,
         {"file": out, "digest": "0x" + file.digest.hex()},
@@ -326,6 +347,7 @@ def sign(
         if ReceiptFile.read(file) != receipt_file:
             raise ConfigError(f"{file} changed while it was being signed; sign it again")
         replace(file, signed.to_json(), what="receipt file")
+    warn_if_refused(receipts, signed)
     missing = [p.name.lower() for p in Party if p.name.lower() not in signed.signatures]
     emit(
         as_json,
@@ -335,6 +357,14 @@ def sign(
             + (f"; waiting for the {missing[0]}'s signature" if missing else "; ready: `idsreg receipt submit`")
         ),
     )
+
+
+def warn_if_refused(receipts: Receipts, file: ReceiptFile) -> None:
+    """One line on stderr if the ledger would refuse this delivery today (the command goes on:
+    a receipt may be signed before its licence starts or is approved)."""
+    objection = receipts.objection(file)
+    if objection is not None:
+        err_console.print(f"[yellow]warning:[/] the ledger would refuse this receipt now: {objection}", soft_wrap=True)
 
 
 @receipt_app.command("submit")
@@ -347,8 +377,9 @@ def submit(
 ) -> None:
     """Record a receipt signed by both organisations on the ledger."""
     receipt_file = ReceiptFile.read(file)
-    receipt_file.verify_offline()
-    tx = Receipts(registry(rpc_url)).submit(signer(key, password_file), receipt_file)
+    receipts = Receipts(registry(rpc_url))
+    receipt_file.verify_offline(receipts.key_owner)
+    tx = receipts.submit(signer(key, password_file), receipt_file)
     digest = "0x" + receipt_file.digest.hex()
     emit(as_json, {"digest": digest, **tx_json(tx)}, lambda: print_tx(tx, f"receipt {digest} recorded"))
 
@@ -365,25 +396,28 @@ def verify(
 
     Exit 4 if not, naming the terms field that differs from --terms."""
     receipt_file = ReceiptFile.read(file)
-    signers = receipt_file.verify_offline(claimed_terms(claimed))
+    agreed = claimed_terms(claimed)
+    terms = receipt_file.opening.terms
     if offline:
+        signers = receipt_file.verify_offline(claimed=agreed)
         emit(
             as_json,
-            {"verified": True, "signers": signers, "terms": receipt_file.opening.terms.document()},
+            {"verified": True, "signers": signers, "terms": terms.document()},
             lambda: console.print(
-                f"[green]✓[/] terms ({_terms_text(receipt_file.opening.terms)}) and signatures valid: "
+                f"[green]✓[/] terms ({_terms_text(terms)}) and signatures valid: "
                 f"provider key {signers['provider']}, consumer key {signers['consumer']}"
             ),
         )
         return
-    evidence = Receipts(registry(rpc_url)).verify_on_chain(receipt_file, claimed_terms(claimed))
+    receipts = Receipts(registry(rpc_url))
+    signers = receipt_file.verify_offline(receipts.key_owner, agreed)
+    evidence = receipts.verify_on_chain(receipt_file, agreed)
     emit(
         as_json,
-        {"verified": True, "signers": signers, "terms": receipt_file.opening.terms.document(), "record": evidence},
+        {"verified": True, "signers": signers, "terms": terms.document(), "record": evidence},
         lambda: console.print(
             f"[green]✓ verified[/] receipt {evidence.digest}: {evidence.provider} → {evidence.consumer}, "
-            f"terms {_terms_text(receipt_file.opening.terms)}, "
-            f"recorded in block {evidence.block_number} ({evidence.transaction})"
+            f"terms {_terms_text(terms)}, recorded in block {evidence.block_number} ({evidence.transaction})"
         ),
     )
 

@@ -13,15 +13,15 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from ..errors import ConfigError
+from ..times import iso, parse_time
 from .common import JsonOpt, console
-from .session import ApiUrlOpt, client_for, iso, org_text
+from .session import ApiUrlOpt, client_for, org_text
 
 DEFAULT_LIMIT = 100
 
@@ -42,19 +42,6 @@ def _short(value: str | None, keep: int = 10) -> str:
     if not value:
         return "-"
     return value if len(value) <= keep + 6 else f"{value[:keep]}…{value[-4:]}"
-
-
-def _day_bound(value: str, end: bool) -> int:
-    """A date (the whole day: its first or last second) or date-time, UTC, as Unix seconds."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"{value!r} is not a date like 2027-12-31 or a time like 2027-12-31T12:00:00") from None
-    if len(value.strip()) == 10:  # a date alone
-        parsed = datetime.combine(parsed.date(), time.max if end else time.min)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return int(parsed.timestamp())
 
 
 def _show(
@@ -114,8 +101,8 @@ def dataset_list(
         "holder": holder,
         "right": right.lower() if right else None,
         "grade": grade.lower() if grade else None,
-        "registered_from": _day_bound(since, end=False) if since else None,
-        "registered_to": _day_bound(until, end=True) if until else None,
+        "registered_from": parse_time(since) if since else None,
+        "registered_to": parse_time(until, end_of_day=True) if until else None,
         "q": text,
     }
     with client_for(url) as api:

@@ -14,6 +14,7 @@ from rich.table import Table
 from ..chain.enums import Action, Role, label
 from ..chain.transact import TxResult
 from ..consortium import Consortium, MemberInfo, ProposalOutcome, checksum, org_id
+from ..times import iso, parse_time
 from .common import (
     JsonOpt,
     KeyOpt,
@@ -25,8 +26,6 @@ from .common import (
     evidence_hash,
     registry,
     signer,
-    timestamp,
-    when,
 )
 from .tx import print_tx, tx_json
 
@@ -45,11 +44,14 @@ LevelOpt = Annotated[int, typer.Option(help="Certification level (1 or more).", 
 EvidenceOpt = Annotated[
     str, typer.Option(help="Certification evidence: a file (its SHA-256 is recorded) or a 0x hash.")
 ]
-ExpiresOpt = Annotated[str | None, typer.Option(help="Certification expiry, e.g. 2027-12-31 (default: one year).")]
+ExpiresOpt = Annotated[
+    str | None,
+    typer.Option(help="Certification expiry (UTC); a bare date such as 2027-12-31 means its end (default: one year)."),
+]
 
 
 def _expiry(value: str | None) -> int:
-    return timestamp(value) if value else int(time.time()) + 365 * 24 * 3600
+    return parse_time(value, end_of_day=True) if value else int(time.time()) + 365 * 24 * 3600
 
 
 def _show_outcome(outcome: ProposalOutcome, as_json: bool, what: str) -> None:
@@ -257,7 +259,13 @@ def list_(rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
         table = Table("no", "name", "org id", "status", "level", "certified until", "admin")
         for m in members:
             table.add_row(
-                str(m.org_no), m.name, m.org_id[:18] + "…", label(m.status), str(m.level), when(m.expires_at), m.admin
+                str(m.org_no),
+                m.name,
+                m.org_id[:18] + "…",
+                label(m.status),
+                str(m.level),
+                iso(m.certified_until),
+                m.admin,
             )
         console.print(table)
         for role, holders in roles.items():
@@ -278,7 +286,7 @@ def _print_member(m: MemberInfo) -> None:
     console.print(f"[bold]{m.name}[/] (member {m.org_no})")
     console.print(f"  org id       {m.org_id}")
     console.print(f"  status       {label(m.status)}")
-    console.print(f"  certified    level {m.level} until {when(m.expires_at)}")
+    console.print(f"  certified    level {m.level} until {iso(m.certified_until)}")
     console.print(f"  admin key    {m.admin}")
     for k in m.connectors or ["none"]:
         console.print(f"  connector    {k}")

@@ -8,7 +8,6 @@ without `--offline`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +25,6 @@ DOES_NOT_PROVE = (
     "that the tree root was anchored on the chain, by whom or when: the file's chain fields are claims, not checked",
     "run `idsreg verify PATH --proof FILE` against a node to check them",
 )
-
-
-def iso_utc(timestamp: int) -> str:
-    """A Unix time as ISO 8601 UTC (2026-12-03T13:07:10Z)."""
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def verify_offline(path: Path, proof: Path | None, as_json: bool) -> None:
@@ -52,8 +46,9 @@ def verify_offline(path: Path, proof: Path | None, as_json: bool) -> None:
         "transaction": proof_file.transaction,
         "blockNumber": proof_file.block_number,
         "blockHash": proof_file.block_hash,
-        "anchoredAt": iso_utc(proof_file.anchored_at),
-        "anchoredBy": {"id": proof_file.anchored_by, "name": None},
+        "anchoredAt": proof_file.anchored_at,
+        # Offline there is no chain to name the organisation: its org id only (docs/json.md).
+        "anchoredBy": {"orgNo": None, "orgId": proof_file.anchored_by, "name": None},
     }
     data: dict[str, Any] = {
         "verified": True,

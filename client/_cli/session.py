@@ -8,7 +8,6 @@ file at its place is kept as it is (the command refuses). `logout` deletes it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -23,6 +22,7 @@ from ..registry_client import (
     save_session,
 )
 from ..settings import get_settings
+from ..times import iso
 from .common import JsonOpt, KeyOpt, PasswordFileOpt, console, emit, keystore, signer
 
 ApiUrlOpt = Annotated[
@@ -33,22 +33,8 @@ ApiUrlOpt = Annotated[
 ]
 
 
-def iso(seconds: int | None) -> str:
-    """A Unix time as ISO 8601 UTC ("2027-06-30T12:00:00Z"); "-" for none."""
-    if seconds is None:
-        return "-"
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def api_url(given: str | None) -> str:
     return (given or get_settings().api_url).rstrip("/")
-
-
-def org_ref(org: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The API's `{"orgNo", "orgId", "name"}` as the CLI shows organisations: `{"id", "name"}`."""
-    if org is None:
-        return None
-    return {"id": org.get("orgNo"), "name": org.get("name")}
 
 
 def org_text(org: dict[str, Any] | None) -> str:
@@ -86,7 +72,7 @@ def _session_json(session: ApiSession, path: str) -> dict[str, Any]:
         "url": session.url,
         "address": session.address,
         "key": session.key,
-        "org": org_ref(session.org),
+        "org": session.org,  # the API's {"orgNo", "orgId", "name"}, as every --json gives organisations
         "roles": session.roles,
         "expiresAt": session.expires_at,
         "sessionFile": path,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..chain.transact import TxResult
-from .common import console, jsonable
+from ..jsonable import jsonable
+from .common import console
 
 
 def tx_json(tx: TxResult) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 from functools import cache
 from typing import Any
 
@@ -183,11 +182,6 @@ def decode_log(topics: list[bytes], data: bytes) -> DecodedEvent | None:
     for item, value in zip(layout.plain, decoded, strict=True):
         values[item["name"]] = python_value(item, value)
     return DecodedEvent(layout.contract, layout.name, {name: values[name] for name in layout.order})
-
-
-def enum_value(value: Any) -> Any:
-    """Plain int for an enum member, the value otherwise (for JSON output)."""
-    return int(value) if isinstance(value, IntEnum) else value
 
 
 def deployment_data(artifact: Artifact, *args: Any) -> str:

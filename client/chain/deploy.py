@@ -8,7 +8,7 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from ..errors import DeploymentError
+from ..errors import ConfigError, DeploymentError
 from .abi import deployment_data
 from .artifacts import load_artifact
 from .compile import DEPLOYABLE
@@ -62,17 +62,17 @@ def deploy_registry(
 ) -> Manifest:
     """Deploy every registry contract and write `<directory>/<chainId>.json`.
 
-    Refuses (DeploymentError) when a manifest exists for this chain and its contracts are
+    Refuses (ConfigError: bad input, exit 2) when a manifest exists for this chain and its contracts are
     still there, unless `force`; the manifest is written only after every deployment succeeded.
     """
     chain_id = int(w3.eth.chain_id)
     if not force and existing_deployment(w3, directory) is not None:
-        raise DeploymentError(
+        raise ConfigError(
             f"the registry is already deployed on chain {chain_id} ({Manifest.path_for(directory, chain_id)}); "
             "pass --force to deploy a new one"
         )
     if not governors:
-        raise DeploymentError("at least one governor is needed")
+        raise ConfigError("at least one governor is needed")
     consortium = _deploy(w3, deployer, "Consortium", [Web3.to_checksum_address(g) for g in governors], threshold)
     deployments = {"Consortium": consortium}
     for name in DEPLOYABLE[1:]:

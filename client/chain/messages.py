@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
 
+from ..times import iso
 from .enums import label
 
 TEMPLATES: dict[str, str] = {
@@ -172,7 +172,21 @@ TEMPLATES: dict[str, str] = {
     "DisputeCourtNotDataRegistry": "{account} is not the DataRegistry",
 }
 
-_TIME_SUFFIXES = ("At", "Time", "time")
+#: Error arguments that hold a time (Unix seconds): shown as ISO 8601 UTC. A test checks that
+#: every such argument of the contracts' errors is here.
+TIME_ARGS = frozenset(
+    {
+        "validFrom",
+        "validUntil",
+        "frozenUntil",
+        "expiresAt",
+        "expiredAt",
+        "currentTime",
+        "registeredAt",
+        "anchoredAt",
+        "deliveredAt",
+    }
+)
 
 #: Readable names for 32-byte ids this process has seen (org identifiers the user typed), so a
 #: message can say "DEMO:ACME (0x5e59…)" instead of a bare hash.
@@ -193,8 +207,8 @@ def format_value(name: str, value: Any) -> str:
     """One value as it reads in a sentence: enum names, ISO times, plain hex and numbers."""
     if isinstance(value, IntEnum):
         return label(value)
-    if isinstance(value, int) and name.endswith(_TIME_SUFFIXES) and 0 < value < 2**40:
-        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if isinstance(value, int) and name in TIME_ARGS:
+        return iso(value)
     if isinstance(value, str) and value.lower() in _NAMES:
         return f"{_NAMES[value.lower()]} ({value})"
     return str(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,19 @@ from .manifest import Manifest
 from .messages import is_named, remember_name, render
 from .node import NODE_ERRORS, ChainConfig
 from .transact import TxResult, guarded, send_transaction
+
+
+@dataclass(frozen=True)
+class OrgRef:
+    """An organisation as records mention it: in JSON `{"orgNo", "orgId", "name"}` (the API's
+    OrgRef), for people "ACME Steel (member 3)"."""
+
+    org_no: int
+    org_id: str | None
+    name: str | None
+
+    def __str__(self) -> str:
+        return f"{self.name} (member {self.org_no})" if self.name else f"member {self.org_no}"
 
 
 def default_rpc_url() -> str:
@@ -152,11 +166,16 @@ class Registry:
         admitted = self.events("Consortium", "MemberAdmitted", org_id)
         return str(admitted[0][0]["name"]) if admitted else None
 
+    def org_ref(self, org_no: int) -> OrgRef:
+        """The organisation with this member number: number, org id and registered name."""
+        if not org_no:
+            return OrgRef(0, None, None)
+        org_id = "0x" + bytes(self.call("Consortium", "orgIdOf", org_no)).hex()
+        return OrgRef(org_no, org_id, self.org_name(org_id))
+
     def org_label(self, org_no: int) -> str:
         """ "ACME Steel (member 3)" for a member number; "member 3" if it has no name."""
-        org_id = "0x" + bytes(self.call("Consortium", "orgIdOf", org_no)).hex()
-        name = self.org_name(org_id) if org_no else None
-        return f"{name} (member {org_no})" if name else f"member {org_no}"
+        return str(self.org_ref(org_no))
 
     def _explained(self, exc: ContractRevertError) -> ContractRevertError:
         """The same refusal, its message naming organisations instead of bare ids and numbers."""

@@ -192,3 +192,30 @@ def user_factory(anvil: str, w3: Any, tmp_path: Path, command_forks: CommandFork
 @pytest.fixture
 def user(user_factory: Any) -> User:
     return user_factory("operator")
+
+
+@pytest.fixture
+def parties(user_factory: Any, tmp_path: Path) -> tuple[User, User, User]:
+    """A governor (also an auditor), ACME (provider) and BETA (consumer), in three homes."""
+    gov, acme, beta = user_factory("governor"), user_factory("acme"), user_factory("beta")
+    gov.add_key("gov")
+    auditor = gov.add_key("auditor")
+    acme_admin, beta_admin = acme.add_key("acme"), beta.add_key("beta")
+    gov.ok("deploy", "--key", "gov")
+    for org, name, admin in (("DEMO:ACME", "ACME Steel", acme_admin), ("DEMO:BETA", "Beta Motors", beta_admin)):
+        gov.ok(
+            "member",
+            "propose",
+            "admit",
+            org,
+            "--name",
+            name,
+            "--admin",
+            admin,
+            "--evidence",
+            "0x" + "ab" * 32,
+            "--key",
+            "gov",
+        )
+    gov.ok("member", "propose", "appoint-auditor", auditor, "--key", "gov")
+    return gov, acme, beta

@@ -34,8 +34,8 @@ def test_batch_skips_what_is_yours_and_names_what_is_not(members: User, tmp_path
     assert status["part-04.csv"] == "failed" and status["part-00.csv"] == "registered"
     assert [d["root"] for d in result["datasets"]] == [root_of(f) for f in files]
     for f in files:
-        registrant = members.ok_json("dataset", "show", root_of(f))["registrant"]
-        assert registrant == ("Beta Motors (member 2)" if f == files[4] else "ACME Steel (member 1)")
+        registrant = members.ok_json("dataset", "show", root_of(f))["registrant"]["name"]
+        assert registrant == ("Beta Motors" if f == files[4] else "ACME Steel")
 
     # Again, as a person reads it: every item is now skipped but BETA's, named by its file.
     again = members.run("register", "--batch", str(batch), "--key", "conn")
@@ -91,4 +91,4 @@ def test_a_killed_batch_resumes_where_it_stopped(members: User, tmp_path: Path) 
     final = progress_record(members.home)
     assert final is not None and final["complete"] is True
     assert all(i["status"] == "registered" and i["transaction"] for i in final["items"])
-    assert members.ok_json("verify", str(files[999]))["registration"]["registrant"] == "ACME Steel (member 1)"
+    assert members.ok_json("verify", str(files[999]))["registration"]["registrant"]["name"] == "ACME Steel"

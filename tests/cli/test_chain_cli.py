@@ -41,7 +41,7 @@ def test_chain_lifecycle_keeps_state(local_user: User) -> None:
     assert_one_clear_line(down, 3, "no chain node answers")
 
     started = user.ok_json("chain", "up")
-    assert started["started"] is True and started["chain_id"] == 7351
+    assert started["started"] is True and started["chainId"] == 7351
     assert user.ok_json("chain", "up")["started"] is False  # already running
 
     user.ok("key", "new", "gov")

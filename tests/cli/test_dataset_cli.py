@@ -12,9 +12,11 @@ from eth_utils import keccak
 
 from client.anchors import Anchors
 from client.chain.registry import Registry
+from client.datasets import Datasets, Registration, new_salt, registration_commitment
 from client.hashing import content_root
+from client.keys import Keystore
 from client.proofs import ProofFile
-from tests.cli.conftest import User, assert_one_clear_line
+from tests.cli.conftest import TEST_PASSWORD, User, assert_one_clear_line
 
 
 @pytest.fixture
@@ -77,9 +79,11 @@ def test_hash_register_verify(members: User, tmp_path: Path) -> None:
     verdict = members.ok_json("verify", str(data))
     assert verdict["verified"] is True and verdict["contentRoot"] == root
     registration = verdict["registration"]
-    assert registration["registrant"] == "ACME Steel (member 1)"
-    assert registration["holders"] == {k: "ACME Steel (member 1)" for k in ("holding", "processing", "operation")}
-    assert registration["metadata_uri"] == "https://acme.example/meta/press.json"
+    assert registration["registrant"]["name"] == "ACME Steel" and registration["registrant"]["orgNo"] == 1
+    assert {k: h["name"] for k, h in registration["holders"].items()} == dict.fromkeys(
+        ("holding", "processing", "operation"), "ACME Steel"
+    )
+    assert registration["metadataUri"] == "https://acme.example/meta/press.json"
     assert registration["transaction"] == registered["transaction"]
 
     shown = members.ok_json("dataset", "show", root)
@@ -117,7 +121,7 @@ def test_commit_reveal_lineage_and_grades(members: User, tmp_path: Path) -> None
     orphan = write(tmp_path / "orphan.csv", "orphan\n")
     unknown_parent = "0x" + "77" * 32
     refused = members.run("register", str(orphan), "--parent", unknown_parent, "--key", "conn")
-    assert_one_clear_line(refused, 5, f"parent dataset {unknown_parent}", "is not registered")
+    assert_one_clear_line(refused, 6, f"parent dataset {unknown_parent}", "is not registered")
     assert_one_clear_line(
         members.run("register", str(orphan), "--parent", "0x12", "--key", "conn"), 2, "'0x12'", "not a dataset id"
     )
@@ -134,7 +138,7 @@ def test_batch_registration(members: User, tmp_path: Path) -> None:
     )
     assert len(result["transactions"]) == 2
     assert [d["root"] for d in result["datasets"]] == [root_of(f) for f in files]
-    assert members.ok_json("verify", str(files[149]))["registration"]["registrant"] == "ACME Steel (member 1)"
+    assert members.ok_json("verify", str(files[149]))["registration"]["registrant"]["name"] == "ACME Steel"
 
     twins = write(tmp_path / "twins.txt", f"{files[0]}\n{tmp_path / 'copy.csv'}\n")
     write(tmp_path / "copy.csv", "part 0\n")
@@ -171,11 +175,11 @@ def test_anchor_1000_files_and_verify_every_proof(members: User, tmp_path: Path,
     anchors = Anchors(registry)
     for index in ON_CHAIN_SAMPLE:
         evidence = anchors.verify_on_chain(proofs[index])
-        assert evidence.org == "ACME Steel (member 1)" and evidence.transaction == anchored["transaction"]
+        assert str(evidence.org) == "ACME Steel (member 1)" and evidence.transaction == anchored["transaction"]
 
     sample = Path(anchored["proofs"][417])
     verdict = members.ok_json("verify", str(files[417]), "--proof", str(sample))
-    assert verdict["anchor"]["org"] == "ACME Steel (member 1)"
+    assert verdict["anchor"]["org"]["name"] == "ACME Steel"
 
     wrong_file = members.run("verify", str(files[418]), "--proof", str(sample))
     assert_one_clear_line(wrong_file, 4, "the proof is for content root", root_of(files[418]))
@@ -188,7 +192,7 @@ def test_anchor_1000_files_and_verify_every_proof(members: User, tmp_path: Path,
     assert_one_clear_line(refused, 4, "inclusion proof does not verify", "leaf 417 of a tree of 1000")
 
     garbage = write(tmp_path / "garbage.proof.json", "{not json")
-    assert_one_clear_line(members.run("verify", str(files[0]), "--proof", str(garbage)), 4, "not JSON")
+    assert_one_clear_line(members.run("verify", str(files[0]), "--proof", str(garbage)), 2, "not JSON")
 
 
 def test_rights_between_two_organisations(members: User, tmp_path: Path) -> None:
@@ -197,15 +201,15 @@ def test_rights_between_two_organisations(members: User, tmp_path: Path) -> None
     root = root_of(data)
     offered = members.ok_json("right", "offer", root, "operation", "DEMO:BETA", "--key", "conn")
     assert offered["events"][0]["name"] == "RightOffered"
-    assert members.ok_json("dataset", "show", root)["offers"] == {"operation": "Beta Motors (member 2)"}
+    assert members.ok_json("dataset", "show", root)["offers"]["operation"]["name"] == "Beta Motors"
     not_yours = members.run("right", "accept", root, "operation", "--key", "conn")
     assert_one_clear_line(not_yours, 5, "was offered to Beta Motors (member 2), not to ACME Steel (member 1)")
     members.ok("right", "accept", root, "operation", "--key", "beta")
     holders = members.ok_json("dataset", "show", root)["holders"]
-    assert holders == {
-        "holding": "ACME Steel (member 1)",
-        "processing": "ACME Steel (member 1)",
-        "operation": "Beta Motors (member 2)",
+    assert {k: h["name"] for k, h in holders.items()} == {
+        "holding": "ACME Steel",
+        "processing": "ACME Steel",
+        "operation": "Beta Motors",
     }
 
     members.ok("right", "offer", root, "holding", "DEMO:BETA", "--key", "acme")
@@ -239,7 +243,7 @@ def test_anchoring_again_keeps_every_earlier_proof(members: User, tmp_path: Path
     assert len(set(made)) == 4
     anchors = Anchors(Registry.connect(anvil, members.deployments))
     for proof_path in made:
-        assert anchors.verify_on_chain(ProofFile.read(Path(proof_path))).org == "ACME Steel (member 1)"
+        assert str(anchors.verify_on_chain(ProofFile.read(Path(proof_path))).org) == "ACME Steel (member 1)"
 
     listed = members.ok_json("anchor", "list")
     assert [a["root"] for a in listed] == [first["root"], second["root"], third["root"]]
@@ -325,7 +329,7 @@ def test_commit_salt_is_kept_before_the_commitment_is_sent(members: User, tmp_pa
     parent = write(tmp_path / "raw.csv", "raw\n")
     data = write(tmp_path / "derived.csv", "derived\n")
     failed = members.run("register", str(data), "--commit", "--parent", root_of(parent), "--key", "conn")
-    assert failed.code == 5 and "is not registered" in failed.stderr
+    assert failed.code == 6 and "is not registered" in failed.stderr
     [kept] = (members.home / "registrations").glob(f"{root_of(data)[2:]}-commit-*.json")
     record = json.loads(kept.read_text())
     salt = bytes.fromhex(record["revealSalt"][2:])
@@ -340,3 +344,29 @@ def test_commit_salt_is_kept_before_the_commitment_is_sent(members: User, tmp_pa
     request = Registration(bytes.fromhex(root_of(data)[2:]), parents=(bytes.fromhex(root_of(parent)[2:]),))
     revealed = Datasets(registry).reveal(account, request, salt)
     assert [e.name for e in revealed.events] == ["DatasetRegistered"]
+
+
+def test_dataset_show_reports_the_registration_that_superseded(
+    parties: tuple[User, User, User], tmp_path: Path
+) -> None:
+    """After an earlier commitment's reveal replaces a registration, `dataset show`, `verify` and
+    the children of a parent describe the reveal, not the registration it replaced."""
+    _gov, acme, beta = parties
+    parent = tmp_path / "parent.csv"
+    parent.write_text("a parent\n")
+    acme.ok("register", str(parent), "--key", "acme")
+    data = tmp_path / "design.step"
+    data.write_text("beta's design\n")
+    root = content_root(data)
+    registry = Registry.connect(beta.rpc_url, beta.deployments)
+    keystore = Keystore(beta.home / "keystore")
+    beta_key = keystore.unlock(keystore.find("beta"), TEST_PASSWORD)
+    salt = new_salt()
+    datasets = Datasets(registry)
+    datasets.commit(beta_key, registration_commitment(root, "DEMO:BETA", salt))  # beta commits first
+    acme.ok("register", str(data), "--key", "acme", "--parent", "0x" + content_root(parent).hex())
+    revealed = datasets.reveal(beta_key, Registration(root), salt)  # beta's earlier commitment wins
+    shown = acme.ok_json("dataset", "show", "0x" + root.hex())
+    assert shown["registrant"]["name"] == "Beta Motors"
+    assert shown["transaction"] == revealed.tx_hash and shown["parents"] == []
+    assert acme.ok_json("dataset", "show", "0x" + content_root(parent).hex())["children"] == []

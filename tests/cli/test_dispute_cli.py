@@ -57,10 +57,10 @@ def test_upheld_dispute_with_prior_anchoring(user_factory: Any, tmp_path: Path, 
     assert gov.ok_json("dispute", "vote", dispute, "uphold", "--key", "arb2")["status"] == "upheld"
 
     shown = beta.ok_json("dispute", "show", dispute)
-    assert shown["status"] == "upheld" and shown["prior_anchored_at"] is not None
-    assert shown["claimant"] == "Beta Motors (member 2)"
+    assert shown["status"] == "upheld" and shown["priorAnchoredAt"] is not None
+    assert shown["claimant"]["name"] == "Beta Motors" and shown["right"] == "operation"
     holders = beta.ok_json("dataset", "show", root)["holders"]
-    assert holders["operation"] == "Beta Motors (member 2)" and holders["holding"] == "ACME Steel (member 1)"
+    assert holders["operation"]["name"] == "Beta Motors" and holders["holding"]["name"] == "ACME Steel"
     human = beta.ok("dispute", "show", dispute).stdout
     assert "prior anchoring" in human and "upheld" in human
 

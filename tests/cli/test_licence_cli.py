@@ -4,39 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-import pytest
-
+from client.chain.registry import Registry
+from client.datasets import Datasets, Registration, new_salt, registration_commitment
 from client.hashing import content_root
-from tests.cli.conftest import User, assert_one_clear_line
-
-
-@pytest.fixture
-def parties(user_factory: Any, tmp_path: Path) -> tuple[User, User, User]:
-    """A governor (also an auditor), ACME (provider) and BETA (consumer), in three homes."""
-    gov, acme, beta = user_factory("governor"), user_factory("acme"), user_factory("beta")
-    gov.add_key("gov")
-    auditor = gov.add_key("auditor")
-    acme_admin, beta_admin = acme.add_key("acme"), beta.add_key("beta")
-    gov.ok("deploy", "--key", "gov")
-    for org, name, admin in (("DEMO:ACME", "ACME Steel", acme_admin), ("DEMO:BETA", "Beta Motors", beta_admin)):
-        gov.ok(
-            "member",
-            "propose",
-            "admit",
-            org,
-            "--name",
-            name,
-            "--admin",
-            admin,
-            "--evidence",
-            "0x" + "ab" * 32,
-            "--key",
-            "gov",
-        )
-    gov.ok("member", "propose", "appoint-auditor", auditor, "--key", "gov")
-    return gov, acme, beta
+from client.keys import Keystore
+from tests.cli.conftest import TEST_PASSWORD, User, assert_one_clear_line
 
 
 def test_licence_receipt_and_verification(parties: tuple[User, User, User], tmp_path: Path) -> None:
@@ -76,7 +49,7 @@ def test_licence_receipt_and_verification(parties: tuple[User, User, User], tmp_
     assert_no_derive = beta.run("grant", "check", root, "DEMO:BETA", "derive", "--json")
     assert assert_no_derive.code == 4 and assert_no_derive.json()["authorized"] is False
     shown = beta.ok_json("grant", "show", root, "DEMO:BETA")
-    assert shown["grantor"] == "ACME Steel (member 1)" and shown["permissions"] == ["read"]
+    assert shown["grantor"]["name"] == "ACME Steel" and shown["permissions"] == ["read"]
 
     receipt = tmp_path / "shared" / "delivery.receipt.json"
     acme.ok(
@@ -104,7 +77,7 @@ def test_licence_receipt_and_verification(parties: tuple[User, User, User], tmp_
     submitted = beta.ok_json("receipt", "submit", str(receipt), "--key", "beta")
     assert [e["name"] for e in submitted["events"]] == ["ReceiptRecorded"]
     record = acme.ok_json("receipt", "verify", str(receipt))["record"]
-    assert (record["provider"], record["consumer"]) == ("ACME Steel (member 1)", "Beta Motors (member 2)")
+    assert (record["provider"]["name"], record["consumer"]["name"]) == ("ACME Steel", "Beta Motors")
 
     twice = acme.run("receipt", "submit", str(receipt), "--key", "acme")
     assert_one_clear_line(twice, 5, "is already recorded")
@@ -123,13 +96,32 @@ def test_licence_receipt_and_verification(parties: tuple[User, User, User], tmp_
     raw["receipt"]["termsCommitment"] = "0x" + "22" * 32
     tampered.write_text(json.dumps(raw))
     assert_one_clear_line(acme.run("receipt", "verify", str(tampered)), 4, "do not open commitment")
+    raw = json.loads(receipt.read_text())
+    raw["receipt"]["deliveredAt"] -= 1  # a signed field other than the terms commitment
+    tampered.write_text(json.dumps(raw))
+    changed = "the receipt no longer matches what the provider signed: its fields were changed after signing"
+    assert_one_clear_line(acme.run("receipt", "verify", str(tampered)), 4, changed, raw["digest"])
+    assert_one_clear_line(acme.run("receipt", "verify", str(tampered), "--offline"), 4, changed)
+    del raw["digest"]  # no stated digest to compare with: the chain says no member holds the recovered key
+    tampered.write_text(json.dumps(raw))
+    assert_one_clear_line(acme.run("receipt", "verify", str(tampered)), 4, changed, "or signed by a key of no member")
+    other_key = json.loads(receipt.read_text())
+    beta_key = other_key["signatures"]["consumer"]["key"]
+    acme_key = other_key["signatures"]["provider"]["key"]
+    other_key["signatures"]["provider"]["key"] = beta_key  # names a key that did not sign it
+    tampered.write_text(json.dumps(other_key))
+    assert_one_clear_line(
+        acme.run("receipt", "verify", str(tampered)),
+        4,
+        f"the provider signature was made by key {acme_key} of ACME Steel (member 1), not by the named key {beta_key}",
+    )
     outsider_sign = gov.run("receipt", "sign", str(receipt), "--key", "gov")
     assert_one_clear_line(outsider_sign, 2, "belongs to neither the provider nor the consumer")
 
     acme.ok("revoke", root, "DEMO:BETA", "--key", "acme")
     assert beta.run("grant", "check", root, "DEMO:BETA", "read").code == 4
     late = tmp_path / "late.receipt.json"
-    acme.ok(
+    drafted = acme.ok(
         "receipt",
         "draft",
         "--dataset",
@@ -143,8 +135,15 @@ def test_licence_receipt_and_verification(parties: tuple[User, User, User], tmp_
         "--out",
         str(late),
     )
-    acme.ok("receipt", "sign", str(late), "--key", "acme")
-    beta.ok("receipt", "sign", str(late), "--key", "beta")
+    revoked = "the ledger would refuse this receipt now: the consumer's licence does not cover this delivery at "
+    for result in (
+        drafted,
+        acme.ok("receipt", "sign", str(late), "--key", "acme"),
+        beta.ok("receipt", "sign", str(late), "--key", "beta"),
+    ):
+        warning = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(warning) == 1 and warning[0].startswith("warning: " + revoked), result.stderr
+        assert warning[0].endswith("its licence was revoked")
     refused = beta.run("receipt", "submit", str(late), "--key", "beta")
     assert_one_clear_line(refused, 5, "does not let Beta Motors (member 2) read dataset")
 
@@ -222,3 +221,100 @@ def test_receipt_files_are_never_replaced(parties: tuple[User, User, User], tmp_
     both = json.loads(receipt.read_text())["signatures"]
     assert both["provider"] == json.loads(signed)["signatures"]["provider"] and "consumer" in both
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporary left
+
+
+def test_grant_check_says_why(parties: tuple[User, User, User], tmp_path: Path) -> None:
+    """`grant check` names the reason a licence does not allow a use, read from the contracts."""
+    gov, acme, beta = parties
+    roots = {}
+    for name, grade in (("general", "general"), ("important", "important"), ("core", "core")):
+        data = tmp_path / f"{name}.csv"
+        data.write_text(f"{name}\n")
+        roots[name] = "0x" + content_root(data).hex()
+        acme.ok("register", str(data), "--grade", grade, "--key", "acme")
+    root = roots["general"]
+
+    def reason(org: str, *args: str) -> str:
+        result = beta.run("grant", "check", root, org, *args, "--json")
+        return str(result.json()["reason"]) if result.code in (0, 4) else f"exit {result.code}: {result.stderr}"
+
+    assert reason("DEMO:BETA", "read") == "no-licence"
+    assert reason("DEMO:NOBODY", "read") == "not-a-member"
+    acme.ok("grant", "issue", root, "DEMO:BETA", "--from", "2099-01-01", "--until", "2099-06-30", "--key", "acme")
+    early = beta.run("grant", "check", root, "DEMO:BETA", "read")
+    assert early.code == 4 and "its licence is not yet valid (from 2099-01-01T00:00:00Z)" in early.stdout
+    drafted = acme.ok(
+        "receipt",
+        "draft",
+        "--dataset",
+        root,
+        "--provider",
+        "DEMO:ACME",
+        "--consumer",
+        "DEMO:BETA",
+        "--delivered-root",
+        root,
+        "--size",
+        "8",
+        "--out",
+        str(tmp_path / "early.receipt.json"),
+    )
+    assert "warning: the ledger would refuse this receipt now" in drafted.stderr
+    assert "its licence is not yet valid (from 2099-01-01T00:00:00Z)" in drafted.stderr
+    # A bare --until date covers the whole day: the licence still holds in its evening.
+    assert reason("DEMO:BETA", "read", "--at", "2099-06-30T18:00:00") == "authorized"
+    shown = beta.ok_json("grant", "show", root, "DEMO:BETA")
+    assert (shown["validFrom"], shown["validUntil"]) == (4070908800, 4086547199)
+    late = beta.run("grant", "check", root, "DEMO:BETA", "read", "--at", "2099-07-01")
+    assert late.code == 4 and "its licence has expired (ended 2099-06-30T23:59:59Z)" in late.stdout
+    checked = beta.run("grant", "check", root, "DEMO:BETA", "derive", "--at", "2099-03-01", "--json").json()
+    assert (checked["authorized"], checked["reason"], checked["grant"]["serial"]) == (
+        False,
+        "permission-not-granted",
+        1,
+    )
+
+    acme.ok("revoke", root, "DEMO:BETA", "--key", "acme")
+    assert reason("DEMO:BETA", "read", "--at", "2099-03-01") == "revoked"
+    acme.ok("grant", "issue", roots["important"], "DEMO:BETA", "--key", "acme")
+    pending = beta.run("grant", "check", roots["important"], "DEMO:BETA", "read")
+    assert pending.code == 4 and "waits for an auditor's approval" in pending.stdout
+    core = beta.run("grant", "check", roots["core"], "DEMO:BETA", "read", "--json").json()
+    assert core["reason"] == "core-data"
+
+    acme.ok("grant", "issue", root, "DEMO:BETA", "--key", "acme")
+    assert reason("DEMO:BETA", "read") == "authorized"
+    gov.ok("member", "propose", "suspend", "DEMO:BETA", "--key", "gov")
+    assert reason("DEMO:BETA", "read") == "org-suspended"
+
+
+def test_times_in_errors_are_iso(parties: tuple[User, User, User], tmp_path: Path) -> None:
+    """A contract's refusal shows its times as ISO 8601 UTC, not Unix seconds."""
+    _gov, acme, _beta = parties
+    data = tmp_path / "press.csv"
+    data.write_text("t\n")
+    root = "0x" + content_root(data).hex()
+    acme.ok("register", str(data), "--key", "acme")
+    empty = acme.run(
+        "grant", "issue", root, "DEMO:BETA", "--from", "2099-02-01", "--until", "2099-01-01", "--key", "acme"
+    )
+    assert_one_clear_line(empty, 5, "the validity window 2099-02-01T00:00:00Z to 2099-01-01T23:59:59Z is empty")
+
+
+def test_grant_check_names_a_superseded_registration(parties: tuple[User, User, User], tmp_path: Path) -> None:
+    """A licence issued under a registration that an earlier commitment's reveal replaced."""
+    _gov, acme, beta = parties
+    data = tmp_path / "design.step"
+    data.write_text("beta's design\n")
+    root = content_root(data)
+    registry = Registry.connect(beta.rpc_url, beta.deployments)
+    beta_key = Keystore(beta.home / "keystore").unlock(Keystore(beta.home / "keystore").find("beta"), TEST_PASSWORD)
+    salt = new_salt()
+    registry_datasets = Datasets(registry)
+    registry_datasets.commit(beta_key, registration_commitment(root, "DEMO:BETA", salt))  # beta commits first
+    acme.ok("register", str(data), "--key", "acme")
+    acme.ok("grant", "issue", "0x" + root.hex(), "DEMO:BETA", "--key", "acme")
+    assert beta.ok_json("grant", "check", "0x" + root.hex(), "DEMO:BETA", "read")["reason"] == "authorized"
+    registry_datasets.reveal(beta_key, Registration(root), salt)  # the earlier commitment wins
+    superseded = beta.run("grant", "check", "0x" + root.hex(), "DEMO:BETA", "read")
+    assert superseded.code == 4 and "a reveal superseded since" in superseded.stdout

@@ -37,7 +37,7 @@ def test_login_whoami_logout(person: Any, served: Served) -> None:
 
     who = beta.ok_json("api", "whoami")
     assert who["address"] == address and who["key"] == "beta"
-    assert who["org"] == {"id": signed["org"]["id"], "name": "BETA"}
+    assert who["org"] == {"orgNo": signed["org"]["orgNo"], "orgId": signed["org"]["orgId"], "name": "BETA"}
     human = beta.ok("api", "whoami").stdout
     assert address in human and "BETA (member" in human and re.search(r"expires \d{4}-\d\d-\d\dT", human)
 

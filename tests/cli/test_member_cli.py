@@ -54,7 +54,7 @@ def test_operator_flow(user: User, consortium: dict[str, str]) -> None:
     assert member["status"] == "active"
     assert member["admin"] == consortium["admin"]
     assert member["connectors"] == [consortium["conn"]]
-    assert member["org_id"] == "0x" + keccak(text="DEMO:ACME").hex()
+    assert member["orgId"] == "0x" + keccak(text="DEMO:ACME").hex()
 
     listing = user.ok_json("member", "list")
     assert [m["name"] for m in listing["members"]] == ["ACME Steel"]
@@ -84,7 +84,7 @@ def test_two_of_three_council(user: User) -> None:
     assert opened["executed"] is False
     pid = str(opened["proposalId"])
     proposals = user.ok_json("member", "proposals", "--open")
-    assert [(p["proposal_id"], p["approvals"], p["threshold"]) for p in proposals] == [(1, 1, 2)]
+    assert [(p["proposalId"], p["approvals"], p["threshold"]) for p in proposals] == [(1, 1, 2)]
     twice = user.run("member", "approve", pid, "--key", "g1")
     assert_one_clear_line(twice, 5, "has already approved proposal 1")
     assert user.ok_json("member", "approve", pid, "--key", "g2")["executed"] is True
@@ -93,7 +93,7 @@ def test_two_of_three_council(user: User) -> None:
 
 def test_bad_input_is_one_clear_line(user: User, consortium: dict[str, str], tmp_path: Path) -> None:
     unknown = user.run("member", "show", "DEMO:NOBODY")
-    assert_one_clear_line(unknown, 5, "DEMO:NOBODY", "is not a member")
+    assert_one_clear_line(unknown, 6, "DEMO:NOBODY", "is not a member")
 
     malformed = user.run("member", "show", "acme")
     assert_one_clear_line(malformed, 2, "'acme'", "identifier")
@@ -146,7 +146,7 @@ def test_deploy_refuses_to_overwrite(user: User, consortium: dict[str, str]) -> 
     manifest = user.deployments / "7351.json"
     before = manifest.read_text()
     again = user.run("deploy", "--key", "gov")
-    assert_one_clear_line(again, 3, "already deployed on chain 7351", "--force")
+    assert_one_clear_line(again, 2, "already deployed on chain 7351", "--force")
     assert manifest.read_text() == before
     forced = user.ok_json("deploy", "--key", "gov", "--force")
     assert forced["contracts"]["Consortium"]["address"] != _address(before)

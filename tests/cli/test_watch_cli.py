@@ -41,9 +41,9 @@ def test_watch_once_tells_what_concerns_the_organisation(person: Any, served: Se
     assert sorted(set(kinds)) == ["receiptRecorded", "rightOffered"]
     offer = next(n for n in notices if n["kind"] == "rightOffered")
     assert offer["dataset"] == hx(s.roots["weld parameters"]) and offer["right"] == "holding"
-    assert offer["offeredBy"]["name"] == "ALPHA" and ISO.match(offer["time"]) and offer["txHash"].startswith("0x")
+    assert offer["offeredBy"]["name"] == "ALPHA" and isinstance(offer["time"], int) and offer["txHash"].startswith("0x")
     receipt = next(n for n in notices if n["kind"] == "receiptRecorded")
-    assert receipt["consumer"] == {"id": receipt["consumer"]["id"], "name": "BETA"}
+    assert set(receipt["consumer"]) == {"orgNo", "orgId", "name"} and receipt["consumer"]["name"] == "BETA"
     assert receipt["termsCommitment"] == hx(s.openings[-1].commitment)  # the price stays with the parties
     # The offers that were accepted, cancelled or rejected since are not news.
     assert kinds.count("rightOffered") == 1

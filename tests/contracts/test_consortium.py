@@ -145,7 +145,7 @@ def test_recertify_member(council1: Council) -> None:
         "expiresAt": later,
     }
     member = c.consortium.member(org.identifier)
-    assert (member.level, member.expires_at) == (4, later)
+    assert (member.level, member.certified_until) == (4, later)
 
 
 def test_replace_admin(council1: Council) -> None:
@@ -508,7 +508,7 @@ def test_suspended_orgs_keys_are_refused(council1: Council) -> None:
 def test_expired_certification_is_refused(council1: Council) -> None:
     c = council1
     org = admit(c.consortium, c.g, "DEMO:ALPHA")
-    expires = c.consortium.member(org.identifier).expires_at
+    expires = c.consortium.member(org.identifier).certified_until
     increase_time(c.registry.w3, ONE_YEAR + 10)
     expect_revert(
         lambda: c.registry.call("Consortium", "requireActiveKey", org.admin.address),

@@ -550,9 +550,9 @@ def test_show(c: CourtScene) -> None:
         root=hx(root),
         right=Right.OPERATION,
         status=DisputeStatus.OPEN,
-        claimant="BETA (member 2)",
-        respondent="ALPHA (member 1)",
-        holder="ALPHA (member 1)",
+        claimant=c.registry.org_ref(2),
+        respondent=c.registry.org_ref(1),
+        holder=c.registry.org_ref(1),
         opened_at=record["openedAt"],
         expires_at=record["openedAt"] + DISPUTE_PERIOD,
         registered_at=c.dataset(root)["registeredAt"],
@@ -565,6 +565,7 @@ def test_show(c: CourtScene) -> None:
         transaction=info.transaction,
     )
     assert isinstance(info.status, DisputeStatus)
+    assert (str(info.claimant), str(info.respondent)) == ("BETA (member 2)", "ALPHA (member 1)")
     receipt = c.registry.w3.eth.get_transaction_receipt(info.transaction)  # type: ignore[arg-type]
     assert receipt["logs"][0]["address"] == c.registry.contract("DisputeCourt").address
     expect_revert(lambda: c.disputes.show(7), "DisputeCourtUnknownDispute", disputeId=7)

@@ -12,6 +12,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from client.proofs import ProofFile
+from client.times import iso
 from tests.registry_api.conftest import Served
 from tests.registry_api.workload import hx
 
@@ -431,9 +432,9 @@ def test_verify_a_content_root(api: Served) -> None:
     verdict = verify(api, {"contentRoot": root(api, "turbine scans")}).json()
     assert verdict["verified"] is True and verdict["kind"] == "content-root"
     registration = verdict["evidence"]["registration"]
-    assert (
-        registration["registrant"] == "ALPHA (member 1)" and registration["holders"]["processing"] == "BETA (member 2)"
-    )
+    assert registration["registrant"]["name"] == "ALPHA" and registration["holders"]["processing"]["name"] == "BETA"
+    listed = ok(api, f"/v1/datasets/{root(api, 'turbine scans')}")["children"]
+    assert registration["children"] == listed and root(api, "blade wear model") in listed
     missing = verify(api, {"contentRoot": ZERO}).json()
     assert missing["verified"] is False and "not registered" in missing["reason"]
 
@@ -444,12 +445,13 @@ def test_verify_a_proof_file(api: Served) -> None:
     proofs = s.anchor_proofs
     proof = json.loads(proofs[1].to_json())
     verdict = verify(api, {"proof": proof}).json()
-    assert verdict["verified"] is True and verdict["evidence"]["anchor"]["org"] == "GAMMA (member 3)"
+    assert verdict["verified"] is True and verdict["evidence"]["anchor"]["org"]["name"] == "GAMMA"
     assert verdict["evidence"]["registration"]["root"] == root(api, "prototype drawings")
     assert proofs[1].root == anchor["root"]
     tampered = dict(proof, anchoredAt=proof["anchoredAt"] - 1)
     failed = verify(api, {"proof": tampered}).json()
-    assert failed["verified"] is False and "time" in failed["reason"]
+    assert failed["verified"] is False
+    assert f"the proof's anchor time is {iso(proof['anchoredAt'] - 1)} but the chain says " in failed["reason"]
     wrong_path = dict(proof, path=[ZERO, *proof["path"][1:]])
     assert verify(api, {"proof": wrong_path}).json()["verified"] is False
     malformed = verify(api, {"proof": {"format": "something else"}})
@@ -460,7 +462,7 @@ def test_verify_a_proof_file(api: Served) -> None:
 def test_verify_a_receipt_file(api: Served) -> None:
     file = json.loads(api.story.receipt_file.to_json())
     verdict = verify(api, {"receipt": file}).json()
-    assert verdict["verified"] is True and verdict["evidence"]["consumer"] == "BETA (member 2)"
+    assert verdict["verified"] is True and verdict["evidence"]["consumer"]["name"] == "BETA"
     forged = json.loads(json.dumps(file))
     forged["terms"]["price"] = "1"
     failed = verify(api, {"receipt": forged}).json()

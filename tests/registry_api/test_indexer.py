@@ -21,9 +21,10 @@ from client.chain.abi import decode_log
 from client.chain.registry import Registry
 from client.consortium import Consortium
 from client.datasets import Datasets, Registration
+from client.jsonable import jsonable
 from registry_api import indexer as indexer_module
 from registry_api import store
-from registry_api.indexer import Indexer, _raw_row, json_safe
+from registry_api.indexer import Indexer, _raw_row
 from registry_api.settings import ApiSettings
 from tests.conftest import admit, new_account, wait_until
 from tests.registry_api.helpers import rpc, settings
@@ -67,7 +68,7 @@ def from_receipts(registry: Registry) -> list[Row]:
                         int(entry["logIndex"]),
                         decoded.contract,
                         decoded.name,
-                        json_safe(decoded.args),
+                        jsonable(decoded.args, enums="int"),
                     )
                 )
     return found

@@ -6,40 +6,37 @@ receipts read from the node (the client's verification code), so the API needs t
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from enum import IntEnum
 from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy import bindparam, select
+from sqlmodel import col
 
 from client.anchors import Anchors
 from client.chain.node import NODE_ERRORS
 from client.datasets import Datasets
-from client.errors import ChainError, NotRegisteredError, ProofError
+from client.errors import ChainError, MalformedFileError, NotRegisteredError, ProofError
+from client.jsonable import jsonable
 from client.proofs import ProofFile
 from client.receipts import ReceiptFile, Receipts
 from client.verify import verify_root, verify_with_proof
 
+from ...domain import Lineage
 from ...errors import ApiError, Unavailable
 from .. import params
-from ..deps import ChainDep
+from ..deps import ChainDep, SessionDep
 from ..limits import BODY_RESPONSES
 from ..schemas import Public, VerdictPublic, VerifyRequest
 
 router = APIRouter(prefix="/v1", tags=["verify"])
 
-
-def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _plain(dataclasses.asdict(value))
-    if isinstance(value, IntEnum):
-        return value.name.lower()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
+_CHILDREN = (
+    select(col(Lineage.child))
+    .where(col(Lineage.parent) == bindparam("root"))
+    .order_by(col(Lineage.block_number), col(Lineage.child))
+    .limit(100)
+)
 
 
 class _Malformed(ApiError):
@@ -47,11 +44,11 @@ class _Malformed(ApiError):
 
 
 def _file(kind: type[ProofFile | ReceiptFile], body: Public) -> Any:
-    """The file, or the ProofError saying why a body the schema accepts is not a file that can verify
+    """The file, or the error saying why a body the schema accepts is not a file that can verify
     (a receipt field beyond its uint width, for example): a verdict, not a malformed request."""
     try:
         return kind.from_json(json.dumps(body.model_dump(mode="json")))
-    except ProofError as exc:
+    except (ProofError, MalformedFileError) as exc:
         return exc
 
 
@@ -60,7 +57,7 @@ def _file(kind: type[ProofFile | ReceiptFile], body: Public) -> Any:
     response_model=VerdictPublic,
     responses={**BODY_RESPONSES, 503: {"description": "The chain node does not answer."}},
 )
-def verify(body: VerifyRequest, chain: ChainDep) -> VerdictPublic:
+def verify(body: VerifyRequest, chain: ChainDep, session: SessionDep) -> VerdictPublic:
     """Check a content root, an inclusion-proof file or a receipt file against the chain: the
     verdict and the on-chain evidence (registration, anchor, ledger record)."""
     given = [name for name in ("content_root", "proof", "receipt") if getattr(body, name) is not None]
@@ -71,17 +68,17 @@ def verify(body: VerifyRequest, chain: ChainDep) -> VerdictPublic:
     receipt = _file(ReceiptFile, body.receipt) if body.receipt is not None else None
     registry = chain.registry()
     head = chain.head()
-    if isinstance(proof, ProofError):
+    if isinstance(proof, ProofError | MalformedFileError):
         return VerdictPublic(
             verified=False, kind="proof", subject=body.proof.leaf.lower(), reason=str(proof), chain_head=head
         )
-    if isinstance(receipt, ProofError):
+    if isinstance(receipt, ProofError | MalformedFileError):
         return VerdictPublic(verified=False, kind="receipt", subject=None, reason=str(receipt), chain_head=head)
     try:
         if receipt is not None:
             subject = "0x" + receipt.digest.hex()
             try:
-                evidence = _plain(Receipts(registry).verify_on_chain(receipt))
+                evidence = jsonable(Receipts(registry).verify_on_chain(receipt), drop_none=True)
             except ProofError as exc:
                 return VerdictPublic(verified=False, kind="receipt", subject=subject, reason=str(exc), chain_head=head)
             return VerdictPublic(verified=True, kind="receipt", subject=subject, evidence=evidence, chain_head=head)
@@ -103,7 +100,11 @@ def verify(body: VerifyRequest, chain: ChainDep) -> VerdictPublic:
                     verified=False, kind="content-root", subject=root, reason=str(exc), chain_head=head
                 )
             kind = "content-root"
-        evidence = {"registration": _plain(verdict.registration), "anchor": _plain(verdict.anchor)}
+        registration = jsonable(verdict.registration, drop_none=True)
+        if registration is not None:
+            # The children from the index (the first 100, as `/v1/datasets/{root}` lists them).
+            registration["children"] = list(session.execute(_CHILDREN, {"root": verdict.content_root}).scalars())
+        evidence = {"registration": registration, "anchor": jsonable(verdict.anchor, drop_none=True)}
         return VerdictPublic(
             verified=True,
             kind=kind,
