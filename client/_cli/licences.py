@@ -15,9 +15,10 @@ from ..consortium import org_id
 from ..datasets import hex32, parse_root
 from ..eip712 import Receipt
 from ..errors import ConfigError, ProofError
-from ..files import create_new, replace
+from ..files import create_new, private_folder, replace
 from ..grants import Grants, LicenceTermsFile, parse_permissions
 from ..receipts import ReceiptFile, Receipts
+from ..settings import get_settings
 from ..terms import Opening, Terms
 from ..times import iso, parse_time
 from .common import (
@@ -99,7 +100,10 @@ def issue(
     note: NoteOpt = "",
     terms_out: Annotated[
         Path | None,
-        typer.Option(help="Licence terms file to write (never overwritten; default licence-COMMITMENT.terms.json)."),
+        typer.Option(
+            help="Licence terms file to write (never overwritten; "
+            "default $IDSREG_HOME/terms/licence-COMMITMENT.terms.json)."
+        ),
     ] = None,
     key: KeyOpt = None,
     password_file: PasswordFileOpt = None,
@@ -118,7 +122,7 @@ def issue(
     opening = Opening.new(Terms.licence(purpose=purpose, policy=policy_hash, price=price, note=note))
     grants = Grants(reg)
     account = signer(key, password_file)
-    out = terms_out or Path(f"licence-{opening.commitment.hex()[:16]}.terms.json")
+    out = terms_out or _terms_folder() / f"licence-{opening.commitment.hex()[:16]}.terms.json"
     create_new(out, grants.terms_file(root, org, opening).to_json(), what="licence terms file", mode=0o600)
     tx = grants.grant(account, root, org, flags, start, end, opening.commitment)
     issued = tx.event("GrantIssued").args
@@ -161,6 +165,13 @@ def verify_terms(
             f"{_terms_text(terms_file.opening.terms)} (issued in block {evidence.block_number})"
         ),
     )
+
+
+def _terms_folder() -> Path:
+    """$IDSREG_HOME/terms, a 0700 folder: openings are as private as the deals they record."""
+    folder = get_settings().terms_dir
+    private_folder(folder)
+    return folder
 
 
 def _terms_text(terms: Terms) -> str:

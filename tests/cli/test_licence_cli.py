@@ -156,6 +156,9 @@ def test_important_data_needs_an_auditor(parties: tuple[User, User, User], tmp_p
     acme.ok("register", str(data), "--grade", "important", "--key", "acme")
     pending = acme.ok_json("grant", "issue", root, "DEMO:BETA", "--permissions", "read,derive", "--key", "acme")
     assert pending["status"] == "pending"
+    kept = Path(pending["termsFile"])  # by default among the user's private files, not in the working folder
+    assert kept.parent == acme.home / "terms" and kept.parent.stat().st_mode & 0o077 == 0
+    assert json.loads(kept.read_text())["termsCommitment"] == pending["termsCommitment"]
     assert beta.run("grant", "check", root, "DEMO:BETA", "read").code == 4
     not_auditor = acme.run("grant", "approve", root, "DEMO:BETA", "--serial", "1", "--key", "acme")
     assert_one_clear_line(not_auditor, 5, "is not an auditor")
