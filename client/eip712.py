@@ -25,8 +25,7 @@ RECEIPT_FIELDS: list[dict[str, str]] = [
     {"name": "provider", "type": "bytes32"},
     {"name": "consumer", "type": "bytes32"},
     {"name": "deliveredRoot", "type": "bytes32"},
-    {"name": "size", "type": "uint64"},
-    {"name": "price", "type": "uint256"},
+    {"name": "termsCommitment", "type": "bytes32"},
     {"name": "deliveredAt", "type": "uint64"},
     {"name": "nonce", "type": "uint256"},
 ]
@@ -48,8 +47,8 @@ class Receipt:
     provider: bytes
     consumer: bytes
     delivered_root: bytes
-    size: int
-    price: int
+    #: keccak256(salt ‖ canonical terms): size, price and notes stay with the parties (client/terms.py).
+    terms_commitment: bytes
     delivered_at: int
     nonce: int
 
@@ -60,8 +59,7 @@ class Receipt:
             "provider": self.provider,
             "consumer": self.consumer,
             "deliveredRoot": self.delivered_root,
-            "size": self.size,
-            "price": self.price,
+            "termsCommitment": self.terms_commitment,
             "deliveredAt": self.delivered_at,
             "nonce": self.nonce,
         }

@@ -1,17 +1,30 @@
-"""Licences on the AccessRegistry: grant, approve or reject (auditors), revoke, check."""
+"""Licences on the AccessRegistry: grant, approve or reject (auditors), revoke, check.
+
+A grant carries only a commitment to its confidential terms (purpose, usage policy, price);
+the grantor keeps the opening in a licence terms file (`idsreg-licence-terms/1`, JSON: chain
+id, AccessRegistry address, dataset, grantee org id, commitment, terms document and salt) and
+hands it to the grantee or, to review an important grant, to the auditors. See docs/licences.md.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
 
 from .chain.enums import Grade, GrantStatus, MemberStatus, Permission
 from .chain.registry import OrgRef, Registry
 from .chain.transact import TxResult
 from .consortium import org_id
-from .errors import ConfigError, UnknownRecordError
+from .errors import ConfigError, ProofError, UnknownRecordError
+from .terms import Opening, Terms, check_opening
 from .times import iso
+
+LICENCE_TERMS_FORMAT = "idsreg-licence-terms/1"
 
 
 def parse_permissions(value: str) -> Permission:
@@ -98,12 +111,12 @@ class Grants:
         root: bytes,
         grantee: str,
         permissions: Permission,
-        purpose: bytes,
         valid_from: int,
         valid_until: int,
-        policy_hash: bytes,
+        terms_commitment: bytes,
     ) -> TxResult:
-        request = (root, org_id(grantee), int(permissions), purpose, valid_from, valid_until, policy_hash)
+        """Issue (or replace) a licence committing to terms whose opening the caller keeps."""
+        request = (root, org_id(grantee), int(permissions), valid_from, valid_until, terms_commitment)
         return self.registry.transact(signer, "AccessRegistry", "grant", request)
 
     def approve(self, auditor: LocalAccount, root: bytes, grantee: str, serial: int) -> TxResult:
@@ -119,6 +132,36 @@ class Grants:
 
     def is_authorized(self, root: bytes, org: str, permission: Permission, at: int) -> bool:
         return bool(self.registry.call("AccessRegistry", "isAuthorized", root, org_id(org), int(permission), at))
+
+    def terms_file(self, root: bytes, grantee: str, opening: Opening) -> LicenceTermsFile:
+        """The licence terms file for a grant on `root` to `grantee` committing to `opening`."""
+        address = str(self.registry.contract("AccessRegistry").address)
+        return LicenceTermsFile(self.registry.chain_id, address, root, org_id(grantee), opening)
+
+    def verify_terms(self, file: LicenceTermsFile, claimed: Terms | None = None) -> GrantTermsEvidence:
+        """The `GrantIssued` event whose commitment `file` opens; ProofError naming what differs."""
+        address = str(self.registry.contract("AccessRegistry").address)
+        if file.chain_id != self.registry.chain_id or file.registry.lower() != address.lower():
+            raise ProofError(
+                f"the terms file is for AccessRegistry {file.registry} on chain {file.chain_id}, "
+                f"not this chain's {address} on chain {self.registry.chain_id}"
+            )
+        check_opening(file.opening, file.commitment, claimed)
+        org_no = int(self.registry.call("Consortium", "orgNoOf", "0x" + file.grantee.hex()))
+        topic_no = "0x" + org_no.to_bytes(32, "big").hex()
+        issued = self.registry.events("AccessRegistry", "GrantIssued", "0x" + file.root.hex(), topic_no)
+        for args, log in issued:
+            if bytes(HexBytes(args["termsCommitment"])) == file.commitment:
+                return GrantTermsEvidence(
+                    serial=int(args["serial"]),
+                    transaction=log["transactionHash"].to_0x_hex(),
+                    block_number=int(log["blockNumber"]),
+                )
+        serials = ", ".join(str(a["serial"]) for a, _ in issued) or "none"
+        raise ProofError(
+            f"no grant on dataset 0x{file.root.hex()} to that grantee commits to these terms "
+            f"(commitment 0x{file.commitment.hex()}; grants issued: {serials})"
+        )
 
     def show(self, root: bytes, grantee: str) -> GrantInfo:
         """The current grant on `root` to `grantee`; UnknownRecordError if there is none."""
@@ -194,3 +237,69 @@ class Grants:
 
     def _chain_time(self) -> int:
         return int(self.registry.w3.eth.get_block("latest")["timestamp"])
+
+
+@dataclass(frozen=True)
+class GrantTermsEvidence:
+    serial: int
+    transaction: str
+    block_number: int
+
+
+@dataclass(frozen=True)
+class LicenceTermsFile:
+    """The opening of a grant's terms commitment, with what identifies the grant."""
+
+    chain_id: int
+    registry: str
+    root: bytes
+    grantee: bytes
+    opening: Opening
+
+    @property
+    def commitment(self) -> bytes:
+        return self.opening.commitment
+
+    def to_json(self) -> str:
+        body = {
+            "format": LICENCE_TERMS_FORMAT,
+            "chainId": self.chain_id,
+            "accessRegistry": self.registry,
+            "dataset": "0x" + self.root.hex(),
+            "grantee": "0x" + self.grantee.hex(),
+            "termsCommitment": "0x" + self.commitment.hex(),
+            **self.opening.to_dict(),
+        }
+        return json.dumps(body, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> LicenceTermsFile:
+        """Parse a licence terms file; ProofError naming what is wrong (the recorded commitment
+        must be the one its terms and salt give)."""
+        try:
+            raw: Any = json.loads(text)
+            if not isinstance(raw, dict) or raw.get("format") != LICENCE_TERMS_FORMAT:
+                raise ProofError(f"not a licence terms file (format should be {LICENCE_TERMS_FORMAT!r})")
+            values = {}
+            for name in ("dataset", "grantee", "termsCommitment"):
+                data = bytes.fromhex(str(raw[name]).removeprefix("0x"))
+                if len(data) != 32:
+                    raise ProofError(f"licence terms field {name} {raw[name]!r} is not 32 bytes of hex")
+                values[name] = data
+            chain_id = raw["chainId"]
+            if not isinstance(chain_id, int) or chain_id < 0:
+                raise ProofError(f"the terms file's chainId {chain_id!r} is not a whole number")
+            file = cls(
+                chain_id, str(raw["accessRegistry"]), values["dataset"], values["grantee"], Opening.from_dict(raw)
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ProofError(f"the licence terms file is malformed: {exc}") from None
+        check_opening(file.opening, values["termsCommitment"])
+        return file
+
+    @classmethod
+    def read(cls, path: Path) -> LicenceTermsFile:
+        try:
+            return cls.from_json(path.read_text())
+        except OSError as exc:
+            raise ConfigError(f"cannot read licence terms file {path}: {exc.strerror}") from None

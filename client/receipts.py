@@ -1,9 +1,11 @@
 """Exchange receipts between two companies: one side drafts a receipt file, the other signs
 it, either submits it to the ExchangeLedger; anyone verifies it offline and against the chain.
 
-File format (JSON, `idsreg-receipt/1`): the chain id and ledger address (the EIP-712 domain),
-the receipt fields as 0x-hex and integers, and the signatures collected so far, each with the
-signing key's address. See docs/receipts.md.
+File format (JSON, `idsreg-receipt/2`): the chain id and ledger address (the EIP-712 domain),
+the receipt fields as 0x-hex and integers, the opening of its terms commitment (the terms
+document — size, price, note — and the salt, client/terms.py), and the signatures collected so
+far, each with the signing key's address. The file is the parties' own: the chain sees only
+the commitment. See docs/licences.md.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
+from hexbytes import HexBytes
 
 from .chain.enums import Party, Permission
 from .chain.registry import OrgRef, Registry
@@ -24,10 +27,11 @@ from .eip712 import RECEIPT_FIELDS, Receipt, receipt_digest, recover_digest_sign
 from .errors import ConfigError, MalformedFileError, ProofError
 from .grants import Grants
 from .jsonable import camel
+from .terms import Opening, Terms, check_opening
 from .times import iso
 
-FORMAT = "idsreg-receipt/1"
-_BYTES32 = ("dataset", "provider", "consumer", "delivered_root")
+FORMAT = "idsreg-receipt/2"
+_BYTES32 = ("dataset", "provider", "consumer", "delivered_root", "terms_commitment")
 # The width of each whole-number field, from the EIP-712 type the signatures cover.
 _BITS = {_f["name"]: int(_f["type"].removeprefix("uint")) for _f in RECEIPT_FIELDS if _f["type"].startswith("uint")}
 
@@ -39,6 +43,8 @@ class ReceiptFile:
     chain_id: int
     ledger: str
     receipt: Receipt
+    #: The terms document and salt behind `receipt.terms_commitment`.
+    opening: Opening
     signatures: dict[str, dict[str, str]] = field(default_factory=dict)
     #: The digest the file says it has (its "digest" field): what was signed, if the fields
     #: were changed since. None for a file built in memory.
@@ -56,6 +62,7 @@ class ReceiptFile:
             "ledger": self.ledger,
             "digest": "0x" + self.digest.hex(),
             "receipt": fields,
+            **self.opening.to_dict(),
             "signatures": self.signatures,
         }
         return json.dumps(body, indent=2) + "\n"
@@ -91,7 +98,12 @@ class ReceiptFile:
                 raise MalformedFileError(f"the receipt file's chainId {chain_id!r} is not a uint256")
             stated = raw.get("digest")
             stated_digest = bytes.fromhex(stated.removeprefix("0x")) if isinstance(stated, str) else None
-            return cls(chain_id, to_checksum_address(raw["ledger"]), Receipt(**values), signatures, stated_digest)
+            try:
+                opening = Opening.from_dict(raw)
+            except ProofError as exc:
+                raise MalformedFileError(f"the receipt file's terms: {exc}") from None
+            ledger = to_checksum_address(raw["ledger"])
+            return cls(chain_id, ledger, Receipt(**values), opening, signatures, stated_digest)
         except KeyError as exc:
             raise MalformedFileError(f"the receipt file is malformed: it has no {exc.args[0]!r} field") from None
         except (ValueError, TypeError, AttributeError) as exc:
@@ -127,8 +139,16 @@ class ReceiptFile:
             raise ProofError(f"the receipt has no {party.name.lower()} signature yet")
         return bytes.fromhex(entry["signature"].removeprefix("0x"))
 
-    def verify_offline(self, key_owner: Callable[[str], str | None] | None = None) -> dict[str, str]:
-        """Check both signatures over the typed data; returns the signing key of each party.
+    def check_terms(self, claimed: Terms | None = None) -> None:
+        """The file's terms and salt must open the signed commitment (and equal `claimed`,
+        field by field, if given); ProofError naming what differs."""
+        check_opening(self.opening, self.receipt.terms_commitment, claimed)
+
+    def verify_offline(
+        self, key_owner: Callable[[str], str | None] | None = None, claimed: Terms | None = None
+    ) -> dict[str, str]:
+        """Check the terms opening (against `claimed` too, if given) and both signatures over the
+        typed data; returns the signing key of each party.
 
         Offline, this proves who signed what; whether those keys belonged to the named
         organisations is for the chain to say (`Receipts.verify_on_chain`). A signature that
@@ -137,14 +157,15 @@ class ReceiptFile:
         states, or it recovers to a key no member holds — `key_owner`, when the chain is at
         hand, names the organisation of a key), or it was signed by another key.
         """
+        self.check_terms(claimed)
         signers = {}
         for party in Party:
             name = party.name.lower()
             signature = self.signature(party)
             recovered = recover_signer(self.receipt, self.chain_id, self.ledger, signature)
-            claimed = to_checksum_address(self.signatures[name]["key"])
-            if recovered != claimed:
-                raise ProofError(self._mismatch(name, signature, recovered, claimed, key_owner))
+            named = to_checksum_address(self.signatures[name]["key"])
+            if recovered != named:
+                raise ProofError(self._mismatch(name, signature, recovered, named, key_owner))
             signers[name] = recovered
         return signers
 
@@ -197,8 +218,10 @@ class Receipts:
     def ledger(self) -> str:
         return str(self.registry.contract("ExchangeLedger").address)
 
-    def draft(self, receipt: Receipt) -> ReceiptFile:
-        return ReceiptFile(self.registry.chain_id, self.ledger, receipt)
+    def draft(self, receipt: Receipt, opening: Opening) -> ReceiptFile:
+        """A receipt file for `receipt`, whose terms commitment `opening` must open."""
+        check_opening(opening, receipt.terms_commitment)
+        return ReceiptFile(self.registry.chain_id, self.ledger, receipt, opening)
 
     def key_owner(self, key: str) -> str | None:
         """The organisation a key belongs to (as people read it), None if no member holds it."""
@@ -253,10 +276,10 @@ class Receipts:
     def contract_digest(self, file: ReceiptFile) -> bytes:
         return bytes(self.registry.call("ExchangeLedger", "receiptDigest", file.receipt.as_tuple()))
 
-    def verify_on_chain(self, file: ReceiptFile) -> ReceiptEvidence:
+    def verify_on_chain(self, file: ReceiptFile, claimed: Terms | None = None) -> ReceiptEvidence:
         """The receipt's record on the ledger; ProofError naming what differs."""
         self._same_ledger(file)
-        signers = file.verify_offline(self.key_owner)
+        signers = file.verify_offline(self.key_owner, claimed)
         digest = file.digest
         if self.contract_digest(file) != digest:
             raise ProofError("the ledger computes another digest for this receipt than the file")
@@ -266,6 +289,7 @@ class Receipts:
         if not recorded:
             raise ProofError(f"no ReceiptRecorded event for receipt 0x{digest.hex()}")
         args, log = recorded[0]
+        check_opening(file.opening, bytes(HexBytes(args["termsCommitment"])))
         for party in ("provider", "consumer"):
             if args[f"{party}Key"] != signers[party]:
                 raise ProofError(f"the ledger recorded {party} key {args[party + 'Key']}, not {signers[party]}")

@@ -245,6 +245,19 @@ class RegistryClient:
         """Filters: dataset, status, claimant."""
         return self.items("/v1/disputes", filters, limit)
 
+    def disclose_receipt_terms(self, digest: str, opening: Mapping[str, Any]) -> dict[str, Any]:
+        """Disclose a receipt's terms opening (`{"terms", "salt"}`) to the service (a party only)."""
+        found: dict[str, Any] = self._request("PUT", f"/v1/receipts/{digest}/terms", json=dict(opening))
+        return found
+
+    def disclose_grant_terms(
+        self, dataset: str, grantee: str, serial: int, opening: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Disclose a grant's terms opening to the service (its grantor or grantee only)."""
+        path = f"/v1/grants/{dataset}/{grantee}/{serial}/terms"
+        found: dict[str, Any] = self._request("PUT", path, json=dict(opening))
+        return found
+
     def status(self) -> dict[str, Any]:
         found: dict[str, Any] = self.get("/v1/status")
         return found

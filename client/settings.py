@@ -2,7 +2,7 @@
 
 | variable | meaning | default |
 |---|---|---|
-| `IDSREG_HOME` | data folder: keystore, anchor index, metadata-salt records, local chain state and logs | `~/.idsreg` |
+| `IDSREG_HOME` | data folder: keystore, anchor index, metadata-salt records, licence terms, local chain state and logs | `~/.idsreg` |
 | `IDSREG_RPC_URL` | JSON-RPC address of the chain node | the local chain's (`chain/local.toml`) |
 | `IDSREG_CHAIN_CONFIG` | the local chain's configuration file | `chain/local.toml` in the project |
 | `IDSREG_DEPLOYMENTS` | folder of deployment manifests | `chain/deployments` in the project |
@@ -54,6 +54,11 @@ class ClientSettings(BaseSettings):
     def registrations_dir(self) -> Path:
         """Records of what only the registrant knows (metadata salts), one file per registration."""
         return self.home / "registrations"
+
+    @property
+    def terms_dir(self) -> Path:
+        """Licence terms files (the openings of grants' terms commitments) `grant issue` keeps."""
+        return self.home / "terms"
 
     @property
     def chain_dir(self) -> Path:

@@ -224,13 +224,13 @@ class Watcher:
                 "receiptRecorded",
                 f"receipt {args['digest']} recorded: {self.org_text(args['provider'])} delivered dataset "
                 f"{args['dataset']} to {self.org_text(args['consumer'])} (grant {args['grantSerial']}, "
-                f"price {args['price']}); you are the {role}",
+                f"terms {args['termsCommitment']}); you are the {role}",
                 digest=args["digest"],
                 dataset=args["dataset"],
                 provider=self.org(args["provider"]),
                 consumer=self.org(args["consumer"]),
                 grantSerial=args["grantSerial"],
-                price=str(args["price"]),
+                termsCommitment=args["termsCommitment"],
                 deliveredAt=args["deliveredAt"],
             )
         return []

@@ -62,10 +62,9 @@ contract AccessRegistry is IAccessRegistry, MembershipMirror {
             orgNo,
             serial,
             request.permissions,
-            request.purpose,
             request.validFrom,
             request.validUntil,
-            request.policyHash,
+            request.termsCommitment,
             status
         );
     }

@@ -16,7 +16,7 @@ import {MembershipMirror} from "./MembershipMirror.sol";
 contract ExchangeLedger is IExchangeLedger, EIP712, MembershipMirror {
     bytes32 public constant RECEIPT_TYPEHASH = keccak256(
         "Receipt(bytes32 dataset,uint32 grantSerial,bytes32 provider,bytes32 consumer,bytes32 deliveredRoot,"
-        "uint64 size,uint256 price,uint64 deliveredAt,uint256 nonce)"
+        "bytes32 termsCommitment,uint64 deliveredAt,uint256 nonce)"
     );
     uint8 private constant _READ = 1;
 
@@ -72,8 +72,7 @@ contract ExchangeLedger is IExchangeLedger, EIP712, MembershipMirror {
             consumer,
             receipt.grantSerial,
             receipt.deliveredRoot,
-            receipt.size,
-            receipt.price,
+            receipt.termsCommitment,
             receipt.deliveredAt,
             receipt.nonce,
             providerKey,
@@ -106,8 +105,7 @@ contract ExchangeLedger is IExchangeLedger, EIP712, MembershipMirror {
                     r.provider,
                     r.consumer,
                     r.deliveredRoot,
-                    r.size,
-                    r.price,
+                    r.termsCommitment,
                     r.deliveredAt,
                     r.nonce
                 )

@@ -3,8 +3,9 @@ pragma solidity 0.8.28;
 
 /// @title IAccessRegistry
 /// @notice Licences ("grants") to use a dataset, issued by the organisation holding its
-/// operation right: a permission set, a purpose code, a validity window and the hash of the
-/// full usage-policy document (ODRL-style, off chain). Classification rules: core data cannot
+/// operation right: a permission set, a validity window and a salted commitment to the
+/// confidential terms (purpose, usage policy, price: docs/licences.md), which only the parties
+/// hold. Classification rules: core data cannot
 /// be licensed out; a grant on important data waits for an auditor's approval; a grant on
 /// general data is active at once. One grant per (dataset, grantee): a new grant replaces the
 /// previous one and gets the next serial number.
@@ -34,18 +35,17 @@ interface IAccessRegistry {
     /// @notice What a grant carries.
     /// @param grantee The licensee organisation's org id.
     /// @param permissions A bit set of READ, DERIVE, RESHARE, COMMERCIAL.
-    /// @param purpose The purpose code (event only).
     /// @param validFrom First second the grant is valid.
     /// @param validUntil Last second the grant is valid.
-    /// @param policyHash Hash of the full usage-policy document (event only).
+    /// @param termsCommitment keccak256(salt ‖ RFC 8785 terms document): purpose, usage
+    /// policy, price and any free text stay with the parties (event only).
     struct GrantRequest {
         bytes32 root;
         bytes32 grantee;
         uint8 permissions;
-        bytes32 purpose;
         uint64 validFrom;
         uint64 validUntil;
-        bytes32 policyHash;
+        bytes32 termsCommitment;
     }
 
     /// @notice The operation right's holder issued (or replaced) a licence.
@@ -55,10 +55,9 @@ interface IAccessRegistry {
         uint32 indexed grantor,
         uint32 serial,
         uint8 permissions,
-        bytes32 purpose,
         uint64 validFrom,
         uint64 validUntil,
-        bytes32 policyHash,
+        bytes32 termsCommitment,
         GrantStatus status
     );
     /// @notice An auditor approved the pending grant with this serial.

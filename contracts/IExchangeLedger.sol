@@ -9,15 +9,16 @@ pragma solidity 0.8.28;
 /// reshare licence, and refuses a receipt twice.
 interface IExchangeLedger {
     /// @notice A delivery. `provider` and `consumer` are org ids; `grantSerial` names the
-    /// licence (IAccessRegistry grant serial) the delivery was made under.
+    /// licence (IAccessRegistry grant serial) the delivery was made under. `termsCommitment` is
+    /// keccak256(salt ‖ RFC 8785 terms document) of the delivery's confidential terms (size,
+    /// price, free text): both signatures cover it, the parties hold the opening.
     struct Receipt {
         bytes32 dataset;
         uint32 grantSerial;
         bytes32 provider;
         bytes32 consumer;
         bytes32 deliveredRoot;
-        uint64 size;
-        uint256 price;
+        bytes32 termsCommitment;
         uint64 deliveredAt;
         uint256 nonce;
     }
@@ -35,8 +36,7 @@ interface IExchangeLedger {
         uint32 consumer,
         uint32 grantSerial,
         bytes32 deliveredRoot,
-        uint64 size,
-        uint256 price,
+        bytes32 termsCommitment,
         uint64 deliveredAt,
         uint256 nonce,
         address providerKey,

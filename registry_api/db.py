@@ -63,7 +63,12 @@ def init_db(engine: Engine) -> None:
             )
 
 
+#: Tables that are not the index and that a re-index keeps: terms openings the parties disclosed.
+KEPT = frozenset({"disclosed_terms"})
+
+
 def reset_db(engine: Engine) -> None:
-    """Drop every table of the index and create them empty (a re-index starts from here)."""
-    SQLModel.metadata.drop_all(engine)
+    """Drop every table of the index and create them empty (a re-index starts from here); the
+    disclosed terms are not the index (nothing on chain could rebuild them) and are kept."""
+    SQLModel.metadata.drop_all(engine, tables=[t for t in SQLModel.metadata.sorted_tables if t.name not in KEPT])
     SQLModel.metadata.create_all(engine)

@@ -181,10 +181,10 @@ class Grant(SQLModel, table=True):
     grantor: int = Field(sa_type=BigInteger, index=True)
     #: Bit set: 1 read, 2 derive, 4 reshare, 8 commercial.
     permissions: int
-    purpose: str = Field(sa_type=String(HEX32))
     valid_from: int = Field(sa_column=Column(UInt64(), nullable=False))
     valid_until: int = Field(sa_column=Column(UInt64(), nullable=False))
-    policy_hash: str = Field(sa_type=String(HEX32))
+    #: keccak256(salt ‖ canonical terms): purpose, policy and price stay with the parties.
+    terms_commitment: str = Field(sa_type=String(HEX32))
     #: pending, active, rejected or revoked.
     status: str = Field(sa_type=String(16), index=True)
     #: False once a newer grant to the same organisation replaced this one.
@@ -206,8 +206,8 @@ class Receipt(SQLModel, table=True):
     consumer: int = Field(sa_type=BigInteger, index=True)
     grant_serial: int = Field(sa_type=BigInteger)
     delivered_root: str = Field(sa_type=String(HEX32))
-    size: int = Field(sa_column=Column(UInt64(), nullable=False))
-    price: int = Field(sa_column=Column(UInt256(), nullable=False))
+    #: keccak256(salt ‖ canonical terms): size and price stay with the parties.
+    terms_commitment: str = Field(sa_type=String(HEX32))
     delivered_at: int = Field(sa_column=Column(UInt64(), nullable=False))
     nonce: int = Field(sa_column=Column(UInt256(), nullable=False))
     provider_key: str = Field(sa_type=String(ADDRESS))

@@ -98,3 +98,20 @@ class ChallengeRate(SQLModel, table=True):
     #: Start of the counted window (Unix seconds, a multiple of the window's length).
     window_start: int = Field(sa_type=BigInteger, index=True)
     count: int
+
+
+class DisclosedTerms(SQLModel, table=True):
+    """An opening of a grant's or receipt's terms commitment that one of its parties disclosed to
+    the service (docs/licences.md, "Disclosure"). Not part of the index: no event writes it, a
+    re-index keeps it, and it was checked against the commitment before it was accepted."""
+
+    __tablename__ = "disclosed_terms"
+
+    #: keccak256(salt ‖ canonical terms), as the chain recorded it (0x-hex).
+    commitment: str = Field(sa_type=String(66), primary_key=True)
+    #: The terms document, RFC 8785 canonical JSON.
+    document: str = Field(sa_column=Column(Text, nullable=False))
+    salt: str = Field(sa_type=String(66))
+    #: The signed-in key that disclosed it, and when (Unix seconds).
+    disclosed_by: str = Field(sa_type=String(42))
+    disclosed_at: int = Field(sa_type=BigInteger)

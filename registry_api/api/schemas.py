@@ -215,10 +215,12 @@ class GrantPublic(Public):
     grantor: OrgRef
     serial: int
     permissions: list[str]
-    purpose: str
     valid_from: int
     valid_until: int
-    policy_hash: str
+    terms_commitment: str = Field(description="Salted commitment to the confidential terms (docs/licences.md).")
+    terms: dict[str, str] | None = Field(
+        default=None, description="The terms, if a party disclosed them to the service (null otherwise)."
+    )
     status: str = one_of("pending", "active", "rejected", "revoked")
     current: bool = Field(description="False once a newer grant to the same organisation replaced it.")
     decided_by: str | None
@@ -233,8 +235,10 @@ class ReceiptPublic(Public):
     consumer: OrgRef
     grant_serial: int
     delivered_root: str
-    size: int
-    price: str = Field(description="uint256, as a decimal string.")
+    terms_commitment: str = Field(description="Salted commitment to the confidential terms (docs/licences.md).")
+    terms: dict[str, str] | None = Field(
+        default=None, description="The terms, if a party disclosed them to the service (null otherwise)."
+    )
     delivered_at: int
     nonce: str = Field(description="uint256, as a decimal string.")
     provider_key: str
@@ -363,8 +367,7 @@ class ReceiptFieldsBody(Public):
     provider: str = Field(pattern=HEX32)
     consumer: str = Field(pattern=HEX32)
     delivered_root: str = Field(pattern=HEX32)
-    size: int = Field(ge=0)
-    price: int = Field(ge=0)
+    terms_commitment: str = Field(pattern=HEX32)
     delivered_at: int = Field(ge=0)
     nonce: int = Field(ge=0)
 
@@ -375,13 +378,23 @@ class ReceiptSignatureBody(Public):
 
 
 class ReceiptFileBody(Public):
-    """An idsreg-receipt/1 file (docs/receipts.md); other fields (its `digest`) are not read."""
+    """An idsreg-receipt/2 file (docs/licences.md); other fields (its `digest`) are not read. The
+    terms and salt are checked against the signed commitment and not kept."""
 
-    format: Literal["idsreg-receipt/1"]
+    format: Literal["idsreg-receipt/2"]
     chain_id: int = Field(ge=0)
     ledger: str = Field(pattern=ADDRESS)
     receipt: ReceiptFieldsBody
+    terms: dict[str, str] = Field(max_length=16)
+    salt: str = Field(pattern=HEX32)
     signatures: dict[Literal["provider", "consumer"], ReceiptSignatureBody] = Field(default_factory=dict)
+
+
+class DiscloseRequest(Request):
+    """An opening of a terms commitment: the terms document and its 32-byte salt."""
+
+    terms: dict[str, str] = Field(max_length=16)
+    salt: str = Field(pattern=HEX32)
 
 
 class VerifyRequest(Request):

@@ -4,7 +4,7 @@ rejection), revocation, the submission of a receipt signed by both parties, and 
 its opening to the vote that upholds it, or to the vote that dismisses it.
 
 Every value a transaction carries is random and non-zero where a real one would be (roots,
-purposes, policy hashes, delivered roots, sizes, prices, nonces), so that calldata is priced as
+terms commitments, delivered roots, nonces), so that calldata is priced as
 in real use. Every key is made fresh and thrown away.
 """
 
@@ -28,6 +28,7 @@ from client.eip712 import Receipt
 from client.errors import ConfigError
 from client.grants import Grants
 from client.receipts import Receipts
+from client.terms import Opening, Terms
 
 from .chain import ONE_YEAR, BenchChain, Member, admit, random32
 
@@ -125,6 +126,11 @@ class ExchangeRun:
         self.datasets.register(signer, Registration(root=root, grade=grade, metadata_hash=random32()))
         return root
 
+    @staticmethod
+    def _licence_terms() -> Opening:
+        """A grant's confidential terms with a fresh salt (a random price, so every commitment differs)."""
+        return Opening.new(Terms.licence(purpose="QUALITY-ANALYSIS", price=random.randint(100, 10_000_000)))
+
     def _now(self) -> int:
         return int(self.registry.w3.eth.get_block("latest")["timestamp"])
 
@@ -132,7 +138,13 @@ class ExchangeRun:
         """Alpha licenses `root` to beta for a year from now (READ and DERIVE)."""
         now = self._now()
         return self.grants.grant(
-            self.alpha, root, self.chain.beta.identifier, PERMISSIONS, random32(), now, now + ONE_YEAR, random32()
+            self.alpha,
+            root,
+            self.chain.beta.identifier,
+            PERMISSIONS,
+            now,
+            now + ONE_YEAR,
+            self._licence_terms().commitment,
         )
 
     # ----- grant, receipt, revoke -----
@@ -168,18 +180,21 @@ class ExchangeRun:
         """A delivery signed by a connector key of each side, submitted by the consumer's signing
         key unless `submitter` is given (docs/licences.md); alpha to beta unless told."""
         provider, consumer = provider or self.chain.alpha, consumer or self.chain.beta
+        # Confidential terms: 1 MiB to 64 GiB, a price in the agreed unit; the chain sees their commitment.
+        opening = Opening.new(
+            Terms.receipt(size=random.randint(1 << 20, 64 << 30), price=random.randint(100, 10_000_000))
+        )
         receipt = Receipt(
             dataset=root,
             grant_serial=serial,
             provider=org_id(provider.identifier),
             consumer=org_id(consumer.identifier),
             delivered_root=random32(),
-            size=random.randint(1 << 20, 64 << 30),  # 1 MiB to 64 GiB
-            price=random.randint(100, 10_000_000),  # an integer in the agreed currency unit
+            terms_commitment=opening.commitment,
             delivered_at=self._now(),  # the grant's block or later, never ahead of the next block
             nonce=int.from_bytes(os.urandom(16), "big"),  # as `idsreg receipt draft` makes it
         )
-        draft = self.receipts.draft(receipt)
+        draft = self.receipts.draft(receipt, opening)
         file = draft.signed(Party.PROVIDER, provider.connector).signed(Party.CONSUMER, consumer.connector)
         return self.receipts.submit(submitter or consumer.connector, file)
 
@@ -193,10 +208,16 @@ class ExchangeRun:
             root = self._register(self.alpha)
             reshare = Permission.READ | Permission.RESHARE
             self.grants.grant(
-                self.alpha, root, self.chain.beta.identifier, reshare, random32(), now, now + ONE_YEAR, random32()
+                self.alpha,
+                root,
+                self.chain.beta.identifier,
+                reshare,
+                now,
+                now + ONE_YEAR,
+                self._licence_terms().commitment,
             )
             granted = self.grants.grant(
-                self.alpha, root, gamma.identifier, PERMISSIONS, random32(), now, now + ONE_YEAR, random32()
+                self.alpha, root, gamma.identifier, PERMISSIONS, now, now + ONE_YEAR, self._licence_terms().commitment
             )
             serial = int(granted.event("GrantIssued").args["serial"])
             self.txs.submit_reshare.append(self._submit(root, serial, provider=self.chain.beta, consumer=gamma))

@@ -246,16 +246,17 @@ def gas_tables(chain: BenchChain, console: Console, samples: int = 5) -> list[Ta
             f"(manifest URI of {len(MANIFEST_URI)} bytes)"
         ),
         (
-            "grants: DEMO:ALPHA (holding the operation right) licenses a dataset to DEMO:BETA for the first time, "
-            "read + derive, one year, random purpose and policy hash; revoke revokes such an active grant, "
-            "a replacing grant licenses the same dataset to DEMO:BETA again while the first is active; reject "
+            "grants: DEMO:ALPHA (holding the operation right) licenses a dataset to DEMO:BETA for the first "
+            "time, read + derive, one year, a salted commitment to random confidential terms; revoke revokes "
+            "such an active grant, a replacing grant licenses the same dataset to DEMO:BETA again while the "
+            "first is active; reject "
             "refuses a pending grant on important data"
         ),
         (
             "receipt: signed by a connector key of each organisation (EIP-712), submitted by the consumer's "
             "signing key (or by its admin key, which did not sign), the provider holding the operation right (or "
-            "a read + reshare licence from it, delivering to a third member); random delivered root, size (1 MiB "
-            "to 64 GiB), price (100 to 10^7) and 16-byte nonce"
+            "a read + reshare licence from it, delivering to a third member); random delivered root, terms "
+            "commitment (size 1 MiB to 64 GiB, price 100 to 10^7, salted) and 16-byte nonce"
         ),
     ]
     if exchange.court_missing is None:

@@ -35,10 +35,10 @@ def test_every_family_follows_the_table(parties: tuple[User, User, User], tmp_pa
     acme.ok("receipt", "sign", str(receipt), "--key", "acme")
     beta.ok("receipt", "sign", str(receipt), "--key", "beta")
     malformed = tmp_path / "malformed.json"
-    malformed.write_text('{"format": "idsreg-receipt/1", "receipt": {"price": "a lot"}}')
+    malformed.write_text('{"format": "idsreg-receipt/2", "receipt": {"deliveredAt": "a while ago"}}')
     tampered = tmp_path / "tampered.json"
     edited = json.loads(receipt.read_text())
-    edited["receipt"]["price"] += 1
+    edited["receipt"]["deliveredAt"] += 1
     tampered.write_text(json.dumps(edited))
     garbage_proof = tmp_path / "garbage.proof.json"
     garbage_proof.write_text("{not json")

@@ -20,10 +20,31 @@ def test_licence_receipt_and_verification(parties: tuple[User, User, User], tmp_
     root = "0x" + content_root(data).hex()
     acme.ok("register", str(data), "--key", "acme")
 
+    terms_file = tmp_path / "shared" / "press.licence.json"
     issued = acme.ok_json(
-        "grant", "issue", root, "DEMO:BETA", "--permissions", "read", "--purpose", "QA", "--key", "acme"
-    )
+        "grant", "issue", root, "DEMO:BETA", "--permissions", "read", "--purpose", "QA", "--price", "5000",
+        "--terms-out", str(terms_file), "--key", "acme",
+    )  # fmt: skip
     assert (issued["serial"], issued["status"]) == (1, "active")
+    assert terms_file.stat().st_mode & 0o077 == 0  # the opening is private
+    licence = json.loads(terms_file.read_text())
+    assert licence["terms"] == {"format": "idsreg-terms/1", "kind": "licence", "purpose": "QA", "price": "5000"}
+    assert licence["termsCommitment"] == issued["termsCommitment"]
+    checked = beta.ok_json("grant", "verify-terms", str(terms_file))
+    assert checked["verified"] is True and checked["grant"]["serial"] == 1
+    claimed = tmp_path / "claimed.json"
+    claimed.write_text(json.dumps(dict(licence["terms"], price="4000")))
+    assert_one_clear_line(
+        beta.run("grant", "verify-terms", str(terms_file), "--terms", str(claimed)),
+        4,
+        "terms field price differs: '5000' in the opening, '4000' claimed",
+    )
+    wrong_salt = tmp_path / "wrong-salt.json"
+    wrong_salt.write_text(json.dumps(dict(licence, salt="0x" + "11" * 32)))
+    assert_one_clear_line(beta.run("grant", "verify-terms", str(wrong_salt)), 4, "do not open commitment")
+    again = acme.run("grant", "issue", root, "DEMO:BETA", "--terms-out", str(terms_file), "--key", "acme")
+    assert_one_clear_line(again, 2, str(terms_file), "already exists")
+    assert json.loads(terms_file.read_text()) == licence
     assert beta.run("grant", "check", root, "DEMO:BETA", "read").code == 0
     assert_no_derive = beta.run("grant", "check", root, "DEMO:BETA", "derive", "--json")
     assert assert_no_derive.code == 4 and assert_no_derive.json()["authorized"] is False
@@ -62,7 +83,21 @@ def test_licence_receipt_and_verification(parties: tuple[User, User, User], tmp_
     assert_one_clear_line(twice, 5, "is already recorded")
     tampered = tmp_path / "tampered.json"
     raw = json.loads(receipt.read_text())
-    raw["receipt"]["price"] = 12
+    assert raw["terms"] == {"format": "idsreg-terms/1", "kind": "receipt", "size": "21", "price": "1200"}
+    raw["terms"]["price"] = "12"
+    tampered.write_text(json.dumps(raw))
+    assert_one_clear_line(acme.run("receipt", "verify", str(tampered)), 4, "do not open commitment")
+    agreed = tmp_path / "agreed.json"
+    agreed.write_text(json.dumps(dict(raw["terms"], price="1200")))
+    named = acme.run("receipt", "verify", str(tampered), "--terms", str(agreed))
+    assert_one_clear_line(named, 4, "terms field price differs: '12' in the opening, '1200' claimed")
+    assert acme.ok_json("receipt", "verify", str(receipt), "--terms", str(agreed))["verified"] is True
+    raw = json.loads(receipt.read_text())
+    raw["receipt"]["termsCommitment"] = "0x" + "22" * 32
+    tampered.write_text(json.dumps(raw))
+    assert_one_clear_line(acme.run("receipt", "verify", str(tampered)), 4, "do not open commitment")
+    raw = json.loads(receipt.read_text())
+    raw["receipt"]["deliveredAt"] -= 1  # a signed field other than the terms commitment
     tampered.write_text(json.dumps(raw))
     changed = "the receipt no longer matches what the provider signed: its fields were changed after signing"
     assert_one_clear_line(acme.run("receipt", "verify", str(tampered)), 4, changed, raw["digest"])
@@ -121,6 +156,9 @@ def test_important_data_needs_an_auditor(parties: tuple[User, User, User], tmp_p
     acme.ok("register", str(data), "--grade", "important", "--key", "acme")
     pending = acme.ok_json("grant", "issue", root, "DEMO:BETA", "--permissions", "read,derive", "--key", "acme")
     assert pending["status"] == "pending"
+    kept = Path(pending["termsFile"])  # by default among the user's private files, not in the working folder
+    assert kept.parent == acme.home / "terms" and kept.parent.stat().st_mode & 0o077 == 0
+    assert json.loads(kept.read_text())["termsCommitment"] == pending["termsCommitment"]
     assert beta.run("grant", "check", root, "DEMO:BETA", "read").code == 4
     not_auditor = acme.run("grant", "approve", root, "DEMO:BETA", "--serial", "1", "--key", "acme")
     assert_one_clear_line(not_auditor, 5, "is not an auditor")

@@ -139,7 +139,7 @@ def test_grant_and_receipt_lists_need_a_login_and_show_what_concerns_you(person:
     assert "read,derive" in table and "(replaced)" in table and "ALPHA (member" in table
     receipts = beta.ok_json("receipt", "list")
     assert [r["digest"] for r in receipts] == ["0x" + served.story.receipt_file.digest.hex()]  # type: ignore[union-attr]
-    assert receipts[0]["price"] == str(2**70 + 1)
+    assert receipts[0]["termsCommitment"] == "0x" + served.story.openings[-1].commitment.hex()
     listed = beta.ok("receipt", "list", "--consumer", "DEMO:BETA").stdout
     assert "BETA (member" in listed and listed.rstrip().endswith("\n1 receipt")
 
@@ -190,3 +190,20 @@ def test_list_refusals(person: Any, served: Served) -> None:
     user.extra_env["IDSREG_API_URL"] = down
     assert_one_clear_line(user.run("dataset", "list"), 3, down)
     assert user.run("dataset", "list", "--json").stdout == ""  # nothing half-written
+
+
+def test_a_party_discloses_receipt_terms_to_the_api(person: Any, served: Served, tmp_path: Path) -> None:
+    beta, gamma = person("beta", "BETA"), person("gamma", "GAMMA")
+    file = tmp_path / "delivery.receipt.json"
+    file.write_text(served.story.receipt_file.to_json())  # type: ignore[union-attr]
+    assert_one_clear_line(beta.run("receipt", "disclose", str(file)), 2, "not logged in")
+    gamma.ok("api", "login", "--key", "gamma")
+    assert_one_clear_line(gamma.run("receipt", "disclose", str(file)), 6, "no receipt", "of your organisation")
+    beta.ok("api", "login", "--key", "beta")
+    shown = beta.ok_json("receipt", "disclose", str(file))
+    assert shown["terms"]["price"] == str(2**70 + 1)
+    assert beta.ok_json("receipt", "list")[0]["terms"] == shown["terms"]
+    forged = json.loads(file.read_text())
+    forged["salt"] = "0x" + "00" * 32
+    file.write_text(json.dumps(forged))
+    assert_one_clear_line(beta.run("receipt", "disclose", str(file)), 4, "do not open commitment")

@@ -44,7 +44,7 @@ def test_watch_once_tells_what_concerns_the_organisation(person: Any, served: Se
     assert offer["offeredBy"]["name"] == "ALPHA" and isinstance(offer["time"], int) and offer["txHash"].startswith("0x")
     receipt = next(n for n in notices if n["kind"] == "receiptRecorded")
     assert set(receipt["consumer"]) == {"orgNo", "orgId", "name"} and receipt["consumer"]["name"] == "BETA"
-    assert receipt["price"] == str(2**70 + 1)
+    assert receipt["termsCommitment"] == hx(s.openings[-1].commitment)  # the price stays with the parties
     # The offers that were accepted, cancelled or rejected since are not news.
     assert kinds.count("rightOffered") == 1
 
@@ -75,7 +75,7 @@ def test_watch_tells_an_auditor_of_pending_approvals(person: Any, served: Served
     assert auditor.ok("watch", "--key", "auditor", "--once").stdout == ""  # the story's were decided
     now = chain_time(w3)
     weld = s.roots["weld parameters"]
-    Grants(s.registry).grant(s.key("ALPHA"), weld, "DEMO:BETA", Permission.READ, h("QA"), now, now + 3 * 86400, h("p"))
+    Grants(s.registry).grant(s.key("ALPHA"), weld, "DEMO:BETA", Permission.READ, now, now + 3 * 86400, h("terms"))
     notices = _notices(auditor.ok("watch", "--key", "auditor", "--once", "--json").stdout)
     assert [n["kind"] for n in notices] == ["approvalPending"]
     assert notices[0]["serial"] == 2 and notices[0]["grantee"]["name"] == "BETA"

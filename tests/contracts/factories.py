@@ -24,6 +24,7 @@ from client.chain.transact import TxResult, guarded
 from client.consortium import Consortium
 from client.disputes import Disputes
 from client.proofs import ProofFile
+from client.terms import Opening, Terms
 from tests.conftest import Org, admit, chain_time, increase_time, new_account
 
 META = b"\x4d" * 32
@@ -157,8 +158,8 @@ def outsider(s: Scene, org: Org, kind: str) -> tuple[LocalAccount, str, dict[str
 DAY = 24 * 3600
 READ, DERIVE, RESHARE, COMMERCIAL = (int(p) for p in Permission)
 ALL = READ | DERIVE | RESHARE | COMMERCIAL
-PURPOSE = h("purpose: predictive maintenance")
-POLICY = h("policy: ODRL usage terms v1")
+#: The grants' terms commitment (purpose, policy, price stay with the parties: client/terms.py).
+TERMS = Opening(Terms.licence(purpose="predictive maintenance", policy=hx(h("policy: ODRL v1")), price=9000), h("s"))
 GRANT_FIELDS = ("grantor", "serial", "permissions", "status", "validFrom", "validUntil", "registration")
 
 GENERAL = h("general: line 4 vibration logs")
@@ -255,11 +256,10 @@ def grant_request(
     grantee: Org,
     permissions: int,
     window: tuple[int, int],
-    purpose: bytes = PURPOSE,
-    policy: bytes = POLICY,
+    commitment: bytes = TERMS.commitment,
 ) -> tuple[Any, ...]:
     """An IAccessRegistry.GrantRequest."""
-    return (root, id_bytes(grantee), permissions, purpose, window[0], window[1], policy)
+    return (root, id_bytes(grantee), permissions, window[0], window[1], commitment)
 
 
 def make_licensing(w3: Web3, deployments: Any) -> Licensing:

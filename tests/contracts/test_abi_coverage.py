@@ -97,3 +97,27 @@ def test_every_event_and_error_has_natspec_where_it_is_declared(source: Path) ->
         if not any(b.startswith("/// @notice") for b in block):
             undocumented.append(f"{source.name}:{number + 1} {match.group(1)} {match.group(2)}")
     assert not undocumented, undocumented
+
+
+COMMERCIAL = re.compile(r"price|size|purpose|policy|fee|amount", re.IGNORECASE)
+
+
+def _names(params: list[dict[str, object]], prefix: str) -> list[str]:
+    found = []
+    for p in params:
+        name = f"{prefix}.{p['name']}"
+        found.append(name)
+        found += _names(p.get("components", []), name)  # type: ignore[arg-type]
+    return found
+
+
+def test_no_commercial_term_in_any_event_or_call() -> None:
+    """Confidential terms (docs/licences.md): price, size, purpose and policy reach the chain only
+    inside a salted commitment, so no event, function or struct of any ABI has such a field."""
+    named = []
+    for contract, artifact in all_artifacts().items():
+        for item in artifact.abi:
+            if item["type"] in ("event", "function"):
+                named += _names(item.get("inputs", []), f"{contract}.{item.get('name')}")
+    assert any(n.endswith(".termsCommitment") for n in named)
+    assert [n for n in named if COMMERCIAL.search(n.rsplit(".", 1)[1])] == []

@@ -20,10 +20,9 @@ from tests.contracts.factories import (
     GENERAL,
     GRANT_FIELDS,
     IMPORTANT,
-    POLICY,
-    PURPOSE,
     READ,
     RESHARE,
+    TERMS,
     Licensing,
     grant_request,
     h,
@@ -57,10 +56,9 @@ def test_grant_on_general_data_is_active_at_once(s: Licensing) -> None:
         "grantor": 1,
         "serial": 1,
         "permissions": READ | DERIVE,
-        "purpose": hx(PURPOSE),
         "validFrom": start,
         "validUntil": end,
-        "policyHash": hx(POLICY),
+        "termsCommitment": hx(TERMS.commitment),
         "status": GrantStatus.ACTIVE,
     }
     assert s.grant_of(GENERAL, 2) == {
@@ -370,10 +368,9 @@ def test_operation_right_moves_the_power_to_grant(s: Licensing) -> None:
         "grantor": 2,
         "serial": 1,
         "permissions": READ | DERIVE,
-        "purpose": hx(PURPOSE),
         "validFrom": 0,
         "validUntil": 0,
-        "policyHash": hx(POLICY),
+        "termsCommitment": hx(TERMS.commitment),
         "status": GrantStatus.ACTIVE,
     }
     # The earlier licence stays the old grantor's to revoke; the new operator can replace it.
@@ -439,7 +436,7 @@ def test_self_grant(s: Licensing) -> None:
 def test_grantee_must_be_a_member(s: Licensing) -> None:
     nobody = keccak(text="DEMO:NOBODY")
     expect_revert(
-        lambda: s.access(key(s.alpha), "grant", (GENERAL, nobody, READ, PURPOSE, *s.day(), POLICY)),
+        lambda: s.access(key(s.alpha), "grant", (GENERAL, nobody, READ, *s.day(), TERMS.commitment)),
         "ConsortiumUnknownOrg",
         orgId=hx(nobody),
     )

@@ -26,7 +26,8 @@ from client.eip712 import (
     sign_receipt,
     typed_data,
 )
-from client.receipts import Receipts
+from client.receipts import ReceiptFile, Receipts
+from client.terms import Opening, Terms
 from tests.conftest import ONE_YEAR, Org, chain_time, expect_revert, increase_time, new_account
 from tests.contracts.factories import (
     DAY,
@@ -46,6 +47,7 @@ from tests.contracts.factories import (
 UINT32_MAX, UINT64_MAX, UINT256_MAX = 2**32 - 1, 2**64 - 1, 2**256 - 1
 WINDOWED = h("general: windowed licence")  # beta's licence on it covers [window_from, window_until]
 DELIVERED = h("delivered: line 4 logs, 2024-Q1 extract")
+TERMS = Opening(Terms.receipt(size=1_048_576 * 3 + 17, price=2_500 * 10**18), h("receipt salt"))
 
 
 @dataclass
@@ -70,8 +72,7 @@ class Exchange(Licensing):
             provider=id_bytes(self.alpha),
             consumer=id_bytes(self.beta),
             delivered_root=DELIVERED,
-            size=1_048_576 * 3 + 17,
-            price=2_500 * 10**18,
+            terms_commitment=TERMS.commitment,
             delivered_at=self.t0,
             nonce=1,
         )
@@ -149,19 +150,18 @@ def not_authorized(s: Exchange, r: Receipt, consumer_no: int = 2) -> dict[str, A
 def digest_cases() -> list[Receipt]:
     rng = random.Random(712)
     cases = [
-        Receipt(bytes(32), 0, bytes(32), bytes(32), bytes(32), 0, 0, 0, 0),
+        Receipt(bytes(32), 0, bytes(32), bytes(32), bytes(32), bytes(32), 0, 0),
         Receipt(
             b"\xff" * 32,
             UINT32_MAX,
             b"\xff" * 32,
             b"\xfe" * 32,
             b"\xff" * 32,
-            UINT64_MAX,
-            UINT256_MAX,
+            b"\xfd" * 32,
             UINT64_MAX,
             UINT256_MAX,
         ),
-        Receipt(h("a"), 1, h("p"), h("c"), h("d"), 2**63, 2**255, 2**63, 2**255 + 1),
+        Receipt(h("a"), 1, h("p"), h("c"), h("d"), h("t"), 2**63, 2**255 + 1),
     ]
     for _ in range(5):
         cases.append(
@@ -171,8 +171,7 @@ def digest_cases() -> list[Receipt]:
                 rng.randbytes(32),
                 rng.randbytes(32),
                 rng.randbytes(32),
-                rng.randrange(2**64),
-                rng.randrange(2**256),
+                rng.randbytes(32),
                 rng.randrange(2**64),
                 rng.randrange(2**256),
             )
@@ -185,7 +184,8 @@ def test_digest_matches_the_contract(s: Exchange) -> None:
     for receipt in digest_cases():
         expected = receipt_digest(receipt, s.registry.chain_id, s.ledger)
         assert s.digest(receipt) == expected, receipt
-        assert files.contract_digest(files.draft(receipt)) == files.draft(receipt).digest == expected
+        file = ReceiptFile(s.registry.chain_id, s.ledger, receipt, TERMS)
+        assert files.contract_digest(file) == file.digest == expected
 
 
 def test_domain_separator_and_type_hash(s: Exchange) -> None:
@@ -213,7 +213,7 @@ def test_receipt_recorded(s: Exchange, submitter: str) -> None:
     files = Receipts(s.registry)
     receipt = s.receipt()
     # One side drafts and signs the file, the other countersigns, either submits.
-    file = files.draft(receipt).signed(Party.PROVIDER, key(s.alpha)).signed(Party.CONSUMER, key(s.beta))
+    file = files.draft(receipt, TERMS).signed(Party.PROVIDER, key(s.alpha)).signed(Party.CONSUMER, key(s.beta))
     digest = receipt_digest(receipt, s.registry.chain_id, s.ledger)
     assert s.registry.call("ExchangeLedger", "isRecorded", digest) is False
     signer = {"provider connector": key(s.alpha), "consumer connector": key(s.beta), "consumer admin": s.beta.admin}
@@ -226,8 +226,7 @@ def test_receipt_recorded(s: Exchange, submitter: str) -> None:
         "consumer": 2,
         "grantSerial": 1,
         "deliveredRoot": hx(DELIVERED),
-        "size": receipt.size,
-        "price": receipt.price,
+        "termsCommitment": hx(TERMS.commitment),
         "deliveredAt": s.t0,
         "nonce": 1,
         "providerKey": key(s.alpha).address,
@@ -355,8 +354,9 @@ def test_signer_of_the_wrong_party(s: Exchange) -> None:
 
 
 TAMPERINGS: dict[str, Callable[[Exchange, Receipt], Receipt]] = {
-    "size": lambda s, r: replace(r, size=r.size + 1),
-    "price": lambda s, r: replace(r, price=r.price - 1),
+    "termsCommitment": lambda s, r: replace(
+        r, terms_commitment=Opening(Terms.receipt(size=1_048_576 * 3 + 17, price=1), h("receipt salt")).commitment
+    ),
     "deliveredRoot": lambda s, r: replace(r, delivered_root=h("other content")),
     "deliveredAt": lambda s, r: replace(r, delivered_at=r.delivered_at - 1),
     "nonce": lambda s, r: replace(r, nonce=r.nonce + 1),

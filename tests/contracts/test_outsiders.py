@@ -103,8 +103,7 @@ def make_staged(w3: Web3, deployments: Any) -> Staged:
         provider=id_bytes(s.alpha),
         consumer=id_bytes(s.beta),
         delivered_root=h("staged delivery"),
-        size=1_048_576,
-        price=2_500,
+        terms_commitment=h("outsider receipt terms"),
         delivered_at=delivered_at,
         nonce=1,
     )

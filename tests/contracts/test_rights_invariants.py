@@ -262,7 +262,7 @@ class HardeningMachine(RuleBasedStateMachine):
 
     def _grant(self, root: bytes, by: int, to: int, permissions: int) -> None:
         now = self._now()
-        request = (root, self._org_id(to), permissions, bytes(32), now, now + 365 * DAY, bytes(32))
+        request = (root, self._org_id(to), permissions, now, now + 365 * DAY, bytes(32))
         tx = self._try(lambda: self._tx(by, "AccessRegistry", "grant", request))
         if tx is not None:
             serial = int(tx.event("GrantIssued").args["serial"])

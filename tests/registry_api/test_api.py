@@ -375,8 +375,11 @@ def test_grants_of_one_organisation(api: Served) -> None:
 def test_receipts(api: Served) -> None:
     s = api.story
     (receipt,) = every_page(api, "/v1/receipts", api.sign_in(s.key("BETA")))
-    assert (receipt["provider"]["name"], receipt["consumer"]["name"], receipt["size"]) == ("ALPHA", "BETA", 2**40)
-    assert (receipt["price"], receipt["nonce"]) == (str(2**70 + 1), "7")  # uint256 as decimal text
+    assert (receipt["provider"]["name"], receipt["consumer"]["name"]) == ("ALPHA", "BETA")
+    # Size and price are confidential: the index has only their commitment.
+    assert receipt["termsCommitment"] == "0x" + s.openings[-1].commitment.hex()
+    assert "size" not in receipt and "price" not in receipt
+    assert receipt["nonce"] == "7"  # uint256 as decimal text
     assert receipt["consumerKey"] == s.key("BETA").address
     assert every_page(api, "/v1/receipts", api.sign_in(s.auditor), consumer="DEMO:BETA") == [receipt]
     assert every_page(api, "/v1/receipts", api.sign_in(s.key("GAMMA"))) == []
@@ -461,16 +464,15 @@ def test_verify_a_receipt_file(api: Served) -> None:
     verdict = verify(api, {"receipt": file}).json()
     assert verdict["verified"] is True and verdict["evidence"]["consumer"]["name"] == "BETA"
     forged = json.loads(json.dumps(file))
-    forged["receipt"]["price"] = 1
+    forged["terms"]["price"] = "1"
     failed = verify(api, {"receipt": forged}).json()
-    assert failed["verified"] is False and failed["reason"]
+    assert failed["verified"] is False and "do not open commitment" in failed["reason"]
 
 
 @pytest.mark.parametrize(
     ("path", "value", "fragment"),
     [
-        (("receipt", "price"), 2**256, "price"),
-        (("receipt", "size"), 2**64, "size"),
+        (("receipt", "deliveredAt"), 2**64, "deliveredAt"),
         (("receipt", "grantSerial"), 2**32, "grantSerial"),
         # Found by Schemathesis: just over 2**256 - 1, which JSON readers comparing as floats call equal.
         (("chainId",), 115792089237316199999999999999999999999999999999999999999999999999999999999999, "chainId"),
@@ -537,6 +539,8 @@ def test_openapi_documents_every_route(api: Served) -> None:
         "/v1/grants/{dataset}/{grantee}",
         "/v1/receipts",
         "/v1/receipts/{digest}",
+        "/v1/receipts/{digest}/terms",
+        "/v1/grants/{dataset}/{grantee}/{serial}/terms",
         "/v1/anchors",
         "/v1/anchors/{root}",
         "/v1/disputes",
@@ -560,3 +564,53 @@ def test_metrics(api: Served) -> None:
     assert f'idsreg_indexed_events{{contract="DataRegistry",event="DatasetRegistered"}} {registered}.0' in text
     assert 'idsreg_http_requests_total{method="GET",route="/v1/datasets/{root}",status="200"}' in text
     assert 'idsreg_http_request_duration_seconds_bucket{le="0.025",method="GET",route="/v1/datasets/{root}"}' in text
+
+
+def test_a_party_discloses_terms_to_auditors_and_the_other_party(api: Served) -> None:
+    """docs/licences.md, "Disclosure": checked against the commitment, shown to those who may see it."""
+    s = api.story
+    digest = hx(s.receipt_file.digest)  # type: ignore[union-attr]
+    opening = s.openings[-1].to_dict()
+    path = f"/v1/receipts/{digest}/terms"
+    beta, alpha, gamma = (api.sign_in(s.key(n)) for n in ("BETA", "ALPHA", "GAMMA"))
+    wrong = api.http.put(path, json=dict(opening, salt="0x" + "00" * 32), headers=beta)
+    assert wrong.status_code == 422 and wrong.json()["field"] == "salt" and "do not open" in wrong.json()["error"]
+    tampered = dict(opening, terms=dict(opening["terms"], price="1"))
+    assert api.http.put(path, json=tampered, headers=beta).status_code == 422
+    outsider = api.http.put(path, json=opening, headers=gamma)  # not a party: as if there were no receipt
+    assert outsider.status_code == 404 and "terms" not in outsider.text.replace("/terms", "")
+    assert api.http.put(path, json=opening, headers=api.sign_in(s.auditor)).status_code == 404  # parties only
+    disclosed = api.http.put(path, json=opening, headers=beta)
+    assert disclosed.status_code == 200, disclosed.text
+    assert disclosed.json()["terms"] == opening["terms"]
+    for who in (alpha, api.sign_in(s.auditor)):
+        assert ok(api, f"/v1/receipts/{digest}", who)["terms"]["price"] == str(2**70 + 1)
+    assert api.http.get(f"/v1/receipts/{digest}", headers=gamma).status_code == 404
+
+    # The grantor shows the auditors the terms of the grant on important data (serial 1 to GAMMA).
+    weld, licence = root(api, "weld parameters"), s.openings[2].to_dict()
+    grant_path = f"/v1/grants/{weld}/DEMO:GAMMA/1/terms"
+    assert api.http.put(grant_path, json=licence, headers=beta).status_code == 404
+    assert api.http.put(grant_path, json=licence, headers=alpha).status_code == 200
+    (shown,) = [g for g in ok(api, f"/v1/grants/{weld}/DEMO:GAMMA", api.sign_in(s.auditor)) if g["serial"] == 1]
+    assert shown["terms"]["purpose"] == "R&D" and shown["termsCommitment"] == hx(s.openings[2].commitment)
+
+
+def test_a_reindex_keeps_the_disclosed_terms(tmp_path: Any) -> None:
+    from sqlmodel import Session, create_engine, select
+
+    from registry_api.db import init_db, reset_db
+    from registry_api.domain import Setting
+    from registry_api.models import DisclosedTerms
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'index.db'}")
+    init_db(engine)
+    with Session(engine) as session:
+        session.add(DisclosedTerms(commitment="0x" + "ab" * 32, document="{}", salt="0x" + "cd" * 32,
+                                   disclosed_by="0x" + "00" * 20, disclosed_at=1))  # fmt: skip
+        session.add(Setting(name="dispute_period", value=60, block_number=1, updated_block=1))
+        session.commit()
+    reset_db(engine)
+    with Session(engine) as session:
+        assert session.exec(select(Setting)).all() == []  # the index starts empty
+        assert [d.commitment for d in session.exec(select(DisclosedTerms))] == ["0x" + "ab" * 32]

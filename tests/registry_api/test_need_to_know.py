@@ -53,9 +53,7 @@ def test_each_party_sees_only_its_own_serials(fresh_api: Callable[..., Any]) -> 
         root = h("shared dataset")
         datasets.register(alpha.connectors[0], Registration(root, Grade.GENERAL, h("metadata"), "", ()))
         now = int(time.time())
-        grants.grant(
-            alpha.connectors[0], root, "DEMO:B", Permission.READ, h("trial"), now - 60, now + 3600, h("alpha's terms")
-        )
+        grants.grant(alpha.connectors[0], root, "DEMO:B", Permission.READ, now - 60, now + 3600, h("alpha's terms"))
         datasets.offer(alpha.connectors[0], root, Right.OPERATION, "DEMO:C")
         datasets.accept(gamma.connectors[0], root, Right.OPERATION)
         grants.grant(
@@ -63,7 +61,6 @@ def test_each_party_sees_only_its_own_serials(fresh_api: Callable[..., Any]) -> 
             root,
             "DEMO:B",
             Permission.READ | Permission.COMMERCIAL,
-            h("production"),
             now - 60,
             now + 86400 * 365,
             h("gamma's terms"),

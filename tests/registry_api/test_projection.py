@@ -102,7 +102,7 @@ def check_story_rows(engine: Engine, s: Story) -> None:
         beta["org_no"]: ("rejected", s.auditor.address),
     }
     (receipt,) = rows(engine, "receipt")
-    assert (receipt["size"], receipt["price"], receipt["consumer"]) == (2**40, 2**70 + 1, beta["org_no"])
+    assert (receipt["terms_commitment"], receipt["consumer"]) == (hx(s.openings[-1].commitment), beta["org_no"])
     disputes = sorted(
         (r["status"], r["uphold_votes"], r["dismiss_votes"], r["prior_anchored_at"] is not None)
         for r in rows(engine, "dispute")

@@ -23,7 +23,13 @@ from client.eip712 import Receipt
 from client.grants import Grants
 from client.proofs import ProofFile
 from client.receipts import ReceiptFile, Receipts
+from client.terms import Opening, Terms
 from tests.conftest import ONE_YEAR, Org, admit, chain_time, increase_time, new_account
+
+#: The workload's confidential terms: never on chain, only their commitments.
+LICENCE_PRICE = 31_337_000
+RECEIPT_SIZE = 2**40 + 12_345
+RECEIPT_PRICE = 2**70 + 1
 
 
 def h(text: str) -> bytes:
@@ -49,6 +55,8 @@ class Story:
     #: The proof files of Gamma's anchor and the delivery's signed receipt file.
     anchor_proofs: list[ProofFile] = field(default_factory=list)
     receipt_file: ReceiptFile | None = None
+    #: Every terms opening of the workload (licences, then the delivery), in order.
+    openings: list[Opening] = field(default_factory=list)
 
     @property
     def consortium(self) -> Consortium:
@@ -189,7 +197,10 @@ class Story:
         scans, weld = self.roots["turbine scans"], self.roots["weld parameters"]
 
         def issue(root: bytes, grantee: str, permissions: Permission) -> None:
-            g.grant(self.key("ALPHA"), root, grantee, permissions, h("R&D"), now - 60, now + ONE_YEAR, h("policy v1"))
+            terms = Terms.licence(purpose="R&D", policy="0x" + h("policy v1").hex(), price=LICENCE_PRICE)
+            opening = Opening(terms, h(f"licence salt {len(self.openings)}"))
+            self.openings.append(opening)
+            g.grant(self.key("ALPHA"), root, grantee, permissions, now - 60, now + ONE_YEAR, opening.commitment)
 
         issue(scans, "DEMO:BETA", Permission.READ)
         issue(scans, "DEMO:BETA", Permission.READ | Permission.DERIVE)  # replaces serial 1
@@ -202,19 +213,22 @@ class Story:
 
     def delivery(self) -> None:
         receipts = Receipts(self.registry)
+        opening = Opening(Terms.receipt(size=RECEIPT_SIZE, price=RECEIPT_PRICE), h("receipt salt"))
+        self.openings.append(opening)
         receipt = Receipt(
             dataset=self.roots["turbine scans"],
             grant_serial=2,
             provider=bytes.fromhex(self.orgs["ALPHA"].org_id[2:]),
             consumer=bytes.fromhex(self.orgs["BETA"].org_id[2:]),
             delivered_root=self.roots["turbine scans"],
-            size=2**40,
-            price=2**70 + 1,
+            terms_commitment=opening.commitment,
             delivered_at=chain_time(self.w3),
             nonce=7,
         )
         file = (
-            receipts.draft(receipt).signed(Party.PROVIDER, self.key("ALPHA")).signed(Party.CONSUMER, self.key("BETA"))
+            receipts.draft(receipt, opening)
+            .signed(Party.PROVIDER, self.key("ALPHA"))
+            .signed(Party.CONSUMER, self.key("BETA"))
         )
         receipts.submit(self.key("BETA"), file)
         self.receipt_file = file
