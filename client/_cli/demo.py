@@ -1,30 +1,51 @@
 """`idsreg demo`: a local consortium ready to use, in one command.
 
-Starts the local chain, creates the demo keys, deploys the registry, admits one member
-organisation, registers a sample dataset and leaves the registry API running on localhost.
-Run again, it reuses whatever already exists.
+Starts the local chain, creates the demo keys, deploys the registry, admits three member
+organisations and appoints an auditor, registers a sample dataset, and leaves the registry API
+running on localhost. Then two members exchange the dataset under confidential terms: ACME
+licenses it to Beta with a price, both sign a delivery receipt with size and price, and the
+chain records only the terms' commitment; the parties disclose the receipt's terms to the API,
+where the auditor reads the price and the third member finds no such receipt.
+Run again, it reuses whatever already exists (the same licence and receipt).
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import shlex
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from ..chain.enums import Grade
-from ..errors import ContractRevertError
-from ..files import create_new
+from ..chain.enums import Action, Grade, Party, Permission, Role
+from ..errors import ChainError, ContractRevertError, ProofError
+from ..files import create_new, private_folder, replace
 from ..hashing import content_root
 from .api import start_background
 from .chain import local_chain
 from .common import JsonOpt, console, emit, private_keystore, read_password_file
 from .datasets import print_verdict
 
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from ..chain.registry import Registry
+    from ..consortium import Consortium
+    from ..registry_client import RegistryClient
+
 GOVERNOR, MEMBER_ADMIN, MEMBER_CONNECTOR = "governor", "acme-admin", "acme-connector"
 DEMO_ORG, DEMO_ORG_NAME = "DEMO:ACME-STEEL", "ACME Steel Works"
+# The exchange: ACME licenses its dataset to Beta and delivers it; Gamma is a member too, but
+# no party to the deal; the auditor is appointed by governance and sees every receipt.
+BETA_ADMIN, BETA_ORG, BETA_ORG_NAME = "beta-admin", "DEMO:BETA-MOTORS", "Beta Motors"
+GAMMA_ADMIN, GAMMA_ORG, GAMMA_ORG_NAME = "gamma-admin", "DEMO:GAMMA-LOGISTICS", "Gamma Logistics"
+AUDITOR = "auditor"
+KEY_LABELS = (GOVERNOR, MEMBER_ADMIN, MEMBER_CONNECTOR, BETA_ADMIN, GAMMA_ADMIN, AUDITOR)
+LICENCE_PRICE, DELIVERY_PRICE = 48_000, 12_750
 
 
 def _demo_password(home: Path) -> tuple[str, Path | None]:
@@ -73,7 +94,7 @@ def demo(as_json: JsonOpt = False) -> None:
     pw, pw_file = _demo_password(settings.home)
     store = private_keystore()
     known = {e.label: e for e in store.entries()}
-    for label in (GOVERNOR, MEMBER_ADMIN, MEMBER_CONNECTOR):
+    for label in KEY_LABELS:
         if label not in known:
             known[label] = store.create(label, pw)
     governor = store.unlock(known[GOVERNOR], pw)
@@ -82,19 +103,14 @@ def demo(as_json: JsonOpt = False) -> None:
     if manifest is None:
         manifest = deploy_registry(w3, governor, [governor.address], 1, settings.deployments)
     consortium = Consortium(Registry(w3, manifest))
-    try:
-        consortium.propose_admission(
-            governor,
-            DEMO_ORG,
-            DEMO_ORG_NAME,
-            known[MEMBER_ADMIN].address,
-            2,
-            bytes(32),
-            int(time.time()) + 365 * 24 * 3600,
-        )
-    except ContractRevertError as exc:
-        if exc.error_name != "ConsortiumOrgExists":
-            raise
+    for org, name, admin in (
+        (DEMO_ORG, DEMO_ORG_NAME, MEMBER_ADMIN),
+        (BETA_ORG, BETA_ORG_NAME, BETA_ADMIN),
+        (GAMMA_ORG, GAMMA_ORG_NAME, GAMMA_ADMIN),
+    ):
+        _admit(consortium, governor, org, name, known[admin].address)
+    if not consortium.has_role(Role.AUDITOR, known[AUDITOR].address):
+        consortium.propose(governor, Action.APPOINT_AUDITOR, known[AUDITOR].address)
     member = consortium.member(DEMO_ORG)
     if known[MEMBER_CONNECTOR].address not in member.connectors:
         consortium.add_connector(store.unlock(known[MEMBER_ADMIN], pw), known[MEMBER_CONNECTOR].address)
@@ -106,7 +122,10 @@ def demo(as_json: JsonOpt = False) -> None:
     if not datasets.is_registered(root):
         datasets.register(store.unlock(known[MEMBER_CONNECTOR], pw), Registration(root, Grade.GENERAL))
     verdict = verify_root(datasets, anchors, root, str(sample))
+    unlocked = {label: store.unlock(known[label], pw) for label in (MEMBER_CONNECTOR, BETA_ADMIN, GAMMA_ADMIN, AUDITOR)}
+    deal = _exchange(registry, unlocked[MEMBER_CONNECTOR], unlocked[BETA_ADMIN], root, sample)
     api_url, api_pid, _started = start_background()
+    shown = _disclose_and_read(api_url, deal, unlocked)
     data = {
         "rpcUrl": status.rpc_url,
         "chainId": manifest.chain_id,
@@ -117,6 +136,28 @@ def demo(as_json: JsonOpt = False) -> None:
         "sampleDataset": {"path": sample, "root": verdict.content_root},
         "apiUrl": api_url,
         "apiPid": api_pid,
+        "exchange": {
+            "provider": DEMO_ORG,
+            "consumer": BETA_ORG,
+            "licence": {
+                "serial": deal.serial,
+                "termsFile": deal.licence_file,
+                "termsCommitment": deal.licence_commitment,
+                "transaction": deal.licence_tx,
+                "terms": deal.licence_terms,
+            },
+            "receipt": {
+                "file": deal.receipt_file,
+                "digest": deal.digest,
+                "termsCommitment": deal.receipt_commitment,
+                "transaction": deal.receipt_tx,
+                "blockNumber": deal.receipt_block,
+                "terms": deal.receipt_terms,
+            },
+            "pricesOnChain": deal.prices_on_chain,
+            "auditorSees": shown["auditor"],
+            "outsiderSees": shown["outsider"],
+        },
     }
 
     def human() -> None:
@@ -132,7 +173,14 @@ def demo(as_json: JsonOpt = False) -> None:
         )
         console.print(f"[green]✓[/] sample dataset {sample} registered by the member's connector key:")
         print_verdict(verdict)
+        console.print(
+            f"[green]✓[/] members '{BETA_ORG_NAME}' ({BETA_ORG}, admin key '{BETA_ADMIN}') and '{GAMMA_ORG_NAME}' "
+            f"({GAMMA_ORG}, admin key '{GAMMA_ADMIN}') admitted; key '{AUDITOR}' appointed auditor",
+            soft_wrap=True,
+        )
         console.print(f"[green]✓[/] registry API running at {api_url} (OpenAPI docs at {api_url}/docs)")
+        for line in _exchange_lines(deal, shown):
+            console.print(line, soft_wrap=True, highlight=False)
         if pw_file is not None:
             console.print(f"  the demo keys' password is in {pw_file} (readable only by you)")
         idsreg = _invocation()
@@ -148,7 +196,11 @@ def demo(as_json: JsonOpt = False) -> None:
                 f"{idsreg} member propose admit LEI:5493001KJTIIGC8Y1R12 --name 'My Org' --admin my-key "
                 f"--evidence 0x{'00' * 32} --key {GOVERNOR}"
             ),
+            f"{idsreg} receipt verify {deal.receipt_file} --terms {deal.agreed_file}",
+            f"{idsreg} grant verify-terms {deal.licence_file}",
             f"curl {api_url}/v1/datasets/{verdict.content_root}",
+            f"{idsreg} api login --key {AUDITOR}",
+            f"{idsreg} receipt list --json",
             f"{idsreg} api status",
             f"{idsreg} api stop",
             f"{idsreg} chain status",
@@ -160,6 +212,192 @@ def demo(as_json: JsonOpt = False) -> None:
             console.print(f"  {step}", soft_wrap=True, markup=False, highlight=False)
 
     emit(as_json, data, human)
+
+
+def _admit(consortium: Consortium, governor: LocalAccount, org: str, name: str, admin: str) -> None:
+    """Admit `org` (the governor alone reaches the demo's threshold of 1), unless it was admitted."""
+    try:
+        consortium.propose_admission(governor, org, name, admin, 2, bytes(32), int(time.time()) + 365 * 24 * 3600)
+    except ContractRevertError as exc:
+        if exc.error_name != "ConsortiumOrgExists":
+            raise
+
+
+@dataclass(frozen=True)
+class Deal:
+    """The demo's exchange as recorded: the licence, the receipt, where their openings are kept."""
+
+    serial: int
+    licence_file: Path
+    licence_commitment: str
+    licence_tx: str
+    licence_terms: dict[str, str]
+    receipt_file: Path
+    agreed_file: Path
+    digest: str
+    receipt_commitment: str
+    receipt_tx: str
+    receipt_block: int
+    receipt_terms: dict[str, str]
+    #: Each confidential figure found in the calldata or the events of the transactions that
+    #: recorded the licence and the receipt (as a 32-byte word or in decimal): none, if all is well.
+    prices_on_chain: list[str]
+
+
+def _exchange(registry: Registry, provider: LocalAccount, consumer: LocalAccount, root: bytes, sample: Path) -> Deal:
+    """ACME licenses the sample dataset to Beta with a price and delivers it under a receipt
+    both sign; the openings stay in files of the demo folder (0700). A re-run reuses them."""
+    from ..consortium import org_id
+    from ..eip712 import Receipt
+    from ..grants import Grants, LicenceTermsFile
+    from ..receipts import ReceiptFile, Receipts
+    from ..terms import Opening, Terms
+    from .licences import chain_now
+
+    # One folder a deployment: files made for an earlier chain are kept, and not reused on a new one.
+    folder = sample.parent / f"exchange-{registry.manifest.deployment_block_hash.removeprefix('0x')[:12]}"
+    private_folder(folder)
+    grants, receipts = Grants(registry), Receipts(registry)
+    licence_path = folder / "licence.terms.json"
+    if licence_path.exists():
+        terms_file = LicenceTermsFile.read(licence_path)
+    else:
+        opening = Opening.new(Terms.licence(purpose="QUALITY-ANALYSIS", price=LICENCE_PRICE))
+        terms_file = grants.terms_file(root, BETA_ORG, opening)
+        create_new(licence_path, terms_file.to_json(), what="licence terms file", mode=0o600)
+    try:
+        issued = grants.verify_terms(terms_file)
+    except ProofError:  # written, but not issued yet (or the earlier run stopped in between)
+        start = chain_now(registry)
+        grants.grant(provider, root, BETA_ORG, Permission.READ, start, start + 365 * 24 * 3600, terms_file.commitment)
+        issued = grants.verify_terms(terms_file)
+    receipt_path, agreed_path = folder / "delivery.receipt.json", folder / "agreed-delivery-terms.json"
+    if receipt_path.exists():
+        receipt_file = ReceiptFile.read(receipt_path)
+    else:
+        opening = Opening.new(Terms.receipt(size=sample.stat().st_size, price=DELIVERY_PRICE))
+        receipt = Receipt(
+            dataset=root,
+            grant_serial=issued.serial,
+            provider=org_id(DEMO_ORG),
+            consumer=org_id(BETA_ORG),
+            delivered_root=root,
+            terms_commitment=opening.commitment,
+            delivered_at=chain_now(registry),
+            nonce=int.from_bytes(secrets.token_bytes(16), "big"),
+        )
+        receipt_file = receipts.draft(receipt, opening)
+        create_new(receipt_path, receipt_file.to_json(), what="receipt file")
+    if not agreed_path.exists():  # what Beta's order says it agreed to: the terms `receipt verify --terms` checks
+        create_new(agreed_path, json.dumps(receipt_file.opening.terms.document(), indent=2) + "\n", what="terms file")
+    signed = receipt_file.signed(Party.PROVIDER, provider).signed(Party.CONSUMER, consumer)
+    if signed != receipt_file:
+        replace(receipt_path, signed.to_json(), what="receipt file")
+    if not registry.call("ExchangeLedger", "isRecorded", signed.digest):
+        receipts.submit(consumer, signed)
+    recorded = receipts.verify_on_chain(signed)
+    figures = {"licence price": LICENCE_PRICE, "delivery price": DELIVERY_PRICE, "delivery size": sample.stat().st_size}
+    found = {
+        name
+        for tx in (issued.transaction, recorded.transaction)
+        for name, value in figures.items()
+        if _mentions(registry, tx, value)
+    }
+    return Deal(
+        serial=issued.serial,
+        licence_file=licence_path,
+        licence_commitment="0x" + terms_file.commitment.hex(),
+        licence_tx=issued.transaction,
+        licence_terms=terms_file.opening.terms.document(),
+        receipt_file=receipt_path,
+        agreed_file=agreed_path,
+        digest=recorded.digest,
+        receipt_commitment="0x" + signed.receipt.terms_commitment.hex(),
+        receipt_tx=recorded.transaction,
+        receipt_block=recorded.block_number,
+        receipt_terms=signed.opening.terms.document(),
+        prices_on_chain=sorted(found),
+    )
+
+
+def _mentions(registry: Registry, tx_hash: str, value: int) -> bool:
+    """Whether a transaction's calldata or events carry `value`, as any member's node sees them:
+    as a 32-byte word (how the ABI encodes a number) or written out in decimal."""
+    tx = registry.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+    logs = registry.w3.eth.get_transaction_receipt(tx_hash)["logs"]  # type: ignore[arg-type]
+    blobs = [bytes(tx["input"])] + [bytes(log["data"]) + b"".join(bytes(t) for t in log["topics"]) for log in logs]
+    needles = (value.to_bytes(32, "big"), str(value).encode())
+    return any(needle in blob for blob in blobs for needle in needles)
+
+
+def _disclose_and_read(api_url: str, deal: Deal, keys: dict[str, LocalAccount]) -> dict[str, Any]:
+    """Beta discloses the receipt's terms to the API; then what the auditor and Gamma, each
+    signed in with its own key, get for that receipt: its terms, or the API's refusal."""
+    from ..receipts import ReceiptFile
+    from ..registry_client import ApiRefusedError, RegistryClient
+
+    def signed_in(label: str) -> RegistryClient:
+        with RegistryClient(api_url) as anonymous:
+            session = anonymous.sign_in(keys[label], label)
+        return RegistryClient(api_url, session.access_token)
+
+    with RegistryClient(api_url) as anonymous:
+        deadline = time.monotonic() + 60
+        # Members sign in, and find the receipt, once the API has indexed the block recording it.
+        while (anonymous.status().get("indexedBlock") or 0) < deal.receipt_block:
+            if time.monotonic() > deadline:
+                raise ChainError(f"the registry API at {api_url} did not index block {deal.receipt_block} in 60 s")
+            time.sleep(0.25)
+    with signed_in(BETA_ADMIN) as beta:
+        beta.disclose_receipt_terms(deal.digest, ReceiptFile.read(deal.receipt_file).opening.to_dict())
+    shown: dict[str, Any] = {}
+    for party, label in (("auditor", AUDITOR), ("outsider", GAMMA_ADMIN)):
+        with signed_in(label) as api:
+            try:
+                receipt = api.get(f"/v1/receipts/{deal.digest}")
+                shown[party] = {"status": 200, "terms": receipt.get("terms")}
+            except ApiRefusedError as exc:
+                shown[party] = {"status": exc.status, "error": str(exc)}
+    return shown
+
+
+def _exchange_lines(deal: Deal, shown: dict[str, Any]) -> list[str]:
+    """The exchange, a line a step, as the person running the demo reads it."""
+    licence_price, price = deal.licence_terms.get("price"), deal.receipt_terms.get("price")
+    on_chain = (
+        f"[red]✗[/] but the chain carries the {', '.join(deal.prices_on_chain)}"
+        if deal.prices_on_chain
+        else "neither price nor size appears in any calldata or event of either transaction"
+    )
+    auditor, outsider = shown["auditor"], shown["outsider"]
+    seen = auditor.get("terms") or {}
+    licensed = (
+        f"[green]✓[/] {DEMO_ORG_NAME} licensed the sample dataset to {BETA_ORG_NAME} (grant {deal.serial}, "
+        f"read, price {licence_price}); the opening of its terms is kept in {deal.licence_file}"
+    )
+    drafted = (
+        f"[green]✓[/] receipt drafted with size {deal.receipt_terms.get('size')} bytes and price {price}, "
+        f"signed by {MEMBER_CONNECTOR} and {BETA_ADMIN}, submitted: {deal.receipt_file}"
+    )
+    chain = (
+        f"[green]✓[/] on chain, as any member's node reads it: receipt {deal.digest} in block {deal.receipt_block} "
+        f"records terms commitment {deal.receipt_commitment} only; {on_chain}"
+    )
+    disclosed = (
+        f"[green]✓[/] {BETA_ORG_NAME} disclosed the receipt's terms to the registry API "
+        "(which checked them against the commitment)"
+    )
+    if auditor["status"] == 200 and seen:
+        audited = (
+            f"[green]✓[/] auditor '{AUDITOR}' reads through the API: price {seen.get('price')}, size {seen.get('size')}"
+        )
+    else:
+        audited = f"[red]✗[/] auditor '{AUDITOR}' sees no terms: {auditor.get('error', 'none disclosed')}"
+    if outsider["status"] == 404:
+        outside = f"[green]✓[/] {GAMMA_ORG_NAME}, no party to the deal, asks the API for it: 404, no such receipt"
+    else:
+        outside = f"[red]✗[/] {GAMMA_ORG_NAME}, no party to the deal, gets {outsider}"
+    return [licensed, drafted, chain, disclosed, audited, outside]
 
 
 def _invocation() -> str:

@@ -6,9 +6,11 @@ import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from web3 import Web3
 
 from client.chain.node import CHAIN_CONFIG_DIR, free_port
 from tests.cli.conftest import IDSREG, CommandForks, Result, User, assert_one_clear_line
@@ -101,12 +103,72 @@ def test_demo_sets_up_a_consortium(local_user: User) -> None:
     assert wait_until(lambda: httpx.get(f"{first['apiUrl']}/v1/datasets/{root}").status_code == 200)
     dataset = httpx.get(f"{first['apiUrl']}/v1/datasets/{root}").json()
     assert dataset["registrant"]["name"] == "ACME Steel Works"
+    user.extra_env["IDSREG_PASSWORD_FILE"] = str(password_file)
+    check_demo_exchange(user, first, second, human, steps, shell_env)
     assert user.ok_json("api", "stop")["stopped"] is True
     assert_one_clear_line(user.run("api", "status"), 3, "no registry API answers")
-    user.extra_env["IDSREG_PASSWORD_FILE"] = str(password_file)
     listed = user.ok_json("member", "list")
-    assert [m["name"] for m in listed["members"]] == ["ACME Steel Works"]
+    assert [m["name"] for m in listed["members"]] == ["ACME Steel Works", "Beta Motors", "Gamma Logistics"]
     assert json.loads((user.deployments / "7351.json").read_text())["chain_id"] == 7351
+
+
+def check_demo_exchange(
+    user: User, first: dict[str, Any], second: dict[str, Any], human: str, steps: list[str], shell_env: dict[str, str]
+) -> None:
+    """The demo's exchange: a price nobody else reads on chain, disclosed to the auditor alone."""
+    deal = first["exchange"]
+    receipt, licence = deal["receipt"], deal["licence"]
+    assert second["exchange"]["receipt"]["digest"] == receipt["digest"]  # a re-run reuses the deal
+    assert second["exchange"]["licence"]["serial"] == licence["serial"]
+    price, size = int(receipt["terms"]["price"]), int(receipt["terms"]["size"])
+    assert price > 0 and size == Path(first["sampleDataset"]["path"]).stat().st_size
+    assert int(licence["terms"]["price"]) > 0
+    # As any member's node reads the receipt's transaction: the commitment is in its event,
+    # the price and the size are in no event and nowhere in the calldata.
+    w3 = Web3(Web3.HTTPProvider(first["rpcUrl"]))
+    tx = w3.eth.get_transaction(receipt["transaction"])
+    logs = w3.eth.get_transaction_receipt(receipt["transaction"])["logs"]
+    blobs = [bytes(tx["input"])] + [bytes(log["data"]) + b"".join(bytes(t) for t in log["topics"]) for log in logs]
+    commitment = bytes.fromhex(receipt["termsCommitment"][2:])
+    assert any(commitment in blob for blob in blobs[1:])  # the ReceiptRecorded event carries it
+    for value in (price, size):
+        for needle in (value.to_bytes(32, "big"), str(value).encode()):
+            assert not any(needle in blob for blob in blobs), (value, needle)
+    licence_tx = w3.eth.get_transaction(licence["transaction"])
+    assert str(licence["terms"]["price"]).encode() not in bytes(licence_tx["input"])
+    assert int(licence["terms"]["price"]).to_bytes(32, "big") not in bytes(licence_tx["input"])
+    assert deal["pricesOnChain"] == []
+    assert f"records terms commitment {receipt['termsCommitment']} only" in human
+    assert f"auditor 'auditor' reads through the API: price {price}, size {size}" in human
+    assert "Gamma Logistics, no party to the deal, asks the API for it: 404" in human
+    # The auditor, signed in as the next steps say, reads the disclosed price through the API.
+    assert deal["auditorSees"] == {"status": 200, "terms": receipt["terms"]}
+    user.ok("api", "login", "--key", "auditor")
+    seen = {r["digest"]: r for r in user.ok_json("receipt", "list")}
+    assert seen[receipt["digest"]]["terms"]["price"] == str(price)
+    # The member that is no party gets no such receipt, and no terms, in the list or by digest.
+    assert deal["outsiderSees"]["status"] == 404 and "terms" not in deal["outsiderSees"]
+    user.ok("api", "login", "--key", "gamma-admin")
+    assert user.ok_json("receipt", "list") == []
+    token = json.loads((user.home / "api-session.json").read_text())["accessToken"]
+    refused = httpx.get(
+        f"{first['apiUrl']}/v1/receipts/{receipt['digest']}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert refused.status_code == 404 and str(price) not in refused.text
+    # The printed step verifying the receipt's terms runs as printed, and checks them.
+    verify = next(line.strip() for line in steps if " receipt verify " in line)
+    ran = subprocess.run(
+        ["bash", "-c", verify], env=shell_env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert ran.returncode == 0, (verify, ran.stderr)
+    assert f"price {price}" in ran.stdout and "verified" in ran.stdout
+    agreed = Path(verify.split("--terms ")[1])
+    agreed.chmod(0o600)
+    agreed.write_text(agreed.read_text().replace(f'"{price}"', f'"{price + 1}"'))
+    ran = subprocess.run(
+        ["bash", "-c", verify], env=shell_env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert ran.returncode == 4 and "price differs" in ran.stderr, (ran.returncode, ran.stderr)
 
 
 def test_console_script(local_user: User) -> None:
