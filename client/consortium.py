@@ -238,13 +238,12 @@ class Consortium:
 
     def _member_info(self, raw: Any) -> MemberInfo:
         org = bytes(raw[0])
-        admitted = self._events("MemberAdmitted", org)
         added = dict.fromkeys(args["key"] for args in self._events("ConnectorAdded", org))
         connectors = [key for key in added if self.key_info(key) == ("0x" + org.hex(), KeyRole.CONNECTOR)]
         return MemberInfo(
             org_id="0x" + org.hex(),
             org_no=int(raw[1]),
-            name=str(admitted[0]["name"]) if admitted else "",
+            name=self.registry.org_name("0x" + org.hex()) or "",
             admin=to_checksum_address(raw[2]),
             level=int(raw[4]),
             certified_until=int(raw[3]),

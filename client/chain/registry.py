@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,7 @@ class Registry:
         self.w3 = w3
         self.manifest = manifest
         self._contracts: dict[str, Contract] = {}
+        self._members = _MemberNames(self)
 
     @classmethod
     def connect(cls, rpc_url: str | None = None, deployments: Path | None = None) -> Registry:
@@ -163,15 +165,18 @@ class Registry:
 
     def org_name(self, org_id: str) -> str | None:
         """The registered name of an organisation (from its admission event), if admitted."""
-        admitted = self.events("Consortium", "MemberAdmitted", org_id)
-        return str(admitted[0][0]["name"]) if admitted else None
+        found = self._members.by_id(org_id)
+        return found[1] if found else None
 
     def org_ref(self, org_no: int) -> OrgRef:
         """The organisation with this member number: number, org id and registered name."""
         if not org_no:
             return OrgRef(0, None, None)
+        found = self._members.by_no(org_no)
+        if found:
+            return OrgRef(org_no, found[0], found[1])
         org_id = "0x" + bytes(self.call("Consortium", "orgIdOf", org_no)).hex()
-        return OrgRef(org_no, org_id, self.org_name(org_id))
+        return OrgRef(org_no, org_id, None)
 
     def org_label(self, org_no: int) -> str:
         """ "ACME Steel (member 3)" for a member number; "member 3" if it has no name."""
@@ -192,3 +197,61 @@ class Registry:
             elif key in ORG_NUMBER_FIELDS and isinstance(value, int) and value > 0:
                 shown[key] = self.org_label(value)
         return ContractRevertError(exc.error_name, exc.values, render(exc.error_name, shown))
+
+
+class _MemberNames:
+    """Member numbers, org ids and names from `MemberAdmitted` events, read incrementally.
+
+    A name is set once, by the admission that also fixes the member number (an org id cannot be
+    admitted twice: ConsortiumOrgExists), and no other Consortium event changes either. So a
+    member found here stays right; only a miss reads the chain: the logs after the last block
+    read, one `eth_getLogs` per `LOG_RANGE` new blocks. If the last block read is no longer on the
+    chain (a reorg, or a test node reverted to a snapshot), the next miss reads from the deployment
+    again; members already found are not re-checked on every label."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+        self._lock = threading.Lock()
+        self._by_id: dict[str, tuple[int, str]] = {}
+        self._by_no: dict[int, tuple[str, str]] = {}
+        self._scanned: tuple[int, bytes] | None = None  # last block read: number, hash
+
+    def by_id(self, org_id: str) -> tuple[int, str] | None:
+        key = org_id.lower()
+        with self._lock:
+            if key not in self._by_id:
+                self._catch_up()
+            return self._by_id.get(key)
+
+    def by_no(self, org_no: int) -> tuple[str, str] | None:
+        with self._lock:
+            if org_no not in self._by_no:
+                self._catch_up()
+            return self._by_no.get(org_no)
+
+    def _catch_up(self) -> None:
+        w3 = self._registry.w3
+        head = w3.eth.get_block("latest")
+        start = self._registry.manifest.deployment_block
+        if self._scanned is not None:
+            number, block_hash = self._scanned
+            if number == head["number"] and block_hash == bytes(head["hash"]):
+                return
+            if number <= head["number"] and bytes(w3.eth.get_block(number)["hash"]) == block_hash:
+                start = number + 1
+            else:
+                self._by_id.clear()
+                self._by_no.clear()
+        consortium = self._registry.contract("Consortium").address
+        topics = [event_topic("Consortium", "MemberAdmitted")]
+        for log in fetch_logs(w3, consortium, topics, start, int(head["number"])):
+            decoded = decode_log(list(log["topics"]), bytes(log["data"]))
+            if decoded is not None:
+                org_id, org_no, name = (
+                    str(decoded.args["orgId"]).lower(),
+                    int(decoded.args["orgNo"]),
+                    str(decoded.args["name"]),
+                )
+                self._by_id[org_id] = (org_no, name)
+                self._by_no[org_no] = (org_id, name)
+        self._scanned = (int(head["number"]), bytes(head["hash"]))
