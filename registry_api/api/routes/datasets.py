@@ -6,7 +6,7 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import Connection, bindparam, func, or_, union_all
+from sqlalchemy import Connection, and_, bindparam, case, func, literal_column, or_, union_all
 from sqlalchemy import select as select_all
 from sqlmodel import col, select
 
@@ -90,11 +90,36 @@ _GRANTORS = select(col(Grant.grantee), col(Grant.serial), col(Grant.grantor)).wh
     col(Grant.root) == bindparam("root")
 )
 _nodes: Any = bindparam("nodes", expanding=True)
-#: Edges from a set of datasets to their parents (up) or children (down).
-_EDGES = {
-    -1: select(_lineage.c.child, _lineage.c.parent).where(_lineage.c.child.in_(_nodes)),
-    1: select(_lineage.c.child, _lineage.c.parent).where(_lineage.c.parent.in_(_nodes)),
-}
+
+
+def _lineage_statement() -> Any:
+    """The lineage walk as one recursive query (SQLite and PostgreSQL): every dataset within `up`
+    steps above the root or `down` steps below it, with its signed distance (negative above), once
+    per distinct distance it is reached at; each row joined to the edges leading further out from
+    it in its direction (none: NULLs). The caller keeps each node's nearest distance, as the level
+    by level walk did. The bounds also stop the walk should the graph ever hold a cycle."""
+    up: Any = bindparam("up")
+    down: Any = bindparam("down")
+    start: Any = select(_table.c.root.label("node"), literal_column("0").label("dist")).where(
+        _table.c.root == bindparam("root")
+    )
+    walk = start.cte("walk", recursive=True)
+    upward = and_(_lineage.c.child == walk.c.node, walk.c.dist <= 0, walk.c.dist > -up)
+    downward = and_(_lineage.c.parent == walk.c.node, walk.c.dist >= 0, walk.c.dist < down)
+    further = case((_lineage.c.child == walk.c.node, _lineage.c.parent), else_=_lineage.c.child)
+    step = case((_lineage.c.child == walk.c.node, walk.c.dist - 1), else_=walk.c.dist + 1)
+    # UNION, not UNION ALL: a node reached by several paths at one distance is walked on once.
+    walk = walk.union(select(further, step).select_from(walk.join(_lineage, or_(upward, downward))))
+    outward = or_(
+        and_(_lineage.c.child == walk.c.node, walk.c.dist <= 0, up > 0),
+        and_(_lineage.c.parent == walk.c.node, walk.c.dist >= 0, down > 0),
+    )
+    return select_all(walk.c.node, walk.c.dist, _lineage.c.child, _lineage.c.parent).select_from(
+        walk.outerjoin(_lineage, outward)
+    )
+
+
+_LINEAGE = _lineage_statement()
 _NODES = select(_table.c.root, _table.c.registrant, _table.c.grade, _table.c.registered_at).where(
     _table.c.root.in_(_nodes)
 )
@@ -292,28 +317,25 @@ async def lineage(
 ) -> LineagePublic:
     """The lineage graph around a dataset: what it was derived from and what was derived from it."""
     d = _dataset(connection, root)
-    distance: dict[str, int] = {d.root: 0}
+    bounds = {"up": 0 if direction == "down" else depth, "down": 0 if direction == "up" else depth}
+    rows = connection.execute(_LINEAGE, {"root": d.root, **bounds}).all()
+    # Each node at its nearest distance; above the root first, as the level by level walk took
+    # them (a node on both sides could only come from a cycle).
+    nearest: dict[str, int] = {}
+    for node, dist, _, _ in rows:
+        seen = nearest.get(node)
+        if seen is None or (dist != 0, dist > 0, abs(dist)) < (seen != 0, seen > 0, abs(seen)):
+            nearest[node] = dist
+    ranked = sorted(nearest, key=lambda r: (nearest[r] > 0, abs(nearest[r]), r))
+    distance = {r: nearest[r] for r in ranked[:MAX_LINEAGE_NODES]}
+    truncated = len(ranked) > MAX_LINEAGE_NODES
     edges: set[tuple[str, str]] = set()
-    truncated = False
-    for sign in (-1, 1):
-        if (direction == "up" and sign > 0) or (direction == "down" and sign < 0):
+    for node, dist, child, parent in rows:
+        if child is None or nearest[node] != dist:
             continue
-        frontier = [d.root]
-        for step in range(1, depth + 1):
-            if not frontier:
-                break
-            rows = connection.execute(_EDGES[sign], {"nodes": frontier}).all()
-            frontier = []
-            for child, parent in rows:
-                edges.add((child, parent))
-                node = parent if sign < 0 else child
-                if node not in distance:
-                    if len(distance) >= MAX_LINEAGE_NODES:
-                        truncated = True
-                        continue
-                    distance[node] = sign * step
-                    frontier.append(node)
-        if frontier and connection.execute(_EDGES[sign].limit(1), {"nodes": frontier}).first() is not None:
+        if abs(dist) < depth:
+            edges.add((child, parent))
+        elif node in distance:
             truncated = True  # the depth limit cut the graph
     nodes = {n.root: n for n in connection.execute(_NODES, {"nodes": list(distance)})}
     refs = org_refs(connection, (n.registrant for n in nodes.values()))
