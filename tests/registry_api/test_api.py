@@ -14,7 +14,7 @@ from eth_account.signers.local import LocalAccount
 from client.proofs import ProofFile
 from client.times import iso
 from tests.registry_api.conftest import Served
-from tests.registry_api.workload import hx
+from tests.registry_api.workload import Story, hx
 
 ZERO = "0x" + "00" * 32
 
@@ -193,16 +193,7 @@ def test_dataset_detail(api: Served) -> None:
 
 def test_history_in_chain_order(api: Served) -> None:
     history = every_page(api, f"/v1/datasets/{root(api, 'prototype drawings')}/history", limit=3)
-    assert [e["event"] for e in history] == [
-        "DatasetRegistered",
-        "DisputeOpened",
-        "RightFrozen",
-        "PriorAnchoringProven",
-        "VoteCast",
-        "DisputeUpheld",
-        "RightAwarded",
-        "RightUnfrozen",
-    ]
+    assert [e["event"] for e in history] == list(Story.UPHELD_DISPUTE_EVENTS)
     positions = [(e["blockNumber"], e["logIndex"]) for e in history]
     assert positions == sorted(positions) and not any(e["redacted"] for e in history)
     awarded = history[6]

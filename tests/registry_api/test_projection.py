@@ -122,16 +122,7 @@ def test_subjects_list_the_events_about_a_dataset(s: Story, make_db: Callable[[]
                 .order_by(RawEvent.block_number, RawEvent.log_index)  # type: ignore[arg-type]
             )
         ]
-    assert found == [
-        "DatasetRegistered",
-        "DisputeOpened",
-        "RightFrozen",
-        "PriorAnchoringProven",
-        "VoteCast",
-        "DisputeUpheld",
-        "RightAwarded",
-        "RightUnfrozen",
-    ]
+    assert found == list(Story.UPHELD_DISPUTE_EVENTS)
 
 
 def reorg(registry: Registry, depth: int, replacement: list[list[Any]]) -> None:

@@ -233,6 +233,18 @@ class Story:
         receipts.submit(self.key("BETA"), file)
         self.receipt_file = file
 
+    # The events of the "prototype drawings" dataset that upheld_dispute leaves, in chain order.
+    UPHELD_DISPUTE_EVENTS = (
+        "DatasetRegistered",
+        "DisputeOpened",
+        "RightFrozen",
+        "PriorAnchoringProven",
+        "VoteCast",
+        "DisputeUpheld",
+        "RightAwarded",
+        "RightUnfrozen",
+    )
+
     def upheld_dispute(self) -> None:
         """Gamma anchored a root before Alpha registered it; Gamma disputes, proves, one arbiter upholds."""
         root = h("prototype drawings")
