@@ -4,13 +4,18 @@ as a user runs them against the workload story, indexed and served by a real API
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from client.chain.node import free_port
-from tests.cli.conftest import assert_one_clear_line
+from tests.cli.conftest import IDSREG, assert_one_clear_line
 from tests.cli.story import Served, person, served
+from tests.cli.test_startup import CHAIN_MODULES, PROBE
 from tests.registry_api.workload import hx
 
 __all__ = ["person", "served"]  # fixtures
@@ -103,3 +108,23 @@ def test_refusals_are_the_same_either_way(person: Any, served: Served, source: s
     assert_one_clear_line(user.run("dataset", "show", "0x12", "--source", source), 2, "0x12")
     assert_one_clear_line(user.run("member", "show", "DEMO:NOBODY", "--source", source), 6, "DEMO:NOBODY")
     assert_one_clear_line(user.run("member", "list", "--source", "somewhere"), 2, "somewhere", "auto, api, chain")
+
+
+def test_reading_through_the_api_does_not_load_the_chain_bindings(served: Served, tmp_path: Path) -> None:
+    """The API path of a read command is an HTTP request: no web3, no key libraries (about a
+    second of imports, issue 14)."""
+    report = tmp_path / "modules.json"
+    root = hx(served.story.roots["turbine scans"])
+    for args in (["dataset", "show", root, "--json"], ["member", "show", "DEMO:BETA"]):
+        done = subprocess.run(
+            [sys.executable, "-c", PROBE, str(report), str(IDSREG), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={"IDSREG_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin", "IDSREG_API_URL": served.url},
+        )
+        outcome = json.loads(report.read_text())
+        assert outcome["code"] == 0, done.stderr
+        assert "client.registry_client" in outcome["modules"]  # it did ask the API
+        assert not set(outcome["modules"]).intersection(CHAIN_MODULES), args
