@@ -67,6 +67,9 @@ LOGIN_HINT = "log in again with `idsreg api login --key LABEL`"
 
 M = TypeVar("M", bound=BaseModel)
 
+#: A licence's permissions, as the API names them (AccessRegistry's bits).
+PERMISSIONS = ("read", "derive", "reshare", "commercial")
+
 
 class ApiUnreachableError(ChainError):
     """No registry API answers at the URL (exit 3, like an unreachable chain node)."""
@@ -363,7 +366,10 @@ class RegistryClient:
         The answer follows the contract's `isAuthorized`: the organisation is an active,
         certified member, and its current licence is active, holds the permission and covers
         the time. It is the index's answer (as of its last block); `idsreg grant check` asks
-        the chain itself."""
+        the chain itself, which also refuses a licence issued before a reveal superseded the
+        dataset's registration. ConfigError for a permission that is none of those four."""
+        if permission not in PERMISSIONS:
+            raise ConfigError(f"permission {permission!r} is not one of {', '.join(PERMISSIONS)}")
         when = int(time.time()) if at is None else at
         member = self.member(org)
         name = f"{member.name} (member {member.org_no})"

@@ -18,6 +18,7 @@ from client.api_models import DatasetPublic
 from client.chain.enums import Grade, Permission
 from client.chain.node import free_port
 from client.datasets import Registration
+from client.errors import ConfigError
 from client.grants import Grants
 from client.hashing import content_root, hex32
 from client.keys import Keystore
@@ -134,6 +135,8 @@ def test_who_may_use_it_needs_a_sign_in_and_follows_the_licence(registered: Regi
         assert beta.may_use(registered.scans, "DEMO:BETA", "read").allowed
         no = beta.may_use(registered.scans, "DEMO:BETA", "reshare")
         assert not no.allowed and "does not grant reshare" in no.reason and no.grant == grant
+        with pytest.raises(ConfigError, match="'write' is not one of read, derive, reshare, commercial"):
+            beta.may_use(registered.scans, "DEMO:BETA", "write")
         late = beta.may_use(registered.scans, "DEMO:BETA", "read", at=grant.valid_until + 1)
         assert not late.allowed and "not valid" in late.reason
         # Gamma's licence is none of Beta's business: answered like none at all.
