@@ -19,6 +19,8 @@ from ..proofs import ProofFile
 from ..times import iso
 from .common import JsonOpt, KeyOpt, PasswordFileOpt, RpcOpt, console, emit, err_console, registry, signer
 from .progress import byte_progress, count_progress
+from .session import ApiUrlOpt, client_for, org_text
+from .source import SourceOpt, dataset_record, read_source
 from .tx import print_tx, tx_json
 
 if TYPE_CHECKING:
@@ -330,36 +332,51 @@ def print_verdict(v: Verdict) -> None:
         a = v.anchor
         console.print(f"  anchored by      {a.org} at {iso(a.anchored_at)}, block {a.block_number} ({a.block_hash})")
     if v.registration is not None:
-        _print_dataset(v.registration, indent="  ")
+        _print_dataset(jsonable(v.registration), indent="  ")
 
 
-def _print_dataset(d: Any, indent: str = "") -> None:
-    console.print(f"{indent}registered by    {d.registrant} at {iso(d.registered_at)}, block {d.block_number}")
-    console.print(f"{indent}transaction      {d.transaction}")
-    console.print(f"{indent}grade            {label(d.grade)}")
-    for right, holder in d.holders.items():
-        offer = f"  (offered to {d.offers[right]})" if right in d.offers else ""
-        console.print(f"{indent}{right + ' right':<16} {holder}{offer}")
-    for parent in d.parents:
+def _print_dataset(d: dict[str, Any], indent: str = "") -> None:
+    """A dataset as `dataset show` prints it, from its JSON form (the chain's record, or the
+    same record as the registry API gives it)."""
+    console.print(
+        f"{indent}registered by    {org_text(d['registrant'])} at {iso(d['registeredAt'])}, block {d['blockNumber']}"
+    )
+    console.print(f"{indent}transaction      {d['transaction']}")
+    console.print(f"{indent}grade            {d['grade']}")
+    for right, holder in d["holders"].items():
+        offer = f"  (offered to {org_text(d['offers'][right])})" if right in d["offers"] else ""
+        console.print(f"{indent}{right + ' right':<16} {org_text(holder)}{offer}")
+    for parent in d["parents"]:
         console.print(f"{indent}derived from     {parent}")
-    for child in d.children:
+    for child in d["children"]:
         console.print(f"{indent}derived into     {child}")
-    if d.metadata_uri:
-        console.print(f"{indent}metadata         {d.metadata_uri} (hash {d.metadata_hash})")
+    if d["metadataUri"]:
+        console.print(f"{indent}metadata         {d['metadataUri']} (hash {d['metadataHash']})")
 
 
 # ----- dataset / right -----
 
 
 @dataset_app.command("show")
-def dataset_show(dataset: IdArg, rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
-    """Show a dataset: registrant, time, grade, right holders, lineage, metadata."""
-    from ..datasets import Datasets, parse_root
+def dataset_show(
+    dataset: IdArg, rpc_url: RpcOpt = None, url: ApiUrlOpt = None, source: SourceOpt = "auto", as_json: JsonOpt = False
+) -> None:
+    """Show a dataset: registrant, time, grade, right holders, lineage, metadata. From the registry
+    API when one is configured (--source), else from the chain."""
+    from ..hashing import hex32, parse_root
 
-    info = Datasets(registry(rpc_url)).show(parse_root(dataset))
+    root = parse_root(dataset)
+    api_url = read_source(source, url)
+    if api_url is not None:
+        with client_for(api_url) as api:
+            info = dataset_record(api, hex32(root))
+    else:
+        from ..datasets import Datasets
+
+        info = jsonable(Datasets(registry(rpc_url)).show(root))
 
     def human() -> None:
-        console.print(f"[bold]dataset {info.root}[/]")
+        console.print(f"[bold]dataset {info['root']}[/]")
         _print_dataset(info, indent="  ")
 
     emit(as_json, info, human)

@@ -344,7 +344,7 @@ def _disclose_and_read(api_url: str, deal: Deal, keys: dict[str, LocalAccount]) 
     with RegistryClient(api_url) as anonymous:
         deadline = time.monotonic() + 60
         # Members sign in, and find the receipt, once the API has indexed the block recording it.
-        while (anonymous.status().get("indexedBlock") or 0) < deal.receipt_block:
+        while (anonymous.status().indexed_block or 0) < deal.receipt_block:
             if time.monotonic() > deadline:
                 raise ChainError(f"the registry API at {api_url} did not index block {deal.receipt_block} in 60 s")
             time.sleep(0.25)

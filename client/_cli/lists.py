@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -21,6 +21,13 @@ from ..errors import ConfigError
 from ..times import iso, parse_time
 from .common import JsonOpt, console
 from .session import ApiUrlOpt, client_for, org_text
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from ..api_models import OrgRef
+
+    M = TypeVar("M", bound=BaseModel)
 
 DEFAULT_LIMIT = 100
 
@@ -43,19 +50,23 @@ def _short(value: str | None, keep: int = 10) -> str:
     return value if len(value) <= keep + 6 else f"{value[:keep]}…{value[-4:]}"
 
 
+def _org(ref: OrgRef) -> str:
+    return org_text(ref.model_dump())
+
+
 def _show(
-    items: Iterator[Any],
+    items: Iterator[M],
     as_json: bool,
     limit: int,
     columns: list[str],
-    row: Callable[[Any], list[str]],
+    row: Callable[[M], list[str]],
     what: tuple[str, str],
 ) -> None:
     """Print the items (all pages read first: nothing is printed if a page fails) as a JSON
     array of the API's items, or as a table."""
     found = list(items)
     if as_json:
-        sys.stdout.write(json.dumps(found, indent=2) + "\n")
+        sys.stdout.write(json.dumps([item.model_dump(mode="json") for item in found], indent=2) + "\n")
         return
     if not found:
         console.print(f"no {what[1]} found")
@@ -113,13 +124,13 @@ def dataset_list(
             limit,
             ["dataset", "grade", "registrant", "holding", "processing", "operation", "registered (UTC)"],
             lambda d: [
-                d["root"],
-                d["grade"],
-                org_text(d["registrant"]),
-                org_text(d["holders"]["holding"]),
-                org_text(d["holders"]["processing"]),
-                org_text(d["holders"]["operation"]),
-                iso(d["registeredAt"]),
+                d.root,
+                d.grade,
+                _org(d.registrant),
+                _org(d.holders.holding),
+                _org(d.holders.processing),
+                _org(d.holders.operation),
+                iso(d.registered_at),
             ],
             ("dataset", "datasets"),
         )
@@ -156,14 +167,14 @@ def grant_list(
             limit,
             ["dataset", "grantee", "grantor", "serial", "permissions", "status", "valid from", "valid until"],
             lambda g: [
-                _short(g["dataset"]),
-                org_text(g["grantee"]),
-                org_text(g["grantor"]),
-                str(g["serial"]),
-                ",".join(g["permissions"]) or "-",
-                g["status"] + ("" if g["current"] else " (replaced)"),
-                iso(g["validFrom"]),
-                iso(g["validUntil"]),
+                _short(g.dataset),
+                _org(g.grantee),
+                _org(g.grantor),
+                str(g.serial),
+                ",".join(g.permissions) or "-",
+                g.status + ("" if g.current else " (replaced)"),
+                iso(g.valid_from),
+                iso(g.valid_until),
             ],
             ("grant", "grants"),
         )
@@ -187,13 +198,13 @@ def receipt_list(
             limit,
             ["digest", "dataset", "provider", "consumer", "serial", "terms", "delivered (UTC)"],
             lambda r: [
-                _short(r["digest"]),
-                _short(r["dataset"]),
-                org_text(r["provider"]),
-                org_text(r["consumer"]),
-                str(r["grantSerial"]),
-                _short(r["termsCommitment"]),
-                iso(r["deliveredAt"]),
+                _short(r.digest),
+                _short(r.dataset),
+                _org(r.provider),
+                _org(r.consumer),
+                str(r.grant_serial),
+                _short(r.terms_commitment),
+                iso(r.delivered_at),
             ],
             ("receipt", "receipts"),
         )
@@ -218,14 +229,14 @@ def dispute_list(
             limit,
             ["id", "dataset", "right", "claimant", "respondent", "status", "votes (uphold/dismiss)", "opened (UTC)"],
             lambda d: [
-                str(d["disputeId"]),
-                _short(d["dataset"]),
-                d["right"],
-                org_text(d["claimant"]),
-                org_text(d["respondent"]),
-                d["status"],
-                f"{d['upholdVotes']}/{d['dismissVotes']}",
-                iso(d["openedAt"]),
+                str(d.dispute_id),
+                _short(d.dataset),
+                d.right,
+                _org(d.claimant),
+                _org(d.respondent),
+                d.status,
+                f"{d.uphold_votes}/{d.dismiss_votes}",
+                iso(d.opened_at),
             ],
             ("dispute", "disputes"),
         )
@@ -240,11 +251,11 @@ def anchor_list(org: str | None, limit: int, url: str | None, as_json: bool) -> 
             limit,
             ["root", "organisation", "items", "anchored (UTC)", "block"],
             lambda a: [
-                a["root"],
-                org_text(a["org"]),
-                str(a["leafCount"]),
-                iso(a["anchoredAt"]),
-                str(a["anchored"]["blockNumber"]),
+                a.root,
+                _org(a.org),
+                str(a.leaf_count),
+                iso(a.anchored_at),
+                str(a.anchored.block_number),
             ],
             ("anchor", "anchors"),
         )

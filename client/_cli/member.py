@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..chain.enums import Action, Role, label
+from ..jsonable import jsonable
 from ..times import iso, parse_time
 from .common import (
     JsonOpt,
@@ -23,13 +24,15 @@ from .common import (
     registry,
     signer,
 )
+from .session import ApiUrlOpt, client_for
+from .source import SourceOpt, member_listing, member_record, proposal_records, read_source
 from .tx import print_tx, tx_json
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
     from ..chain.transact import TxResult
-    from ..consortium import Consortium, MemberInfo, ProposalOutcome
+    from ..consortium import Consortium, ProposalOutcome
 
 app = typer.Typer(help="Member organisations, their keys, and governance proposals.", no_args_is_help=True)
 propose_app = typer.Typer(
@@ -248,21 +251,34 @@ def cancel(
 def proposals(
     open_only: Annotated[bool, typer.Option("--open", help="Only open proposals.")] = False,
     rpc_url: RpcOpt = None,
+    url: ApiUrlOpt = None,
+    source: SourceOpt = "auto",
     as_json: JsonOpt = False,
 ) -> None:
-    """List governance proposals with their approvals."""
-    from ..consortium import Consortium
+    """List governance proposals with their approvals. From the registry API when one is
+    configured (--source), else from the chain."""
+    api_url = read_source(source, url)
+    if api_url is not None:
+        with client_for(api_url) as api:
+            found = proposal_records(api, open_only=open_only)
+    else:
+        from ..consortium import Consortium
 
-    found = Consortium(registry(rpc_url)).proposals(open_only=open_only)
+        found = jsonable(Consortium(registry(rpc_url)).proposals(open_only=open_only))
 
     def human() -> None:
         from rich.table import Table
 
         table = Table("#", "action", "status", "approvals", "proposer", "arguments")
         for p in found:
-            args = ", ".join(f"{k}={v}" for k, v in p.args.items())
+            args = ", ".join(f"{k}={v}" for k, v in p["args"].items())
             table.add_row(
-                str(p.proposal_id), label(p.action), label(p.status), f"{p.approvals}/{p.threshold}", p.proposer, args
+                str(p["proposalId"]),
+                p["action"].replace("_", " "),
+                p["status"],
+                f"{p['approvals']}/{p['threshold']}",
+                p["proposer"],
+                args,
             )
         console.print(table)
 
@@ -270,53 +286,72 @@ def proposals(
 
 
 @app.command("list")
-def list_(rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
-    """List member organisations and the consortium's roles."""
-    from ..consortium import Consortium
+def list_(rpc_url: RpcOpt = None, url: ApiUrlOpt = None, source: SourceOpt = "auto", as_json: JsonOpt = False) -> None:
+    """List member organisations and the consortium's roles. From the registry API when one is
+    configured (--source), else from the chain."""
+    api_url = read_source(source, url)
+    if api_url is not None:
+        with client_for(api_url) as api:
+            listing = member_listing(api)
+    else:
+        from ..consortium import Consortium
 
-    consortium = Consortium(registry(rpc_url))
-    members = consortium.members()
-    roles = {label(r): consortium.role_holders(r) for r in Role}
-    thresholds = {label(r): consortium.threshold(r) for r in (Role.GOVERNOR, Role.ARBITER)}
+        consortium = Consortium(registry(rpc_url))
+        listing = {
+            "members": jsonable(consortium.members()),
+            # By address: the order of neither the contract's sets nor the index is meaningful.
+            "roles": {label(r): sorted(consortium.role_holders(r), key=str.lower) for r in Role},
+            "thresholds": {label(r): consortium.threshold(r) for r in (Role.GOVERNOR, Role.ARBITER)},
+        }
 
     def human() -> None:
         from rich.table import Table
 
         table = Table("no", "name", "org id", "status", "level", "certified until", "admin")
-        for m in members:
+        for m in listing["members"]:
             table.add_row(
-                str(m.org_no),
-                m.name,
-                m.org_id[:18] + "…",
-                label(m.status),
-                str(m.level),
-                iso(m.certified_until),
-                m.admin,
+                str(m["orgNo"]),
+                m["name"],
+                m["orgId"][:18] + "…",
+                m["status"],
+                str(m["level"]),
+                iso(m["certifiedUntil"]),
+                m["admin"],
             )
         console.print(table)
-        for role, holders in roles.items():
+        thresholds = listing["thresholds"]
+        for role, holders in listing["roles"].items():
             suffix = f" (threshold {thresholds[role]})" if role in thresholds else ""
             console.print(f"{role}s{suffix}: {', '.join(holders) or 'none'}")
 
-    emit(as_json, {"members": members, "roles": roles, "thresholds": thresholds}, human)
+    emit(as_json, listing, human)
 
 
 @app.command("show")
-def show(org: OrgArg, rpc_url: RpcOpt = None, as_json: JsonOpt = False) -> None:
-    """Show one organisation: status, certification, admin and connector keys."""
-    from ..consortium import Consortium
+def show(
+    org: OrgArg, rpc_url: RpcOpt = None, url: ApiUrlOpt = None, source: SourceOpt = "auto", as_json: JsonOpt = False
+) -> None:
+    """Show one organisation: status, certification, admin and connector keys. From the registry
+    API when one is configured (--source), else from the chain."""
+    api_url = read_source(source, url)
+    if api_url is not None:
+        with client_for(api_url) as api:
+            member = member_record(api, org)
+    else:
+        from ..consortium import Consortium
 
-    member = Consortium(registry(rpc_url)).member(org)
+        member = jsonable(Consortium(registry(rpc_url)).member(org))
     emit(as_json, member, lambda: _print_member(member))
 
 
-def _print_member(m: MemberInfo) -> None:
-    console.print(f"[bold]{m.name}[/] (member {m.org_no})")
-    console.print(f"  org id       {m.org_id}")
-    console.print(f"  status       {label(m.status)}")
-    console.print(f"  certified    level {m.level} until {iso(m.certified_until)}")
-    console.print(f"  admin key    {m.admin}")
-    for k in m.connectors or ["none"]:
+def _print_member(m: dict[str, Any]) -> None:
+    """An organisation as `member show` prints it, from its JSON form (either source's)."""
+    console.print(f"[bold]{m['name']}[/] (member {m['orgNo']})")
+    console.print(f"  org id       {m['orgId']}")
+    console.print(f"  status       {m['status']}")
+    console.print(f"  certified    level {m['level']} until {iso(m['certifiedUntil'])}")
+    console.print(f"  admin key    {m['admin']}")
+    for k in m["connectors"] or ["none"]:
         console.print(f"  connector    {k}")
 
 

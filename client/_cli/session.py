@@ -135,9 +135,9 @@ def whoami(url: ApiUrlOpt = None, as_json: JsonOpt = False) -> None:
         session.url,
         session.access_token,
         session.expires_at,
-        str(caller["address"]),
-        caller.get("org"),
-        [str(r) for r in caller.get("roles", [])],
+        caller.address,
+        caller.org.model_dump() if caller.org is not None else None,
+        list(caller.roles),
         session.key,
     )
     roles = f", roles {', '.join(current.roles)}" if current.roles else ""
