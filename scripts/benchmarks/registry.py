@@ -292,8 +292,10 @@ def registry_tables(
             load_rows: list[Row] = []
             for store, url in (("SQLite", sqlite_url), ("PostgreSQL", pg_url)):
                 for count in workers:
-                    shown = str(count) if count is not None else f"default ({ApiSettings().workers})"
                     for code, source in codes:
+                        # The default is the code's own: this checkout's is known here, a baseline's is not.
+                        default = "default" if source is not None else f"default ({ApiSettings().workers})"
+                        shown = str(count) if count is not None else default
                         log = folder / f"api-{store}-{count}-{len(load_rows)}.log"
                         with api_server(url, chain, deployments, log, count, source) as api:
                             for scenario, paths, target in chosen:
