@@ -78,6 +78,11 @@ class StatusPublic(Public):
     deployment_block: int | None
     contracts: dict[str, str]
     indexed_at: int | None = Field(description="When the index last moved (Unix seconds).")
+    service: str = Field(description="The name of the service that answered (`IDSREG_API_SERVICE_NAME`).")
+    indexing_service: str | None = Field(
+        description="The service whose indexer holds the database's indexing lock (PostgreSQL; null on SQLite, "
+        "and while no service indexes)."
+    )
 
 
 # ----- members ------------------------------------------------------------------------------

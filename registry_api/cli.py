@@ -22,6 +22,7 @@ from client.chain.registry import Registry
 from client.exits import run_command_line
 
 from .db import init_db, make_engine, reset_db
+from .errors import LeadershipLost
 from .indexer import Indexer, ScanResult, follow_chain
 from .settings import ApiSettings
 
@@ -46,7 +47,8 @@ def serve_command(
     port: Annotated[int | None, typer.Option(help="Port [env: IDSREG_API_PORT].")] = None,
     index: Annotated[bool, typer.Option("--index/--no-index", help="Also follow the chain (the indexer).")] = True,
     workers: Annotated[
-        int | None, typer.Option(min=1, max=64, help="API worker processes [env: IDSREG_API_WORKERS].")
+        int | None,
+        typer.Option(min=1, max=64, help="API worker processes (default: one per core) [env: IDSREG_API_WORKERS]."),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
 ) -> None:
@@ -113,14 +115,19 @@ def index_command(
     as_json: JsonOpt = False,
     parent: ParentOpt = None,
 ) -> None:
-    """Index the chain's events into the database (follow it, or catch up once)."""
+    """Index the chain's events into the database (follow it, or catch up once). Following a
+    PostgreSQL database, it first waits for the indexing lock: one indexer per database."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .leader import indexing_lock, schema_lock
+
     settings = _settings()
     engine = make_engine(settings.database_url)
-    init_db(engine)
+    with schema_lock(engine):
+        init_db(engine)
     if once:
         indexer = Indexer(Registry.connect(settings.rpc_url, settings.deployments), engine, settings)
-        _report(_catch_up(indexer, as_json, "indexing"), as_json)
+        with indexing_lock(engine, settings.service):  # refused while a service indexes it
+            _report(_catch_up(indexer, as_json, "indexing"), as_json)
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish the current range, then exit
@@ -129,7 +136,13 @@ def index_command(
 
         watch_parent(parent)
     try:
-        follow_chain(settings, engine, stop)
+        # On PostgreSQL, several services may share the database: index only while holding its lock.
+        with indexing_lock(engine, settings.service, stop) as fence:
+            if stop.is_set():
+                return
+            follow_chain(settings, engine, stop)
+            if fence is not None and fence.lost is not None:
+                raise LeadershipLost(fence.lost)
     finally:
         stop.set()
 
@@ -146,9 +159,12 @@ def reindex_command(
     shown = engine.url.render_as_string(hide_password=True)
     if not yes and not typer.confirm(f"Drop every table of {shown} and re-index chain {registry.chain_id}?", err=True):
         raise typer.Exit(1)
-    reset_db(engine)
-    init_db(engine)
-    _report(_catch_up(Indexer(registry, engine, settings), as_json, "re-indexing"), as_json)
+    from .leader import indexing_lock
+
+    with indexing_lock(engine, settings.service):  # refused while a service indexes it
+        reset_db(engine)
+        init_db(engine)
+        _report(_catch_up(Indexer(registry, engine, settings), as_json, "re-indexing"), as_json)
 
 
 def main() -> None:

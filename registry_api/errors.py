@@ -37,6 +37,11 @@ class ChainMovedError(RegistryApiError):
     """The chain changed while a range was being read; the range is dropped and re-read."""
 
 
+class LeadershipLost(RegistryApiError):
+    """The indexer's hold on the indexing lock is gone (`registry_api.leader`): it stops, since
+    another service may index now."""
+
+
 class ApiError(RegistryApiError):
     """Root of the errors the API answers with; the message is shown to the caller as is."""
 

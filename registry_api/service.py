@@ -30,6 +30,7 @@ from typing import Any
 
 from .db import init_db, make_engine
 from .errors import ServiceConfigError
+from .leader import schema_lock
 from .settings import ApiSettings
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,8 @@ def serve(settings: ApiSettings, *, index: bool = True, log_level: str = "info")
     """Serve the API on settings.host:port with settings.workers worker processes (and follow the
     chain in an indexer process, unless `index` is False) until SIGINT or SIGTERM."""
     engine = make_engine(settings.database_url)
-    init_db(engine)  # once, before the children race to create the tables
+    with schema_lock(engine):  # once, before the children (and other services) race to create the tables
+        init_db(engine)
     engine.dispose()
     sock = _listen(settings.host, settings.port)
     metrics_dir = tempfile.mkdtemp(prefix="idsreg-metrics-") if settings.workers > 1 else None

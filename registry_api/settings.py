@@ -19,7 +19,8 @@
 | `IDSREG_API_CHALLENGES_PER_CLIENT` | sign-in challenges one client (IP address) may ask for per window | 60 |
 | `IDSREG_API_CHALLENGE_WINDOW` | seconds of the rate limits' window | 60 |
 | `IDSREG_API_NODE_TIMEOUT` | seconds the API waits for the chain node (status, verify) | 3.0 |
-| `IDSREG_API_WORKERS` | API worker processes of `idsreg api serve` (the indexer runs once, beside them) | 1 |
+| `IDSREG_API_WORKERS` | API worker processes of `idsreg api serve` (the indexer runs once, beside them) | the machine's cores |
+| `IDSREG_API_SERVICE_NAME` | this service's name, in `GET /v1/status` (which of several services indexes) | `HOSTNAME:PORT` |
 | `IDSREG_API_MAX_BODY_BYTES` | the largest request body the API reads (413 beyond) | 65536 |
 | `IDSREG_API_MAX_BODY_DEPTH` | how deep a request body may nest arrays and objects (422 beyond) | 32 |
 """
@@ -27,7 +28,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
+import socket
 from functools import lru_cache
 from pathlib import Path
 
@@ -42,6 +45,12 @@ from client.settings import get_settings
 
 def _default_database_url() -> str:
     return f"sqlite:///{get_settings().home / 'registry.db'}"
+
+
+def _cores() -> int:
+    """The cores this process may run on (its CPU affinity, which a container may narrow)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
 
 
 def _default_deployments() -> Path:
@@ -71,7 +80,8 @@ class ApiSettings(BaseSettings):
     challenges_per_client: int = Field(default=60, ge=1)
     challenge_window: int = Field(default=60, ge=1)
     node_timeout: float = Field(default=3.0, gt=0)
-    workers: int = Field(default=1, ge=1, le=64)
+    workers: int = Field(default_factory=lambda: min(_cores(), 64), ge=1, le=64)
+    service_name: str | None = Field(default=None, min_length=1, max_length=63)
     max_body_bytes: int = Field(default=65536, ge=1024)
     max_body_depth: int = Field(default=32, ge=4, le=1000)
 
@@ -79,6 +89,11 @@ class ApiSettings(BaseSettings):
     def base_url(self) -> str:
         """The API's address as clients see it."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def service(self) -> str:
+        """This service's name among several on one database."""
+        return self.service_name or f"{socket.gethostname()}:{self.port}"
 
     def signing_key(self) -> bytes:
         """The key that signs bearer tokens: the configured one, else one made once and kept

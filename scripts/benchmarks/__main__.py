@@ -58,6 +58,19 @@ def _parser() -> argparse.ArgumentParser:
     service.add_argument("--transfers", type=int, default=300, help="rights offered and accepted (default 300)")
     service.add_argument("--clients", type=int, default=32, help="concurrent API clients (default 32)")
     service.add_argument("--api-seconds", type=float, default=10.0, help="seconds per API scenario (default 10)")
+    service.add_argument(
+        "--api-workers",
+        default="default,1,2",
+        help="worker counts to serve with, comma-separated; 'default' is the service's own (default: default,1,2)",
+    )
+    service.add_argument(
+        "--api-scenarios", default="lookup,history,lineage", help="of lookup, history, lineage (default: all)"
+    )
+    service.add_argument(
+        "--api-baseline",
+        type=Path,
+        help="a checkout of other code (git worktree add --detach DIR main) whose API is measured in the same run",
+    )
     return parser
 
 
@@ -95,7 +108,15 @@ def run(options: argparse.Namespace, tables_console: Console, progress: Console)
             hardfork = chain.hardfork
             show(
                 registry_tables(
-                    chain, progress, options.datasets, options.transfers, options.clients, options.api_seconds
+                    chain,
+                    progress,
+                    options.datasets,
+                    options.transfers,
+                    options.clients,
+                    options.api_seconds,
+                    tuple(None if w == "default" else int(w) for w in options.api_workers.split(",")),
+                    tuple(options.api_scenarios.split(",")),
+                    options.api_baseline,
                 )
             )
     if "hashing" in chosen:

@@ -135,10 +135,16 @@ def index_into(chain: BenchChain, engine: Engine, deployments: Path) -> tuple[in
 
 
 @contextmanager
-def api_server(database_url: str, chain: BenchChain, deployments: Path, log: Path, workers: int) -> Iterator[str]:
-    """The service as deployed (`python -m registry_api serve --no-index --workers N`) on a free port."""
+def api_server(
+    database_url: str, chain: BenchChain, deployments: Path, log: Path, workers: int | None, code: Path | None = None
+) -> Iterator[str]:
+    """The service as deployed (`python -m registry_api serve --no-index [--workers N]`) on a free
+    port; run from the checkout `code` (a baseline's source, with this environment's packages)
+    when given, else from this one."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDSREG_")}
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     env.update(
         IDSREG_API_DATABASE_URL=database_url,
         IDSREG_API_RPC_URL=chain.registry.w3.provider.endpoint_uri,  # type: ignore[attr-defined]
@@ -156,16 +162,16 @@ def api_server(database_url: str, chain: BenchChain, deployments: Path, log: Pat
                 "--no-index",
                 "--log-level",
                 "warning",
-                "--workers",
-                str(workers),
+                *(["--workers", str(workers)] if workers is not None else []),
             ],
             env=env,
+            cwd=code,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a busy shared machine starts workers slowly
         while True:
             try:
                 if httpx.get(f"{url}/v1/status", timeout=1).status_code == 200:
@@ -181,10 +187,13 @@ def api_server(database_url: str, chain: BenchChain, deployments: Path, log: Pat
         process.wait(timeout=30)
 
 
-def _load_row(store: str, workers: int, scenario: str, result: LoadResult, clients: int, target: float | None) -> Row:
+def _load_row(
+    store: str, workers: str, scenario: str, result: LoadResult, clients: int, target: float | None, code: str
+) -> Row:
     errors = result.failures + sum(n for status, n in result.statuses.items() if status != 200)
     p99 = 1000 * result.percentile(99)
     return {
+        "code": code,
         "store": store,
         "workers": workers,
         "scenario": scenario,
@@ -200,6 +209,13 @@ def _load_row(store: str, workers: int, scenario: str, result: LoadResult, clien
     }
 
 
+def _revision(checkout: Path) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() or str(checkout)
+
+
 def registry_tables(
     chain: BenchChain,
     console: Console,
@@ -207,9 +223,14 @@ def registry_tables(
     transfers: int = 300,
     clients: int = 32,
     seconds: float = 10.0,
-    workers: tuple[int, ...] = (1, 2),
+    workers: tuple[int | None, ...] = (None, 1, 2),
+    scenarios: tuple[str, ...] = ("lookup", "history", "lineage"),
+    baseline: Path | None = None,
 ) -> list[Table]:
-    """Build the chain, measure the indexer on both stores, then the API on both stores."""
+    """Build the chain, measure the indexer on both stores, then the API on both stores: with each
+    of `workers` worker processes (None: the service's default, one per core), and, given a
+    `baseline` checkout (`git worktree add --detach DIR main`), that code's service too, in the
+    same run on the same databases, just before this checkout's."""
     roots = build_chain(chain, console, datasets, transfers)
     with tempfile.TemporaryDirectory(prefix="idsreg-bench-registry-") as scratch:
         folder = Path(scratch)
@@ -256,19 +277,31 @@ def registry_tables(
             hexes = ["0x" + r.hex() for r in roots]
             chooser = random.Random(3)
             sample = [hexes[chooser.randrange(len(hexes))] for _ in range(20_000)]
-            scenarios = [
-                ("dataset lookup", [f"/v1/datasets/{r}" for r in sample], LOOKUP_P99_MS),
-                ("history", [f"/v1/datasets/{r}/history" for r in sample], None),
-                ("lineage (both ways, depth 3)", [f"/v1/datasets/{r}/lineage" for r in sample], None),
+            chosen = [
+                (scenario, paths, target)
+                for key, scenario, paths, target in (
+                    ("lookup", "dataset lookup", [f"/v1/datasets/{r}" for r in sample], LOOKUP_P99_MS),
+                    ("history", "history", [f"/v1/datasets/{r}/history" for r in sample], None),
+                    ("lineage", "lineage (both ways, depth 3)", [f"/v1/datasets/{r}/lineage" for r in sample], None),
+                )
+                if key in scenarios
             ]
+            codes: list[tuple[str, Path | None]] = [("this checkout", None)]
+            if baseline is not None:
+                codes.insert(0, (f"baseline {_revision(baseline)}", baseline))
             load_rows: list[Row] = []
             for store, url in (("SQLite", sqlite_url), ("PostgreSQL", pg_url)):
                 for count in workers:
-                    with api_server(url, chain, deployments, folder / f"api-{store}-{count}.log", count) as api:
-                        for scenario, paths, target in scenarios:
-                            with console.status(f"API on {store}, {count} workers: {scenario}, {clients} clients"):
-                                result = run_load(api, paths, clients=clients, seconds=seconds)
-                            load_rows.append(_load_row(store, count, scenario, result, clients, target))
+                    for code, source in codes:
+                        # The default is the code's own: this checkout's is known here, a baseline's is not.
+                        default = "default" if source is not None else f"default ({ApiSettings().workers})"
+                        shown = str(count) if count is not None else default
+                        log = folder / f"api-{store}-{count}-{len(load_rows)}.log"
+                        with api_server(url, chain, deployments, log, count, source) as api:
+                            for scenario, paths, target in chosen:
+                                with console.status(f"{code}, {store}, {shown} workers: {scenario}, {clients} clients"):
+                                    result = run_load(api, paths, clients=clients, seconds=seconds)
+                                load_rows.append(_load_row(store, shown, scenario, result, clients, target, code))
     index_table = Table(
         "indexer",
         f"Indexer events per second over {base_events:,} events",
@@ -295,8 +328,9 @@ def registry_tables(
         "api",
         f"API latency with {clients} concurrent clients over {datasets:,} datasets",
         [
+            Column("code", "code"),
             Column("store", "store"),
-            Column("workers", "workers", "d"),
+            Column("workers", "workers"),
             Column("scenario", "scenario"),
             Column("requests", "requests", ","),
             Column("rps", "requests/s", ",.0f"),
@@ -312,8 +346,9 @@ def registry_tables(
             (
                 "closed loop: each client sends its next GET when the answer arrives, keep-alive, random datasets; "
                 f"{seconds:.0f} s per scenario after 2 s of warm-up; the API is "
-                "`python -m registry_api serve --no-index --workers N` (one indexer-less service with 1 or 2 "
-                "uvicorn worker processes) and the load generator another process, on the "
+                "`python -m registry_api serve --no-index [--workers N]` (one indexer-less service with N "
+                "uvicorn worker processes; default: the service's default, which may differ between the codes) "
+                "and the load generator another process, on the "
                 "same 2 cores; errors: non-200 answers and broken connections"
             )
         ],

@@ -204,7 +204,7 @@ def test_a_killed_worker_or_indexer_comes_back(s: Story, make_db: Callable[[], E
     env = service_env(engine.url.render_as_string(hide_password=False), s, deployments, tmp_path)
     env["IDSREG_API_POLL_INTERVAL"] = "0.2"
     log = tmp_path / "service.log"
-    with service(env, log) as (url, process):
+    with service(env, log, "--workers", "1") as (url, process):
         assert wait_until(lambda: indexed_block(engine) == s.w3.eth.block_number, timeout=60)
         first = children(process.pid)
         assert set(first) == {"indexer", "worker"}, first

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ... import store
+from ...leader import indexing_service
 from ..deps import ChainDep, SessionDep, SettingsDep
 from ..schemas import StatusPublic
 
@@ -13,7 +14,8 @@ router = APIRouter(prefix="/v1", tags=["status"])
 
 @router.get("/status", response_model=StatusPublic)
 def status(session: SessionDep, chain: ChainDep, settings: SettingsDep) -> StatusPublic:
-    """Chain id, chain head, indexed head, lag and contract addresses; works with the node down."""
+    """Chain id, chain head, indexed head, lag, contract addresses, and which service indexes;
+    works with the node down."""
     checkpoint = store.get_checkpoint(session)
     head = chain.head()
     manifest = chain.manifest()
@@ -29,4 +31,6 @@ def status(session: SessionDep, chain: ChainDep, settings: SettingsDep) -> Statu
         deployment_block=manifest.deployment_block if manifest is not None else None,
         contracts={name: c.address for name, c in manifest.contracts.items()} if manifest is not None else {},
         indexed_at=int(checkpoint.updated_at.timestamp()) if checkpoint is not None else None,
+        service=settings.service,
+        indexing_service=indexing_service(session.connection()),
     )
