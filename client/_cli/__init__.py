@@ -15,6 +15,7 @@ from ..exits import run_command_line
 from . import (
     anchors,
     api,
+    audit,
     chain,
     contracts,
     datasets,
@@ -63,6 +64,7 @@ licences.grant_app.command("list")(lists.grant_list)
 licences.receipt_app.command("list")(lists.receipt_list)
 disputes.app.command("list")(lists.dispute_list)
 app.command("watch")(watch.watch)
+app.add_typer(audit.app, name="audit")
 
 
 def main() -> None:
