@@ -50,6 +50,14 @@ def export(
         ),
     ] = None,
     to_block: Annotated[int | None, typer.Option(min=0, help="Last block to cover (default: the head).")] = None,
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--checkpoint",
+            help="A cosigned checkpoint note (repeatable): the bundle ends at the largest's last block and "
+            "carries them, so that it verifies with no node (`audit verify --trust`).",
+        ),
+    ] = None,
     rpc_url: RpcOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -71,7 +79,8 @@ def export(
     if path.exists():
         raise ConfigError(f"bundle file {path} already exists; it is kept as it is (choose another --out)")
     openings = held_openings(terms or [], get_settings().terms_dir)
-    bundle = export_bundle(registry(rpc_url), root, depth, last_block=to_block, openings=openings)
+    notes = [_read(p, "checkpoint note") for p in checkpoint or []]
+    bundle = export_bundle(registry(rpc_url), root, depth, last_block=to_block, openings=openings, checkpoints=notes)
     data = bundle.to_bytes()
     create_new(path, data, what="audit bundle")
     summary = {
@@ -82,6 +91,7 @@ def export(
         "lastBlock": bundle.last_block,
         "blocksWithReceipts": len(bundle.blocks),
         "openings": len(bundle.openings),
+        "checkpointed": bundle.checkpoint is not None,
         "bytes": len(data),
     }
 
@@ -96,6 +106,13 @@ def export(
     emit(as_json, summary, human)
 
 
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}") from None
+
+
 def _online(rpc_url: str | None) -> Any:
     """A check of the bundle's last header against a node: same chain, same block hash."""
     from ..audit.bundle import BundleError
@@ -103,7 +120,7 @@ def _online(rpc_url: str | None) -> Any:
 
     w3 = connect(rpc_url)
 
-    def check(bundle: Bundle, head: Header) -> str:
+    def check(bundle: Bundle, head: Header, facts: object) -> str:
         if int(w3.eth.chain_id) != bundle.chain_id:
             raise BundleError("the bundle", "chainId", f"is {bundle.chain_id}, the node's chain is {w3.eth.chain_id}")
         block = w3.eth.get_block(head.number)
@@ -135,20 +152,26 @@ def verify(
     from ..audit.bundle import BundleError
     from ..audit.verify import verify_bytes
 
-    try:
-        data = bundle_path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read bundle {bundle_path}: {exc.strerror}") from None
+    data = _read(bundle_path, "bundle")
+    checks = []
     if trust is not None:
-        raise ConfigError("--trust needs cosigned checkpoints, which this version cannot read yet")
-    authenticate = _online(rpc_url) if online else None
+        from ..audit.trust import by_checkpoint
+        from ..checkpoint_council import load_council_file
+
+        checks.append(by_checkpoint(load_council_file(_read(trust, "council file"))))
+    if online:
+        checks.append(_online(rpc_url))
+
+    def authenticate(bundle: Bundle, head: Header, facts: Any) -> str | None:
+        return "; ".join(check(bundle, head, facts) for check in checks) or None
+
     verified = verify_bytes(data, authenticate=authenticate)
     if verified.authenticated_by is None:
         raise BundleError(
             f"header of block {verified.head.number}",
             "(hash)",
-            "nothing authenticates the last block's hash: the bundle carries no checkpoint; "
-            "verify with --online against a node you trust",
+            "nothing authenticates the last block's hash: give the council file you trust (--trust) "
+            "to check the bundle's checkpoint, or check against a node you trust (--online)",
         )
     _report(verified, bundle_path, as_json)
 

@@ -18,11 +18,14 @@ from eth_utils import keccak
 from web3.types import RPCEndpoint
 
 from ..chain.registry import Registry
-from ..errors import ProofError, UnknownRecordError
+from ..chain.rpc import get_headers
+from ..checkpoints import parse_note, tree_root
+from ..errors import ConfigError, ProofError, UnknownRecordError
 from ..terms import Opening
 from .bundle import BlockReceipts, Bundle, FactRecord, args_json
 from .evidence import decode_header, decode_receipt, header_rlp, receipt_bytes, receipt_proof, receipts_root
 from .facts import CONTRACTS, LogAt, may_hold_fact, select
+from .trust import checkpoint_section
 from .verify import COMMITTING_EVENTS
 
 #: JSON-RPC requests per batch.
@@ -93,15 +96,24 @@ def export_bundle(
     *,
     last_block: int | None = None,
     openings: Iterable[Opening] = (),
-    checkpoint: dict[str, Any] | None = None,
+    checkpoints: Sequence[bytes] = (),
     progress: Progress | None = None,
 ) -> Bundle:
     """The audit bundle of dataset `root` (lineage to `depth`) up to `last_block` (default: the
     head). `openings` are the terms openings the exporting party holds; those that open a
-    commitment of a fact travel in the bundle, the rest are left out."""
+    commitment of a fact travel in the bundle, the rest are left out. With `checkpoints`
+    (cosigned notes, client/checkpoints.py) the bundle ends at the last block of the largest
+    and carries them with the inclusion proof of that block."""
     manifest = registry.manifest
     first = manifest.deployment_block
-    last = int(registry.w3.eth.block_number) if last_block is None else last_block
+    if checkpoints:
+        last = max(parse_note(note)[0].size for note in checkpoints) - 1
+        if last_block is not None and last_block != last:
+            raise ConfigError(f"the checkpoint ends at block {last}; a bundle with it cannot end at block {last_block}")
+    else:
+        last = int(registry.w3.eth.block_number) if last_block is None else last_block
+    if last < first:
+        raise ConfigError(f"block {last} is before the registry's deployment at block {first}")
     contracts = {name: bytes.fromhex(manifest.address(name)[2:]) for name in CONTRACTS}
     addresses = {address: name for name, address in contracts.items()}
     headers = fetch_headers(registry, first, last, progress)
@@ -112,9 +124,7 @@ def export_bundle(
     while True:
         topics = selection.subjects.topics()
         wanted = [
-            h.number
-            for h in decoded
-            if h.number not in blocks and may_hold_fact(h.logs_bloom, addresses.keys(), topics)
+            h.number for h in decoded if h.number not in blocks and may_hold_fact(h.logs_bloom, addresses, topics)
         ]
         if not wanted:
             break
@@ -144,6 +154,13 @@ def export_bundle(
     for opening in openings:
         if opening.commitment in commitments:
             carried.setdefault(opening.commitment, opening)
+    section = None
+    if checkpoints:
+        earlier = [bytes.fromhex(h.hash[2:]) for h in get_headers(registry.w3, list(range(first)))]
+        hashes = earlier + [h.hash for h in decoded]
+        section = checkpoint_section(checkpoints, hashes)
+        if tree_root(hashes) != parse_note(max(checkpoints, key=lambda n: parse_note(n)[0].size))[0].root:
+            raise ProofError(f"the checkpoint's root is not the root of this node's blocks 0..{last}: another chain?")
     return Bundle(
         chain_id=registry.chain_id,
         contracts=contracts,
@@ -154,5 +171,5 @@ def export_bundle(
         blocks=tuple(BlockReceipts(n, blocks[n]) for n in sorted(blocks)),
         facts=facts,
         openings=tuple(carried[c] for c in sorted(carried)),
-        checkpoint=checkpoint,
+        checkpoint=section,
     )

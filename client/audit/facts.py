@@ -15,10 +15,12 @@ its *subjects* until nothing new appears:
 - each organisation a fact names (registrant, parties, holders…): its admission (found by its
   member number) and every Consortium log keyed by its org id (suspension, reinstatement,
   expulsion, recertification, admin and connector keys);
-- each auditor and arbiter a fact names: their role grants and removals.
+- each auditor and arbiter a fact names: their role grants and removals;
+- the council: every change of the governors, their threshold and their witness keys (what a
+  checkpoint's cosignatures are checked against).
 
-`candidate_topics` is what a block's logs bloom is tested against: a block whose bloom may hold a
-registry address and one of those topics must come with all its receipts.
+`Subjects.topics` is what a block's logs bloom is tested against: a block whose bloom may hold a
+registry contract's address and one of that contract's topics must come with all its receipts.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 
 from eth_utils import keccak
 
-from ..chain.abi import decode_log
+from ..chain.abi import decode_log, event_topic
 from .evidence import Log, bloom_may_hold
 
 #: The registry contracts whose logs can be facts (the manifest's names).
@@ -50,6 +52,9 @@ MEMBER_EVENTS = frozenset(
     }
 )
 ROLE_EVENTS = frozenset({"RoleGranted", "RoleRevoked"})
+#: Consortium events that change the council of governors (role 0) or a governor's witness key.
+COUNCIL_EVENTS = frozenset({"RoleGranted", "RoleRevoked", "ThresholdChanged", "WitnessKeyChanged"})
+GOVERNOR_TOPIC = bytes(32)  # Role.Governor, as an indexed topic
 #: Event arguments that hold a member number, and those that hold an auditor's or arbiter's account.
 ORG_FIELDS = frozenset(
     {
@@ -70,6 +75,17 @@ ORG_FIELDS = frozenset(
 ROLE_FIELDS = frozenset({"auditor", "arbiter"})
 
 DATASET_REGISTERED_TOPIC = keccak(text="DatasetRegistered(bytes32,uint32,uint8,bytes32,uint64,bytes32[])")
+
+
+def _witness_key_topic() -> bytes | None:
+    """Topic 0 of Consortium's WitnessKeyChanged, when the compiled Consortium has that event."""
+    try:
+        return bytes.fromhex(event_topic("Consortium", "WitnessKeyChanged")[2:])
+    except KeyError:
+        return None
+
+
+WITNESS_KEY_TOPIC = _witness_key_topic()
 
 
 @dataclass(frozen=True)
@@ -119,14 +135,23 @@ class Subjects:
     def lineage(self) -> set[bytes]:
         return (set(self.up) | set(self.down)) - {self.root}
 
-    def topics(self) -> set[bytes]:
-        """Every 32-byte topic a fact's log may carry (besides its event's own topic 0)."""
-        found = {self.root, *self.lineage(), *self.org_ids}
-        found |= {n.to_bytes(32, "big") for n in self.disputes | self.org_nos}
-        found |= {bytes(12) + a for a in self.accounts}
-        if self.depth > 0:
-            found.add(DATASET_REGISTERED_TOPIC)
-        return found
+    def topics(self) -> dict[str, set[bytes]]:
+        """By contract, the 32-byte topics one of which a fact's log of that contract carries."""
+        roots = {self.root, *self.lineage()}
+        disputes = {n.to_bytes(32, "big") for n in self.disputes}
+        consortium = {*self.org_ids, GOVERNOR_TOPIC, *(n.to_bytes(32, "big") for n in self.org_nos)}
+        consortium |= {bytes(12) + a for a in self.accounts}
+        if WITNESS_KEY_TOPIC is not None:
+            consortium.add(WITNESS_KEY_TOPIC)
+        registry = roots | disputes | ({DATASET_REGISTERED_TOPIC} if self.depth > 0 else set())
+        return {
+            "Consortium": consortium,
+            "DataRegistry": registry,
+            "AccessRegistry": {self.root},
+            "AnchorRegistry": {self.root},
+            "DisputeCourt": {self.root} | disputes,
+            "ExchangeLedger": {self.root},
+        }
 
     def size(self) -> int:
         return (
@@ -164,6 +189,8 @@ def _classify(entry: LogAt, contract: str, subjects: Subjects) -> tuple[str, str
             return event, "member", args
         if event == "MemberAdmitted" and int(args["orgNo"]) in subjects.org_nos:
             return event, "member", args
+        if event in COUNCIL_EVENTS and (event == "WitnessKeyChanged" or topics[1:2] == (GOVERNOR_TOPIC,)):
+            return event, "council", args
         if event in ROLE_EVENTS and len(topics) > 2 and topics[2][12:] in subjects.accounts:
             return event, "role", args
     return None
@@ -237,7 +264,10 @@ def select(logs: Sequence[LogAt], contracts: Mapping[bytes, str], root: bytes, d
             return Selection(facts, subjects)
 
 
-def may_hold_fact(bloom: bytes, addresses: Iterable[bytes], topics: Iterable[bytes]) -> bool:
-    """Whether a block with this logs bloom may hold a fact: one of the registry addresses and one
-    of the subjects' topics may both be in it."""
-    return any(bloom_may_hold(bloom, a) for a in addresses) and any(bloom_may_hold(bloom, t) for t in topics)
+def may_hold_fact(bloom: bytes, contracts: Mapping[bytes, str], topics: Mapping[str, set[bytes]]) -> bool:
+    """Whether a block with this logs bloom may hold a fact: a registry contract's address and one
+    of the topics of that contract's facts (`Subjects.topics`) may both be in it."""
+    return any(
+        bloom_may_hold(bloom, address) and any(bloom_may_hold(bloom, t) for t in topics[name])
+        for address, name in contracts.items()
+    )

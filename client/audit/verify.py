@@ -131,11 +131,12 @@ def _beginnings(facts: Sequence[Fact], bundle: Bundle) -> None:
 def verify_bytes(
     data: bytes,
     *,
-    authenticate: Callable[[Bundle, Header], str | None] | None = None,
+    authenticate: Callable[[Bundle, Header, Sequence[Fact]], str | None] | None = None,
 ) -> Verified:
-    """Verify a bundle file's bytes. `authenticate(bundle, head)` checks the last header's hash
-    against a checkpoint or a node and says how (raising BundleError when it does not hold);
-    without it the head stays unauthenticated (`Verified.authenticated_by` is None)."""
+    """Verify a bundle file's bytes. `authenticate(bundle, head, facts)` checks the last header's
+    hash against a checkpoint (`client.audit.trust.by_checkpoint`) or a node and says how
+    (raising BundleError when it does not hold); without it the head stays unauthenticated
+    (`Verified.authenticated_by` is None)."""
     bundle = load(data)
     unknown = sorted(set(bundle.contracts) - set(CONTRACTS))
     if unknown:
@@ -174,7 +175,7 @@ def verify_bytes(
         opened.add(key)
     undisclosed = [(fact, key) for key, fact in commitments.items() if key not in opened]
     head = headers[-1]
-    how = authenticate(bundle, head) if authenticate is not None else None
+    how = authenticate(bundle, head, selection.facts) if authenticate is not None else None
     offset = canonical_difference(data, bundle)
     if offset is not None:
         raise BundleError("the bundle", f"byte {offset}", "differs from the bundle's canonical encoding (RFC 8785)")
