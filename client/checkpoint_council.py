@@ -154,7 +154,7 @@ def council_history(events: Iterable[Mapping[str, Any]]) -> list[CouncilChange]:
         elif name == "ThresholdChanged" and int(args["role"]) == GOVERNOR_ROLE:
             changes.append(CouncilChange(*where, kind="threshold", threshold=int(args["newThreshold"])))
         elif name == "WitnessKeyChanged":
-            key = bytes(args["newKey"])
+            key = _bytes32(args["newKey"])
             changes.append(
                 CouncilChange(
                     *where, kind="witness-key", governor=str(args["governor"]).lower(), key=key if any(key) else None
@@ -162,6 +162,11 @@ def council_history(events: Iterable[Mapping[str, Any]]) -> list[CouncilChange]:
             )
     changes.sort(key=lambda c: (c.block, c.log_index))
     return changes
+
+
+def _bytes32(value: Any) -> bytes:
+    """A bytes32 event argument given as bytes or as 0x hex (how the chain bindings decode it)."""
+    return bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
 
 
 def _hex(value: Any) -> str:
