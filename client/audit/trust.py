@@ -59,10 +59,14 @@ def _changes(facts: Sequence[Fact]) -> list[Any]:
         # A block-wide order for facts of one block (the history sorts by block and log index).
         position[fact.block] = position.get(fact.block, -1) + 1
         if fact.about == "council":
+            args = dict(fact.args)
+            for name in ("previousKey", "newKey"):
+                if isinstance(args.get(name), str):
+                    args[name] = bytes.fromhex(str(args[name])[2:])
             events.append(
                 {
                     "event": fact.event,
-                    "args": fact.args,
+                    "args": args,
                     "blockNumber": fact.block,
                     "transactionHash": f"0x{fact.tx:x}",  # the receipt's index: receipts carry no hash
                     "logIndex": position[fact.block],

@@ -56,14 +56,27 @@ def auditor(council: CouncilStory, anvil: str, folder: Path, command_forks: Comm
 @pytest.fixture(scope="module")
 def exported(council: CouncilStory, auditor: User, folder: Path) -> tuple[Path, Path]:
     """The bundle of "turbine scans" with a checkpoint the current council cosigned, and the council file."""
+    handover, head = council.notes()
+    (folder / "handover.note").write_bytes(handover)
     note = folder / "checkpoint.note"
-    note.write_bytes(council.note(council.checkpoint(), council.current))
+    note.write_bytes(head)
     receipt = folder / "delivery.receipt.json"
     assert council.story.receipt_file is not None
     receipt.write_text(council.story.receipt_file.to_json())
     bundle = folder / "scans.bundle.json"
     root = "0x" + council.story.roots["turbine scans"].hex()
-    summary = auditor.ok_json("audit", root, "-o", str(bundle), "--terms", str(receipt), "--checkpoint", str(note))
+    summary = auditor.ok_json(
+        "audit",
+        root,
+        "-o",
+        str(bundle),
+        "--terms",
+        str(receipt),
+        "--checkpoint",
+        str(note),
+        "--checkpoint",
+        str(folder / "handover.note"),
+    )
     assert summary["facts"] > 30 and summary["openings"] == 4 and summary["checkpointed"] is True
     trust = folder / "council.json"
     trust.write_bytes(council.council_file())

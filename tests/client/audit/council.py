@@ -30,12 +30,16 @@ def witness_key(governor: LocalAccount) -> bytes:
 
 @dataclass
 class CouncilStory:
-    """The story, then a third governor joins (the council file is taken here) and the second
-    leaves: a checkpoint cosigned by the one who left no longer counts."""
+    """The story (its two governors' witness keys in the council file the auditor trusts, as of
+    its last block), then a third governor joins and registers its witness key on chain, the
+    council cosigns a checkpoint, and the second governor leaves: from then on a checkpoint
+    needs the first and the third, and one cosigned by the governor who left no longer counts."""
 
     story: Story
     trusted_block: int = 0
     joined: LocalAccount = field(default_factory=new_account)
+    #: The checkpoint the old council cosigned after the third governor's key was registered.
+    handover: bytes = b""
 
     @property
     def w3(self) -> Web3:
@@ -54,18 +58,18 @@ class CouncilStory:
         return [self.story.governors[0], self.joined]
 
     def run(self) -> CouncilStory:
-        self.story.govern(Action.ADD_GOVERNOR, self.joined.address)
         self.trusted_block = int(self.w3.eth.block_number)
+        self.story.govern(Action.ADD_GOVERNOR, self.joined.address)
+        self.story.govern(Action.SET_WITNESS_KEY, self.joined.address, witness_key(self.joined))
+        self.handover = self.note(self.checkpoint(), self.story.governors)
         self.story.govern(Action.REMOVE_GOVERNOR, self.left.address)
         return self
 
     def council_file(self) -> bytes:
-        """The council an auditor trusts: as of the block where the third governor joined."""
-        governors = [*self.story.governors, self.joined]
+        """The council an auditor trusts: the story's two governors and their keys, threshold 2."""
+        governors = self.story.governors
         state = CouncilState(
-            frozenset(g.address.lower() for g in governors),
-            2,
-            {g.address.lower(): witness_key(g) for g in governors},
+            frozenset(g.address.lower() for g in governors), 2, {g.address.lower(): witness_key(g) for g in governors}
         )
         return dump_council_file(TrustedCouncil(self.origin, self.trusted_block, state))
 
@@ -76,3 +80,7 @@ class CouncilStory:
 
     def note(self, checkpoint: Checkpoint, signers: Sequence[LocalAccount], timestamp: int = 1_780_000_000) -> bytes:
         return signed_note(checkpoint, [cosign(checkpoint, g.address.lower(), _seed(g), timestamp) for g in signers])
+
+    def notes(self, signers: Sequence[LocalAccount] | None = None) -> list[bytes]:
+        """The handover checkpoint and one of the head cosigned by `signers` (default: the current council)."""
+        return [self.handover, self.note(self.checkpoint(), self.current if signers is None else signers)]
