@@ -8,4 +8,5 @@
 | `export.py` | collecting a bundle from a node |
 | `verify.py` | verifying a bundle's bytes with no node |
 | `openings.py` | terms openings the exporting party holds |
+| `trust.py` | the last block authenticated by cosigned checkpoints (client/checkpoints.py) and the council file |
 """
