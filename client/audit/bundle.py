@@ -8,6 +8,7 @@ prove is `client.audit.verify`'s work.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from ..terms import Opening
 FORMAT = "idsreg-audit-bundle/1"
 #: Integers at or above this travel as decimal strings (JSON readers hold numbers as doubles).
 SAFE_INTEGER = 2**53
+_HEX = re.compile(r"(?:[0-9a-f]{2})*")
 
 
 class BundleError(ProofError):
@@ -185,7 +187,7 @@ def hex_value(value: Any, size: int | None, fail: Any) -> bytes:
     if not isinstance(value, str) or not value.startswith("0x"):
         raise fail(f"{value!r:.40} is not 0x-hex")
     digits = value[2:]
-    if len(digits) % 2 or any(c not in "0123456789abcdef" for c in digits):
+    if not _HEX.fullmatch(digits):
         raise fail(f"{value:.40} is not lower-case 0x-hex of whole bytes")
     data = bytes.fromhex(digits)
     if size is not None and len(data) != size:

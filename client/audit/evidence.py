@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import rlp
@@ -252,6 +253,7 @@ def prove_receipt(root: bytes, index: int, proof: Sequence[bytes]) -> bytes:
 # ----- logs blooms -----
 
 
+@lru_cache(maxsize=4096)
 def bloom_bits(item: bytes) -> tuple[int, int, int]:
     """The three bit positions (0 = least significant bit of the last byte) `item` sets in a
     2048-bit logs bloom (Yellow Paper, M3:2048)."""
@@ -262,5 +264,9 @@ def bloom_bits(item: bytes) -> tuple[int, int, int]:
 def bloom_may_hold(bloom: bytes, item: bytes) -> bool:
     """Whether `item` (an address or a topic) may be in the logs the bloom summarises: False
     means certainly not."""
-    number = int.from_bytes(bloom, "big")
-    return all(number >> bit & 1 for bit in bloom_bits(item))
+    return bloom_int_may_hold(int.from_bytes(bloom, "big"), item)
+
+
+def bloom_int_may_hold(bloom: int, item: bytes) -> bool:
+    """`bloom_may_hold` with the bloom read as one big-endian integer (read it once per block)."""
+    return all(bloom >> bit & 1 for bit in bloom_bits(item))

@@ -31,8 +31,8 @@ from typing import Any
 
 from eth_utils import keccak
 
-from ..chain.abi import decode_log, event_topic
-from .evidence import Log, bloom_may_hold
+from ..chain.abi import DecodedEvent, decode_log, event_topic
+from .evidence import Log, bloom_int_may_hold
 
 #: The registry contracts whose logs can be facts (the manifest's names).
 CONTRACTS = ("Consortium", "DataRegistry", "AccessRegistry", "AnchorRegistry", "DisputeCourt", "ExchangeLedger")
@@ -168,15 +168,11 @@ def _bytes32(value: Any) -> bytes:
     return bytes.fromhex(str(value)[2:])
 
 
-def _classify(entry: LogAt, contract: str, subjects: Subjects) -> tuple[str, str, dict[str, Any]] | None:
+def _classify(
+    entry: LogAt, contract: str, decoded: DecodedEvent, subjects: Subjects
+) -> tuple[str, str, dict[str, Any]] | None:
     """(event, about, args) when the log is a fact about `subjects`, else None."""
-    log = entry.log
-    topics = log.topics
-    if not topics:
-        return None
-    decoded = decode_log(list(topics), log.data)
-    if decoded is None:
-        return None
+    topics = entry.log.topics
     event, args = decoded.name, decoded.args
     if subjects.root in topics[1:] and contract != "Consortium":
         return event, "dataset", args
@@ -217,15 +213,11 @@ def _learn(fact: Fact, entry: LogAt, subjects: Subjects) -> None:
                 subjects.up.setdefault(_bytes32(parent), level + 1)
 
 
-def _children(entries: Iterable[tuple[LogAt, str]], subjects: Subjects) -> bool:
+def _children(entries: Iterable[tuple[LogAt, str, DecodedEvent]], subjects: Subjects) -> bool:
     """Registrations that name a dataset of the downward lineage as a parent; True if any is new."""
     grew = False
-    for entry, contract in entries:
-        log = entry.log
-        if contract != "DataRegistry" or not log.topics or log.topics[0] != DATASET_REGISTERED_TOPIC:
-            continue
-        decoded = decode_log(list(log.topics), log.data)
-        if decoded is None:
+    for entry, contract, decoded in entries:
+        if contract != "DataRegistry" or entry.log.topics[0] != DATASET_REGISTERED_TOPIC:
             continue
         child = _bytes32(decoded.args["root"])
         for parent in decoded.args["parents"]:
@@ -246,13 +238,18 @@ def select(logs: Sequence[LogAt], contracts: Mapping[bytes, str], root: bytes, d
     """The facts about `root` (lineage to `depth`) among `logs` (in chain order), by the rule of
     this module. `contracts` maps each registry contract's 20-byte address to its name; logs of
     other addresses are never facts."""
-    ours = [(entry, contracts[entry.log.address]) for entry in logs if entry.log.address in contracts]
+    ours = []
+    for entry in logs:
+        contract = contracts.get(entry.log.address)
+        decoded = decode_log(list(entry.log.topics), entry.log.data) if contract and entry.log.topics else None
+        if contract is not None and decoded is not None:
+            ours.append((entry, contract, decoded))
     subjects = Subjects(root, depth, up={root: 0}, down={root: 0})
     while True:
         before = subjects.size()
         facts = []
-        for entry, contract in ours:
-            found = _classify(entry, contract, subjects)
+        for entry, contract, decoded in ours:
+            found = _classify(entry, contract, decoded, subjects)
             if found is None:
                 continue
             event, about, args = found
@@ -267,7 +264,8 @@ def select(logs: Sequence[LogAt], contracts: Mapping[bytes, str], root: bytes, d
 def may_hold_fact(bloom: bytes, contracts: Mapping[bytes, str], topics: Mapping[str, set[bytes]]) -> bool:
     """Whether a block with this logs bloom may hold a fact: a registry contract's address and one
     of the topics of that contract's facts (`Subjects.topics`) may both be in it."""
+    number = int.from_bytes(bloom, "big")
     return any(
-        bloom_may_hold(bloom, address) and any(bloom_may_hold(bloom, t) for t in topics[name])
+        bloom_int_may_hold(number, address) and any(bloom_int_may_hold(number, t) for t in topics[name])
         for address, name in contracts.items()
     )
