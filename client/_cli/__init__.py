@@ -16,6 +16,7 @@ from . import (
     anchors,
     api,
     chain,
+    checkpoints,
     contracts,
     datasets,
     demo,
@@ -55,6 +56,7 @@ app.command("revoke")(licences.revoke)
 app.add_typer(licences.receipt_app, name="receipt")
 app.add_typer(disputes.app, name="dispute")
 app.add_typer(api.app, name="api")
+app.add_typer(checkpoints.app, name="checkpoint")
 api.app.command("login")(session.login)
 api.app.command("logout")(session.logout)
 api.app.command("whoami")(session.whoami)
