@@ -6,7 +6,9 @@ from __future__ import annotations
 import base64
 import json
 
+from client.tlog_proof import from_tlog_proof, to_tlog_proof
 from tests.cli.conftest import User, assert_one_clear_line
+from tests.client.test_tlog_proof import proof_of
 
 
 def governor(user: User) -> User:
@@ -75,3 +77,14 @@ def test_refusals(user: User) -> None:
     assert_one_clear_line(
         gov.run("checkpoint", "sign", "--witness", "w1", "--governor", "gov"), 3, "http://127.0.0.1:9"
     )
+
+
+def test_anchor_proof_exports_a_tlog_proof(user: User) -> None:
+    proof = user.home / "a.proof.json"
+    proof.write_text(proof_of(3).to_json())
+    printed = user.ok("anchor", "proof", str(proof)).stdout
+    assert printed == to_tlog_proof(proof_of(3))
+    out = user.home / "a.tlog-proof"
+    user.ok("anchor", "proof", str(proof), "--out", str(out))
+    from_tlog_proof(out.read_text()).verify()
+    assert_one_clear_line(user.run("anchor", "proof", str(proof), "--format", "xml"), 2, "'xml'")
