@@ -241,15 +241,18 @@ def dump_council_file(trusted: TrustedCouncil) -> bytes:
 
 
 def _bad_file(field_name: str, what: str) -> CheckpointError:
-    return CheckpointError("council", f"council file: {field_name} {what}", field=field_name)
+    error = CheckpointError("council-file", f"council file: {field_name} {what}", field=field_name)
+    error.exit_code = 2  # bad input, not a failed verification
+    return error
 
 
 def load_council_file(text: bytes) -> TrustedCouncil:
-    """Read a council file; `CheckpointError` (reason ``council``) naming the field otherwise."""
+    """Read a council file; `CheckpointError` (reason ``council-file``, exit 2) naming the field
+    otherwise."""
     try:
         document = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError("council", f"council file is not JSON: {exc}", field="") from exc
+        raise _bad_file("(whole file)", f"is not JSON: {exc}") from exc
     if not isinstance(document, dict):
         raise _bad_file("(top level)", "must be a JSON object")
     if document.get("format") != COUNCIL_FILE_FORMAT:

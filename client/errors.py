@@ -157,7 +157,7 @@ class CheckpointError(IdsRegistryError):
     """A checkpoint, cosignature, council file or block proof that does not hold.
 
     `reason` is a short code (``malformed``, ``bad-signature``, ``below-threshold``,
-    ``wrong-origin``, ``not-included``, ``inconsistent``, ``council``) and `values` the values
+    ``wrong-origin``, ``not-included``, ``inconsistent``, ``council``, ``council-file``) and `values` the values
     that show it, so a bundle verifier can report the exact field; the message says it all in
     one sentence.
     """

@@ -17,6 +17,7 @@ from . import (
     api,
     audit,
     chain,
+    checkpoints,
     classify,
     contracts,
     datasets,
@@ -58,6 +59,7 @@ app.command("revoke")(licences.revoke)
 app.add_typer(licences.receipt_app, name="receipt")
 app.add_typer(disputes.app, name="dispute")
 app.add_typer(api.app, name="api")
+app.add_typer(checkpoints.app, name="checkpoint")
 api.app.command("login")(session.login)
 api.app.command("logout")(session.logout)
 api.app.command("whoami")(session.whoami)
