@@ -40,6 +40,7 @@ ACTION_TYPES: dict[Action, list[str]] = {
     Action.SET_THRESHOLD: ["uint256"],
     Action.SET_ARBITER_THRESHOLD: ["uint256"],
     Action.SET_DISPUTE_PERIOD: ["uint256"],
+    Action.SET_WITNESS_KEY: ["address", "bytes32"],
 }
 ACTION_NAMES: dict[Action, list[str]] = {
     Action.ADMIT_MEMBER: ["orgId", "name", "admin", "level", "evidenceHash", "expiresAt"],
@@ -48,6 +49,7 @@ ACTION_NAMES: dict[Action, list[str]] = {
     Action.SET_THRESHOLD: ["threshold"],
     Action.SET_ARBITER_THRESHOLD: ["threshold"],
     Action.SET_DISPUTE_PERIOD: ["period"],
+    Action.SET_WITNESS_KEY: ["governor", "witnessKey"],
 }
 
 
@@ -201,6 +203,35 @@ class Consortium:
 
     def threshold(self, role: Role) -> int:
         return int(self.registry.call("Consortium", "threshold", int(role)))
+
+    def witness_keys(self) -> dict[str, bytes | None]:
+        """Each current governor (checksummed) and its Ed25519 witness key (None: none set)."""
+        governors, keys = self.registry.call("Consortium", "witnessKeys")
+        return {to_checksum_address(g): (bytes(k) if any(k) else None) for g, k in zip(governors, keys, strict=True)}
+
+    def propose_witness_key(self, signer: LocalAccount, governor: str, key: bytes) -> ProposalOutcome:
+        """Propose ``key`` (32-byte Ed25519 public key) as ``governor``'s witness key."""
+        if len(key) != 32:
+            raise ConfigError(f"a witness key is a 32-byte Ed25519 public key, not {len(key)} bytes")
+        return self.propose(signer, Action.SET_WITNESS_KEY, checksum(governor), key)
+
+    def council_events(self) -> list[dict[str, Any]]:
+        """Every Consortium event that changes the council (governors, their threshold, witness
+        keys), in chain order, as `client.checkpoint_council.council_history` reads them."""
+        found = []
+        for name in ("RoleGranted", "RoleRevoked", "ThresholdChanged", "WitnessKeyChanged"):
+            for args, log in self.registry.events("Consortium", name):
+                found.append(
+                    {
+                        "event": name,
+                        "args": args,
+                        "blockNumber": int(log["blockNumber"]),
+                        "transactionHash": "0x" + bytes(log["transactionHash"]).hex(),
+                        "logIndex": int(log["logIndex"]),
+                    }
+                )
+        found.sort(key=lambda e: (e["blockNumber"], e["logIndex"]))
+        return found
 
     def proposal(self, proposal_id: int) -> ProposalInfo:
         raw, approvals = self.registry.call("Consortium", "proposal", proposal_id)

@@ -151,3 +151,20 @@ class TransactionFailedError(ChainError):
     """A transaction reverted without a decodable reason, or could not be sent."""
 
     exit_code = 5
+
+
+class CheckpointError(IdsRegistryError):
+    """A checkpoint, cosignature, council file or block proof that does not hold.
+
+    `reason` is a short code (``malformed``, ``bad-signature``, ``below-threshold``,
+    ``wrong-origin``, ``not-included``, ``inconsistent``, ``council``, ``council-file``) and `values` the values
+    that show it, so a bundle verifier can report the exact field; the message says it all in
+    one sentence.
+    """
+
+    exit_code = 4
+
+    def __init__(self, reason: str, message: str, **values: Any) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.values = values

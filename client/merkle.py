@@ -1,4 +1,4 @@
-"""RFC 6962 Merkle tree hashing and inclusion proofs (SHA-256).
+"""RFC 6962 Merkle tree hashing, inclusion and consistency proofs (SHA-256).
 
 One tree serves three purposes in the registry: the content root of a file (leaves are its
 1 MiB chunks), the root of a directory manifest, and batch anchors (leaves are the anchored
@@ -30,11 +30,13 @@ __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
     "MerkleAccumulator",
+    "consistency_proof",
     "inclusion_proof",
     "leaf_hash",
     "node_hash",
     "root_and_proofs",
     "root_from_leaf_hashes",
+    "verify_consistency",
     "verify_inclusion",
 ]
 
@@ -292,4 +294,111 @@ def verify_inclusion(leaf_hash: bytes, index: int, tree_size: int, path: Sequenc
         raise ProofError(
             f"inclusion proof does not verify: leaf {index} of a tree of {tree_size} leads to "
             f"root {r.hex()}, not the expected root {root.hex()}"
+        )
+
+
+def _subtree_root(hashes: Sequence[bytes], lo: int, hi: int) -> bytes:
+    return root_from_leaf_hashes(hashes[lo:hi])
+
+
+def consistency_proof(hashes: Sequence[bytes], old_size: int) -> list[bytes]:
+    """The RFC 6962 consistency proof ``PROOF(m, D[n])`` from the tree of the first
+    ``old_size`` leaves to the tree over all of ``hashes`` (section 2.1.2).
+
+    Empty when ``old_size`` is 0 or equals ``len(hashes)`` (nothing to prove).
+
+    >>> leaves = [leaf_hash(bytes([i])) for i in range(7)]
+    >>> proof = consistency_proof(leaves, 3)
+    >>> verify_consistency(3, 7, root_from_leaf_hashes(leaves[:3]), root_from_leaf_hashes(leaves), proof)
+    """
+    n = len(hashes)
+    if not 0 <= old_size <= n:
+        raise ValueError(f"old tree size {old_size} is out of range for a tree of {n} leaves")
+    for position, leaf in enumerate(hashes):
+        _check_hash(leaf, f"leaf hash {position}")
+    if old_size in (0, n):
+        return []
+    proof: list[bytes] = []
+
+    # SUBPROOF(m, D[lo:hi], b) of the RFC, iteratively: walk down while recording the
+    # siblings, then reverse (the RFC lists them from the bottom up).
+    def subproof(m: int, lo: int, hi: int, complete: bool) -> None:
+        size = hi - lo
+        if m == size:
+            if not complete:
+                proof.append(_subtree_root(hashes, lo, hi))
+            return
+        k = _split(size)
+        if m <= k:
+            subproof(m, lo, lo + k, complete)
+            proof.append(_subtree_root(hashes, lo + k, hi))
+        else:
+            subproof(m - k, lo + k, hi, False)
+            proof.append(_subtree_root(hashes, lo, lo + k))
+
+    subproof(old_size, 0, n, True)
+    return proof
+
+
+def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> None:
+    """Check that the tree of ``new_size`` with ``new_root`` extends the tree of ``old_size``
+    with ``old_root`` (RFC 9162 section 2.1.4.2). Returns ``None`` or raises `ProofError`.
+
+    >>> leaves = [leaf_hash(bytes([i])) for i in range(7)]
+    >>> verify_consistency(4, 7, root_from_leaf_hashes(leaves[:4]), root_from_leaf_hashes(leaves[:6]),
+    ...                    consistency_proof(leaves, 4))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    client.errors.ProofError: consistency proof from size 4 to size 7 does not verify: ...
+    """
+    for value, what in ((old_root, "old root"), (new_root, "new root")):
+        if len(value) != HASH_SIZE:
+            raise ProofError(f"{what} must be {HASH_SIZE} bytes, got {len(value)}")
+    for position, node in enumerate(proof):
+        if len(node) != HASH_SIZE:
+            raise ProofError(f"consistency proof element {position} must be {HASH_SIZE} bytes, got {len(node)}")
+    if not 0 <= old_size <= new_size:
+        raise ProofError(f"a tree of size {old_size} cannot be extended to a smaller size {new_size}")
+    if old_size == new_size:
+        if proof:
+            raise ProofError(f"a consistency proof between equal sizes {old_size} must be empty")
+        if old_root != new_root:
+            raise ProofError(
+                f"trees of the same size {old_size} have different roots {old_root.hex()} and {new_root.hex()}"
+            )
+        return
+    if old_size == 0:
+        if proof:
+            raise ProofError("a consistency proof from the empty tree must be empty")
+        return
+    if not proof:
+        raise ProofError(f"consistency proof from size {old_size} to size {new_size} is empty")
+    # RFC 9162 2.1.4.2, step by step.
+    nodes = list(proof)
+    if old_size & (old_size - 1) == 0:  # a power of two: the old root is the first subtree
+        nodes.insert(0, old_root)
+    fn, sn = old_size - 1, new_size - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = nodes[0]
+    for c in nodes[1:]:
+        if sn == 0:
+            raise ProofError(f"consistency proof from size {old_size} to size {new_size} is too long")
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise ProofError(f"consistency proof from size {old_size} to size {new_size} is too short")
+    if fr != old_root or sr != new_root:
+        raise ProofError(
+            f"consistency proof from size {old_size} to size {new_size} does not verify: it leads to "
+            f"old root {fr.hex()} and new root {sr.hex()}, not {old_root.hex()} and {new_root.hex()}"
         )

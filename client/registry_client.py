@@ -456,6 +456,11 @@ class RegistryClient:
         found: dict[str, Any] = self._request("PUT", path, json=dict(opening))
         return found
 
+    def submit_cosignature(self, note: bytes) -> dict[str, Any]:
+        """Hand a cosigned checkpoint note to the service (`POST /v1/checkpoints/cosignatures`)."""
+        answer: dict[str, Any] = self._request("POST", "/v1/checkpoints/cosignatures", json={"note": note.decode()})
+        return answer
+
     def status(self) -> StatusPublic:
         """How far the index reaches: chain id, indexed block, chain head, lag."""
         return self.fetch("/v1/status", StatusPublic)

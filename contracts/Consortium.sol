@@ -53,6 +53,10 @@ contract Consortium is IConsortium, KeyRecords, DeployerBinding {
     /// once by the deployer before the first member is admitted.
     address[] private _mirrors;
 
+    /// Each governor's Ed25519 witness key, and the governor each key belongs to.
+    mapping(address governor => bytes32) private _witnessKeys;
+    mapping(bytes32 witnessKey => address) private _witnessKeyOwners;
+
     mapping(uint256 proposalId => Proposal) private _proposals;
     /// The term in which each governor approved (0: never).
     mapping(uint256 proposalId => mapping(address governor => uint64)) private _approved;
@@ -272,6 +276,20 @@ contract Consortium is IConsortium, KeyRecords, DeployerBinding {
     }
 
     /// @inheritdoc IConsortium
+    function witnessKey(address governor) external view returns (bytes32) {
+        return _witnessKeys[governor];
+    }
+
+    /// @inheritdoc IConsortium
+    function witnessKeys() external view returns (address[] memory governors, bytes32[] memory keys) {
+        governors = _roles[Role.Governor].values();
+        keys = new bytes32[](governors.length);
+        for (uint256 i = 0; i < governors.length; i++) {
+            keys[i] = _witnessKeys[governors[i]];
+        }
+    }
+
+    /// @inheritdoc IConsortium
     function mirrors() external view returns (address[] memory) {
         return _mirrors;
     }
@@ -366,6 +384,15 @@ contract Consortium is IConsortium, KeyRecords, DeployerBinding {
             }
             // Within the bounds just checked, so it fits.
             if (commit) _setDisputePeriod(uint64(period));
+        } else if (action == Action.SetWitnessKey) {
+            _requireLength(action, args, 64);
+            (address governor, bytes32 key) = abi.decode(args, (address, bytes32));
+            if (!_roles[Role.Governor].contains(governor)) revert ConsortiumRoleNotHeld(Role.Governor, governor);
+            address owner = _witnessKeyOwners[key];
+            if (key != bytes32(0) && owner != address(0) && owner != governor) {
+                revert ConsortiumWitnessKeyInUse(key, owner);
+            }
+            if (commit) _setWitnessKey(governor, key);
         } else {
             _requireLength(action, args, 32);
             _changeRole(action, abi.decode(args, (address)), commit);
@@ -600,6 +627,8 @@ contract Consortium is IConsortium, KeyRecords, DeployerBinding {
                 _roles[role].remove(account);
                 delete _terms[role][account];
                 emit RoleRevoked(role, account);
+                // A removed governor's witness key stops counting with it.
+                if (role == Role.Governor && _witnessKeys[account] != bytes32(0)) _setWitnessKey(account, bytes32(0));
             }
         }
     }
@@ -609,6 +638,14 @@ contract Consortium is IConsortium, KeyRecords, DeployerBinding {
         if (!_roles[role].add(account)) revert ConsortiumRoleAlreadyHeld(role, account);
         _terms[role][account] = ++_termCount;
         emit RoleGranted(role, account);
+    }
+
+    function _setWitnessKey(address governor, bytes32 key) private {
+        bytes32 previous = _witnessKeys[governor];
+        if (previous != bytes32(0)) delete _witnessKeyOwners[previous];
+        _witnessKeys[governor] = key;
+        if (key != bytes32(0)) _witnessKeyOwners[key] = governor;
+        emit WitnessKeyChanged(governor, previous, key);
     }
 
     function _setDisputePeriod(uint64 period) private {

@@ -27,7 +27,9 @@ interface IConsortium {
     /// ReplaceAdmin: (bytes32 orgId, address newAdmin);
     /// AppointAuditor, RemoveAuditor, AppointArbiter, RemoveArbiter, AddGovernor, RemoveGovernor: (address account);
     /// SetThreshold, SetArbiterThreshold: (uint256 threshold);
-    /// SetDisputePeriod: (uint256 seconds), between MIN_DISPUTE_PERIOD and MAX_DISPUTE_PERIOD.
+    /// SetDisputePeriod: (uint256 seconds), between MIN_DISPUTE_PERIOD and MAX_DISPUTE_PERIOD;
+    /// SetWitnessKey: (address governor, bytes32 witnessKey), the governor's Ed25519 public key
+    /// for cosigning checkpoints (zero clears it).
     enum Action {
         AdmitMember,
         SuspendMember,
@@ -43,7 +45,8 @@ interface IConsortium {
         RemoveGovernor,
         SetThreshold,
         SetArbiterThreshold,
-        SetDisputePeriod
+        SetDisputePeriod,
+        SetWitnessKey
     }
 
     enum ProposalStatus {
@@ -119,6 +122,10 @@ interface IConsortium {
     event ProposalCancelled(uint256 indexed proposalId, address indexed governor);
     /// @notice The dispute period (seconds a dispute may freeze a right) changed.
     event DisputePeriodChanged(uint64 previousPeriod, uint64 newPeriod);
+    /// @notice A governor's Ed25519 witness key, with which it cosigns checkpoints of the
+    /// chain's block hashes, changed: set by governance (SetWitnessKey), or cleared (`newKey`
+    /// zero) when the governor was removed.
+    event WitnessKeyChanged(address indexed governor, bytes32 previousKey, bytes32 newKey);
 
     // ----- errors -----
 
@@ -176,6 +183,8 @@ interface IConsortium {
     error ConsortiumMirrorsAlreadyBound(uint256 mirrors, uint32 members);
     /// @notice The dispute period is outside the allowed bounds.
     error ConsortiumInvalidDisputePeriod(uint256 period, uint256 minPeriod, uint256 maxPeriod);
+    /// @notice The witness key is another governor's already (one key counts once).
+    error ConsortiumWitnessKeyInUse(bytes32 witnessKey, address governor);
 
     // ----- governance -----
 
@@ -277,6 +286,12 @@ interface IConsortium {
     /// @notice How long (seconds) a dispute may freeze a right; set by governance
     /// (SetDisputePeriod), read by the DisputeCourt when a dispute opens.
     function disputePeriod() external view returns (uint64);
+
+    /// @notice The Ed25519 witness key of `governor` (zero: none).
+    function witnessKey(address governor) external view returns (bytes32);
+
+    /// @notice The current governors and their witness keys (zero: none), in the same order.
+    function witnessKeys() external view returns (address[] memory governors, bytes32[] memory keys);
 
     /// @notice The registry contracts bound with {bindMirrors}.
     function mirrors() external view returns (address[] memory);

@@ -63,8 +63,9 @@ def init_db(engine: Engine) -> None:
             )
 
 
-#: Tables that are not the index and that a re-index keeps: terms openings the parties disclosed.
-KEPT = frozenset({"disclosed_terms"})
+#: Tables that are not the index and that a re-index keeps: terms openings the parties disclosed,
+#: checkpoint cosignatures and the block hashes they cover.
+KEPT = frozenset({"disclosed_terms", "checkpoint_cosignatures", "checkpoint_block_hashes"})
 
 
 def reset_db(engine: Engine) -> None:

@@ -115,3 +115,32 @@ class DisclosedTerms(SQLModel, table=True):
     #: The signed-in key that disclosed it, and when (Unix seconds).
     disclosed_by: str = Field(sa_type=String(42))
     disclosed_at: int = Field(sa_type=BigInteger)
+
+
+class CheckpointBlockHash(SQLModel, table=True):
+    """A block hash of the chain as the service's node reported it, for the checkpoint tree
+    (docs/audit.md). Not part of the index: a re-index keeps it; a hash the node no longer
+    reports (a reorganisation) is dropped with everything after it when found."""
+
+    __tablename__ = "checkpoint_block_hashes"
+
+    number: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    hash: str = Field(sa_type=String(66))
+
+
+class CheckpointCosignature(SQLModel, table=True):
+    """A governor's cosignature of the checkpoint of one tree size, checked against its witness
+    key on chain and the service's own tree before it was accepted. Not part of the index."""
+
+    __tablename__ = "checkpoint_cosignatures"
+
+    size: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    #: The governor, 0x lowercase.
+    governor: str = Field(sa_type=String(42), primary_key=True)
+    #: The tree's root, 0x hex.
+    root: str = Field(sa_type=String(66))
+    #: The signature line as the governor signed it (without its newline).
+    line: str = Field(sa_column=Column(Text, nullable=False))
+    #: The cosignature's own timestamp, and when the service accepted it (Unix seconds).
+    timestamp: int = Field(sa_type=BigInteger)
+    submitted_at: int = Field(sa_type=BigInteger)

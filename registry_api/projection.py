@@ -44,6 +44,8 @@ _TOUCHES: dict[tuple[str, str], Touches] = {}
 RAW_ONLY = frozenset(
     {
         ("Consortium", "MirrorsBound"),
+        # Witness keys are read from the contract when a cosignature is checked (routes/checkpoints.py).
+        ("Consortium", "WitnessKeyChanged"),
         ("DataRegistry", "CourtBound"),
         ("DataRegistry", "RegistrationCommitted"),
         # OpenZeppelin's EIP-5267 event; the ledger's domain never changes, so it is never emitted.

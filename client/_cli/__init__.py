@@ -15,7 +15,9 @@ from ..exits import run_command_line
 from . import (
     anchors,
     api,
+    audit,
     chain,
+    checkpoints,
     classify,
     contracts,
     datasets,
@@ -57,6 +59,7 @@ app.command("revoke")(licences.revoke)
 app.add_typer(licences.receipt_app, name="receipt")
 app.add_typer(disputes.app, name="dispute")
 app.add_typer(api.app, name="api")
+app.add_typer(checkpoints.app, name="checkpoint")
 api.app.command("login")(session.login)
 api.app.command("logout")(session.logout)
 api.app.command("whoami")(session.whoami)
@@ -65,6 +68,7 @@ licences.grant_app.command("list")(lists.grant_list)
 licences.receipt_app.command("list")(lists.receipt_list)
 disputes.app.command("list")(lists.dispute_list)
 app.command("watch")(watch.watch)
+app.add_typer(audit.app, name="audit")
 
 
 def main() -> None:

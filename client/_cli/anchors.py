@@ -164,3 +164,29 @@ def _print_anchor(a: IndexedAnchor) -> None:
     for p in a.proofs:
         missing = "" if p.exists else "  [red](missing)[/]"
         console.print(f"  {p.leaf_index:>5}  {escape(p.item)}  →  {escape(p.file)}{missing}", soft_wrap=True)
+
+
+@app.command("proof")
+def proof_export(
+    proof: Annotated[Path, typer.Argument(help="An anchor's proof file (idsreg-inclusion-proof/1 JSON).")],
+    format: Annotated[
+        str, typer.Option("--format", help="Output form: tlog-proof (c2sp.org/tlog-proof@v1) or json.")
+    ] = "tlog-proof",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write it to this new file (default: stdout).")
+    ] = None,
+) -> None:
+    """Print an anchor's proof file in another form: the C2SP tlog-proof that transparency-log
+    tooling reads (docs/proofs.md), or the JSON file itself. The proof is checked offline first."""
+    from ..files import create_new
+    from ..proofs import ProofFile
+    from ..tlog_proof import to_tlog_proof
+
+    if format not in ("tlog-proof", "json"):
+        raise ConfigError(f"proof format {format!r} is not one of tlog-proof, json")
+    loaded = ProofFile.read(proof)
+    text = to_tlog_proof(loaded) if format == "tlog-proof" else loaded.to_json()
+    if out is None:
+        console.out(text, end="", highlight=False)
+    else:
+        create_new(out, text, what="proof file")

@@ -40,6 +40,7 @@ class Action(IntEnum):
     SET_THRESHOLD = 12
     SET_ARBITER_THRESHOLD = 13
     SET_DISPUTE_PERIOD = 14
+    SET_WITNESS_KEY = 15
 
 
 class ProposalStatus(IntEnum):

@@ -48,6 +48,7 @@ TEMPLATES: dict[str, str] = {
         "the registry contracts are already bound ({mirrors} bound, {members} member(s) admitted); "
         "they are bound once, before the first admission"
     ),
+    "ConsortiumWitnessKeyInUse": "witness key {witnessKey} is governor {governor}'s already: one key counts once",
     "ConsortiumInvalidDisputePeriod": (
         "a dispute period of {period} seconds is not allowed: it must be between {minPeriod} and {maxPeriod} seconds"
     ),

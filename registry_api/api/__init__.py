@@ -27,7 +27,7 @@ from ..metrics import Metrics, MetricsMiddleware
 from ..settings import ApiSettings, get_api_settings
 from . import errors, pages
 from .limits import BodyLimits
-from .routes import auth, classify, datasets, evidence, licences, members, status, verify
+from .routes import auth, checkpoints, classify, datasets, evidence, licences, members, status, verify
 from .schemas import ErrorPublic
 
 API_VERSION = "1.0"
@@ -84,7 +84,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     errors.install(app)
     pages.install(app)
     # Routing tries the routers in this order: the most asked-for first.
-    for module in (datasets, members, licences, evidence, status, verify, auth, classify):
+    for module in (datasets, members, licences, evidence, status, verify, auth, classify, checkpoints):
         app.include_router(module.router)
 
     @app.get("/metrics", include_in_schema=False)

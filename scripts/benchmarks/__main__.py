@@ -1,4 +1,4 @@
-"""scripts/bench [gas|throughput|hashing|startup|registry|all] [--markdown] [--json] [--size-mib N]
+"""scripts/bench [gas|throughput|hashing|startup|registry|audit|all] [--markdown] [--json] [--size-mib N]
 
 Runs the benchmarks on a throw-away anvil node (from the project's genesis, on a free port,
 stopped at the end whatever happens) and prints their tables: Rich tables on a terminal, or
@@ -19,6 +19,7 @@ from rich.console import Console
 
 from client.errors import IdsRegistryError
 
+from .audit import audit_table
 from .chain import bench_chain
 from .environment import environment_table, load_average
 from .gas import gas_tables
@@ -28,7 +29,7 @@ from .report import Table, json_ready, render_markdown, render_rich
 from .startup import startup_table
 from .throughput import throughput_table
 
-BENCHMARKS = ("gas", "throughput", "hashing", "startup", "registry")
+BENCHMARKS = ("gas", "throughput", "hashing", "startup", "registry", "audit")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="a checkout of other code (git worktree add --detach DIR main) whose API is measured in the same run",
     )
+    audit = parser.add_argument_group("audit")
+    audit.add_argument("--audit-facts", type=int, default=1_000, help="facts about the dataset (default 1,000)")
+    audit.add_argument("--audit-noise", type=int, default=1_000, help="blocks about other datasets (default 1,000)")
     return parser
 
 
@@ -119,6 +123,10 @@ def run(options: argparse.Namespace, tables_console: Console, progress: Console)
                     options.api_baseline,
                 )
             )
+    if "audit" in chosen:
+        with bench_chain(progress) as chain:
+            hardfork = chain.hardfork
+            show([audit_table(chain, progress, options.audit_facts, options.audit_noise)])
     if "hashing" in chosen:
         show([hashing_table(progress, options.size_mib, options.cache_dir, options.repeats)])
     if "startup" in chosen:

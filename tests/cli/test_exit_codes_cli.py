@@ -79,6 +79,12 @@ def test_every_family_follows_the_table(parties: tuple[User, User, User], tmp_pa
         # metadata
         (acme, ("metadata", "verify", UNKNOWN, "--document", str(data), "--salt", UNKNOWN), 6, "is not registered"),
         (acme, ("metadata", "verify", root, "--document", str(data), "--salt", "0x12"), 2, "0x12"),
+        # audit
+        (acme, ("audit", UNKNOWN, "-o", str(tmp_path / "unknown.bundle.json")), 6, "is not registered"),
+        (acme, ("audit", "verify", str(garbage_proof)), 2, "not JSON"),
+        # checkpoints
+        (acme, ("checkpoint", "verify", str(receipt), "--trust", str(garbage_proof)), 2, "council file"),
+        (acme, ("checkpoint", "sign", "--witness", "none", "--governor", "acme", "--no-submit"), 2, "no witness key"),
     ]
     for who, args, code, fragment in cases:
         result = who.run(*args)
@@ -97,6 +103,8 @@ def test_every_family_follows_the_table(parties: tuple[User, User, User], tmp_pa
         ("grant", "check", root, "DEMO:BETA", "read"),
         ("receipt", "verify", str(receipt)),
         ("dispute", "show", "1"),
+        ("audit", root, "-o", str(tmp_path / "never.bundle.json")),
+        ("checkpoint", "council", "--out", str(tmp_path / "council.json")),
     ):
         assert_one_clear_line(acme.run(*args, "--rpc-url", dead), 3, "no chain node answers")
     assert_one_clear_line(acme.run("api", "status", "--url", dead), 3, "no registry API answers")

@@ -135,6 +135,9 @@ class Story:
         for arbiter in self.arbiters:
             assert c.propose(governor, Action.APPOINT_ARBITER, arbiter.address).executed
         assert c.propose(governor, Action.REMOVE_ARBITER, self.arbiters[2].address).executed
+        # Witness keys with which governors cosign checkpoints (docs/audit.md).
+        for n, g in enumerate(self.governors):
+            assert c.propose(governor, Action.SET_WITNESS_KEY, g.address, h(f"witness key {n}")).executed
         assert c.propose(governor, Action.SET_THRESHOLD, 2).executed
         # From here on every change needs both governors.
         cancelled = c.propose(governor, Action.EXPEL_MEMBER, self.org_id("DELTA"))

@@ -1,0 +1,216 @@
+"""`idsreg audit DATASET` (export a dataset's audit bundle) and `idsreg audit verify BUNDLE`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.markup import escape
+from typer.core import TyperGroup
+
+from ..errors import ConfigError
+from .common import JsonOpt, RpcOpt, console, emit, err_console
+
+if TYPE_CHECKING:
+    from ..audit.bundle import Bundle
+    from ..audit.evidence import Header
+    from ..audit.verify import Verified
+
+
+class _AuditGroup(TyperGroup):
+    """`idsreg audit DATASET` exports: arguments that name no subcommand go to `export`."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = ["export", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=_AuditGroup,
+    help="Audit bundles: a dataset's whole history as one file that verifies offline (`idsreg audit DATASET`).",
+    no_args_is_help=True,
+)
+
+
+@app.command("export")
+def export(
+    dataset: Annotated[str, typer.Argument(help="Dataset id: its content root, 0x followed by 64 hex digits.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Bundle file to write (default: audit-<root>.json).")
+    ] = None,
+    depth: Annotated[int, typer.Option(min=0, max=16, help="Lineage generations up and down to include.")] = 1,
+    terms: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--terms",
+            help="A licence terms file, receipt file or terms opening to disclose in the bundle (repeatable); "
+            "those in $IDSREG_HOME/terms are added.",
+        ),
+    ] = None,
+    to_block: Annotated[int | None, typer.Option(min=0, help="Last block to cover (default: the head).")] = None,
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--checkpoint",
+            help="A cosigned checkpoint note (repeatable): the bundle ends at the largest's last block and "
+            "carries them, so that it verifies with no node (`audit verify --trust`).",
+        ),
+    ] = None,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export every fact about a dataset, with its evidence down to the block, as one bundle file.
+
+    The bundle holds every header from the registry's deployment to the last block, the complete
+    receipts of every block whose logs bloom may hold a fact, each fact's receipt proof, and the
+    terms openings you hold for its licences and receipts (docs/audit.md). It is never replaced.
+    """
+    from ..audit.export import export_bundle
+    from ..audit.openings import held_openings
+    from ..files import create_new
+    from ..hashing import parse_root
+    from ..settings import get_settings
+    from .common import registry
+
+    root = parse_root(dataset)
+    path = out or Path(f"audit-0x{root.hex()}.json")
+    if path.exists():
+        raise ConfigError(f"bundle file {path} already exists; it is kept as it is (choose another --out)")
+    openings = held_openings(terms or [], get_settings().terms_dir)
+    notes = [_read(p, "checkpoint note") for p in checkpoint or []]
+    bundle = export_bundle(registry(rpc_url), root, depth, last_block=to_block, openings=openings, checkpoints=notes)
+    data = bundle.to_bytes()
+    create_new(path, data, what="audit bundle")
+    summary = {
+        "bundle": str(path),
+        "dataset": "0x" + root.hex(),
+        "facts": len(bundle.facts),
+        "firstBlock": bundle.first_block,
+        "lastBlock": bundle.last_block,
+        "blocksWithReceipts": len(bundle.blocks),
+        "openings": len(bundle.openings),
+        "checkpointed": bundle.checkpoint is not None,
+        "bytes": len(data),
+    }
+
+    def human() -> None:
+        console.print(
+            f"[green]✓[/] wrote {escape(str(path))}: {len(bundle.facts)} facts about dataset 0x{root.hex()}, "
+            f"blocks {bundle.first_block}..{bundle.last_block} ({len(bundle.blocks)} with their receipts), "
+            f"{len(bundle.openings)} terms opening(s), {len(data):,} bytes",
+            soft_wrap=True,
+        )
+
+    emit(as_json, summary, human)
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}") from None
+
+
+def _online(rpc_url: str | None) -> Any:
+    """A check of the bundle's last header against a node: same chain, same block hash."""
+    from ..audit.bundle import BundleError
+    from ..chain.registry import connect
+
+    w3 = connect(rpc_url)
+
+    def check(bundle: Bundle, head: Header, facts: object) -> str:
+        if int(w3.eth.chain_id) != bundle.chain_id:
+            raise BundleError("the bundle", "chainId", f"is {bundle.chain_id}, the node's chain is {w3.eth.chain_id}")
+        block = w3.eth.get_block(head.number)
+        if bytes(block["hash"]) != head.hash:
+            raise BundleError(
+                f"header of block {head.number}",
+                "(hash)",
+                f"0x{head.hash.hex()} is not the node's block hash {bytes(block['hash']).hex()}",
+            )
+        return f"the node at {w3.provider.endpoint_uri} has block {head.number} with this hash"  # type: ignore[attr-defined]
+
+    return check
+
+
+@app.command("verify")
+def verify(
+    bundle_path: Annotated[Path, typer.Argument(metavar="BUNDLE", help="The audit bundle file.")],
+    trust: Annotated[
+        Path | None,
+        typer.Option("--trust", help="Council file: the governors' witness keys that authenticate checkpoints."),
+    ] = None,
+    online: Annotated[bool, typer.Option("--online", help="Also check the last block's hash against a node.")] = False,
+    rpc_url: RpcOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Verify an audit bundle with no network access: headers, receipts, proofs, completeness of
+    the fact list, terms openings; the last block's hash against a checkpoint (`--trust`) or a
+    node (`--online`). Exit 4 naming the fact and field that fail."""
+    from ..audit.bundle import BundleError
+    from ..audit.verify import verify_bytes
+
+    data = _read(bundle_path, "bundle")
+    checks = []
+    if trust is not None:
+        from ..audit.trust import by_checkpoint
+        from ..checkpoint_council import load_council_file
+
+        checks.append(by_checkpoint(load_council_file(_read(trust, "council file"))))
+    if online:
+        checks.append(_online(rpc_url))
+
+    def authenticate(bundle: Bundle, head: Header, facts: Any) -> str | None:
+        return "; ".join(check(bundle, head, facts) for check in checks) or None
+
+    verified = verify_bytes(data, authenticate=authenticate)
+    if verified.authenticated_by is None:
+        raise BundleError(
+            f"header of block {verified.head.number}",
+            "(hash)",
+            "nothing authenticates the last block's hash: give the council file you trust (--trust) "
+            "to check the bundle's checkpoint, or check against a node you trust (--online)",
+        )
+    _report(verified, bundle_path, as_json)
+
+
+def _report(verified: Verified, path: Path, as_json: bool) -> None:
+    bundle = verified.bundle
+    data = {
+        "verified": True,
+        "bundle": str(path),
+        "dataset": "0x" + bundle.dataset.hex(),
+        "chainId": bundle.chain_id,
+        "firstBlock": bundle.first_block,
+        "lastBlock": bundle.last_block,
+        "lastBlockHash": "0x" + verified.head.hash.hex(),
+        "authenticatedBy": verified.authenticated_by,
+        "headersChecked": verified.blocks_checked,
+        "receiptsChecked": verified.receipts_checked,
+        "facts": [
+            {"block": f.block, "tx": f.tx, "log": f.index, "contract": f.contract, "event": f.event, "about": f.about}
+            for f in verified.facts
+        ],
+        "undisclosedTerms": [
+            {"event": f.event, "block": f.block, "termsCommitment": c} for f, c in verified.undisclosed
+        ],
+    }
+
+    def human() -> None:
+        console.print(
+            f"[green]✓ verified[/] {escape(str(path))}: {len(verified.facts)} facts about dataset "
+            f"0x{bundle.dataset.hex()} on chain {bundle.chain_id}, blocks {bundle.first_block}..{bundle.last_block} "
+            f"({verified.blocks_checked} headers, {verified.receipts_checked} receipts checked)",
+            soft_wrap=True,
+        )
+        console.print(f"  last block {bundle.last_block} 0x{verified.head.hash.hex()}: {verified.authenticated_by}")
+        for fact in verified.facts:
+            console.print(f"  {fact.about:<8} {fact.contract}.{fact}")
+        for fact, commitment in verified.undisclosed:
+            err_console.print(
+                f"note: the terms of {fact} (commitment {commitment}) are not disclosed in the bundle", soft_wrap=True
+            )
+
+    emit(as_json, data, human)

@@ -1,0 +1,12 @@
+"""Audit bundles: a dataset's whole history as one file that verifies offline (docs/audit.md).
+
+| module | owns |
+|---|---|
+| `evidence.py` | block-level evidence: header RLP and hash, consensus receipts, receipts-trie proofs, blooms |
+| `facts.py` | the one rule that says which logs are facts about a dataset (export and verifier share it) |
+| `bundle.py` | the typed bundle model, its canonical bytes (RFC 8785 JSON) and the strict loader |
+| `export.py` | collecting a bundle from a node |
+| `verify.py` | verifying a bundle's bytes with no node |
+| `openings.py` | terms openings the exporting party holds |
+| `trust.py` | the last block authenticated by cosigned checkpoints (client/checkpoints.py) and the council file |
+"""

@@ -1,0 +1,155 @@
+"""`idsreg audit DATASET` and `idsreg audit verify BUNDLE`, run as a user runs them: the export
+with the terms the user holds and a cosigned checkpoint, verification with no network at all
+(in a network namespace when the machine allows one, always with every URL unset and an
+unreachable proxy), against a node with --online, and the refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from web3 import Web3
+
+from tests.cli.conftest import TEST_PASSWORD, CommandForks, User, assert_one_clear_line
+from tests.client.audit.council import CouncilStory
+from tests.registry_api.conftest import tell_story
+
+IDSREG = Path(sys.executable).with_name("idsreg")
+
+
+def _netns() -> bool:
+    """Whether this machine lets us run a command in a fresh network namespace (no interfaces up)."""
+    if shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "-n", "true"], check=False, capture_output=True).returncode == 0
+
+
+@pytest.fixture(scope="module")
+def council(w3: Web3, tmp_path_factory: pytest.TempPathFactory) -> CouncilStory:
+    folder = tmp_path_factory.mktemp("audit-cli")
+    return CouncilStory(tell_story(w3, folder / "deployments")).run()
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("auditor")
+
+
+@pytest.fixture(scope="module")
+def auditor(council: CouncilStory, anvil: str, folder: Path, command_forks: CommandForks) -> User:
+    """A user of the story's chain whose $IDSREG_HOME/terms holds the licence openings."""
+    home = folder / "home"
+    (home / "terms").mkdir(parents=True)
+    (home / "password").write_text(TEST_PASSWORD + "\n")
+    for n, opening in enumerate(council.story.openings[:-1]):
+        (home / "terms" / f"licence-{n}.json").write_text(json.dumps(opening.to_dict()))
+    council.story.registry.manifest.save(folder / "deployments")
+    return User(home, anvil, folder / "deployments", home / "password", command_forks)
+
+
+@pytest.fixture(scope="module")
+def exported(council: CouncilStory, auditor: User, folder: Path) -> tuple[Path, Path]:
+    """The bundle of "turbine scans" with a checkpoint the current council cosigned, and the council file."""
+    handover, head = council.notes()
+    (folder / "handover.note").write_bytes(handover)
+    note = folder / "checkpoint.note"
+    note.write_bytes(head)
+    receipt = folder / "delivery.receipt.json"
+    assert council.story.receipt_file is not None
+    receipt.write_text(council.story.receipt_file.to_json())
+    bundle = folder / "scans.bundle.json"
+    root = "0x" + council.story.roots["turbine scans"].hex()
+    summary = auditor.ok_json(
+        "audit",
+        root,
+        "-o",
+        str(bundle),
+        "--terms",
+        str(receipt),
+        "--checkpoint",
+        str(note),
+        "--checkpoint",
+        str(folder / "handover.note"),
+    )
+    assert summary["facts"] > 30 and summary["openings"] == 4 and summary["checkpointed"] is True
+    trust = folder / "council.json"
+    trust.write_bytes(council.council_file())
+    return bundle, trust
+
+
+def offline_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IDSREG_") and "proxy" not in k.lower()}
+    unreachable = "http://127.0.0.1:9"
+    env.update(HOME=str(home), IDSREG_HOME=str(home), COLUMNS="200")
+    env.update({k: unreachable for k in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")})
+    env["IDSREG_RPC_URL"] = unreachable  # were anything to ask a node, it would fail loudly
+    env["IDSREG_API_URL"] = unreachable
+    return env
+
+
+def test_a_bundle_verifies_with_no_network(exported: tuple[Path, Path], tmp_path: Path) -> None:
+    bundle, trust = exported
+    command = [str(IDSREG), "audit", "verify", str(bundle), "--trust", str(trust), "--json"]
+    isolated = _netns()
+    result = subprocess.run(
+        (["unshare", "-n"] if isolated else []) + command,
+        check=False,
+        env=offline_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    answer: Any = json.loads(result.stdout)
+    assert answer["verified"] is True and answer["undisclosedTerms"] == []
+    assert "checkpoint of size" in answer["authenticatedBy"]
+    assert {f["event"] for f in answer["facts"]} >= {"DatasetRegistered", "ReceiptRecorded", "VoteCast"}
+
+
+def test_online_checks_the_last_block_against_the_node(exported: tuple[Path, Path], auditor: User) -> None:
+    bundle, _ = exported
+    result = auditor.ok("audit", "verify", str(bundle), "--online")
+    assert "✓ verified" in result.stdout and "the node at" in result.stdout
+
+
+def test_without_trust_or_node_nothing_authenticates_the_last_block(exported: tuple[Path, Path], auditor: User) -> None:
+    bundle, _ = exported
+    assert_one_clear_line(auditor.run("audit", "verify", str(bundle)), 4, "nothing authenticates", "--trust")
+
+
+def test_a_tampered_bundle_is_refused_naming_fact_and_field(
+    exported: tuple[Path, Path], auditor: User, tmp_path: Path
+) -> None:
+    original, trust = exported
+    bundle = tmp_path / "tampered.json"
+    document = json.loads(original.read_bytes())
+    number = next(n for n, f in enumerate(document["facts"]) if f["event"] == "GrantIssued")
+    document["facts"][number]["args"]["validUntil"] += 1
+    import rfc8785
+
+    bundle.write_bytes(rfc8785.dumps(document))
+    result = auditor.run("audit", "verify", str(bundle), "--trust", str(trust))
+    assert_one_clear_line(result, 4, f"fact {number} (GrantIssued", "field args.validUntil")
+
+
+def test_refusals(exported: tuple[Path, Path], auditor: User, tmp_path: Path, council: CouncilStory) -> None:
+    bundle, trust = exported
+    root = "0x" + council.story.roots["turbine scans"].hex()
+    assert_one_clear_line(auditor.run("audit", root, "-o", str(bundle)), 2, str(bundle), "already exists")
+    assert_one_clear_line(auditor.run("audit", "0x1234"), 2, "0x1234", "not a dataset id")
+    unknown = "0x" + "ab" * 32
+    assert_one_clear_line(auditor.run("audit", unknown, "-o", str(tmp_path / "x.json")), 6, unknown)
+    assert not (tmp_path / "x.json").exists()
+    junk = tmp_path / "junk.json"
+    junk.write_text("{not json")
+    assert_one_clear_line(auditor.run("audit", "verify", str(junk), "--trust", str(trust)), 2, "not JSON")
+    assert_one_clear_line(auditor.run("audit", "verify", str(tmp_path / "none.json")), 2, "none.json")
+    bad_trust = tmp_path / "bad-council.json"
+    bad_trust.write_text('{"format": "idsreg-council/v1"}')
+    assert_one_clear_line(auditor.run("audit", "verify", str(bundle), "--trust", str(bad_trust)), 2, "council file")
