@@ -4,8 +4,9 @@
 |---|---|---|
 | `IDSREG_HOME` | data folder: keystore, anchor index, metadata-salt records, licence terms, local chain state and logs | `~/.idsreg` |
 | `IDSREG_RPC_URL` | JSON-RPC address of the chain node | the local chain's (`chain/local.toml`) |
-| `IDSREG_CHAIN_CONFIG` | the local chain's configuration file | `chain/local.toml` in the project |
-| `IDSREG_DEPLOYMENTS` | folder of deployment manifests | `chain/deployments` in the project |
+| `IDSREG_CHAIN_CONFIG` | the local chain's configuration file | `chain/local.toml` in a checkout; the copy the installed package carries |
+| `IDSREG_DEPLOYMENTS` | folder of deployment manifests | `chain/deployments` in a checkout; `<IDSREG_HOME>/deployments` when installed from a wheel |
+| `IDSREG_ANVIL` | the anvil executable `idsreg chain up` runs | the checkout's npm anvil (`node_modules`), else `anvil` on `PATH` |
 | `IDSREG_KEY` | keystore label (or address) of the key that signs | none: `--key` is then required |
 | `IDSREG_PASSWORD` | keystore password, for scripts | prompt |
 | `IDSREG_PASSWORD_FILE` | file whose first line is the keystore password | prompt |
@@ -21,7 +22,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from .locations import chain_config_dir, default_deployments
 
 
 class ClientSettings(BaseSettings):
@@ -31,8 +32,10 @@ class ClientSettings(BaseSettings):
 
     home: Path = Path.home() / ".idsreg"
     rpc_url: str | None = None
-    chain_config: Path = PROJECT_ROOT / "chain" / "local.toml"
-    deployments: Path = PROJECT_ROOT / "chain" / "deployments"
+    chain_config: Path = Field(default_factory=lambda: chain_config_dir() / "local.toml")
+    #: Follows `home` when installed (its default needs the home already read, declared above).
+    deployments: Path = Field(default_factory=lambda data: default_deployments(data["home"]))
+    anvil: Path | None = None
     key: str | None = None
     password: SecretStr | None = None
     password_file: Path | None = None

@@ -35,8 +35,8 @@ def verify_contracts(
     Exit 0 when every contract is the artifact's, 4 naming those that are not, 3 without a node or manifest.
     """
     from ..chain.codecheck import check_deployment
-    from ..chain.compile import ARTIFACTS_DIR
     from ..chain.registry import connect
+    from ..locations import artifacts_dir
     from ..settings import get_settings
 
     w3 = connect(rpc_url)
@@ -52,7 +52,7 @@ def verify_contracts(
     }
 
     def human() -> None:
-        console.print(f"contracts on chain {manifest.chain_id} against {ARTIFACTS_DIR}:", soft_wrap=True)
+        console.print(f"contracts on chain {manifest.chain_id} against {artifacts_dir()}:", soft_wrap=True)
         for c in checks:
             mark = "[green]✓[/]" if c.passes(ignore_metadata) else "[red]✗[/]"
             wiring = f" (immutables: {', '.join(c.immutables)})" if c.immutables else ""

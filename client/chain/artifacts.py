@@ -1,4 +1,5 @@
-"""Compiled contract artifacts, as committed under `contracts/artifacts/`."""
+"""Compiled contract artifacts, as committed under `contracts/artifacts/` (the wheel carries
+them as package data; `client.locations` finds them). `scripts/compile` writes them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from functools import cache
 from typing import Any
 
 from ..errors import ConfigError
-from .compile import ARTIFACTS_DIR, DEPLOYABLE
+from ..locations import artifacts_dir, checkout_root
+
+#: Contracts that `idsreg deploy` deploys, in deployment order.
+DEPLOYABLE = ("Consortium", "DataRegistry", "AnchorRegistry", "AccessRegistry", "ExchangeLedger", "DisputeCourt")
+#: Benchmark baselines (contracts/bench/): compiled with the same settings, never deployed.
+BENCHMARK = ("MinimalRegistry",)
 
 
 @dataclass(frozen=True)
@@ -29,12 +35,13 @@ class Artifact:
 @cache
 def load_artifact(name: str) -> Artifact:
     """The committed artifact of contract `name`."""
-    path = ARTIFACTS_DIR / f"{name}.json"
+    path = artifacts_dir() / f"{name}.json"
     try:
         text = path.read_text()
         raw = json.loads(text)
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"contract artifact {path} is unreadable ({exc}); run scripts/compile") from exc
+        remedy = "run scripts/compile" if checkout_root() else "reinstall the ids-registry package"
+        raise ConfigError(f"contract artifact {path} is unreadable ({exc}); {remedy}") from exc
     return Artifact(
         name=name,
         abi=raw["abi"],

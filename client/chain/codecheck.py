@@ -26,8 +26,7 @@ from typing import Any
 
 from web3 import Web3
 
-from .artifacts import load_artifact
-from .compile import DEPLOYABLE
+from .artifacts import DEPLOYABLE, load_artifact
 from .manifest import Manifest
 
 

@@ -10,8 +10,7 @@ from web3 import Web3
 
 from ..errors import ConfigError, DeploymentError
 from .abi import deployment_data
-from .artifacts import load_artifact
-from .compile import DEPLOYABLE
+from .artifacts import DEPLOYABLE, load_artifact
 from .manifest import ContractDeployment, Manifest
 from .registry import Registry
 from .transact import TxResult, send_transaction

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import os
 import platform
 import shutil
 import signal
@@ -27,10 +28,12 @@ from web3.exceptions import ProviderConnectionError, Web3Exception
 
 from ..errors import ChainError, ConfigError
 from ..files import replace
+from ..locations import chain_config_dir, node_modules
 from ..processes import live_pid, stop
-from ..settings import PROJECT_ROOT
+from ..settings import get_settings
 
-CHAIN_CONFIG_DIR = PROJECT_ROOT / "chain"
+#: The project's `chain/` folder in a checkout; the copy of `local.toml` and `genesis.json` the wheel carries.
+CHAIN_CONFIG_DIR = chain_config_dir()
 #: What a request raises when the node is down, restarting or not a node at all.
 NODE_ERRORS = (OSError, ValueError, Web3Exception)
 #: What a request raises when the connection to the node fails (a subset of NODE_ERRORS).
@@ -92,17 +95,30 @@ def _find_genesis(config: Path, named: Path) -> Path:
 
 
 def anvil_binary() -> Path:
-    """The anvil executable shipped by the npm package `@foundry-rs/anvil`."""
+    """The anvil executable: IDSREG_ANVIL when set; else, in a checkout, the one the pinned npm
+    package `@foundry-rs/anvil` installed (`scripts/setup`); else `anvil` on PATH."""
+    configured = get_settings().anvil
+    if configured is not None:
+        if configured.is_file() and os.access(configured, os.X_OK):
+            return configured
+        raise ConfigError(f"IDSREG_ANVIL names {configured}, which is not an executable file")
     system = platform.system().lower()
     arch = _ARCH.get(platform.machine().lower(), platform.machine().lower())
     suffix = ".exe" if system == "windows" else ""
-    package = PROJECT_ROOT / "node_modules" / "@foundry-rs" / f"anvil-{system}-{arch}" / "bin" / f"anvil{suffix}"
-    if package.exists():
-        return package
+    packages = node_modules()
+    if packages is not None:
+        npm_anvil = packages / "@foundry-rs" / f"anvil-{system}-{arch}" / "bin" / f"anvil{suffix}"
+        if npm_anvil.exists():
+            return npm_anvil
     found = shutil.which("anvil")
     if found:
         return Path(found)
-    raise ConfigError("the anvil node is not installed; run scripts/setup first")
+    if packages is not None:
+        raise ConfigError("the anvil node is not installed; run scripts/setup first")
+    raise ConfigError(
+        "no anvil executable found: install Foundry's anvil (for example `npm install -g @foundry-rs/anvil`) "
+        "so that it is on PATH, or set IDSREG_ANVIL to its path"
+    )
 
 
 def free_port() -> int:

@@ -14,8 +14,7 @@ from web3.contract import Contract
 from ..errors import ContractRevertError, DeploymentError, NodeUnreachableError
 from ..settings import get_settings
 from .abi import decode_log, event_topic
-from .artifacts import load_artifact
-from .compile import DEPLOYABLE
+from .artifacts import DEPLOYABLE, load_artifact
 from .logs import fetch_logs
 from .manifest import Manifest
 from .messages import is_named, remember_name, render

@@ -9,10 +9,10 @@ import platform
 import subprocess
 from importlib.metadata import version
 
-from client.chain.artifacts import load_artifact
-from client.chain.compile import ARTIFACTS_DIR, BENCHMARK, DEPLOYABLE
+from client.chain.artifacts import BENCHMARK, DEPLOYABLE, load_artifact
 from client.chain.node import anvil_binary
 from client.errors import ConfigError
+from client.locations import artifacts_dir
 
 from .report import Column, Row, Table
 
@@ -75,7 +75,7 @@ def _short_digest(name: str) -> str:
 def _compiler() -> str:
     """solc's version and the optimizer settings the measured artifacts were built with."""
     try:
-        raw = json.loads((ARTIFACTS_DIR / "DataRegistry.json").read_text())["compiler"]
+        raw = json.loads((artifacts_dir() / "DataRegistry.json").read_text())["compiler"]
     except (OSError, ValueError, KeyError):
         return "(no artifact)"
     settings = raw.get("settings", {})

@@ -7,9 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from client.chain.artifacts import load_artifact
+from client.chain.artifacts import DEPLOYABLE, load_artifact
 from client.chain.codecheck import CodeStatus, compare_code, split_metadata
-from client.chain.compile import DEPLOYABLE
 from tests.cli.conftest import User, assert_one_clear_line
 
 

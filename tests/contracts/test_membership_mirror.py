@@ -8,8 +8,7 @@ import pytest
 from web3 import Web3
 
 from client.chain.abi import deployment_data
-from client.chain.artifacts import load_artifact
-from client.chain.compile import DEPLOYABLE
+from client.chain.artifacts import DEPLOYABLE, load_artifact
 from client.chain.enums import Action, KeyRole, MemberStatus
 from client.chain.registry import Registry
 from client.chain.transact import send_transaction

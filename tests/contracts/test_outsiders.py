@@ -17,8 +17,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from client.chain.artifacts import load_artifact
-from client.chain.compile import DEPLOYABLE
+from client.chain.artifacts import DEPLOYABLE, load_artifact
 from client.chain.enums import Action, Right
 from client.eip712 import Receipt, sign_receipt
 from client.merkle import leaf_hash, root_and_proofs

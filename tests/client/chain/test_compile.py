@@ -11,14 +11,8 @@ from __future__ import annotations
 
 import json
 
-from client.chain.compile import (
-    ARTIFACTS_DIR,
-    BENCHMARK,
-    DEPLOYABLE,
-    SETTINGS,
-    SOLC_VERSION,
-    source_digest,
-)
+from client.chain.artifacts import BENCHMARK, DEPLOYABLE
+from scripts.compiler import ARTIFACTS_DIR, SETTINGS, SOLC_VERSION, source_digest
 
 
 def test_artifacts_are_built_from_the_sources_in_the_tree() -> None:

@@ -1,33 +1,33 @@
-"""Compile the Solidity sources with the pinned solc-js compiler through py-solc-x.
+"""Compile the Solidity sources with the pinned solc-js compiler through py-solc-x (`scripts/compile`).
 
 py-solc-x drives a native `solc`; `scripts/solc-js` is a small Node front that answers the two
 calls py-solc-x makes (`--version` and `--standard-json`) with the npm `solc` package's
 WebAssembly compiler, whose version `package.json` pins.
+
+A build tool of the checkout, not part of the SDK: the SDK only reads the artifacts this writes
+(`client/chain/artifacts.py`), so an installed wheel needs neither Node nor py-solc-x.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import solcx
 
-from ..errors import ConfigError
-from ..settings import PROJECT_ROOT
+from client.chain.artifacts import BENCHMARK, DEPLOYABLE
+from client.errors import ConfigError
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONTRACTS_DIR = PROJECT_ROOT / "contracts"
 ARTIFACTS_DIR = CONTRACTS_DIR / "artifacts"
 SOLC_SHIM = PROJECT_ROOT / "scripts" / "solc-js"
 
 #: The compiler version every artifact is built with; `package.json` pins the same.
 SOLC_VERSION = "0.8.28"
-
-#: Contracts that `idsreg deploy` deploys, in deployment order.
-DEPLOYABLE = ("Consortium", "DataRegistry", "AnchorRegistry", "AccessRegistry", "ExchangeLedger", "DisputeCourt")
-#: Benchmark baselines (contracts/bench/): compiled with the same settings, never deployed.
-BENCHMARK = ("MinimalRegistry",)
 
 # The IR pipeline with a high `runs` gives the cheapest execution (the contracts are deployed
 # once and called often): it keeps a batch anchor under 50,000 gas (docs/benchmarks.md).
@@ -122,3 +122,38 @@ def _digest_sources(sources: dict[str, dict[str, str]]) -> str:
     for name in sorted(sources):
         digest.update(name.encode() + b"\0" + sources[name]["content"].encode() + b"\0")
     return digest.hexdigest()
+
+
+def stale_artifacts(artifacts: dict[str, dict[str, Any]], directory: Path = ARTIFACTS_DIR) -> list[str]:
+    """The names whose committed artifact is missing or differs from `artifacts` (a fresh compile)."""
+    return [
+        name
+        for name, artifact in sorted(artifacts.items())
+        if not (directory / f"{name}.json").is_file() or render(artifact) != (directory / f"{name}.json").read_text()
+    ]
+
+
+def main(args: list[str]) -> int:
+    """`scripts/compile` rewrites the artifacts; `scripts/compile --check` compares them instead
+    and exits 1 naming every artifact that differs from a fresh compile (CI runs this)."""
+    if args not in ([], ["--check"]):
+        print(f"usage: scripts/compile [--check]  (got {args})", file=sys.stderr)
+        return 2
+    try:
+        compiled = compile_contracts()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args == ["--check"]:
+        stale = stale_artifacts(compiled)
+        for name in stale:
+            print(f"contracts/artifacts/{name}.json differs from a fresh compile: run scripts/compile", file=sys.stderr)
+        print("compiled artifacts: " + ("stale" if stale else "match a fresh compile"))
+        return 1 if stale else 0
+    for path in write_artifacts(compiled):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
