@@ -54,11 +54,27 @@ def _parser() -> argparse.ArgumentParser:
     startup = parser.add_argument_group("startup")
     startup.add_argument("--runs", type=int, default=10, help="runs per idsreg command (default 10)")
     service = parser.add_argument_group("registry (indexer and API)")
-    service.add_argument("--datasets", type=int, default=100_000, help="datasets on the chain (default 100,000)")
+    service.add_argument(
+        "--datasets",
+        type=_sizes,
+        default=(100_000,),
+        help="datasets on the chain; several sizes, comma-separated (100000,300000), measure each in one run "
+        "with a growth table (default 100,000)",
+    )
     service.add_argument("--transfers", type=int, default=300, help="rights offered and accepted (default 300)")
     service.add_argument("--clients", type=int, default=32, help="concurrent API clients (default 32)")
     service.add_argument("--api-seconds", type=float, default=10.0, help="seconds per API scenario (default 10)")
     return parser
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part.replace("_", "")) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of dataset counts: {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"dataset counts must be positive: {text!r}")
+    return sizes
 
 
 def _terminate(signum: int, _frame: FrameType | None) -> None:
