@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     service.add_argument("--transfers", type=int, default=300, help="rights offered and accepted (default 300)")
     service.add_argument("--clients", type=int, default=32, help="concurrent API clients (default 32)")
+    service.add_argument(
+        "--api-workers", type=int, nargs="+", default=[1, 2], help="API worker processes to measure (default 1 2)"
+    )
     service.add_argument("--api-seconds", type=float, default=10.0, help="seconds per API scenario (default 10)")
     return parser
 
@@ -111,7 +114,14 @@ def run(options: argparse.Namespace, tables_console: Console, progress: Console)
             hardfork = chain.hardfork
             show(
                 registry_tables(
-                    chain, progress, options.datasets, options.transfers, options.clients, options.api_seconds
+                    chain,
+                    progress,
+                    options.datasets,
+                    options.transfers,
+                    options.clients,
+                    options.api_seconds,
+                    tuple(options.api_workers),
+                    show=show,
                 )
             )
     if "hashing" in chosen:
