@@ -40,7 +40,8 @@ from .settings import ApiSettings
 
 log = logging.getLogger(__name__)
 
-#: New events after which the database's planner statistics are refreshed (store.refresh_statistics).
+#: New events after which the database's planner statistics are refreshed (store.refresh_statistics);
+#: during a long catch-up they are refreshed again each time the event table has doubled since.
 ANALYSE_AFTER = 10_000
 
 
@@ -65,12 +66,31 @@ class RangeRead:
     """What the node holds for one block range, read and checked for consistency."""
 
     events: list[Event]
+    #: The headers of the range's last `reorg_window` blocks, or of all its blocks when it holds
+    #: more events than one transaction takes (it is then committed in parts, each with its own
+    #: checkpoint and window).
     headers: list[Header]
     end_hash: str
 
 
 #: Called after each committed range with the scan so far (progress bars).
 Progress = Callable[[ScanResult], None]
+
+
+def _parts(events: list[Event], limit: int, end: int) -> list[tuple[int, list[Event]]]:
+    """The range's events (in chain order) cut at block boundaries into parts of at most `limit`
+    events (more only where one block holds more), each with the block it ends at: the block of
+    its last event, the range's end for the last part."""
+    parts: list[tuple[int, list[Event]]] = []
+    current: list[Event] = []
+    for _, grouped in itertools.groupby(events, key=lambda e: e.block_number):
+        block = list(grouped)
+        if current and len(current) + len(block) > limit:
+            parts.append((current[-1].block_number, current))
+            current = []
+        current += block
+    parts.append((end, current))
+    return parts
 
 
 def _raw_row(chain_id: int, event: Event, subject: str | None) -> dict[str, Any]:
@@ -100,6 +120,8 @@ class Indexer:
         self.range_size = min(settings.initial_range, settings.max_range)
         #: Events written since the planner statistics were last refreshed.
         self.unanalysed = 0
+        #: Events in the index when the statistics were last refreshed (None: not known yet).
+        self.analysed: int | None = None
 
     # -- node access ---------------------------------------------------------------------------
 
@@ -202,7 +224,11 @@ class Indexer:
         one fork. Node errors of `eth_getLogs` propagate (the caller shrinks the range)."""
         end_hash = self._header(end).hash
         logs = rpc.get_logs(self.w3, self.addresses, start, end)
-        first_header = max(start, end - self.settings.reorg_window + 1)
+        # A range too big for one transaction is committed in parts, each of which needs its own
+        # checkpoint block and reorg window: then every header of the range is read.
+        first_header = (
+            start if len(logs) > self.settings.max_events else max(start, end - self.settings.reorg_window + 1)
+        )
         headers = rpc.get_headers(self.w3, list(range(first_header, end + 1)))
         for previous, header in itertools.pairwise(headers):
             if header.parent_hash != previous.hash:
@@ -239,9 +265,10 @@ class Indexer:
             )
         return RangeRead(events, headers, end_hash)
 
-    def _index_range(self, session: Session, checkpoint: Checkpoint, start: int, end: int) -> int:
-        """Read blocks start..end and commit their events, domain rows, headers and the
-        checkpoint together; returns the number of new events."""
+    def _index_range(self, session: Session, checkpoint: Checkpoint, start: int, end: int, result: ScanResult) -> None:
+        """Read blocks start..end and commit their events, domain rows, headers and the checkpoint
+        together, in parts of at most `max_events` events cut at block boundaries (a block is
+        never split: one block's events may exceed it); counts the new events and parts in `result`."""
         read = self._read_range(start, end)
         if read.headers[0].number == start and read.headers[0].parent_hash != checkpoint.block_hash:
             raise ChainMovedError(f"block {start} does not follow the checkpoint")
@@ -249,18 +276,30 @@ class Indexer:
             raise ChainMovedError(f"checkpoint block {checkpoint.block_number} changed while the range was read")
         stored = store.indexed_keys(session, start, end) if read.events else set()
         fresh = [e for e in read.events if (e.tx_hash, e.log_index) not in stored]
-        changes = RangeChanges(session)
-        projection.prefetch(changes, fresh)
-        rows = [_raw_row(self.registry.chain_id, event, projection.apply(changes, event)) for event in fresh]
-        store.add_events(session, rows)
-        changes.flush()
-        store.upsert_blocks(
-            session, [{"number": h.number, "hash": h.hash, "parent_hash": h.parent_hash} for h in read.headers]
-        )
-        store.prune_window(session, end - self.settings.reorg_window + 1)
-        store.set_checkpoint(session, checkpoint, end, read.end_hash, read.headers[-1].timestamp)
-        session.commit()
-        return len(rows)
+        headers = {h.number: h for h in read.headers}
+        for part_end, events in _parts(fresh, self.settings.max_events, end):
+            changes = RangeChanges(session)
+            projection.prefetch(changes, events)
+            rows = [_raw_row(self.registry.chain_id, event, projection.apply(changes, event)) for event in events]
+            store.add_events(session, rows)
+            changes.flush()
+            window = range(max(part_end - self.settings.reorg_window + 1, start), part_end + 1)
+            store.upsert_blocks(
+                session,
+                [
+                    {"number": n, "hash": headers[n].hash, "parent_hash": headers[n].parent_hash}
+                    for n in window
+                    if n in headers
+                ],
+            )
+            store.prune_window(session, part_end - self.settings.reorg_window + 1)
+            last = headers[part_end]
+            store.set_checkpoint(session, checkpoint, part_end, last.hash, last.timestamp)
+            session.commit()
+            result.events += len(rows)
+            result.ranges += 1
+            self.unanalysed += len(rows)
+            self._refresh_statistics_if_grown(session)
 
     # -- scanning ------------------------------------------------------------------------------
 
@@ -275,8 +314,9 @@ class Indexer:
             while checkpoint.block_number < target and not (stop is not None and stop.is_set()):
                 start = checkpoint.block_number + 1
                 end = min(start + self.range_size - 1, target)
+                events_before = result.events
                 try:
-                    result.events += self._index_range(session, checkpoint, start, end)
+                    self._index_range(session, checkpoint, start, end, result)
                 except ChainMovedError as exc:
                     session.rollback()
                     log.info("chain moved during a range (%s); checking for a reorganisation", exc)
@@ -290,21 +330,43 @@ class Indexer:
                     self.range_size = max((end - start + 1) // 2, 1)
                     log.info("node refused blocks %d..%d (%s); range shrunk to %d", start, end, exc, self.range_size)
                     continue
-                result.ranges += 1
-                if end - start + 1 >= self.range_size:
-                    self.range_size = min(self.range_size * 2, self.settings.max_range)
+                self.range_size = self._next_range_size(end - start + 1, result.events - events_before)
                 result.rolled_back += self._check_reorg(session, checkpoint)
                 result.end_block = checkpoint.block_number
                 if progress is not None:
                     progress(result)
             result.end_block = checkpoint.block_number
-            self.unanalysed += result.events
             if self.unanalysed >= ANALYSE_AFTER:
-                store.refresh_statistics(session)
-                session.commit()
-                self.unanalysed = 0
+                self._refresh_statistics(session)
         result.lag = max(self.head() - result.end_block, 0)
         return result
+
+    def _next_range_size(self, blocks: int, events: int) -> int:
+        """The next range's size in blocks after `blocks` blocks held `events` events: about
+        `max_events` events at this density, growing at most twofold and only after a full range."""
+        size = self.range_size * 2 if blocks >= self.range_size else self.range_size
+        if events:
+            size = min(size, max(blocks * self.settings.max_events // events, 1))
+        return min(size, self.settings.max_range)
+
+    def _refresh_statistics(self, session: Session) -> None:
+        store.refresh_statistics(session)
+        session.commit()
+        self.analysed = store.count_events(session)
+        self.unanalysed = 0
+
+    def _refresh_statistics_if_grown(self, session: Session) -> None:
+        """During a long catch-up, refresh the planner statistics once `ANALYSE_AFTER` events are
+        new and again each time the event table has doubled since: a plan made for a table a
+        tenth of its size (a sequential scan for the projection's `IN (…)` look-ups) turns a
+        range of seconds into minutes, and autovacuum does not come round in time."""
+        if self.analysed is None:
+            self.analysed = store.count_events(session) - self.unanalysed
+        if self.unanalysed >= max(ANALYSE_AFTER, self.analysed):
+            log.info(
+                "refreshing planner statistics (%d events, %d new)", self.analysed + self.unanalysed, self.unanalysed
+            )
+            self._refresh_statistics(session)
 
     def run(self, stop: threading.Event) -> None:
         """Scan until `stop` is set, waiting the poll interval between scans. Node outages are

@@ -8,6 +8,7 @@
 | `IDSREG_API_CONFIRMATIONS` | blocks behind the head the indexer stays (0: instant finality) | 0 |
 | `IDSREG_API_INITIAL_RANGE` | blocks per `eth_getLogs` request at start | 500 |
 | `IDSREG_API_MAX_RANGE` | the most blocks per request the range grows to | 5000 |
+| `IDSREG_API_MAX_EVENTS` | events per database transaction: ranges are sized to about this many, a larger one is committed in parts | 10000 |
 | `IDSREG_API_REORG_WINDOW` | recent block hashes kept to find a common ancestor after a reorg | 128 |
 | `IDSREG_API_POLL_INTERVAL` | seconds between scans once the indexer has caught up | 2.0 |
 | `IDSREG_API_HOST`, `IDSREG_API_PORT` | where `idsreg api serve` listens | 127.0.0.1, 8600 |
@@ -68,6 +69,7 @@ class ApiSettings(BaseSettings):
     confirmations: int = Field(default=0, ge=0)
     initial_range: int = Field(default=500, ge=1)
     max_range: int = Field(default=5000, ge=1)
+    max_events: int = Field(default=10_000, ge=1)
     reorg_window: int = Field(default=128, ge=1)
     poll_interval: float = Field(default=2.0, gt=0)
     host: str = Field(default_factory=lambda: get_settings().api_host)

@@ -55,27 +55,33 @@ def _parser() -> argparse.ArgumentParser:
     startup = parser.add_argument_group("startup")
     startup.add_argument("--runs", type=int, default=10, help="runs per idsreg command (default 10)")
     service = parser.add_argument_group("registry (indexer and API)")
-    service.add_argument("--datasets", type=int, default=100_000, help="datasets on the chain (default 100,000)")
+    service.add_argument(
+        "--datasets",
+        type=_sizes,
+        default=(100_000,),
+        help="datasets on the chain; several sizes, comma-separated (100000,300000), measure each in one run "
+        "with a growth table (default 100,000)",
+    )
     service.add_argument("--transfers", type=int, default=300, help="rights offered and accepted (default 300)")
     service.add_argument("--clients", type=int, default=32, help="concurrent API clients (default 32)")
+    service.add_argument(
+        "--api-workers", type=int, nargs="+", default=[1, 2], help="API worker processes to measure (default 1 2)"
+    )
     service.add_argument("--api-seconds", type=float, default=10.0, help="seconds per API scenario (default 10)")
-    service.add_argument(
-        "--api-workers",
-        default="default,1,2",
-        help="worker counts to serve with, comma-separated; 'default' is the service's own (default: default,1,2)",
-    )
-    service.add_argument(
-        "--api-scenarios", default="lookup,history,lineage", help="of lookup, history, lineage (default: all)"
-    )
-    service.add_argument(
-        "--api-baseline",
-        type=Path,
-        help="a checkout of other code (git worktree add --detach DIR main) whose API is measured in the same run",
-    )
     audit = parser.add_argument_group("audit")
     audit.add_argument("--audit-facts", type=int, default=1_000, help="facts about the dataset (default 1,000)")
     audit.add_argument("--audit-noise", type=int, default=1_000, help="blocks about other datasets (default 1,000)")
     return parser
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part.replace("_", "")) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of dataset counts: {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"dataset counts must be positive: {text!r}")
+    return sizes
 
 
 def _terminate(signum: int, _frame: FrameType | None) -> None:
@@ -118,9 +124,8 @@ def run(options: argparse.Namespace, tables_console: Console, progress: Console)
                     options.transfers,
                     options.clients,
                     options.api_seconds,
-                    tuple(None if w == "default" else int(w) for w in options.api_workers.split(",")),
-                    tuple(options.api_scenarios.split(",")),
-                    options.api_baseline,
+                    tuple(options.api_workers),
+                    show=show,
                 )
             )
     if "audit" in chosen:

@@ -9,7 +9,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,8 @@ class BenchChain:
     beta: Member
     baseline: Contract
     hardfork: str
+    #: The anvil process's id (its memory is read from /proc by the registry benchmark).
+    node_pid: int | None = None
 
     def requests_sent(self) -> Counter[str]:
         """JSON-RPC requests sent to the node so far, by method."""
@@ -113,7 +115,7 @@ def bench_chain(console: Console, *, steps_tracing: bool = False) -> Iterator[Be
             with console.status("starting anvil and deploying the contracts"):
                 node.start()
                 chain = _set_up(node.rpc_url, Path(scratch) / "deployments")
-            yield chain
+            yield replace(chain, node_pid=node.process.pid if node.process is not None else None)
         finally:
             node.stop()
 

@@ -286,6 +286,17 @@ def test_dataset_routes_refuse_bad_and_unknown_roots(api: Served, path: str) -> 
     refused(api, f"/v1/datasets/{ZERO}{path}", 404, "root", ZERO, "not registered")
 
 
+def test_history_past_its_last_event_is_empty_and_of_an_unknown_root_refused(api: Served) -> None:
+    # The history answers from one query; only an empty page asks whether the dataset exists.
+    path = f"/v1/datasets/{root(api, 'prototype drawings')}/history"
+    last = ok(api, path, limit=500)["data"][-1]
+    after_last = f"{last['blockNumber']}.{last['logIndex']}"
+    assert ok(api, path, cursor=after_last) == {"data": [], "nextCursor": None}
+    refused(api, f"/v1/datasets/{ZERO}/history", 404, "root", ZERO, "not registered", cursor=after_last)
+    upper = "0x" + root(api, "prototype drawings")[2:].upper()
+    assert ok(api, f"/v1/datasets/{upper}/lineage")["root"] == root(api, "prototype drawings")
+
+
 def test_list_filters_refuse_bad_values(api: Served) -> None:
     refused(api, "/v1/datasets", 422, "registrant", "'ACME'", "organisation", registrant="ACME")
     refused(api, "/v1/datasets", 404, "holder", "LEI:NOBODY", holder="LEI:NOBODY")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import threading
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
 from sqlmodel import Session
 from web3 import Web3
@@ -139,14 +141,16 @@ def test_rescan_is_idempotent_and_reindex_is_identical(
     assert fresh_index(registry, make_db) == before
 
 
-@pytest.mark.parametrize("depth", [1, 3])
+@pytest.mark.parametrize(("depth", "max_events"), [(1, 10_000), (3, 10_000), (3, 2)])
 def test_reorg_rolls_back_to_the_common_ancestor(
-    own_chain: Callable[..., Registry], make_db: Callable[[], Engine], depth: int
+    own_chain: Callable[..., Registry], make_db: Callable[[], Engine], depth: int, max_events: int
 ) -> None:
+    # max_events 2: the index was written in parts of ranges; the reorg window must hold the
+    # headers each part committed.
     registry = workload(own_chain)
     w3 = registry.w3
     engine = make_db()
-    indexer = Indexer(registry, engine, settings())
+    indexer = Indexer(registry, engine, settings(initial_range=64, max_events=max_events))
     indexer.scan_once()
     before = stored(engine)
     head = w3.eth.block_number
@@ -208,9 +212,19 @@ class Killed(BaseException):
     """Stands for the process dying in the middle of a range (not an Exception: nothing catches it)."""
 
 
+@pytest.mark.parametrize(
+    "limits",
+    [{"initial_range": 4, "max_range": 4}, {"initial_range": 64, "max_range": 64, "max_events": 2}],
+    ids=["block-ranges", "event-parts"],
+)
 def test_killed_mid_range_leaves_a_consistent_index(
-    make_registry: Callable[..., Registry], make_db: Callable[[], Engine], monkeypatch: pytest.MonkeyPatch
+    make_registry: Callable[..., Registry],
+    make_db: Callable[[], Engine],
+    monkeypatch: pytest.MonkeyPatch,
+    limits: dict[str, int],
 ) -> None:
+    # With an event cap the second commit is the second part of one block range: its
+    # checkpoint must name a block of the range's middle, by its hash.
     registry = workload(make_registry)
     engine = make_db()
     real_set_checkpoint = store.set_checkpoint
@@ -225,7 +239,7 @@ def test_killed_mid_range_leaves_a_consistent_index(
 
     monkeypatch.setattr(store, "set_checkpoint", dying_set_checkpoint)
     with pytest.raises(Killed):
-        Indexer(registry, engine, settings(initial_range=4, max_range=4)).scan_once()
+        Indexer(registry, engine, settings(**limits)).scan_once()
     monkeypatch.undo()
     with Session(engine) as session:
         checkpoint = store.get_checkpoint(session)
@@ -298,3 +312,90 @@ def test_planner_statistics_are_refreshed_after_a_bulk_catch_up(
         else:
             tables = {t for (t,) in connection.exec_driver_sql("SELECT tbl FROM sqlite_stat1")}
             assert {"rawevent", "dataset"} <= tables
+
+
+def batches(registry: Registry, governor: LocalAccount, count: int, size: int) -> None:
+    """`count` batch registrations of `size` datasets each: one block of size + 1 events apiece."""
+    alpha = admit(Consortium(registry), governor, "DEMO:ALPHA", connectors=1)
+    datasets = Datasets(registry)
+    for _ in range(count):
+        datasets.register_batch(alpha.connectors[0], [Registration(root=os.urandom(32)) for _ in range(size)])
+
+
+def record_commits(monkeypatch: pytest.MonkeyPatch) -> list[tuple[set[int], int]]:
+    """The blocks and the number of events of each transaction's raw event insert, as they happen."""
+    commits: list[tuple[set[int], int]] = []
+    real_add_events = store.add_events
+
+    def recording_add_events(session: Session, rows: Any) -> None:
+        commits.append(({int(r["block_number"]) for r in rows}, len(rows)))
+        real_add_events(session, rows)
+
+    monkeypatch.setattr(store, "add_events", recording_add_events)
+    return commits
+
+
+def test_transactions_hold_at_most_max_events_and_ranges_shrink_to_fit(
+    make_registry: Callable[..., Registry], make_db: Callable[[], Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    governor = new_account()
+    registry = make_registry([governor])
+    batches(registry, governor, 6, 4)  # six blocks of five events
+    blocks = registry.w3.eth.block_number - registry.manifest.deployment_block + 1
+    assert blocks < 64  # the whole chain is one range of 64 blocks
+    engine = make_db()
+    commits = record_commits(monkeypatch)
+    indexer = Indexer(registry, engine, settings(initial_range=64, max_range=64, max_events=10))
+    result = indexer.scan_once()
+    expected = from_receipts(registry)
+    assert stored(engine) == expected and at_head(registry, engine)
+    # Never more than 10 events in one transaction, unless one block holds more (never split).
+    assert all(count <= 10 or len(numbers) == 1 for numbers, count in commits), commits
+    assert sum(count for _, count in commits) == result.events == len(expected)
+    assert result.ranges == len(commits) >= len(expected) // 10
+    # The next range is sized to hold about 10 events at the density just seen.
+    assert indexer.range_size == max(blocks * 10 // len(expected), 1) < 64
+    # The reorg window holds the last blocks without a gap, whichever part wrote them.
+    with Session(engine) as session:
+        window = [b.number for b in store.recent_blocks(session)]
+    head = registry.w3.eth.block_number
+    assert window == list(range(head, head - len(window), -1)) and len(window) >= min(blocks, 8)
+
+
+def test_a_block_with_more_events_than_max_events_is_one_transaction(
+    make_registry: Callable[..., Registry], make_db: Callable[[], Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    governor = new_account()
+    registry = make_registry([governor])
+    batches(registry, governor, 2, 6)  # two blocks of seven events
+    engine = make_db()
+    commits = record_commits(monkeypatch)
+    Indexer(registry, engine, settings(initial_range=64, max_events=3)).scan_once()
+    monkeypatch.undo()
+    assert stored(engine) == from_receipts(registry) == fresh_index(registry, make_db)
+    head = registry.w3.eth.block_number
+    assert ({head - 1}, 7) in commits and ({head}, 7) in commits
+
+
+def test_statistics_are_refreshed_as_the_tables_grow_during_a_catch_up(
+    make_registry: Callable[..., Registry], make_db: Callable[[], Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    governor = new_account()
+    registry = make_registry([governor])
+    batches(registry, governor, 8, 4)
+    engine = make_db()
+    monkeypatch.setattr(indexer_module, "ANALYSE_AFTER", 4)
+    sizes: list[int] = []
+    real_refresh = store.refresh_statistics
+
+    def counting_refresh(session: Session) -> None:
+        sizes.append(store.count_events(session))
+        real_refresh(session)
+
+    monkeypatch.setattr(store, "refresh_statistics", counting_refresh)
+    result = Indexer(registry, engine, settings(initial_range=64, max_events=5)).scan_once()
+    # Refreshed in the middle of one long catch-up each time the event table had doubled (and at
+    # least 4 events were new), not after every part; the last one may be the end of the scan's.
+    assert len(sizes) >= 3, sizes
+    assert sizes[0] >= 4 and sizes[-1] <= result.events
+    assert all(after >= 2 * before for before, after in itertools.pairwise(sizes[:-1])), sizes

@@ -88,15 +88,16 @@ _HISTORY = {False: _history_statement(False), True: _history_statement(True)}
 _GRANTORS = select(col(Grant.grantee), col(Grant.serial), col(Grant.grantor)).where(
     col(Grant.root) == bindparam("root")
 )
-_nodes: Any = bindparam("nodes", expanding=True)
 
 
 def _lineage_statement() -> Any:
     """The lineage walk as one recursive query (SQLite and PostgreSQL): every dataset within `up`
     steps above the root or `down` steps below it, with its signed distance (negative above), once
     per distinct distance it is reached at; each row joined to the edges leading further out from
-    it in its direction (none: NULLs). The caller keeps each node's nearest distance, as the level
-    by level walk did. The bounds also stop the walk should the graph ever hold a cycle."""
+    it in its direction (none: NULLs) and to the node's registration. The caller keeps each node's
+    nearest distance, as the level by level walk did. The bounds also stop the walk should the
+    graph ever hold a cycle. No rows: the root is not registered. One statement, one round trip:
+    on PostgreSQL each further query of an answer costs a round trip to the server."""
     up: Any = bindparam("up")
     down: Any = bindparam("down")
     start: Any = select(_table.c.root.label("node"), literal_column("0").label("dist")).where(
@@ -113,15 +114,19 @@ def _lineage_statement() -> Any:
         and_(_lineage.c.child == walk.c.node, walk.c.dist <= 0, up > 0),
         and_(_lineage.c.parent == walk.c.node, walk.c.dist >= 0, down > 0),
     )
-    return select_all(walk.c.node, walk.c.dist, _lineage.c.child, _lineage.c.parent).select_from(
-        walk.outerjoin(_lineage, outward)
-    )
+    node = _table.alias("node")
+    return select_all(
+        walk.c.node,
+        walk.c.dist,
+        _lineage.c.child,
+        _lineage.c.parent,
+        node.c.registrant,
+        node.c.grade,
+        node.c.registered_at,
+    ).select_from(walk.outerjoin(_lineage, outward).outerjoin(node, node.c.root == walk.c.node))
 
 
 _LINEAGE = _lineage_statement()
-_NODES = select(_table.c.root, _table.c.registrant, _table.c.grade, _table.c.registered_at).where(
-    _table.c.root.in_(_nodes)
-)
 _changes = RightChange.__table__  # type: ignore[attr-defined]
 _RIGHT_CHANGES = (
     select(_changes).where(_changes.c.root == bindparam("root")).order_by(_changes.c.block_number, _changes.c.log_index)
@@ -277,14 +282,24 @@ def history(
     """Every event about the dataset in chain order (and the registrations of datasets derived
     from it); licence and delivery details only for the organisations involved."""
     connection = session.connection()
-    d = _dataset(connection, root)
+    key = params.hex32("root", root)
     start = params.decode_cursor(cursor, params.CURSOR_2)
-    values: dict[str, Any] = {"root": d.root, "limit": limit + 1}
+    values: dict[str, Any] = {"root": key, "limit": limit + 1}
     if start is not None:
         values |= {"block": start[0], "log": start[1]}
+    # A registered dataset has at least its registration event: only an empty page asks
+    # whether it exists (one round trip for most answers, not three).
     found = connection.execute(_HISTORY[start is not None], values).all()
+    if not found:
+        _dataset(connection, key)
     events, following = split_page(found, limit, [_raw.c.block_number, _raw.c.log_index])
-    grantors = {(g, s): o for g, s, o in connection.execute(_GRANTORS, {"root": d.root})}
+    # Grantors are looked up only for a licence event whose own arguments do not name one.
+    needs_grantors = (
+        caller is not None
+        and not caller.sees_everything
+        and any(e.contract in CONFIDENTIAL and e.name != "ReceiptRecorded" for e in events)
+    )
+    grantors = {(g, s): o for g, s, o in connection.execute(_GRANTORS, {"root": key})} if needs_grantors else {}
     data = []
     for event in events:
         args = json.loads(event.args)
@@ -316,13 +331,15 @@ def lineage(
 ) -> LineagePublic:
     """The lineage graph around a dataset: what it was derived from and what was derived from it."""
     connection = session.connection()
-    d = _dataset(connection, root)
+    key = params.hex32("root", root)
     bounds = {"up": 0 if direction == "down" else depth, "down": 0 if direction == "up" else depth}
-    rows = connection.execute(_LINEAGE, {"root": d.root, **bounds}).all()
+    rows = connection.execute(_LINEAGE, {"root": key, **bounds}).all()
+    if not rows:
+        raise _unknown(key)
     # Each node at its nearest distance; above the root first, as the level by level walk took
     # them (a node on both sides could only come from a cycle).
     nearest: dict[str, int] = {}
-    for node, dist, _, _ in rows:
+    for node, dist, *_ in rows:
         seen = nearest.get(node)
         if seen is None or (dist != 0, dist > 0, abs(dist)) < (seen != 0, seen > 0, abs(seen)):
             nearest[node] = dist
@@ -330,17 +347,17 @@ def lineage(
     distance = {r: nearest[r] for r in ranked[:MAX_LINEAGE_NODES]}
     truncated = len(ranked) > MAX_LINEAGE_NODES
     edges: set[tuple[str, str]] = set()
-    for node, dist, child, parent in rows:
+    for node, dist, child, parent, *_ in rows:
         if child is None or nearest[node] != dist:
             continue
         if abs(dist) < depth:
             edges.add((child, parent))
         elif node in distance:
             truncated = True  # the depth limit cut the graph
-    nodes = {n.root: n for n in connection.execute(_NODES, {"nodes": list(distance)})}
+    nodes = {row.node: row for row in rows if row.node in distance and row.registrant is not None}
     refs = org_refs(connection, (n.registrant for n in nodes.values()))
     return LineagePublic(
-        root=d.root,
+        root=key,
         direction=direction,
         depth=depth,
         truncated=truncated,
