@@ -149,10 +149,10 @@ class Pair:
         self.beta.consumer.wait_idle()
 
 
-def _pair(w3: Web3, tmp_path: Path, schemas: Schemas, *, auto: bool) -> Iterator[Pair]:
+def _pair(w3: Web3, tmp_path: Path, schemas: Schemas, *, provider_auto: bool, consumer_auto: bool) -> Iterator[Pair]:
     scene = make_licensing(w3, tmp_path / "deployments")
-    alpha = start_side(scene, scene.alpha, tmp_path / "alpha", schemas, auto=auto)
-    beta = start_side(scene, scene.beta, tmp_path / "beta", schemas, auto=auto)
+    alpha = start_side(scene, scene.alpha, tmp_path / "alpha", schemas, auto=provider_auto)
+    beta = start_side(scene, scene.beta, tmp_path / "beta", schemas, auto=consumer_auto)
     pair = Pair(scene, alpha, beta, schemas)
     yield pair
     pair.idle()
@@ -165,13 +165,20 @@ def _pair(w3: Web3, tmp_path: Path, schemas: Schemas, *, auto: bool) -> Iterator
 @pytest.fixture
 def pair(w3: Web3, tmp_path: Path, schemas: Schemas) -> Iterator[Pair]:
     """Both connectors deciding by themselves (the provider's automatic policy)."""
-    yield from _pair(w3, tmp_path, schemas, auto=True)
+    yield from _pair(w3, tmp_path, schemas, provider_auto=True, consumer_auto=True)
 
 
 @pytest.fixture
 def manual(w3: Web3, tmp_path: Path, schemas: Schemas) -> Iterator[Pair]:
-    """Both connectors waiting for their operators: the test makes each side's moves."""
-    yield from _pair(w3, tmp_path, schemas, auto=False)
+    """Both connectors waiting for their operators: the test makes each side's moves (as the
+    compatibility kit's mock makes the provider's)."""
+    yield from _pair(w3, tmp_path, schemas, provider_auto=False, consumer_auto=False)
+
+
+@pytest.fixture
+def deciding(w3: Web3, tmp_path: Path, schemas: Schemas) -> Iterator[Pair]:
+    """The provider deciding by itself, the consumer's moves made by the test (as the kit makes them)."""
+    yield from _pair(w3, tmp_path, schemas, provider_auto=True, consumer_auto=False)
 
 
 def dataset_url(pair: Pair, root: bytes) -> str:
