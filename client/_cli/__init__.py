@@ -16,6 +16,7 @@ from . import (
     anchors,
     api,
     chain,
+    connector,
     contracts,
     datasets,
     demo,
@@ -63,6 +64,7 @@ licences.grant_app.command("list")(lists.grant_list)
 licences.receipt_app.command("list")(lists.receipt_list)
 disputes.app.command("list")(lists.dispute_list)
 app.command("watch")(watch.watch)
+app.add_typer(connector.app, name="connector")
 
 
 def main() -> None:
