@@ -15,7 +15,7 @@ import pytest
 
 from client.chain.enums import GrantStatus, Right
 from client.connector.negotiation import Negotiation, State
-from client.connector.odrl import agreement_of_grant, read_agreement
+from client.connector.odrl import AgreementTerms, agreement_of_grant, agreement_policy, read_agreement
 from client.grants import Grants
 from client.terms import Opening
 from tests.connector.conftest import TERMS, Pair
@@ -296,3 +296,53 @@ def test_every_illegal_consumer_message_in_every_state(manual: Pair, state: Stat
     for message in illegal:
         assert_invalid_transition(manual, raw(manual, negotiation, message), negotiation)
         assert manual.provider_state(negotiation) == state, message
+
+
+#: Where each provider message may arrive at the consumer's callback address.
+ALLOWED_AT_CONSUMER = {
+    "offer": {State.REQUESTED},
+    "agreement": {State.REQUESTED, State.ACCEPTED},
+    "finalized": {State.VERIFIED},
+    "accepted": set(),  # the consumer's event: never the provider's to send
+    "termination": set(State) - {State.FINALIZED, State.TERMINATED},
+}
+
+
+def raw_callback(pair: Pair, negotiation: Negotiation, message: str) -> Any:
+    """One provider message sent raw to beta's callback address, signed by alpha's connector key."""
+    context = ["https://w3id.org/dspace/2025/1/context.jsonld"]
+    pids = {"providerPid": negotiation.provider_pid, "consumerPid": negotiation.consumer_pid}
+    agreement = agreement_policy(
+        AgreementTerms("urn:uuid:1", GENERAL, pair.alpha.org_id, pair.beta.org_id, TERMS.permissions, "x", 1, 2)
+    )
+    bodies = {
+        "offer": ("offers", {"@type": "ContractOfferMessage", **pids, "offer": pair.offer(GENERAL)}),
+        "agreement": ("agreement", {"@type": "ContractAgreementMessage", **pids, "agreement": agreement}),
+        "finalized": ("events", {"@type": "ContractNegotiationEventMessage", **pids, "eventType": "FINALIZED"}),
+        "accepted": ("events", {"@type": "ContractNegotiationEventMessage", **pids, "eventType": "ACCEPTED"}),
+        "termination": ("termination", {"@type": "ContractNegotiationTerminationMessage", **pids, "code": "1"}),
+    }
+    path, body = bodies[message]
+    callback = f"{pair.beta.url}/callback"
+    url = f"{callback}/negotiations/{negotiation.consumer_pid}/{path}"
+    return pair.post_as(pair.alpha, url, {"@context": context, **body}, token=pair.alpha.token(callback))
+
+
+@pytest.mark.parametrize("state", list(State))
+def test_every_illegal_provider_message_in_every_state(manual: Pair, state: State) -> None:
+    """The consumer's callbacks refuse, with a 400 ContractNegotiationError, every provider message
+    the state machine does not allow in `state`, and the negotiation stays as it was."""
+    negotiation = reach(manual, state)
+    for message in [m for m, states in ALLOWED_AT_CONSUMER.items() if state not in states]:
+        assert_invalid_transition(manual, raw_callback(manual, negotiation, message), negotiation)
+        assert manual.wait_consumer(negotiation.consumer_pid, state).state == state, message
+
+
+def test_an_agreement_that_is_not_on_chain_is_refused(manual: Pair) -> None:
+    """The consumer verifies only a licence that exists: an agreement message whose terms no grant
+    commits to is a 400, and the negotiation stays REQUESTED."""
+    negotiation = reach(manual, State.REQUESTED)
+    response = raw_callback(manual, negotiation, "agreement")
+    assert_invalid_transition(manual, response, negotiation)
+    assert "terms salt" in response.json()["reason"][0]
+    assert manual.wait_consumer(negotiation.consumer_pid, State.REQUESTED)
