@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..chain.registry import Registry
-from ..errors import IdsRegistryError
+from ..errors import ChainError, IdsRegistryError
 from .catalog import CONTEXT, Catalog
 from .client import Consumer
 from .identity import SCHEME, AuthError, Caller, TokenVerifier
@@ -151,6 +151,8 @@ def _catalog(connector: Connector) -> APIRouter:
             entries = await run_in_threadpool(connector.catalog.offerable)
         except _Refused as refused:
             return _error("CatalogError", refused)
+        except ChainError as exc:
+            return _error("CatalogError", _Refused(503, str(exc), "unavailable"))
         page = entries[start : start + connector.page_size]
         links = []
         url = f"{connector.catalog.base_url}/catalog/request?continuationToken="
@@ -175,6 +177,8 @@ def _catalog(connector: Connector) -> APIRouter:
                 raise _Refused(404, f"dataset {dataset_id} is not in this catalog", "not-found")
         except _Refused as refused:
             return _error("CatalogError", refused)
+        except ChainError as exc:
+            return _error("CatalogError", _Refused(503, str(exc), "unavailable"))
         return JSONResponse(connector.catalog.dataset(entry, root_document=True))
 
     return router
@@ -209,6 +213,12 @@ async def _negotiation_call(
         return _error(
             "ContractNegotiationError",
             _Refused(exc.status, str(exc), exc.code),
+            **_pids(body, provider_pid, consumer_pid),
+        )
+    except ChainError as exc:
+        return _error(
+            "ContractNegotiationError",
+            _Refused(503, str(exc), "unavailable"),
             **_pids(body, provider_pid, consumer_pid),
         )
     except IdsRegistryError as exc:

@@ -9,16 +9,18 @@ official schemas; illegal messages are sent raw, as the kit sends them.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from client.chain.enums import GrantStatus, Right
-from client.connector.negotiation import Negotiation, State
+from client.connector.negotiation import Negotiation, Role, State
 from client.connector.odrl import AgreementTerms, agreement_of_grant, agreement_policy, read_agreement
 from client.grants import Grants
 from client.terms import Opening
 from tests.connector.conftest import TERMS, Pair
+from tests.contracts.factories import CORE as CORE_ROOT
 from tests.contracts.factories import GENERAL, IMPORTANT
 
 
@@ -346,3 +348,36 @@ def test_an_agreement_that_is_not_on_chain_is_refused(manual: Pair) -> None:
     assert_invalid_transition(manual, response, negotiation)
     assert "terms salt" in response.json()["reason"][0]
     assert manual.wait_consumer(negotiation.consumer_pid, State.REQUESTED)
+
+
+def test_malformed_messages_are_400_with_the_reason(manual: Pair) -> None:
+    """Not JSON, another @type, a message the schema refuses, an unknown offer: 400 naming why,
+    and no negotiation is opened."""
+    url = f"{manual.alpha.url}/negotiations/request"
+    context = ["https://w3id.org/dspace/2025/1/context.jsonld"]
+    base = {
+        "@context": context,
+        "@type": "ContractRequestMessage",
+        "consumerPid": "urn:uuid:c1",
+        "callbackAddress": f"{manual.beta.url}/callback",
+    }
+    cases: list[tuple[Any, str]] = [
+        (b"{not json", "not JSON"),
+        ({**base, "@type": "CatalogRequestMessage", "offer": manual.offer(GENERAL)}, "not ContractRequestMessage"),
+        (base, "does not follow the DSP 2025-1 schema"),
+        ({**base, "offer": {**manual.offer(GENERAL), "@id": "urn:uuid:not-ours"}}, "is not an offer of this"),
+        ({**base, "offer": manual.offer(CORE_ROOT)}, "not in this connector's catalog"),
+        ({**base, "offer": manual.offer(GENERAL), "callbackAddress": "ftp://x"}, "not an http(s) URL"),
+    ]
+    with manual.http() as client:
+        for body, words in cases:
+            token = manual.beta.token(manual.alpha.url)
+            content = body if isinstance(body, bytes) else json.dumps(body).encode()
+            response = client.post(
+                url, content=content, headers={"Authorization": token, "Content-Type": "application/json"}
+            )
+            assert response.status_code == 400, (words, response.text)
+            reply = response.json()
+            manual.schemas.validate(reply, "ContractNegotiationError")
+            assert words in reply["reason"][0], (words, reply["reason"])
+    assert manual.alpha.provider.store.in_state(Role.PROVIDER, State.REQUESTED) == []
