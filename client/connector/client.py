@@ -3,7 +3,7 @@
 `Consumer.negotiate(provider_url, dataset)` is the whole path: the catalog (following its
 `Link: rel="next"` pages), the dataset's offer, a ContractRequestMessage, then the provider's
 callbacks to this connector's `callbackAddress` (`<base>/callback`), each checked and
-acknowledged: an offer is accepted when it is the catalog's offer, an agreement is verified
+acknowledged: an offer is accepted when it can be a licence, an agreement is verified
 only when the licence it describes is on the chain (the grant's terms commitment opens to the
 agreement's terms with the salt the message carries), and FINALIZED ends it.
 """
@@ -26,7 +26,7 @@ from ..terms import Opening
 from .catalog import CONTEXT
 from .identity import Caller, normalise_url
 from .negotiation import Negotiation, NegotiationError, NegotiationStore, Role, State, new_pid, next_state
-from .odrl import PolicyError, dataset_iri, licence_terms, parse_dataset, parse_org, read_agreement
+from .odrl import PolicyError, dataset_iri, licence_terms, parse_dataset, parse_org, read_agreement, read_offer
 from .peer import Peer, PeerError, join, message
 from .provider import TERMS_SALT
 
@@ -213,8 +213,16 @@ class Consumer:
                 raise NegotiationError(400, "the offer does not name this negotiation's dataset as its target")
             updated = self.store.update(current, state=state, offer=offer, offer_by=Role.PROVIDER)
         if self.auto:
-            self._submit(self.accept, pid)
+            self._submit(self._answer_offer, pid)
         return updated
+
+    def _answer_offer(self, pid: str) -> Negotiation:
+        """Accept an offer that can be a licence (client/connector/odrl.py); terminate otherwise."""
+        try:
+            read_offer(self._own(pid).offer)
+        except PolicyError as exc:
+            return self.terminate(pid, f"the consumer cannot take this offer as a licence: {exc}")
+        return self.accept(pid)
 
     def on_agreement(self, caller: Caller, pid: str, body: dict[str, Any]) -> Negotiation:
         with self.store.locked(pid):

@@ -62,14 +62,26 @@ class Peer:
             response = self._http.post(url, json=body, headers=self.headers(audience))
         except httpx.HTTPError as exc:
             raise PeerError(url, 0, f"{type(exc).__name__}: {exc}") from None
-        return _checked(url, response)
+        return self._reply(url, response)
 
     def get(self, audience: str, url: str) -> httpx.Response:
         try:
             response = self._http.get(url, headers=self.headers(audience))
         except httpx.HTTPError as exc:
             raise PeerError(url, 0, f"{type(exc).__name__}: {exc}") from None
-        return _checked(url, response)
+        return self._reply(url, response)
+
+    def _reply(self, url: str, response: httpx.Response) -> httpx.Response:
+        """The response if it is a 2xx; its DSP body (if any) checked against its schema too."""
+        checked = _checked(url, response)
+        if self.schemas is not None and checked.content:
+            try:
+                body = checked.json()
+            except ValueError:
+                raise PeerError(url, checked.status_code, "the answer is not JSON") from None
+            if isinstance(body, dict) and isinstance(body.get("@type"), str):
+                self.schemas.validate(body)
+        return checked
 
 
 def _checked(url: str, response: httpx.Response) -> httpx.Response:
