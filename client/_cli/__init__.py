@@ -16,6 +16,7 @@ from . import (
     anchors,
     api,
     chain,
+    classify,
     connector,
     contracts,
     datasets,
@@ -46,6 +47,7 @@ app.add_typer(member.app, name="member")
 app.command("demo")(demo.demo)
 app.command("hash")(datasets.hash_)
 app.command("register")(datasets.register)
+app.command("classify")(classify.classify)
 app.add_typer(anchors.app, name="anchor")
 app.command("verify")(datasets.verify)
 app.add_typer(datasets.dataset_app, name="dataset")

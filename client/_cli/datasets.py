@@ -49,6 +49,31 @@ def parse_grade(value: str) -> Grade:
         raise ConfigError(f"grade {value!r} is not one of general, important, core") from None
 
 
+def check_suggested_grade(chosen: Grade, meta: Path | None, answers: Path | None, force: bool) -> None:
+    """Refuse (or, with --force, warn about) a grade below the classification assistant's suggestion.
+
+    The answers come from `--answers` or from the metadata document's `classification` object;
+    with neither there is no suggestion to compare with.
+    """
+    from ..classify import check_grade, load_rules, suggest
+    from .classify import gather_answers
+
+    if answers is None and (meta is None or not _has_classification(meta)):
+        return
+    book = load_rules()
+    warning = check_grade(chosen, suggest(gather_answers(meta, answers, [], book), book), force)
+    if warning is not None:
+        err_console.print(warning, soft_wrap=True)
+
+
+def _has_classification(meta: Path) -> bool:
+    try:
+        document = json.loads(meta.read_bytes())
+    except (OSError, ValueError):
+        return False  # not JSON: a metadata document is any file; it simply carries no answers
+    return isinstance(document, dict) and "classification" in document
+
+
 def parse_right(value: str) -> Right:
     try:
         return Right[value.upper()]
@@ -145,6 +170,11 @@ def register(
     ] = None,
     manifest_uri: Annotated[str, typer.Option(help="With --batch: where the batch's metadata can be fetched.")] = "",
     chunk_size: Annotated[int, typer.Option(help="With --batch: datasets per transaction (1-500).")] = _BATCH_SIZE,
+    answers: Annotated[
+        Path | None,
+        typer.Option(help="Classification answers (`idsreg classify --save`): refuse a grade below the suggested one."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Register even below the suggested grade.")] = False,
     key: KeyOpt = None,
     password_file: PasswordFileOpt = None,
     rpc_url: RpcOpt = None,
@@ -163,6 +193,7 @@ def register(
     )
 
     chosen_grade = parse_grade(grade)
+    check_suggested_grade(chosen_grade, meta, answers, force)
     parents = tuple(parse_root(p) for p in parent)
     if batch is not None:
         if path is not None or meta is not None or commit:
