@@ -183,7 +183,14 @@ class Provider:
             state = next_state("termination", Role.CONSUMER, current.state)
             reasons = body.get("reason") or []
             why = "; ".join(str(r) for r in reasons) if isinstance(reasons, list) else str(reasons)
-            return self.store.update(current, state=state, reason=f"terminated by the consumer: {why or 'no reason'}")
+            ended = self.store.update(current, state=state, reason=f"terminated by the consumer: {why or 'no reason'}")
+        if ended.grant is not None:
+            self._submit(self._revoke_after_termination, pid)
+        return ended
+
+    def _revoke_after_termination(self, pid: str) -> Negotiation:
+        with self.store.locked(pid):
+            return self._revoke_unfinished(self._own(pid))
 
     # ----- the provider's own moves -----
 
@@ -256,7 +263,10 @@ class Provider:
                 agreement=agreement,
                 **{TERMS_SALT: "0x" + opening.salt.hex()},
             )
-            self._send(current, f"negotiations/{current.consumer_pid}/agreement", body)
+            try:
+                self._send(current, f"negotiations/{current.consumer_pid}/agreement", body)
+            except PeerError as exc:
+                return self._terminate(current, f"the consumer did not take the agreement: {exc.reason}")
             return self.store.update(current, state=state)
 
     def finalize(self, pid: str) -> Negotiation:
@@ -291,7 +301,27 @@ class Provider:
             self._send(current, f"negotiations/{current.consumer_pid}/termination", body)
         except PeerError as exc:  # termination is one-sided: the consumer's answer does not matter
             log.warning("negotiation %s: termination not acknowledged: %s", current.provider_pid, exc)
-        return self.store.update(current, state=state, reason=reason)
+        return self._revoke_unfinished(self.store.update(current, state=state, reason=reason))
+
+    def _revoke_unfinished(self, ended: Negotiation) -> Negotiation:
+        """A licence issued for a negotiation that ended TERMINATED is revoked: the agreement it
+        stood for never came into force. A failure is recorded, not raised (the termination holds)."""
+        if ended.grant is None or ended.grant.get("revoked"):
+            return ended
+        root = bytes.fromhex(ended.dataset[2:])
+        try:
+            grant = self.grants.show(root, ended.counterparty)
+            if grant.serial != int(ended.grant["serial"]) or grant.status not in (
+                GrantStatus.ACTIVE,
+                GrantStatus.PENDING,
+            ):
+                return ended  # replaced by another licence, or no longer in force: nothing to revoke
+            with self._chain_lock:
+                tx = self.grants.revoke(self.signer, root, ended.counterparty)
+        except IdsRegistryError as exc:
+            log.warning("negotiation %s: its licence could not be revoked: %s", ended.provider_pid, exc)
+            return self.store.update(ended, grant={**ended.grant, "revokeFailed": str(exc)})
+        return self.store.update(ended, grant={**ended.grant, "revoked": tx.tx_hash})
 
     # ----- automatic decisions -----
 

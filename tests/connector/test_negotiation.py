@@ -125,11 +125,16 @@ def test_cn_02_02_consumer_terminated(manual: Pair) -> None:
 
 
 def test_cn_02_03_agreed_consumer_terminated(manual: Pair) -> None:
+    """Terminated after the agreement: the licence it issued is revoked (it never came into force)."""
     started = manual.request(GENERAL)
     manual.alpha.provider.agree(started.provider_pid)
     manual.wait_consumer(started.consumer_pid, State.AGREED)
+    grants = Grants(manual.scene.registry)
+    assert grants.show(GENERAL, manual.beta.org_id).status == GrantStatus.ACTIVE
     manual.beta.consumer.terminate(started.consumer_pid, "changed my mind")
     assert manual.provider_state(started) == State.TERMINATED
+    manual.alpha.provider.wait_idle()
+    assert grants.show(GENERAL, manual.beta.org_id).status == GrantStatus.REVOKED
 
 
 def test_cn_02_04_offered_consumer_terminated(manual: Pair) -> None:
@@ -138,6 +143,15 @@ def test_cn_02_04_offered_consumer_terminated(manual: Pair) -> None:
     manual.wait_consumer(started.consumer_pid, State.OFFERED)
     manual.beta.consumer.terminate(started.consumer_pid, "too expensive")
     assert manual.provider_state(started) == State.TERMINATED
+
+
+def test_provider_termination_after_agreement_revokes_the_licence(manual: Pair) -> None:
+    started = manual.request(IMPORTANT)
+    manual.alpha.provider.agree(started.provider_pid)
+    manual.wait_consumer(started.consumer_pid, State.AGREED)
+    manual.alpha.provider.terminate(started.provider_pid, "withdrawn")
+    manual.wait_consumer(started.consumer_pid, State.TERMINATED)
+    assert Grants(manual.scene.registry).show(IMPORTANT, manual.beta.org_id).status == GrantStatus.REVOKED
 
 
 def test_cn_02_05_offered_provider_terminated(manual: Pair) -> None:
@@ -174,6 +188,7 @@ def test_cn_02_07_verified_provider_terminated(deciding: Pair) -> None:
     assert moved.state == State.TERMINATED
     ended = deciding.wait_consumer(started.consumer_pid, State.TERMINATED)
     assert "rejected" in ended.reason
+    assert Grants(deciding.scene.registry).show(IMPORTANT, deciding.beta.org_id).status == GrantStatus.REJECTED
 
 
 def test_important_data_finalized_after_the_auditor_approves(deciding: Pair) -> None:
