@@ -32,9 +32,6 @@ def serve(
         str, typer.Option(help="Permissions the offers grant, comma-separated: read, derive, reshare, commercial.")
     ] = "read",
     days: Annotated[int, typer.Option(help="How long an agreed licence runs, in days.", min=1)] = 30,
-    manual: Annotated[
-        bool, typer.Option("--manual", help="Do not decide automatically (an operator moves each negotiation).")
-    ] = False,
     poll_seconds: Annotated[
         float, typer.Option(help="How often verified agreements waiting for an auditor are re-checked.", min=0.1)
     ] = 5.0,
@@ -78,7 +75,7 @@ def serve(
         get_settings().home / "connector",
         terms,
         schemas=None if release is None else load(release),
-        auto=not manual,
+        auto=True,
     )
     stop = threading.Event()
 
