@@ -52,7 +52,7 @@ class Server:
 
     def start(self) -> None:
         self.thread.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60
         while not self.server.started:
             assert time.monotonic() < deadline, "the connector did not start"
             time.sleep(0.02)
@@ -122,13 +122,13 @@ class Pair:
         self.schemas.validate(body, "ContractNegotiation")
         return State(body["state"])
 
-    def wait_provider(self, negotiation: Negotiation, state: State, timeout: float = 20) -> None:
+    def wait_provider(self, negotiation: Negotiation, state: State, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
         while self.provider_state(negotiation) != state:
             assert time.monotonic() < deadline, f"provider still {self.provider_state(negotiation)}, not {state}"
             time.sleep(0.05)
 
-    def wait_consumer(self, pid: str, state: State, timeout: float = 20) -> Negotiation:
+    def wait_consumer(self, pid: str, state: State, timeout: float = 90) -> Negotiation:
         deadline = time.monotonic() + timeout
         while True:
             found = self.beta.consumer.store.by_pid(Role.CONSUMER, pid)

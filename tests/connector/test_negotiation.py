@@ -401,13 +401,13 @@ def test_malformed_messages_are_400_with_the_reason(manual: Pair) -> None:
 def test_both_sides_deciding_reach_finalized(pair: Pair) -> None:
     """The whole path with no hand on either side: from the catalog to FINALIZED, and a counter-offer
     that the provider answers with its offer, which the consumer accepts."""
-    done = pair.beta.consumer.negotiate(pair.alpha.url, GENERAL, timeout=60)
+    done = pair.beta.consumer.negotiate(pair.alpha.url, GENERAL, timeout=180)
     assert done.state == State.FINALIZED
-    assert_licence(pair, pair.beta.consumer.wait(done.consumer_pid, {State.FINALIZED}))
+    assert_licence(pair, pair.beta.consumer.wait(done.consumer_pid, {State.FINALIZED}, timeout=180))
     countered = pair.request(IMPORTANT, counter_offer(pair, IMPORTANT))
-    agreed = pair.beta.consumer.wait(countered.consumer_pid, {State.VERIFIED}, timeout=60)
+    agreed = pair.beta.consumer.wait(countered.consumer_pid, {State.VERIFIED}, timeout=180)
     assert agreed.offer == pair.offer(IMPORTANT) and agreed.agreement is not None
     pair.wait_provider(countered, State.VERIFIED)  # important data: waiting for the auditor
     pair.scene.approve(IMPORTANT, pair.scene.beta)
     pair.alpha.provider.poll_pending()
-    pair.beta.consumer.wait(countered.consumer_pid, {State.FINALIZED})
+    pair.beta.consumer.wait(countered.consumer_pid, {State.FINALIZED}, timeout=180)
