@@ -19,6 +19,7 @@ from . import (
     chain,
     checkpoints,
     classify,
+    connector,
     contracts,
     datasets,
     demo,
@@ -69,6 +70,7 @@ licences.receipt_app.command("list")(lists.receipt_list)
 disputes.app.command("list")(lists.dispute_list)
 app.command("watch")(watch.watch)
 app.add_typer(audit.app, name="audit")
+app.add_typer(connector.app, name="connector")
 
 
 def main() -> None:
