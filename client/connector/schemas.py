@@ -23,7 +23,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT201909
 
 from ..errors import ConfigError
-from ..settings import PROJECT_ROOT
+from ..locations import checkout_root
 
 BASE = "https://w3id.org/dspace/2025/1/"
 RELEASE = Path("shared") / "dsp" / "2025-1"
@@ -68,8 +68,11 @@ class SchemaViolation(ConfigError):
 def release_candidates() -> list[Path]:
     """Where the release is looked for: `../shared/dsp/2025-1` next to this checkout, then next to
     the main checkout when this is a git worktree (its `.git` file names the common folder)."""
-    found = [PROJECT_ROOT.parent / RELEASE]
-    git = PROJECT_ROOT / ".git"
+    root = checkout_root()
+    if root is None:  # an installed package: only a folder given explicitly
+        return []
+    found = [root.parent / RELEASE]
+    git = root / ".git"
     if git.is_file():
         text = git.read_text().strip()
         if text.startswith("gitdir:"):
