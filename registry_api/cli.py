@@ -47,8 +47,7 @@ def serve_command(
     port: Annotated[int | None, typer.Option(help="Port [env: IDSREG_API_PORT].")] = None,
     index: Annotated[bool, typer.Option("--index/--no-index", help="Also follow the chain (the indexer).")] = True,
     workers: Annotated[
-        int | None,
-        typer.Option(min=1, max=64, help="API worker processes (default: one per core) [env: IDSREG_API_WORKERS]."),
+        int | None, typer.Option(min=1, max=64, help="API worker processes [env: IDSREG_API_WORKERS].")
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
 ) -> None:

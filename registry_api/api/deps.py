@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection
 from sqlmodel import Session
 
 from ..auth import Caller, caller_of, confirm_on_chain, index_lags
@@ -19,17 +20,16 @@ _bearer = HTTPBearer(auto_error=False, description="A token from POST /v1/auth/t
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """The one way routes read the index: a Session on the API's engine (autocommit, see
-    `make_engine(reader=True)`); Core statements run on its `connection()`.
-
-    The routes are plain functions, run in the thread pool, so that no query blocks the event
-    loop. This dependency is async because making a Session does no I/O, and neither does
-    closing it: the connection goes back to the pool with a rollback that an autocommit
-    connection skips (psycopg and sqlite3 send nothing when no transaction is open); a sync
-    one would cost two more trips through the thread pool per request.
-    """
+    # An async generator: FastAPI runs a sync one in the thread pool twice per request (enter
+    # and exit), which costs more than the queries; making a Session does no I/O.
     with Session(request.app.state.engine) as session:
         yield session
+
+
+async def get_connection(request: Request) -> AsyncIterator[Connection]:
+    """A Core connection, for the hottest read routes (no ORM session around it)."""
+    with request.app.state.engine.connect() as connection:
+        yield connection
 
 
 async def get_settings(request: Request) -> ApiSettings:
@@ -43,6 +43,7 @@ async def get_chain(request: Request) -> ChainView:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+ConnectionDep = Annotated[Connection, Depends(get_connection)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 ChainDep = Annotated[ChainView, Depends(get_chain)]
 
@@ -55,18 +56,16 @@ async def get_caller(
 ) -> Caller | None:
     """The signed-in caller, None without a token; Unauthorized for a bad or stale token, or
     for a key the chain no longer counts while the index lags behind it."""
-    if credentials is None:  # anonymous: nothing to read, no trip through the thread pool
+    if credentials is None:
         return None
-    token = credentials.credentials
-
-    def check() -> Caller:  # reads the index and may ask the node: in the thread pool
-        caller = caller_of(session, settings, token)
-        fresh, head = chain.recent_head()
-        if not fresh:
-            head = chain.head()
-        return confirm_on_chain(chain.registry(), caller) if index_lags(session, head) else caller
-
-    return await run_in_threadpool(check)
+    caller = caller_of(session, settings, credentials.credentials)
+    fresh, head = chain.recent_head()
+    if not fresh:  # asking the node blocks: not on the event loop
+        head = await run_in_threadpool(chain.head)
+    if index_lags(session, head):
+        known = caller
+        caller = await run_in_threadpool(lambda: confirm_on_chain(chain.registry(), known))
+    return caller
 
 
 async def require_caller(caller: Annotated[Caller | None, Depends(get_caller)]) -> Caller:

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session
 
 from registry_api.api import queries
+from registry_api.api.hotpath import HotReads
 from registry_api.api.schemas import OrgRef
 from registry_api.db import init_db, make_engine
 from registry_api.domain import Org
@@ -48,8 +49,11 @@ def test_two_databases_in_one_process_do_not_share_names(tmp_path: Path) -> None
         assert queries.org_refs(session, [1])[1].name == "Alpha Works"
     with Session(second) as session:
         assert queries.org_refs(session, [1])[1].name == "Beta Mills"
-    with second.connect() as connection:
-        assert queries.org_refs(connection, [1, None])[1].name == "Beta Mills"
+    hot = HotReads(second)
+    try:
+        assert queries.org_refs(hot, [1, None])[1].name == "Beta Mills"
+    finally:
+        hot.close()
     with first.connect() as connection:
         assert queries.org_refs(connection, [1, 2]) == {1: queries.org_refs(connection, [1])[1], 2: OrgRef(org_no=2)}
 

@@ -66,6 +66,6 @@ def token(body: TokenRequest, session: SessionDep, settings: SettingsDep, chain:
 
 
 @router.get("/me", response_model=CallerPublic)
-def me(session: SessionDep, caller: SignedInDep) -> CallerPublic:
+async def me(session: SessionDep, caller: SignedInDep) -> CallerPublic:
     """Who the bearer token stands for now."""
     return _caller(session, caller)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import Connection, and_, bindparam, case, func, literal_column, or_, union_all
 from sqlalchemy import select as select_all
 from sqlmodel import col, select
@@ -15,7 +15,8 @@ from ...domain import Dataset, Dispute, Grant, Lineage, RightChange
 from ...errors import NotFound
 from ...models import Checkpoint, RawEvent
 from .. import params
-from ..deps import CallerDep, SessionDep
+from ..deps import CallerDep, ConnectionDep, SessionDep
+from ..hotpath import HotReads
 from ..queries import after, chain_ref, org_refs, page, ref, resolve_org, split_page
 from ..schemas import (
     DatasetDetailPublic,
@@ -165,7 +166,7 @@ def _like(text: str) -> str:
 
 
 @router.get("", response_model=Page[DatasetPublic])
-def list_datasets(
+async def list_datasets(
     session: SessionDep,
     registrant: params.OrgQuery = None,
     holder: params.OrgQuery = None,
@@ -220,20 +221,21 @@ def list_datasets(
 
 
 @router.get("/{root}", response_model=DatasetDetailPublic)
-def get_dataset(session: SessionDep, root: params.RootPath) -> DatasetDetailPublic:
+async def get_dataset(request: Request, root: params.RootPath) -> DatasetDetailPublic:
     """One dataset: registration, current holders of the three rights, open offers, lineage."""
-    connection = session.connection()
-    d = _dataset(connection, root)
-    key = d.root
-    children = [row.child for row in connection.execute(_CHILDREN, {"root": key})]
-    child_count = (
-        len(children) if len(children) <= 100 else int(connection.execute(_CHILD_COUNT, {"root": key}).scalar_one())
-    )
+    hot: HotReads = request.app.state.hot
+    key = params.hex32("root", root)
+    found = hot.rows(_BY_ROOT, root=key)
+    if not found:
+        raise _unknown(key)
+    d = found[0]
+    children = [row.child for row in hot.rows(_CHILDREN, root=key)]
+    child_count = len(children) if len(children) <= 100 else int(hot.rows(_CHILD_COUNT, root=key)[0].children)
     offers = {r: getattr(d, f"offer_{r}") for r in RIGHTS if getattr(d, f"offer_{r}") is not None}
-    refs = org_refs(connection, [d.registrant, d.holding, d.processing, d.operation, *offers.values()])
+    refs = org_refs(hot, [d.registrant, d.holding, d.processing, d.operation, *offers.values()])
     # An open dispute freezes its right: a dataset with nothing frozen has none to look up.
-    disputes = [row.dispute_id for row in connection.execute(_OPEN_DISPUTES, {"root": key})] if d.frozen else []
-    frozen_until = _running_freezes(connection, d) if d.frozen else {}
+    disputes = [row.dispute_id for row in hot.rows(_OPEN_DISPUTES, root=key)] if d.frozen else []
+    frozen_until = _running_freezes(hot, d) if d.frozen else {}
     return DatasetDetailPublic(
         **dict(_summary(d, refs)),  # the summary's fields as they are (no dump and re-validation)
         metadata_hash=d.metadata_hash,
@@ -248,11 +250,11 @@ def get_dataset(session: SessionDep, root: params.RootPath) -> DatasetDetailPubl
     )
 
 
-def _running_freezes(connection: Connection, d: Any) -> dict[str, int]:
+def _running_freezes(hot: HotReads, d: Any) -> dict[str, int]:
     """The rights whose freeze still runs at the index's clock, with the freeze's end. The
     contract's rule (`DataRegistry._isFrozen`): frozen while `block.timestamp < frozenUntil`."""
-    clock = connection.execute(_INDEXED_TIME).first()
-    now = int(clock.block_time) if clock is not None else 0
+    clock = hot.rows(_INDEXED_TIME)
+    now = int(clock[0].block_time) if clock else 0
     ends = {r: int(getattr(d, f"frozen_until_{r}")) for i, r in enumerate(RIGHTS) if d.frozen & (1 << i)}
     return {r: until for r, until in ends.items() if now < until}
 
@@ -272,8 +274,8 @@ def _visible(event: Any, args: dict[str, Any], caller: Caller | None, grantors: 
 
 
 @router.get("/{root}/history", response_model=Page[HistoryEntryPublic])
-def history(
-    session: SessionDep,
+async def history(
+    connection: ConnectionDep,
     caller: CallerDep,
     root: params.RootPath,
     limit: params.Limit = 100,
@@ -281,7 +283,6 @@ def history(
 ) -> Page[HistoryEntryPublic]:
     """Every event about the dataset in chain order (and the registrations of datasets derived
     from it); licence and delivery details only for the organisations involved."""
-    connection = session.connection()
     key = params.hex32("root", root)
     start = params.decode_cursor(cursor, params.CURSOR_2)
     values: dict[str, Any] = {"root": key, "limit": limit + 1}
@@ -321,8 +322,8 @@ def history(
 
 
 @router.get("/{root}/lineage", response_model=LineagePublic)
-def lineage(
-    session: SessionDep,
+async def lineage(
+    connection: ConnectionDep,
     root: params.RootPath,
     direction: Annotated[
         Literal["up", "down", "both"], Query(description="Ancestors (up), descendants (down) or both.")
@@ -330,7 +331,6 @@ def lineage(
     depth: Annotated[int, Query(ge=1, le=10, description="Steps to follow (1 to 10).")] = 3,
 ) -> LineagePublic:
     """The lineage graph around a dataset: what it was derived from and what was derived from it."""
-    connection = session.connection()
     key = params.hex32("root", root)
     bounds = {"up": 0 if direction == "down" else depth, "down": 0 if direction == "up" else depth}
     rows = connection.execute(_LINEAGE, {"root": key, **bounds}).all()
@@ -377,9 +377,8 @@ def lineage(
 
 
 @router.get("/{root}/rights", response_model=list[RightChangePublic])
-def right_changes(session: SessionDep, root: params.RootPath) -> list[RightChangePublic]:
+async def right_changes(connection: ConnectionDep, root: params.RootPath) -> list[RightChangePublic]:
     """Every move of the dataset's rights (offers accepted, disputes upheld), in chain order."""
-    connection = session.connection()
     d = _dataset(connection, root)
     moves = connection.execute(_RIGHT_CHANGES, {"root": d.root}).all()
     refs = org_refs(connection, (n for m in moves for n in (m.from_org, m.to_org)))

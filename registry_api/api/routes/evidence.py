@@ -34,7 +34,7 @@ def _anchors(session: Session, anchors: list[Anchor]) -> list[AnchorPublic]:
 
 
 @router.get("/anchors", response_model=Page[AnchorPublic])
-def list_anchors(
+async def list_anchors(
     session: SessionDep, org: params.OrgQuery = None, limit: params.Limit = 50, cursor: params.Cursor2 = None
 ) -> Page[AnchorPublic]:
     """Batch anchors, newest first."""
@@ -49,7 +49,7 @@ def list_anchors(
 
 
 @router.get("/anchors/{root}", response_model=AnchorPublic)
-def get_anchor(session: SessionDep, root: params.RootPath) -> AnchorPublic:
+async def get_anchor(session: SessionDep, root: params.RootPath) -> AnchorPublic:
     """The earliest anchor of a tree root (several organisations may anchor the same root;
     `GET /v1/anchors?org=` lists one organisation's)."""
     query = select(Anchor).where(col(Anchor.root) == params.hex32("root", root))
@@ -106,7 +106,7 @@ def _dispute(d: Dispute, refs: dict[int, OrgRef], live: dict[int, tuple[int, int
 
 
 @router.get("/disputes", response_model=Page[DisputePublic])
-def list_disputes(
+async def list_disputes(
     session: SessionDep,
     dataset: params.Hex32Query = None,
     status: Annotated[Literal["open", "upheld", "dismissed", "lapsed", "voided"] | None, Query()] = None,
@@ -131,7 +131,7 @@ def list_disputes(
 
 
 @router.get("/disputes/{dispute_id}", response_model=DisputeDetailPublic)
-def get_dispute(
+async def get_dispute(
     session: SessionDep, dispute_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="The dispute's number.")]
 ) -> DisputeDetailPublic:
     """One dispute with the arbiters' votes."""

@@ -109,7 +109,7 @@ def _involving(caller: Caller, *columns: Any) -> ColumnElement[bool] | None:
 
 
 @router.get("/grants", response_model=Page[GrantPublic])
-def list_grants(
+async def list_grants(
     session: SessionDep,
     caller: SignedInDep,
     dataset: params.Hex32Query = None,
@@ -145,7 +145,7 @@ def list_grants(
 
 
 @router.get("/grants/{dataset}/{grantee}", response_model=list[GrantPublic])
-def grants_of(
+async def grants_of(
     session: SessionDep,
     caller: SignedInDep,
     dataset: params.Hex32Path,
@@ -189,7 +189,7 @@ def _receipts(session: Session, receipts: list[Receipt]) -> list[ReceiptPublic]:
 
 
 @router.get("/receipts", response_model=Page[ReceiptPublic])
-def list_receipts(
+async def list_receipts(
     session: SessionDep,
     caller: SignedInDep,
     dataset: params.Hex32Query = None,
@@ -217,7 +217,7 @@ def list_receipts(
 
 
 @router.get("/receipts/{digest}", response_model=ReceiptPublic)
-def get_receipt(session: SessionDep, caller: SignedInDep, digest: params.Hex32Path) -> ReceiptPublic:
+async def get_receipt(session: SessionDep, caller: SignedInDep, digest: params.Hex32Path) -> ReceiptPublic:
     """One delivery receipt."""
     receipt = session.get(Receipt, params.hex32("digest", digest))
     if receipt is None or not (caller.sees_everything or caller.involves(receipt.provider, receipt.consumer)):
@@ -227,7 +227,7 @@ def get_receipt(session: SessionDep, caller: SignedInDep, digest: params.Hex32Pa
 
 
 @router.put("/receipts/{digest}/terms", response_model=ReceiptPublic, responses=BODY_RESPONSES)
-def disclose_receipt_terms(
+async def disclose_receipt_terms(
     session: SessionDep, caller: SignedInDep, digest: params.Hex32Path, body: DiscloseRequest
 ) -> ReceiptPublic:
     """Disclose a receipt's terms (its provider or consumer only): kept once they open its
@@ -242,7 +242,7 @@ def disclose_receipt_terms(
 
 
 @router.put("/grants/{dataset}/{grantee}/{serial}/terms", response_model=GrantPublic, responses=BODY_RESPONSES)
-def disclose_grant_terms(
+async def disclose_grant_terms(
     session: SessionDep,
     caller: SignedInDep,
     dataset: params.Hex32Path,

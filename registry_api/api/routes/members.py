@@ -48,7 +48,7 @@ def _key(key: OrgKey, org: Org, now: int) -> KeyPublic:
 
 
 @router.get("/members", response_model=Page[MemberPublic])
-def list_members(
+async def list_members(
     session: SessionDep,
     status: Annotated[
         Literal["active", "suspended", "expelled"] | None, Query(description="Only members in this state.")
@@ -68,7 +68,7 @@ def list_members(
 
 
 @router.get("/members/{org}", response_model=MemberDetailPublic)
-def get_member(
+async def get_member(
     session: SessionDep,
     org: params.OrgPath,
 ) -> MemberDetailPublic:
@@ -84,7 +84,7 @@ def get_member(
 
 
 @router.get("/keys/{address}", response_model=KeyPublic)
-def get_key(session: SessionDep, address: params.AddressPath) -> KeyPublic:
+async def get_key(session: SessionDep, address: params.AddressPath) -> KeyPublic:
     """Which organisation a key acts for, in which role, and whether it may act now."""
     checked = params.address("address", address)
     key = session.get(OrgKey, checked)
@@ -97,7 +97,7 @@ def get_key(session: SessionDep, address: params.AddressPath) -> KeyPublic:
 
 
 @router.get("/roles", response_model=RolesPublic)
-def roles(session: SessionDep) -> RolesPublic:
+async def roles(session: SessionDep) -> RolesPublic:
     """Governors, auditors and arbiters, and the approval thresholds."""
     holders: dict[str, list[str]] = {"governor": [], "auditor": [], "arbiter": []}
     for holder in session.exec(select(RoleHolder).order_by(col(RoleHolder.block_number), col(RoleHolder.account))):
@@ -114,7 +114,7 @@ def roles(session: SessionDep) -> RolesPublic:
 
 
 @router.get("/proposals", response_model=Page[ProposalPublic])
-def list_proposals(
+async def list_proposals(
     session: SessionDep,
     status: Annotated[Literal["open", "executed", "cancelled"] | None, Query()] = None,
     limit: params.Limit = 50,
