@@ -8,5 +8,6 @@
 | `export.py` | collecting a bundle from a node |
 | `verify.py` | verifying a bundle's bytes with no node |
 | `openings.py` | terms openings the exporting party holds |
+| `prov.py` | a verified bundle as W3C PROV-JSON |
 | `trust.py` | the last block authenticated by cosigned checkpoints (client/checkpoints.py) and the council file |
 """
