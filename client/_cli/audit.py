@@ -143,15 +143,32 @@ def verify(
         typer.Option("--trust", help="Council file: the governors' witness keys that authenticate checkpoints."),
     ] = None,
     online: Annotated[bool, typer.Option("--online", help="Also check the last block's hash against a node.")] = False,
+    prov: Annotated[
+        Path | None,
+        typer.Option("--prov", help="Also write the verified history as W3C PROV-JSON to this new file."),
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report", help="Also write a self-contained HTML report of the verified bundle to this new file."
+        ),
+    ] = None,
     rpc_url: RpcOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Verify an audit bundle with no network access: headers, receipts, proofs, completeness of
     the fact list, terms openings; the last block's hash against a checkpoint (`--trust`) or a
-    node (`--online`). Exit 4 naming the fact and field that fail."""
+    node (`--online`). Exit 4 naming the fact and field that fail.
+
+    Only a bundle that verifies gives its report (`--report`) and PROV export (`--prov`,
+    docs/audit.md)."""
     from ..audit.bundle import BundleError
     from ..audit.verify import verify_bytes
 
+    outputs = {"PROV file": prov, "report": report}
+    for what, path in outputs.items():
+        if path is not None and path.exists():
+            raise ConfigError(f"{what} {path} already exists; it is kept as it is (choose another name)")
     data = _read(bundle_path, "bundle")
     checks = []
     if trust is not None:
@@ -173,10 +190,30 @@ def verify(
             "nothing authenticates the last block's hash: give the council file you trust (--trust) "
             "to check the bundle's checkpoint, or check against a node you trust (--online)",
         )
-    _report(verified, bundle_path, as_json)
+    written = _write_outputs(verified, prov=prov, report=report)
+    _report(verified, bundle_path, written, as_json)
 
 
-def _report(verified: Verified, path: Path, as_json: bool) -> None:
+def _write_outputs(verified: Verified, *, prov: Path | None, report: Path | None) -> dict[str, str]:
+    """The files made from a verified bundle, by what they are."""
+    import json
+
+    from ..files import create_new
+
+    written = {}
+    if prov is not None:
+        from ..audit.prov import to_prov
+
+        document = json.dumps(to_prov(verified), indent=2, sort_keys=True) + "\n"
+        written["prov"] = str(create_new(prov, document, what="PROV file"))
+    if report is not None:
+        from ..audit.report import render
+
+        written["report"] = str(create_new(report, render(verified), what="report"))
+    return written
+
+
+def _report(verified: Verified, path: Path, written: dict[str, str], as_json: bool) -> None:
     bundle = verified.bundle
     data = {
         "verified": True,
@@ -196,6 +233,7 @@ def _report(verified: Verified, path: Path, as_json: bool) -> None:
         "undisclosedTerms": [
             {"event": f.event, "block": f.block, "termsCommitment": c} for f, c in verified.undisclosed
         ],
+        **written,
     }
 
     def human() -> None:
@@ -212,5 +250,8 @@ def _report(verified: Verified, path: Path, as_json: bool) -> None:
             err_console.print(
                 f"note: the terms of {fact} (commitment {commitment}) are not disclosed in the bundle", soft_wrap=True
             )
+        labels = {"prov": "PROV-JSON export", "report": "HTML report"}
+        for what, written_path in written.items():
+            console.print(f"  wrote the {labels[what]} to {escape(written_path)}", soft_wrap=True)
 
     emit(as_json, data, human)
