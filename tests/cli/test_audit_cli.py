@@ -206,3 +206,24 @@ def test_the_report_and_prov_files_are_never_replaced_nor_made_from_a_bad_bundle
     )
     assert_one_clear_line(result, 4, "leaves out")
     assert not fresh.exists() and not prov.exists()
+
+
+def test_the_export_can_write_the_report_checked_against_its_node(
+    auditor: User, tmp_path: Path, council: CouncilStory
+) -> None:
+    """Without the delivery's receipt file, the export holds the licences' openings only: the
+    report says the delivery's terms were not disclosed."""
+    root = "0x" + council.story.roots["turbine scans"].hex()
+    bundle, report, prov = tmp_path / "b.json", tmp_path / "r.html", tmp_path / "p.json"
+    taken = tmp_path / "taken.html"
+    taken.write_text("kept")
+    refused = auditor.run("audit", root, "-o", str(bundle), "--report", str(taken))
+    assert_one_clear_line(refused, 2, str(taken), "already exists")
+    assert not bundle.exists() and taken.read_text() == "kept"
+    summary = auditor.ok_json("audit", root, "-o", str(bundle), "--report", str(report), "--prov", str(prov))
+    assert summary["report"] == str(report) and summary["prov"] == str(prov) and bundle.exists()
+    page = report.read_text()
+    assert "the node at" in page  # the last block, checked against the node that exported it
+    unproven = page.split('<section id="unproven">', 1)[1]
+    assert "ReceiptRecorded" in unproven and "not disclosed" in unproven
+    assert '"idsreg:termsDisclosed": false' in prov.read_text()
