@@ -179,8 +179,8 @@ def verify(
     the fact list, terms openings; the last block's hash against a checkpoint (`--trust`) or a
     node (`--online`). Exit 4 naming the fact and field that fail.
 
-    Only a bundle that verifies gives its report (`--report`) and PROV export (`--prov`,
-    docs/audit.md)."""
+    Only a bundle that verifies gives its report (--report) and its PROV export (--prov); see
+    docs/audit.md."""
     from ..audit.bundle import BundleError
     from ..audit.verify import verify_bytes
 

@@ -107,6 +107,9 @@ def test_the_story_as_prov(scans_bundle: Bundle, story: Story) -> None:
     assert activities[delivery].get_attribute("idsreg:termsDisclosed") == {True}
     copy = next(e for e, a in generated if a == delivery)
     assert (copy, scans) in derived and (copy, beta) in attributed
+    # The library writes it out again as PROV-N and as PROV-JSON it reads back unchanged.
+    assert "wasDerivedFrom(" in document.get_provn()
+    assert read(json.loads(document.serialize(format="json"))) == document
 
 
 def test_undisclosed_delivery_terms_are_said_so(story: Story) -> None:
