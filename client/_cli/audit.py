@@ -58,6 +58,14 @@ def export(
             "carries them, so that it verifies with no node (`audit verify --trust`).",
         ),
     ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Also verify the bundle (against the node) and write its HTML report here."),
+    ] = None,
+    prov: Annotated[
+        Path | None,
+        typer.Option("--prov", help="Also verify the bundle (against the node) and write its W3C PROV-JSON here."),
+    ] = None,
     rpc_url: RpcOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -66,6 +74,8 @@ def export(
     The bundle holds every header from the registry's deployment to the last block, the complete
     receipts of every block whose logs bloom may hold a fact, each fact's receipt proof, and the
     terms openings you hold for its licences and receipts (docs/audit.md). It is never replaced.
+    With --report or --prov the written bundle is verified, its last block checked against the
+    node, and the report or PROV-JSON made from it.
     """
     from ..audit.export import export_bundle
     from ..audit.openings import held_openings
@@ -78,6 +88,7 @@ def export(
     path = out or Path(f"audit-0x{root.hex()}.json")
     if path.exists():
         raise ConfigError(f"bundle file {path} already exists; it is kept as it is (choose another --out)")
+    _refuse_existing(prov=prov, report=report)
     openings = held_openings(terms or [], get_settings().terms_dir)
     notes = [_read(p, "checkpoint note") for p in checkpoint or []]
     bundle = export_bundle(registry(rpc_url), root, depth, last_block=to_block, openings=openings, checkpoints=notes)
@@ -94,6 +105,11 @@ def export(
         "checkpointed": bundle.checkpoint is not None,
         "bytes": len(data),
     }
+    if report is not None or prov is not None:
+        from ..audit.verify import verify_bytes
+
+        verified = verify_bytes(data, authenticate=_online(rpc_url))
+        summary.update(_write_outputs(verified, prov=prov, report=report))
 
     def human() -> None:
         console.print(
@@ -102,6 +118,9 @@ def export(
             f"{len(bundle.openings)} terms opening(s), {len(data):,} bytes",
             soft_wrap=True,
         )
+        for what in ("report", "prov"):
+            if what in summary:
+                console.print(f"  wrote the {_LABELS[what]} to {escape(str(summary[what]))}", soft_wrap=True)
 
     emit(as_json, summary, human)
 
@@ -143,15 +162,29 @@ def verify(
         typer.Option("--trust", help="Council file: the governors' witness keys that authenticate checkpoints."),
     ] = None,
     online: Annotated[bool, typer.Option("--online", help="Also check the last block's hash against a node.")] = False,
+    prov: Annotated[
+        Path | None,
+        typer.Option("--prov", help="Also write the verified history as W3C PROV-JSON to this new file."),
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report", help="Also write a self-contained HTML report of the verified bundle to this new file."
+        ),
+    ] = None,
     rpc_url: RpcOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Verify an audit bundle with no network access: headers, receipts, proofs, completeness of
     the fact list, terms openings; the last block's hash against a checkpoint (`--trust`) or a
-    node (`--online`). Exit 4 naming the fact and field that fail."""
+    node (`--online`). Exit 4 naming the fact and field that fail.
+
+    Only a bundle that verifies gives its report (--report) and its PROV export (--prov); see
+    docs/audit.md."""
     from ..audit.bundle import BundleError
     from ..audit.verify import verify_bytes
 
+    _refuse_existing(prov=prov, report=report)
     data = _read(bundle_path, "bundle")
     checks = []
     if trust is not None:
@@ -173,10 +206,40 @@ def verify(
             "nothing authenticates the last block's hash: give the council file you trust (--trust) "
             "to check the bundle's checkpoint, or check against a node you trust (--online)",
         )
-    _report(verified, bundle_path, as_json)
+    written = _write_outputs(verified, prov=prov, report=report)
+    _report(verified, bundle_path, written, as_json)
 
 
-def _report(verified: Verified, path: Path, as_json: bool) -> None:
+_LABELS = {"prov": "PROV-JSON export", "report": "HTML report"}
+
+
+def _refuse_existing(*, prov: Path | None, report: Path | None) -> None:
+    """Refuse an existing report or PROV file before any work (they are never replaced)."""
+    for what, path in (("PROV file", prov), ("report", report)):
+        if path is not None and path.exists():
+            raise ConfigError(f"{what} {path} already exists; it is kept as it is (choose another name)")
+
+
+def _write_outputs(verified: Verified, *, prov: Path | None, report: Path | None) -> dict[str, str]:
+    """The files made from a verified bundle, by what they are."""
+    import json
+
+    from ..files import create_new
+
+    written = {}
+    if prov is not None:
+        from ..audit.prov import to_prov
+
+        document = json.dumps(to_prov(verified), indent=2, sort_keys=True) + "\n"
+        written["prov"] = str(create_new(prov, document, what="PROV file"))
+    if report is not None:
+        from ..audit.report import render
+
+        written["report"] = str(create_new(report, render(verified), what="report"))
+    return written
+
+
+def _report(verified: Verified, path: Path, written: dict[str, str], as_json: bool) -> None:
     bundle = verified.bundle
     data = {
         "verified": True,
@@ -196,6 +259,7 @@ def _report(verified: Verified, path: Path, as_json: bool) -> None:
         "undisclosedTerms": [
             {"event": f.event, "block": f.block, "termsCommitment": c} for f, c in verified.undisclosed
         ],
+        **written,
     }
 
     def human() -> None:
@@ -212,5 +276,7 @@ def _report(verified: Verified, path: Path, as_json: bool) -> None:
             err_console.print(
                 f"note: the terms of {fact} (commitment {commitment}) are not disclosed in the bundle", soft_wrap=True
             )
+        for what, written_path in written.items():
+            console.print(f"  wrote the {_LABELS[what]} to {escape(written_path)}", soft_wrap=True)
 
     emit(as_json, data, human)

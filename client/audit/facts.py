@@ -261,6 +261,11 @@ def select(logs: Sequence[LogAt], contracts: Mapping[bytes, str], root: bytes, d
             return Selection(facts, subjects)
 
 
+def org_names(facts: Iterable[Fact]) -> dict[int, str]:
+    """Organisation names by member number, from the admissions among `facts`."""
+    return {int(f.args["orgNo"]): str(f.args["name"]) for f in facts if f.event == "MemberAdmitted"}
+
+
 def may_hold_fact(bloom: bytes, contracts: Mapping[bytes, str], topics: Mapping[str, set[bytes]]) -> bool:
     """Whether a block with this logs bloom may hold a fact: a registry contract's address and one
     of the topics of that contract's facts (`Subjects.topics`) may both be in it."""

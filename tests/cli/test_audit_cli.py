@@ -153,3 +153,77 @@ def test_refusals(exported: tuple[Path, Path], auditor: User, tmp_path: Path, co
     bad_trust = tmp_path / "bad-council.json"
     bad_trust.write_text('{"format": "idsreg-council/v1"}')
     assert_one_clear_line(auditor.run("audit", "verify", str(bundle), "--trust", str(bad_trust)), 2, "council file")
+
+
+def test_offline_verification_writes_the_report_and_the_prov_export(
+    exported: tuple[Path, Path], tmp_path: Path, council: CouncilStory
+) -> None:
+    from prov.model import ProvDocument
+
+    bundle, trust = exported
+    report, prov = tmp_path / "report.html", tmp_path / "history.prov.json"
+    command = [str(IDSREG), "audit", "verify", str(bundle), "--trust", str(trust), "--json"]
+    command += ["--report", str(report), "--prov", str(prov)]
+    result = subprocess.run(
+        (["unshare", "-n"] if _netns() else []) + command,
+        check=False,
+        env=offline_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    answer: Any = json.loads(result.stdout)
+    assert answer["report"] == str(report) and answer["prov"] == str(prov)
+    root = "0x" + council.story.roots["turbine scans"].hex()
+    page = report.read_text()
+    assert page.startswith("<!DOCTYPE html>") and root in page and "<svg" in page
+    assert "checkpoint of size" in page  # how the last block was authenticated
+    document = ProvDocument.deserialize(content=prov.read_text(), format="json")
+    assert any(str(e.identifier.uri).endswith(f"dataset/{root}") for e in document.get_records())
+
+
+def test_the_report_and_prov_files_are_never_replaced_nor_made_from_a_bad_bundle(
+    exported: tuple[Path, Path], auditor: User, tmp_path: Path
+) -> None:
+    bundle, trust = exported
+    report, prov = tmp_path / "report.html", tmp_path / "history.prov.json"
+    report.write_text("an earlier report")
+    result = auditor.run(
+        "audit", "verify", str(bundle), "--trust", str(trust), "--report", str(report), "--prov", str(prov)
+    )
+    assert_one_clear_line(result, 2, str(report), "already exists")
+    assert report.read_text() == "an earlier report" and not prov.exists()
+    document = json.loads(bundle.read_bytes())
+    document["facts"].pop(0)
+    import rfc8785
+
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(rfc8785.dumps(document))
+    fresh = tmp_path / "fresh.html"
+    result = auditor.run(
+        "audit", "verify", str(bad), "--trust", str(trust), "--report", str(fresh), "--prov", str(prov)
+    )
+    assert_one_clear_line(result, 4, "leaves out")
+    assert not fresh.exists() and not prov.exists()
+
+
+def test_the_export_can_write_the_report_checked_against_its_node(
+    auditor: User, tmp_path: Path, council: CouncilStory
+) -> None:
+    """Without the delivery's receipt file, the export holds the licences' openings only: the
+    report says the delivery's terms were not disclosed."""
+    root = "0x" + council.story.roots["turbine scans"].hex()
+    bundle, report, prov = tmp_path / "b.json", tmp_path / "r.html", tmp_path / "p.json"
+    taken = tmp_path / "taken.html"
+    taken.write_text("kept")
+    refused = auditor.run("audit", root, "-o", str(bundle), "--report", str(taken))
+    assert_one_clear_line(refused, 2, str(taken), "already exists")
+    assert not bundle.exists() and taken.read_text() == "kept"
+    summary = auditor.ok_json("audit", root, "-o", str(bundle), "--report", str(report), "--prov", str(prov))
+    assert summary["report"] == str(report) and summary["prov"] == str(prov) and bundle.exists()
+    page = report.read_text()
+    assert "the node at" in page  # the last block, checked against the node that exported it
+    unproven = page.split('<section id="unproven">', 1)[1]
+    assert "ReceiptRecorded" in unproven and "not disclosed" in unproven
+    assert '"idsreg:termsDisclosed": false' in prov.read_text()
