@@ -24,7 +24,7 @@ from .chain import bench_chain
 from .environment import environment_table, load_average
 from .gas import gas_tables
 from .hashing import hashing_table
-from .registry import registry_tables
+from .registry import SCENARIOS, registry_tables
 from .report import Table, json_ready, render_markdown, render_rich
 from .startup import startup_table
 from .throughput import throughput_table
@@ -65,9 +65,27 @@ def _parser() -> argparse.ArgumentParser:
     service.add_argument("--transfers", type=int, default=300, help="rights offered and accepted (default 300)")
     service.add_argument("--clients", type=int, default=32, help="concurrent API clients (default 32)")
     service.add_argument(
-        "--api-workers", type=int, nargs="+", default=[1, 2], help="API worker processes to measure (default 1 2)"
+        "--api-workers",
+        type=_worker_counts,
+        nargs="+",
+        default=[(1, 2)],
+        help="API worker processes to measure, comma- or space-separated; 'default' is the service's own "
+        "(one per core) (default 1,2)",
     )
     service.add_argument("--api-seconds", type=float, default=10.0, help="seconds per API scenario (default 10)")
+    service.add_argument(
+        "--api-scenarios",
+        type=_scenarios,
+        default=tuple(SCENARIOS),
+        help=f"API scenarios to measure, comma-separated, of {', '.join(SCENARIOS)} (default all)",
+    )
+    service.add_argument(
+        "--api-baseline",
+        type=_checkout,
+        metavar="DIR",
+        help="another checkout (git worktree add --detach DIR main; its own scripts/setup) whose API is measured "
+        "in the same run on the same databases, rows labelled with its revision",
+    )
     audit = parser.add_argument_group("audit")
     audit.add_argument("--audit-facts", type=int, default=1_000, help="facts about the dataset (default 1,000)")
     audit.add_argument("--audit-noise", type=int, default=1_000, help="blocks about other datasets (default 1,000)")
@@ -82,6 +100,42 @@ def _sizes(text: str) -> tuple[int, ...]:
     if not sizes or min(sizes) < 1:
         raise argparse.ArgumentTypeError(f"dataset counts must be positive: {text!r}")
     return sizes
+
+
+def _worker_counts(text: str) -> tuple[int | None, ...]:
+    counts: list[int | None] = []
+    for part in text.split(","):
+        if part.strip() == "default":
+            counts.append(None)
+            continue
+        try:
+            count = int(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a worker count or 'default': {part!r} in {text!r}") from None
+        if count < 1:
+            raise argparse.ArgumentTypeError(f"worker counts must be positive: {part!r} in {text!r}")
+        counts.append(count)
+    return tuple(counts)
+
+
+def _scenarios(text: str) -> tuple[str, ...]:
+    keys = tuple(part.strip() for part in text.split(","))
+    unknown = [key for key in keys if key not in SCENARIOS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown API scenario {unknown[0]!r} in {text!r}; choose from {', '.join(SCENARIOS)}"
+        )
+    return tuple(dict.fromkeys(keys))
+
+
+def _checkout(text: str) -> Path:
+    path = Path(text).expanduser().resolve()
+    if not (path / "registry_api" / "__main__.py").is_file():
+        raise argparse.ArgumentTypeError(
+            f"not a checkout of this project (no registry_api/__main__.py): {text!r}; "
+            "make one with `git worktree add --detach DIR main` and run its scripts/setup"
+        )
+    return path
 
 
 def _terminate(signum: int, _frame: FrameType | None) -> None:
@@ -124,7 +178,9 @@ def run(options: argparse.Namespace, tables_console: Console, progress: Console)
                     options.transfers,
                     options.clients,
                     options.api_seconds,
-                    tuple(options.api_workers),
+                    tuple(dict.fromkeys(count for group in options.api_workers for count in group)),
+                    options.api_scenarios,
+                    options.api_baseline,
                     show=show,
                 )
             )

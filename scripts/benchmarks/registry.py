@@ -6,9 +6,10 @@ derived from one of the batch before, so lineage is deep), and a few hundred rig
 acceptances. The indexer runs with its default settings into a fresh database of each kind;
 the baseline asks web3.py for every event type of every contract with
 `contract.events.<Event>.get_logs()` over the same block range, in the same run. The API is
-`python -m registry_api serve --no-index --workers N` (the service as deployed, with 1 and with
-2 worker processes) answering `clients` concurrent closed-loop clients (`load.py`) for
-`seconds` per scenario, over SQLite and over PostgreSQL.
+`python -m registry_api serve --no-index [--workers N]` (the service as deployed, with each of
+the chosen worker counts, or its own default) answering `clients` concurrent closed-loop clients
+(`load.py`) for `seconds` per chosen scenario, over SQLite and over PostgreSQL; given a baseline
+checkout, that code's service answers the same databases in the same run, just before this one's.
 """
 
 from __future__ import annotations
@@ -199,11 +200,46 @@ def index_into(chain: BenchChain, engine: Engine, deployments: Path) -> tuple[in
     return result.events, seconds
 
 
+#: The API scenarios by their `--api-scenarios` key: the label in the tables, the path after the
+#: dataset's root, the issue's p99 target in ms.
+SCENARIOS: dict[str, tuple[str, str, float]] = {
+    "lookup": ("dataset lookup", "", LOOKUP_P99_MS),
+    "history": ("history", "/history", HISTORY_P99_MS),
+    "lineage": ("lineage (both ways, depth 3)", "/lineage", LINEAGE_P99_MS),
+}
+
+
+def baseline_python(checkout: Path) -> Path:
+    """The interpreter a baseline checkout's service runs with: its own `.venv` (made by its
+    `scripts/setup`, so its own pinned packages) where it has one, else this one."""
+    own = checkout / ".venv" / "bin" / "python"
+    return own if own.is_file() else Path(sys.executable)
+
+
+def revision(checkout: Path) -> str:
+    """The checkout's short commit, or its path when git cannot tell."""
+    done = subprocess.run(
+        ["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() or str(checkout)
+
+
 @contextmanager
-def api_server(database_url: str, chain: BenchChain, deployments: Path, log: Path, workers: int) -> Iterator[str]:
-    """The service as deployed (`python -m registry_api serve --no-index --workers N`) on a free port."""
+def api_server(
+    database_url: str,
+    chain: BenchChain,
+    deployments: Path,
+    log: Path,
+    workers: int | None,
+    code: Path | None = None,
+) -> Iterator[str]:
+    """The service as deployed (`python -m registry_api serve --no-index [--workers N]`, no
+    `--workers` for the service's own default) on a free port; run from the checkout `code` (a
+    baseline's source, with `baseline_python`) when given, else from this one."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDSREG_")}
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     env.update(
         IDSREG_API_DATABASE_URL=database_url,
         IDSREG_API_RPC_URL=chain.registry.w3.provider.endpoint_uri,  # type: ignore[attr-defined]
@@ -214,17 +250,17 @@ def api_server(database_url: str, chain: BenchChain, deployments: Path, log: Pat
     with log.open("ab") as out:
         process = subprocess.Popen(
             [
-                sys.executable,
+                str(baseline_python(code) if code is not None else sys.executable),
                 "-m",
                 "registry_api",
                 "serve",
                 "--no-index",
                 "--log-level",
                 "warning",
-                "--workers",
-                str(workers),
+                *(["--workers", str(workers)] if workers is not None else []),
             ],
             env=env,
+            cwd=code,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -247,10 +283,13 @@ def api_server(database_url: str, chain: BenchChain, deployments: Path, log: Pat
         process.wait(timeout=30)
 
 
-def _load_row(store: str, workers: int, scenario: str, result: LoadResult, clients: int, target: float | None) -> Row:
+def _load_row(
+    code: str, store: str, workers: str, scenario: str, result: LoadResult, clients: int, target: float | None
+) -> Row:
     errors = result.failures + sum(n for status, n in result.statuses.items() if status != 200)
     p99 = 1000 * result.percentile(99)
     return {
+        "code": code,
         "store": store,
         "workers": workers,
         "scenario": scenario,
@@ -266,15 +305,30 @@ def _load_row(store: str, workers: int, scenario: str, result: LoadResult, clien
     }
 
 
-def _load_scenarios(roots: list[bytes]) -> list[tuple[str, list[str], float | None]]:
+def _load_scenarios(roots: list[bytes], keys: tuple[str, ...]) -> list[tuple[str, list[str], float]]:
+    """The chosen scenarios (keys of `SCENARIOS`, in that table's order): label, paths, target."""
     hexes = ["0x" + r.hex() for r in roots]
     chooser = random.Random(3)
     sample = [hexes[chooser.randrange(len(hexes))] for _ in range(20_000)]
     return [
-        ("dataset lookup", [f"/v1/datasets/{r}" for r in sample], LOOKUP_P99_MS),
-        ("history", [f"/v1/datasets/{r}/history" for r in sample], HISTORY_P99_MS),
-        ("lineage (both ways, depth 3)", [f"/v1/datasets/{r}/lineage" for r in sample], LINEAGE_P99_MS),
+        (label, [f"/v1/datasets/{r}{suffix}" for r in sample], target)
+        for key, (label, suffix, target) in SCENARIOS.items()
+        if key in keys
     ]
+
+
+def _codes(baseline: Path | None) -> list[tuple[str, Path | None]]:
+    """The services to measure, each with its label in the tables: a baseline's first."""
+    this: tuple[str, Path | None] = ("this checkout", None)
+    return [(f"baseline {revision(baseline)}", baseline), this] if baseline is not None else [this]
+
+
+def _workers_label(count: int | None, code: Path | None) -> str:
+    """A worker count as the tables show it. The default is the code's own: this checkout's is
+    known here, a baseline's is not."""
+    if count is not None:
+        return str(count)
+    return "default" if code is not None else f"default ({ApiSettings().workers})"
 
 
 def _measure_scale(
@@ -285,7 +339,9 @@ def _measure_scale(
     roots: list[bytes],
     clients: int,
     seconds: float,
-    workers: tuple[int, ...],
+    workers: tuple[int | None, ...],
+    scenarios: tuple[str, ...],
+    baseline: Path | None,
 ) -> tuple[list[Row], list[Row]]:
     """The indexer rows (baseline, SQLite, PostgreSQL) and the API rows at the chain's current size."""
     deployments = folder / "deployments"
@@ -325,18 +381,21 @@ def _measure_scale(
                     "met": ratio >= target if target else None,
                 }
             )
-        scenarios = _load_scenarios(roots)
+        chosen = _load_scenarios(roots, scenarios)
         for store, url in (("SQLite", sqlite_url), ("PostgreSQL", pg_url)):
             for count in workers:
-                log = folder / f"api-{datasets}-{store}-{count}.log"
-                with api_server(url, chain, deployments, log, count) as api:
-                    for scenario, paths, target in scenarios:
-                        with console.status(
-                            f"{datasets:,} datasets — API on {store}, {count} workers: {scenario}, {clients} clients"
-                        ):
-                            result = run_load(api, paths, clients=clients, seconds=seconds)
-                        row = _load_row(store, count, scenario, result, clients, target)
-                        load_rows.append({"datasets": datasets, **row})
+                for code, source in _codes(baseline):
+                    shown = _workers_label(count, source)
+                    log = folder / f"api-{datasets}-{store}-{count or 'default'}-{len(load_rows)}.log"
+                    with api_server(url, chain, deployments, log, count, source) as api:
+                        for scenario, paths, target in chosen:
+                            with console.status(
+                                f"{datasets:,} datasets — {code}, API on {store}, {shown} workers: {scenario}, "
+                                f"{clients} clients"
+                            ):
+                                result = run_load(api, paths, clients=clients, seconds=seconds)
+                            row = _load_row(code, store, shown, scenario, result, clients, target)
+                            load_rows.append({"datasets": datasets, **row})
     return index_rows, load_rows
 
 
@@ -372,14 +431,17 @@ def _growth_rows(index_rows: list[Row], load_rows: list[Row], small: int, large:
                 x
                 for x in load_rows
                 if x["datasets"] == large
-                and (x["store"], x["workers"], x["scenario"]) == (r["store"], r["workers"], r["scenario"])
+                and (x["code"], x["store"], x["workers"], x["scenario"])
+                == (r["code"], r["store"], r["workers"], r["scenario"])
             ),
             None,
         )
         if match is not None:
             bound = LATENCY_GROWTH if r["scenario"] != "dataset lookup" else None
+            code = f"{r['code']}, " if r["code"] != "this checkout" else ""
+            plural = "" if r["workers"] == "1" else "s"
             add(
-                f"{r['store']}, {r['workers']} worker{'s' if r['workers'] > 1 else ''}, {r['scenario']}: p99",
+                f"{code}{r['store']}, {r['workers']} worker{plural}, {r['scenario']}: p99",
                 r["p99"],
                 match["p99"],
                 "ms",
@@ -416,14 +478,15 @@ def _index_table(rows: list[Row], sizes: str, first: int, transfers: int, multi:
     )
 
 
-def _load_table(rows: list[Row], sizes: str, clients: int, seconds: float, multi: bool) -> Table:
+def _load_table(rows: list[Row], sizes: str, clients: int, seconds: float, multi: bool, compared: bool) -> Table:
     return Table(
         "api",
         f"API latency with {clients} concurrent clients over {sizes} datasets",
         [
             *([Column("datasets", "datasets", ",")] if multi else []),
+            *([Column("code", "code")] if compared else []),
             Column("store", "store"),
-            Column("workers", "workers", "d"),
+            Column("workers", "workers"),
             Column("scenario", "scenario"),
             Column("requests", "requests", ","),
             Column("rps", "requests/s", ",.0f"),
@@ -439,9 +502,10 @@ def _load_table(rows: list[Row], sizes: str, clients: int, seconds: float, multi
             (
                 "closed loop: each client sends its next GET when the answer arrives, keep-alive, random datasets; "
                 f"{seconds:.0f} s per scenario after 2 s of warm-up; the API is "
-                "`python -m registry_api serve --no-index --workers N` (one indexer-less service with 1 or 2 "
-                "uvicorn worker processes) and the load generator another process, on the "
-                "same 2 cores; errors: non-200 answers and broken connections"
+                "`python -m registry_api serve --no-index [--workers N]` (one indexer-less service with N "
+                "uvicorn worker processes; default: the service's own default, which may differ between codes) "
+                "and the load generator another process, on the same 2 cores; errors: non-200 answers and broken "
+                "connections"
             )
         ],
     )
@@ -454,13 +518,21 @@ def registry_tables(
     transfers: int = 300,
     clients: int = 32,
     seconds: float = 10.0,
-    workers: tuple[int, ...] = (1, 2),
+    workers: tuple[int | None, ...] = (1, 2),
+    scenarios: tuple[str, ...] = tuple(SCENARIOS),
+    baseline: Path | None = None,
     show: Callable[[list[Table]], None] | None = None,
 ) -> list[Table]:
     """Build the chain up to each size in `datasets` in turn (the transfers after the first) and
-    measure at each: the indexer on both stores from empty databases, then the API on both stores.
-    With several sizes, `show` gets each size's tables as soon as they are measured (a long run
-    interrupted later keeps them)."""
+    measure at each: the indexer on both stores from empty databases, then the API on both stores
+    with each of `workers` worker processes (None: the service's own default, one per core) in
+    each of `scenarios` (keys of `SCENARIOS`); given a `baseline` checkout (`git worktree add
+    --detach DIR main`), that code's service too, on the same databases just before this
+    checkout's. With several sizes, `show` gets each size's tables as soon as they are measured
+    (a long run interrupted later keeps them)."""
+    unknown = [key for key in scenarios if key not in SCENARIOS]
+    if unknown or not scenarios:
+        raise ValueError(f"API scenarios must be some of {', '.join(SCENARIOS)}, not {scenarios!r}")
     scales = tuple(sorted(set(datasets)))
     multi = len(scales) > 1
     builder = ChainBuilder(chain, console)
@@ -481,7 +553,7 @@ def registry_tables(
             scale_dir = Path(scratch) / str(scale)
             scale_dir.mkdir()
             more_index, more_load = _measure_scale(
-                chain, console, scale_dir, scale, builder.roots, clients, seconds, workers
+                chain, console, scale_dir, scale, builder.roots, clients, seconds, workers, scenarios, baseline
             )
             index_rows += more_index
             load_rows += more_load
@@ -490,7 +562,7 @@ def registry_tables(
                 show(
                     [
                         _index_table(more_index, f"{scale:,}", scales[0], transfers, False),
-                        _load_table(more_load, f"{scale:,}", clients, seconds, False),
+                        _load_table(more_load, f"{scale:,}", clients, seconds, False, baseline is not None),
                     ]
                 )
     _, final_peak = node_memory(chain.node_pid)
@@ -518,7 +590,7 @@ def registry_tables(
     )
     tables = [
         _index_table(index_rows, sizes, scales[0], transfers, multi),
-        _load_table(load_rows, sizes, clients, seconds, multi),
+        _load_table(load_rows, sizes, clients, seconds, multi, baseline is not None),
         memory_table,
     ]
     if multi:
