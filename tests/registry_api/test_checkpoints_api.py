@@ -121,30 +121,30 @@ def test_refusals(setup: Setup) -> None:
     real, hashes = node_checkpoint(setup.registry, size)
     stranger = signed_note(real, [cosign(real, outsider.address, seed_of(outsider), 1)])
     refused = setup.submit(stranger)
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     assert "no cosignature of a current governor" in refused.json()["error"]
 
     forked: Checkpoint = checkpoint_for(origin, hashes[:-1] + [hashlib.sha256(b"fork").digest()])
     g = setup.governors[0]
     fork_note = signed_note(forked, [cosign(forked, g.address, seed_of(g), 1)])
     refused = setup.submit(fork_note)
-    assert refused.status_code == 422 and "is not the service's" in refused.json()["error"]
+    assert refused.status_code == 409 and "is not the service's" in refused.json()["error"]
 
     beyond = checkpoint_for(origin, hashes + [b"\x01" * 32] * 5)
     refused = setup.submit(signed_note(beyond, [cosign(beyond, g.address, seed_of(g), 1)]))
-    assert refused.status_code == 422 and f"tree size {size + 5} is beyond the chain" in refused.json()["error"]
+    assert refused.status_code == 409 and f"tree size {size + 5} is beyond the chain" in refused.json()["error"]
 
     # A governor's signature over another note pasted under this one: a bad signature, refused.
     line = cosign(forked, g.address, seed_of(g), 1)
     refused = setup.submit(signed_note(real, [line]))
-    assert refused.status_code == 422 and "does not verify" in refused.json()["error"]
+    assert refused.status_code == 409 and "does not verify" in refused.json()["error"]
 
     for bad in ("not a note", "idsreg/1/0x00\n1\nAA==\n\n\u2014 a AAAAAAA=\n"):
         refused = setup.http.post("/v1/checkpoints/cosignatures", json={"note": bad})
-        assert refused.status_code == 422, refused.text
+        assert refused.status_code == 409, refused.text
         assert refused.json()["field"] == "note"
-    assert setup.http.get(f"/v1/checkpoints/{size}/blocks/{size}").status_code == 422
-    assert setup.http.get(f"/v1/checkpoints/{size}/consistency/{size + 1}").status_code == 422
+    assert setup.http.get(f"/v1/checkpoints/{size}/blocks/{size}").status_code == 409
+    assert setup.http.get(f"/v1/checkpoints/{size}/consistency/{size + 1}").status_code == 409
 
 
 def test_a_removed_governors_cosignature_stops_counting(setup: Setup) -> None:
@@ -161,7 +161,7 @@ def test_a_removed_governors_cosignature_stops_counting(setup: Setup) -> None:
     g = setup.governors[2]
     checkpoint, _ = node_checkpoint(setup.registry)
     refused = setup.submit(signed_note(checkpoint, [cosign(checkpoint, g.address, seed_of(g), 1)]))
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     # The remaining governors carry on.
     assert setup.submit(setup.cosign(0)).json()["counted"] is False
     latest_size = parse_note(setup.cosign(1))[0].size

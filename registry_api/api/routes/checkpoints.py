@@ -39,7 +39,7 @@ from ...errors import ApiError, NotFound, Unavailable
 from ...models import CheckpointBlockHash, CheckpointCosignature
 from ..deps import ChainDep, SessionDep
 from ..limits import BODY_RESPONSES
-from ..schemas import Public, Request
+from ..schemas import ErrorPublic, Public, Request
 
 router = APIRouter(prefix="/v1/checkpoints", tags=["checkpoints"])
 
@@ -51,8 +51,17 @@ LATEST_WINDOW = 64
 MAX_SIZE = 1 << 48
 
 
+#: How the routes document a refusal of a well-formed request.
+_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorPublic, "description": "The request does not fit the chain or the note does not verify."}
+}
+
+
 class _Refused(ApiError):
-    status = 422
+    """A well-formed request the chain's current state refuses (a note that does not verify, a
+    size or block beyond the chain): 409, as its schema cannot say what the chain holds."""
+
+    status = 409
 
 
 class CosignatureRequest(Request):
@@ -165,7 +174,7 @@ def _node_errors(exc: Exception) -> Unavailable:
 @router.post(
     "/cosignatures",
     response_model=CosignaturesPublic,
-    responses={**BODY_RESPONSES, 503: {"description": "The chain node does not answer."}},
+    responses={**BODY_RESPONSES, **_CONFLICT, 503: {"description": "The chain node does not answer."}},
 )
 def submit(body: CosignatureRequest, chain: ChainDep, session: SessionDep) -> CosignaturesPublic:
     """Hand in governors' cosignatures of a checkpoint. Each must verify with the governor's
@@ -311,7 +320,7 @@ def latest(chain: ChainDep, session: SessionDep, accept: Annotated[str | None, H
 @router.get(
     "/{size}/blocks/{block}",
     response_model=InclusionPublic,
-    responses={503: {"description": "The chain node does not answer."}},
+    responses={**_CONFLICT, 503: {"description": "The chain node does not answer."}},
 )
 def block_proof(
     size: SizePath,
@@ -339,7 +348,7 @@ def block_proof(
 @router.get(
     "/{size}/consistency/{old}",
     response_model=ConsistencyPublic,
-    responses={503: {"description": "The chain node does not answer."}},
+    responses={**_CONFLICT, 503: {"description": "The chain node does not answer."}},
 )
 def consistency(
     size: SizePath,
