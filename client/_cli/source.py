@@ -2,7 +2,8 @@
 when one is configured, else the chain.
 
 An API is configured when `--api-url` or IDSREG_API_URL names one, or `idsreg api login` left
-a session (its API is then the one asked). `--source chain` reads the chain whatever is
+a session (its API is then the one asked, if it answers: a session outlives `idsreg api stop`,
+and then the chain is read, with a note). `--source chain` reads the chain whatever is
 configured; `--source api` asks the API (the local `idsreg api serve` if none is configured).
 Both give the same output; the API answers from its index, so it may lag the chain by the
 blocks `idsreg api status` reports. Verification commands (`verify`, `receipt verify`,
@@ -48,8 +49,30 @@ def read_source(source: str, given_url: str | None) -> str | None:
         return settings.api_base.rstrip("/")
     session = load_session(settings.api_session)
     if session is not None:
+        if kind == "auto" and not _answers(session.url):
+            # A session outlives the API it was made with (`idsreg api stop`): only an API
+            # named on purpose (--api-url, IDSREG_API_URL, --source api) must answer.
+            from .common import err_console
+
+            err_console.print(
+                f"note: the registry API of your `idsreg api login` session ({session.url}) does not answer; "
+                "reading the chain",
+                soft_wrap=True,
+            )
+            return None
         return session.url
     return settings.api_url if kind == "api" else None
+
+
+def _answers(url: str) -> bool:
+    """Whether anything answers HTTP at the API's status route (a quick look, 2 s at most)."""
+    import httpx
+
+    try:
+        httpx.get(f"{url}/v1/status", timeout=2.0)
+    except httpx.HTTPError:
+        return False
+    return True
 
 
 # ----- the chain's records, as the API gives them ---------------------------------------------
