@@ -73,6 +73,11 @@ class StatusPublic(Public):
     chain_head: int | None = Field(description="The node's head block (null when it does not answer).")
     indexed_block: int | None = Field(description="Last block whose events are all indexed.")
     indexed_block_hash: str | None
+    indexed_block_time: int | None = Field(
+        default=None,
+        description="The indexed block's timestamp: the chain's time as the index knows it (Unix seconds). "
+        "Licence windows are in this time, not the wall clock's.",
+    )
     lag: int | None = Field(description="Blocks between the node's head and the index.")
     confirmations: int
     deployment_block: int | None

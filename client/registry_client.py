@@ -352,16 +352,18 @@ class RegistryClient:
         return [_read(GrantPublic, item, self.url, "grants") for item in found]
 
     def licensees(self, dataset: str | bytes, at: int | None = None) -> list[GrantPublic]:
-        """The licences that let an organisation use the dataset at time `at` (default now):
-        current, active, and within their validity window. Needs a token: a member sees its
-        own, auditors and governors all."""
-        when = int(time.time()) if at is None else at
+        """The licences that let an organisation use the dataset at time `at` (Unix seconds of
+        the chain's clock; default: the time of the last indexed block): current, active, and
+        within their validity window. Needs a token: a member sees its own, auditors and
+        governors all."""
+        when = self.chain_time() if at is None else at
         found = self.grants(dataset=_root(dataset), status="active", current=True)
         return [g for g in found if g.valid_from <= when <= g.valid_until]
 
     def may_use(self, dataset: str | bytes, org: str, permission: str = "read", at: int | None = None) -> Authorization:
         """Whether organisation `org` may use the dataset with `permission` (read, derive,
-        reshare, commercial) at time `at` (default now), as the index says, and why.
+        reshare, commercial) at time `at` (chain time; default: the time of the last indexed
+        block), as the index says, and why.
 
         The answer follows the contract's `isAuthorized`: the organisation is an active,
         certified member, and its current licence is active, holds the permission and covers
@@ -370,7 +372,7 @@ class RegistryClient:
         dataset's registration. ConfigError for a permission that is none of those four."""
         if permission not in PERMISSIONS:
             raise ConfigError(f"permission {permission!r} is not one of {', '.join(PERMISSIONS)}")
-        when = int(time.time()) if at is None else at
+        when = self.chain_time() if at is None else at
         member = self.member(org)
         name = f"{member.name} (member {member.org_no})"
         if member.status != "active" or member.certified_until <= when:
@@ -464,6 +466,14 @@ class RegistryClient:
     def status(self) -> StatusPublic:
         """How far the index reaches: chain id, indexed block, chain head, lag."""
         return self.fetch("/v1/status", StatusPublic)
+
+    def chain_time(self) -> int:
+        """ "Now" for licence questions: the timestamp of the last indexed block. Licence
+        windows are in the chain's time, which need not follow this machine's clock (a node
+        whose clock was moved, a chain idle for hours); an index that has not indexed any
+        block yet falls back to this machine's clock."""
+        indexed = self.status().indexed_block_time
+        return int(time.time()) if indexed is None else indexed
 
     # ----- signing in -------------------------------------------------------------------
 

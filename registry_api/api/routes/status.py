@@ -26,6 +26,7 @@ def status(session: SessionDep, chain: ChainDep, settings: SettingsDep) -> Statu
         chain_head=head,
         indexed_block=indexed,
         indexed_block_hash=checkpoint.block_hash if checkpoint is not None else None,
+        indexed_block_time=checkpoint.block_time if checkpoint is not None else None,
         lag=max(head - indexed, 0) if head is not None and indexed is not None else None,
         confirmations=settings.confirmations,
         deployment_block=manifest.deployment_block if manifest is not None else None,
