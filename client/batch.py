@@ -6,7 +6,9 @@ registered are refused by file name, the rest are registered in chunks (`registe
 
 The progress record (`$IDSREG_HOME/batches/<chainId>-<key>.json`, `key` derived from the list
 file's absolute path) is rewritten whole after each step: the items of a chunk are marked
-`sending` before its transaction goes out and `registered` with the transaction after. A run
+`sending` before its transaction goes out and `registered` with the transaction after its
+receipt. Several chunks are in flight at once (`window`, nonces counted locally), so a run cut
+short may leave several chunks `sending`: exactly those whose outcome it did not see. A run
 that is interrupted (killed, Ctrl-C, node gone) leaves the record; running the same list again
 continues: what the earlier run registered is on the chain, counted as registered by this
 batch (not as "already yours"), and only the rest is sent.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -26,8 +29,8 @@ from eth_account.signers.local import LocalAccount
 
 from .chain.enums import Grade
 from .chain.transact import TxResult
-from .datasets import Datasets, Registration, hex32
-from .errors import ConfigError, ContractRevertError
+from .datasets import WINDOW, Datasets, Registration, check_chunk_size, hex32
+from .errors import ConfigError, ContractRevertError, IdsRegistryError
 from .files import private_folder, replace
 
 FORMAT = "idsreg-batch-progress/1"
@@ -107,9 +110,17 @@ class BatchRegistrar:
     """Registers the items of one batch for the signer's organisation (see the module docstring)."""
 
     def __init__(
-        self, datasets: Datasets, signer: LocalAccount, grade: Grade, parents: tuple[bytes, ...], manifest_uri: str
+        self,
+        datasets: Datasets,
+        signer: LocalAccount,
+        grade: Grade,
+        parents: tuple[bytes, ...],
+        manifest_uri: str,
+        *,
+        window: int = WINDOW,
     ) -> None:
         self.datasets = datasets
+        self.window = window
         self.registry = datasets.registry
         self.signer = signer
         self.grade = grade
@@ -145,7 +156,7 @@ class BatchRegistrar:
             root = bytes.fromhex(item.root[2:])
             if not self.datasets.is_registered(root):
                 if item.status == SENDING:
-                    item.status = PENDING  # its transaction did not register it
+                    item.status, item.run = PENDING, None  # its transaction did not register it
                 continue
             registrant = self._registrant(root)
             if registrant == self.org_no:
@@ -166,56 +177,75 @@ class BatchRegistrar:
     def register(
         self, progress: BatchProgress, record: Path, chunk_size: int, advance: Callable[[int], None]
     ) -> list[TxResult]:
-        """Send the pending items in chunks, saving the record around each transaction."""
+        """Send the pending items in chunks, `window` transactions in flight at a time, saving
+        the record before each send and after each receipt.
+
+        A chunk refused because of one item (registered meanwhile by another organisation)
+        marks that item and sends the rest of the chunk again. A chunk refused outright (the
+        key revoked, a parent unknown) stops the sends: the chunks in flight are awaited and
+        recorded, then the refusal is raised. If the run dies, the chunks in flight stay
+        `sending` in the record; the next run's `sort` finds out what became of them."""
+        check_chunk_size(chunk_size)
+        sender = self.registry.sender(self.signer)
         sent: list[TxResult] = []
-        todo = [i for i in progress.items if i.status == PENDING]
-        while todo:
-            chunk, todo = todo[:chunk_size], todo[chunk_size:]
+        todo = deque(i for i in progress.items if i.status == PENDING)
+        flight: deque[list[BatchItem]] = deque()
+        refusal: Exception | None = None
+
+        def next_call() -> tuple[str, bytes, int] | None:
+            if not todo or refusal is not None:
+                return None
+            chunk = [todo.popleft() for _ in range(min(chunk_size, len(todo)))]
             for item in chunk:
-                item.status = SENDING
+                item.status, item.run = SENDING, progress.runs
             progress.save(record)
+            flight.append(chunk)
+            return self.datasets.batch_call(
+                [Registration(bytes.fromhex(i.root[2:]), self.grade, bytes(32), "", self.parents) for i in chunk],
+                self.manifest_uri,
+            )
+
+        for signed, receipt in sender.pipeline(next_call, self.window):
+            chunk = flight.popleft()
             try:
-                tx = self.datasets.register_batch(
-                    self.signer,
-                    [Registration(bytes.fromhex(i.root[2:]), self.grade, bytes(32), "", self.parents) for i in chunk],
-                    self.manifest_uri,
-                )
-            except ContractRevertError as exc:
-                culprit = self._culprit(exc, chunk)
+                tx = sender.outcome(signed, receipt)
+            except IdsRegistryError as exc:
+                explained = self.registry.explained(exc)
+                culprit = self._culprit(explained, chunk)
+                for item in chunk:
+                    item.status, item.run = PENDING, None
                 if culprit is None:
-                    for item in chunk:
-                        item.status = PENDING
+                    refusal = refusal or explained
                     progress.save(record)
-                    raise
+                    continue
                 # One item is refused (registered meanwhile, say): mark it and send the others again.
-                culprit.status, culprit.reason = FAILED, str(exc)
+                culprit.status, culprit.reason = FAILED, str(explained)
                 root = bytes.fromhex(culprit.root[2:])
-                if exc.error_name == "DataRegistryAlreadyRegistered" and self._registrant(root) == self.org_no:
+                if self._registrant(root) == self.org_no:
                     culprit.status, culprit.reason = SKIPPED, "registered by your organisation while the batch ran"
-                rest = [i for i in chunk if i is not culprit]
-                for item in rest:
-                    item.status = PENDING
+                todo.extendleft(reversed([i for i in chunk if i is not culprit]))
                 progress.save(record)
-                todo = rest + todo
                 advance(1)
                 continue
             for item in chunk:
-                item.status, item.transaction, item.run = REGISTERED, tx.tx_hash, progress.runs
+                item.status, item.transaction = REGISTERED, tx.tx_hash
             progress.transactions.append(
                 {"transaction": tx.tx_hash, "block": tx.block_number, "count": len(chunk), "run": progress.runs}
             )
             progress.save(record)
             sent.append(tx)
             advance(len(chunk))
+        if refusal is not None:
+            raise refusal
         return sent
 
     def _registrant(self, root: bytes) -> int:
         return int(self.registry.call("DataRegistry", "dataset", root)[0])
 
-    def _culprit(self, exc: ContractRevertError, chunk: list[BatchItem]) -> BatchItem | None:
+    def _culprit(self, exc: Exception, chunk: list[BatchItem]) -> BatchItem | None:
         """The item a refusal is about, if it is about one item of the chunk (not about the
         parents or the signer, which all items share)."""
-        if exc.error_name not in ITEM_ERRORS:
+        if not isinstance(exc, ContractRevertError) or exc.error_name not in ITEM_ERRORS:
             return None
         value = exc.values.get("root")
         if isinstance(value, bytes | bytearray):

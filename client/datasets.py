@@ -18,11 +18,54 @@ from .chain.enums import Grade, Right
 from .chain.registry import OrgRef, Registry
 from .chain.transact import TxResult
 from .consortium import org_id
-from .errors import ConfigError
+from .errors import ConfigError, IdsRegistryError
 from .hashing import hex32, parse_root
 
-#: Datasets per registerBatch transaction (the contract allows up to 500).
+#: Datasets per registerBatch transaction (the contract allows up to 500: MAX_BATCH).
 BATCH_SIZE = 100
+MAX_BATCH = 500
+#: registerBatch transactions sent and not yet confirmed at a time (`register_batches`).
+WINDOW = 8
+#: A gas limit for registerBatch well above its cost (about 29,000 gas a dataset, measured in
+#: docs/benchmarks.md), so that no estimate is needed: gas is free here, the limit only caps.
+BATCH_GAS_BASE = 150_000
+BATCH_GAS_ITEM = 80_000
+BATCH_GAS_PARENT = 10_000
+
+
+def check_chunk_size(chunk_size: int) -> None:
+    if not 1 <= chunk_size <= MAX_BATCH:
+        raise ConfigError(f"chunk size {chunk_size} is not between 1 and {MAX_BATCH}")
+
+
+def batch_gas(registrations: Sequence[Registration], manifest_uri: str = "") -> int:
+    """The gas limit of one registerBatch transaction (see BATCH_GAS_ITEM)."""
+    parents = sum(len(r.parents) for r in registrations)
+    return BATCH_GAS_BASE + BATCH_GAS_ITEM * len(registrations) + BATCH_GAS_PARENT * parents + 64 * len(manifest_uri)
+
+
+class BatchRefusedError(IdsRegistryError):
+    """A registerBatch transaction of `register_batches` was refused; the sends stopped.
+
+    `refusal` is the contract's reason (ContractRevertError, with its values: the root of a
+    dataset registered by someone else, say), `chunk` the refused registrations (chunk number
+    `index`), `registered` the transactions that went through, `unsent` how many datasets were
+    not sent at all."""
+
+    def __init__(
+        self, refusal: Exception, index: int, chunk: Sequence[Registration], registered: list[TxResult], unsent: int
+    ) -> None:
+        done = sum(1 for tx in registered for e in tx.events if e.name == "DatasetRegistered")
+        super().__init__(
+            f"batch {index + 1} ({len(chunk)} datasets from {hex32(chunk[0].root)}) was refused: {refusal}; "
+            f"the sends stopped: {done} datasets registered in {len(registered)} transactions, {unsent} not sent"
+        )
+        self.refusal = refusal
+        self.index = index
+        self.chunk = list(chunk)
+        self.registered = registered
+        self.unsent = unsent
+        self.exit_code = getattr(refusal, "exit_code", 1)
 
 
 def metadata_commitment(metadata: bytes, salt: bytes) -> bytes:
@@ -96,10 +139,64 @@ class Datasets:
     def register_batch(
         self, signer: LocalAccount, registrations: Sequence[Registration], manifest_uri: str = ""
     ) -> TxResult:
-        """Register up to the contract's batch limit in one transaction."""
+        """Register up to the contract's batch limit (MAX_BATCH) in one transaction."""
         return self.registry.transact(
-            signer, "DataRegistry", "registerBatch", [r.batch_item() for r in registrations], manifest_uri
+            signer,
+            "DataRegistry",
+            "registerBatch",
+            [r.batch_item() for r in registrations],
+            manifest_uri,
+            gas=batch_gas(registrations, manifest_uri),
         )
+
+    def batch_call(self, registrations: Sequence[Registration], manifest_uri: str = "") -> tuple[str, bytes, int]:
+        """One registerBatch call as (contract address, call data, gas limit), for a `Sender`."""
+        data = self.registry.encode(
+            "DataRegistry", "registerBatch", [r.batch_item() for r in registrations], manifest_uri
+        )
+        return self.registry.contract("DataRegistry").address, data, batch_gas(registrations, manifest_uri)
+
+    def register_batches(
+        self,
+        signer: LocalAccount,
+        registrations: Sequence[Registration],
+        manifest_uri: str = "",
+        *,
+        chunk_size: int = BATCH_SIZE,
+        window: int = WINDOW,
+    ) -> list[TxResult]:
+        """Register any number of datasets: `registerBatch` transactions of `chunk_size`, up to
+        `window` of them in flight at once (the signer's nonce counted locally).
+
+        A refused transaction stops the sends; those already in flight are awaited, then the
+        refusal is raised as `BatchRefusedError`, which names the refused chunk and says which
+        transactions went through (`registered`) so that the caller can send the rest again.
+        Roots listed twice are refused before anything is sent (`dedupe` first)."""
+        check_chunk_size(chunk_size)
+        if len({r.root for r in registrations}) != len(registrations):
+            raise ConfigError("a root is listed twice; register each once (see client.batch.dedupe)")
+        chunks = [registrations[i : i + chunk_size] for i in range(0, len(registrations), chunk_size)]
+        sender = self.registry.sender(signer)
+        done: list[TxResult] = []
+        refusal: tuple[int, Exception] | None = None
+        sent = 0
+
+        def next_call() -> tuple[str, bytes, int] | None:
+            nonlocal sent
+            if sent == len(chunks) or refusal is not None:
+                return None
+            sent += 1
+            return self.batch_call(chunks[sent - 1], manifest_uri)
+
+        for index, (signed, receipt) in enumerate(sender.pipeline(next_call, window)):
+            try:
+                done.append(sender.outcome(signed, receipt))
+            except IdsRegistryError as exc:
+                refusal = refusal or (index, self.registry.explained(exc))
+        if refusal is not None:
+            index, reason = refusal
+            raise BatchRefusedError(reason, index, chunks[index], done, sum(len(c) for c in chunks[sent:]))
+        return done
 
     def commit(self, signer: LocalAccount, commitment: bytes) -> TxResult:
         return self.registry.transact(signer, "DataRegistry", "commit", commitment)
@@ -184,9 +281,14 @@ class Datasets:
 # import without the chain bindings; they stay importable from here.
 __all__ = [
     "BATCH_SIZE",
+    "MAX_BATCH",
+    "WINDOW",
+    "BatchRefusedError",
     "DatasetInfo",
     "Datasets",
     "Registration",
+    "batch_gas",
+    "check_chunk_size",
     "hex32",
     "metadata_commitment",
     "new_salt",

@@ -19,7 +19,8 @@ from .logs import fetch_logs
 from .manifest import Manifest
 from .messages import is_named, remember_name, render
 from .node import NODE_ERRORS, ChainConfig
-from .transact import TxResult, guarded, send_transaction
+from .sender import GAS_LIMIT, Sender, encode_call
+from .transact import TxResult, guarded
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ class Registry:
         self.w3 = w3
         self.manifest = manifest
         self._contracts: dict[str, Contract] = {}
+        self._senders: dict[str, Sender] = {}
+        self._senders_lock = threading.Lock()
         self._members = _MemberNames(self)
 
     @classmethod
@@ -133,14 +136,32 @@ class Registry:
             or self.manifest.contracts[name].artifact_digest != load_artifact(name).digest
         ]
 
-    def transact(self, signer: LocalAccount, contract: str, function: str, *args: Any) -> TxResult:
-        """Call `contract.function(*args)` in a transaction signed by `signer`."""
-        handle = self.contract(contract)
-        data = handle.encode_abi(function, args=list(args))
+    def sender(self, signer: LocalAccount) -> Sender:
+        """The one `Sender` of `signer` on this chain (its nonce is counted here, once)."""
+        with self._senders_lock:
+            found = self._senders.get(signer.address)
+            if found is None:
+                found = self._senders[signer.address] = Sender(self.w3, signer, self.chain_id)
+            return found
+
+    def encode(self, contract: str, function: str, *args: Any) -> bytes:
+        """The call data of `contract.function(*args)`."""
+        return encode_call(self.contract(contract), contract, function, list(args))
+
+    def transact(
+        self, signer: LocalAccount, contract: str, function: str, *args: Any, gas: int = GAS_LIMIT
+    ) -> TxResult:
+        """Call `contract.function(*args)` in a transaction signed by `signer`; refusals raise
+        ContractRevertError naming organisations (see client/chain/sender.py)."""
+        data = self.encode(contract, function, *args)
         try:
-            return send_transaction(self.w3, signer, {"to": handle.address, "data": data, "chainId": self.chain_id})
+            return self.sender(signer).transact(self.contract(contract).address, data, gas)
         except ContractRevertError as exc:
             raise self._explained(exc) from None
+
+    def explained(self, exc: Exception) -> Exception:
+        """A refusal as `transact` raises it (organisations named), other errors unchanged."""
+        return self._explained(exc) if isinstance(exc, ContractRevertError) else exc
 
     def call(self, contract: str, function: str, *args: Any) -> Any:
         """Read `contract.function(*args)`; refusals raise ContractRevertError."""
