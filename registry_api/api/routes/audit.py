@@ -20,18 +20,13 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlmodel import Session, col, select
 
-from client.audit.bundle import Bundle
-from client.audit.export import export_bundle
-from client.audit.report import render
-from client.audit.report_pdf import render_pdf
-from client.audit.verify import Verified, verify_bytes
 from client.chain.node import NODE_ERRORS
 from client.errors import ChainError, IdsRegistryError
 from client.terms import Opening
@@ -45,6 +40,10 @@ from ...models import DisclosedTerms
 from .. import params
 from ..deps import ChainDep, SessionDep, SignedInDep
 from . import checkpoints
+
+if TYPE_CHECKING:  # the audit modules (and ReportLab) load on the first audit request, not at start
+    from client.audit.bundle import Bundle
+    from client.audit.verify import Verified
 
 router = APIRouter(prefix="/v1/datasets", tags=["audit"])
 
@@ -125,6 +124,8 @@ def _build(chain: ChainView, session: Session, root: str, depth: int) -> bytes:
 
 
 def _export(chain: ChainView, session: Session, root: str, depth: int, last: int, note: bytes | None) -> bytes:
+    from client.audit.export import export_bundle
+
     try:
         bundle = export_bundle(
             chain.registry(),
@@ -176,9 +177,19 @@ async def audit_bundle(
     )
 
 
+def _render(data: bytes, chain: ChainView, kind: str) -> str | bytes:
+    """The verified bundle's report, HTML (text) or PDF (bytes)."""
+    from client.audit.report import render
+    from client.audit.report_pdf import render_pdf
+
+    renderer: Callable[[Verified], str | bytes] = render_pdf if kind == "pdf" else render
+    return renderer(_verify(data, chain))
+
+
 def _verify(data: bytes, chain: ChainView) -> Verified:
     """The bundle verified as `audit verify` does; its last block is vouched for by this service,
     which built it from its node (each header checked against the node's block hash)."""
+    from client.audit.verify import verify_bytes
 
     def vouch(bundle: Bundle, head: Any, facts: Any) -> str:
         carried = "" if bundle.checkpoint is None else ", and the cosigned checkpoint the bundle carries"
@@ -214,8 +225,7 @@ async def audit_report(
     """The report of the dataset's audit bundle, verified: HTML, or PDF (`?format=pdf`)."""
     data = await _bundle_for(session, chain, caller, root, depth)
     kind = report_format or ("pdf" if accept and "application/pdf" in accept and "text/html" not in accept else "html")
-    render_one: Callable[[Verified], Any] = render_pdf if kind == "pdf" else render
-    body = await run_in_threadpool(lambda: render_one(_verify(data, chain)))
+    body = await run_in_threadpool(_render, data, chain, kind)
     name = f"audit-{root.lower()}.{kind}"
     return Response(
         body,
