@@ -11,6 +11,12 @@ from typer.core import TyperGroup
 
 from ..errors import ConfigError
 from .common import JsonOpt, RpcOpt, console, emit, err_console
+from .session import ApiUrlOpt
+
+FormatOpt = Annotated[
+    str | None,
+    typer.Option("--format", help="The report's format, html or pdf (default: by the --report file's suffix)."),
+]
 
 if TYPE_CHECKING:
     from ..audit.bundle import Bundle
@@ -58,14 +64,28 @@ def export(
             "carries them, so that it verifies with no node (`audit verify --trust`).",
         ),
     ] = None,
+    no_checkpoint: Annotated[
+        bool,
+        typer.Option(
+            "--no-checkpoint",
+            help="Do not fetch the latest cosigned checkpoint from the registry API (the bundle then ends at "
+            "the head, or --to-block, and verifies only against a node).",
+        ),
+    ] = False,
     report: Annotated[
         Path | None,
-        typer.Option("--report", help="Also verify the bundle (against the node) and write its HTML report here."),
+        typer.Option(
+            "--report",
+            help="Also verify the bundle (against the node) and write its report here: HTML or PDF, by the "
+            "name's suffix (.html, .pdf) or --format.",
+        ),
     ] = None,
+    report_format: FormatOpt = None,
     prov: Annotated[
         Path | None,
         typer.Option("--prov", help="Also verify the bundle (against the node) and write its W3C PROV-JSON here."),
     ] = None,
+    api: ApiUrlOpt = None,
     rpc_url: RpcOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -74,6 +94,8 @@ def export(
     The bundle holds every header from the registry's deployment to the last block, the complete
     receipts of every block whose logs bloom may hold a fact, each fact's receipt proof, and the
     terms openings you hold for its licences and receipts (docs/audit.md). It is never replaced.
+    Without --checkpoint (and --no-checkpoint, --to-block) the latest cosigned checkpoint is
+    fetched from the registry API, so that the bundle's last block is authenticated.
     With --report or --prov the written bundle is verified, its last block checked against the
     node, and the report or PROV-JSON made from it.
     """
@@ -88,9 +110,12 @@ def export(
     path = out or Path(f"audit-0x{root.hex()}.json")
     if path.exists():
         raise ConfigError(f"bundle file {path} already exists; it is kept as it is (choose another --out)")
-    _refuse_existing(prov=prov, report=report)
+    kind = _refuse_existing(prov=prov, report=report, report_format=report_format)
     openings = held_openings(terms or [], get_settings().terms_dir)
     notes = [_read(p, "checkpoint note") for p in checkpoint or []]
+    fetched = ""
+    if not notes and not no_checkpoint and to_block is None:
+        notes, fetched = _latest_checkpoint(api)
     bundle = export_bundle(registry(rpc_url), root, depth, last_block=to_block, openings=openings, checkpoints=notes)
     data = bundle.to_bytes()
     create_new(path, data, what="audit bundle")
@@ -109,7 +134,10 @@ def export(
         from ..audit.verify import verify_bytes
 
         verified = verify_bytes(data, authenticate=_online(rpc_url))
-        summary.update(_write_outputs(verified, prov=prov, report=report))
+        summary.update(_write_outputs(verified, prov=prov, report=report, kind=kind))
+
+    if fetched:
+        err_console.print(fetched, soft_wrap=True, markup=False, highlight=False)
 
     def human() -> None:
         console.print(
@@ -132,26 +160,43 @@ def _read(path: Path, what: str) -> bytes:
         raise ConfigError(f"cannot read {what} {path}: {exc.strerror}") from None
 
 
+def _latest_checkpoint(api: str | None) -> tuple[list[bytes], str]:
+    """The latest cosigned checkpoint of the configured registry API (--api-url, IDSREG_API_URL
+    or `idsreg api login`), and the note to print once the bundle is written; no checkpoint when
+    no API is configured or it has none yet (the note says so)."""
+    from ..checkpoints import parse_note
+    from ..registry_client import ApiRefusedError, RegistryClient
+    from .source import read_source
+
+    base = read_source("auto", api)
+    if base is None:
+        return [], (
+            "note: no registry API is configured (--api-url, IDSREG_API_URL) to fetch a cosigned checkpoint from: "
+            "the bundle's last block is authenticated only by a node (`audit verify --online`)"
+        )
+    try:
+        with RegistryClient(base) as client:
+            note = str(client.get("/v1/checkpoints/latest")["note"]).encode()
+    except ApiRefusedError as exc:
+        if exc.status != 404:
+            raise
+        return [], (
+            f"note: the registry API at {base} has no cosigned checkpoint yet: the bundle's last block is "
+            "authenticated only by a node (`audit verify --online`)"
+        )
+    size = parse_note(note)[0].size
+    return [note], (
+        f"note: the bundle ends at block {size - 1} and carries the latest cosigned checkpoint (size {size}) "
+        f"from the registry API at {base} (--no-checkpoint to skip)"
+    )
+
+
 def _online(rpc_url: str | None) -> Any:
-    """A check of the bundle's last header against a node: same chain, same block hash."""
-    from ..audit.bundle import BundleError
+    """The bundle checked against a node (client/audit/online.py)."""
+    from ..audit.online import by_node
     from ..chain.registry import connect
 
-    w3 = connect(rpc_url)
-
-    def check(bundle: Bundle, head: Header, facts: object) -> str:
-        if int(w3.eth.chain_id) != bundle.chain_id:
-            raise BundleError("the bundle", "chainId", f"is {bundle.chain_id}, the node's chain is {w3.eth.chain_id}")
-        block = w3.eth.get_block(head.number)
-        if bytes(block["hash"]) != head.hash:
-            raise BundleError(
-                f"header of block {head.number}",
-                "(hash)",
-                f"0x{head.hash.hex()} is not the node's block hash {bytes(block['hash']).hex()}",
-            )
-        return f"the node at {w3.provider.endpoint_uri} has block {head.number} with this hash"  # type: ignore[attr-defined]
-
-    return check
+    return by_node(connect(rpc_url))
 
 
 @app.command("verify")
@@ -161,7 +206,13 @@ def verify(
         Path | None,
         typer.Option("--trust", help="Council file: the governors' witness keys that authenticate checkpoints."),
     ] = None,
-    online: Annotated[bool, typer.Option("--online", help="Also check the last block's hash against a node.")] = False,
+    online: Annotated[
+        bool,
+        typer.Option(
+            "--online",
+            help="Also check against a node: its chain id, every header's hash, the facts' receipts.",
+        ),
+    ] = False,
     prov: Annotated[
         Path | None,
         typer.Option("--prov", help="Also write the verified history as W3C PROV-JSON to this new file."),
@@ -169,9 +220,12 @@ def verify(
     report: Annotated[
         Path | None,
         typer.Option(
-            "--report", help="Also write a self-contained HTML report of the verified bundle to this new file."
+            "--report",
+            help="Also write a self-contained report of the verified bundle to this new file: HTML or PDF, by "
+            "the name's suffix (.html, .pdf) or --format.",
         ),
     ] = None,
+    report_format: FormatOpt = None,
     rpc_url: RpcOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -184,7 +238,7 @@ def verify(
     from ..audit.bundle import BundleError
     from ..audit.verify import verify_bytes
 
-    _refuse_existing(prov=prov, report=report)
+    kind = _refuse_existing(prov=prov, report=report, report_format=report_format)
     data = _read(bundle_path, "bundle")
     checks = []
     if trust is not None:
@@ -206,21 +260,42 @@ def verify(
             "nothing authenticates the last block's hash: give the council file you trust (--trust) "
             "to check the bundle's checkpoint, or check against a node you trust (--online)",
         )
-    written = _write_outputs(verified, prov=prov, report=report)
+    written = _write_outputs(verified, prov=prov, report=report, kind=kind)
     _report(verified, bundle_path, written, as_json)
 
 
-_LABELS = {"prov": "PROV-JSON export", "report": "HTML report"}
+_LABELS = {"prov": "PROV-JSON export", "report": "report"}
+#: Report formats by file name suffix.
+REPORT_SUFFIXES = {".html": "html", ".htm": "html", ".pdf": "pdf"}
 
 
-def _refuse_existing(*, prov: Path | None, report: Path | None) -> None:
-    """Refuse an existing report or PROV file before any work (they are never replaced)."""
+def report_kind(report: Path, given: str | None) -> str:
+    """The report's format: `given` (--format), else by the file name's suffix; ConfigError
+    naming the file for a suffix that says neither."""
+    if given is not None:
+        if given.lower() not in ("html", "pdf"):
+            raise ConfigError(f"report format {given!r} is not one of html, pdf")
+        return given.lower()
+    kind = REPORT_SUFFIXES.get(report.suffix.lower())
+    if kind is None:
+        raise ConfigError(
+            f"report {report}: cannot tell its format from the suffix {report.suffix or '(none)'!r}; "
+            "name it .html or .pdf, or give --format html|pdf"
+        )
+    return kind
+
+
+def _refuse_existing(*, prov: Path | None, report: Path | None, report_format: str | None = None) -> str:
+    """Refuse an existing report or PROV file, or a report of no known format, before any work
+    (they are never replaced); the report's format."""
+    kind = report_kind(report, report_format) if report is not None else "html"
     for what, path in (("PROV file", prov), ("report", report)):
         if path is not None and path.exists():
             raise ConfigError(f"{what} {path} already exists; it is kept as it is (choose another name)")
+    return kind
 
 
-def _write_outputs(verified: Verified, *, prov: Path | None, report: Path | None) -> dict[str, str]:
+def _write_outputs(verified: Verified, *, prov: Path | None, report: Path | None, kind: str) -> dict[str, str]:
     """The files made from a verified bundle, by what they are."""
     import json
 
@@ -233,9 +308,14 @@ def _write_outputs(verified: Verified, *, prov: Path | None, report: Path | None
         document = json.dumps(to_prov(verified), indent=2, sort_keys=True) + "\n"
         written["prov"] = str(create_new(prov, document, what="PROV file"))
     if report is not None:
-        from ..audit.report import render
+        if kind == "pdf":
+            from ..audit.report_pdf import render_pdf
 
-        written["report"] = str(create_new(report, render(verified), what="report"))
+            written["report"] = str(create_new(report, render_pdf(verified), what="report"))
+        else:
+            from ..audit.report import render
+
+            written["report"] = str(create_new(report, render(verified), what="report"))
     return written
 
 

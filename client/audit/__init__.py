@@ -9,7 +9,9 @@
 | `verify.py` | verifying a bundle's bytes with no node |
 | `openings.py` | terms openings the exporting party holds |
 | `report.py` | the HTML report a person reads, built from a verified bundle |
+| `report_pdf.py` | the same report as a PDF (ReportLab) |
 | `lineage_svg.py` | the lineage picture (inline SVG) in the report |
 | `prov.py` | a verified bundle as W3C PROV-JSON |
+| `online.py` | a verified bundle re-checked against a node: chain id, every header, the facts' receipts |
 | `trust.py` | the last block authenticated by cosigned checkpoints (client/checkpoints.py) and the council file |
 """

@@ -71,8 +71,17 @@ def short(root: str) -> str:
     return f"{root[:10]}…{root[-6:]}"
 
 
-def svg(picture: Lineage, names: Mapping[int, str]) -> str:
-    """The SVG element (a string to place in an HTML page)."""
+@dataclass(frozen=True)
+class Layout:
+    """Where each dataset's box goes (top-left corner, y growing downwards) in a picture of this size."""
+
+    width: int
+    height: int
+    where: Mapping[str, tuple[int, int]]
+
+
+def layout(picture: Lineage) -> Layout:
+    """Boxes in rows by generation, each row centred (the SVG and the PDF report draw the same)."""
     rows: dict[int, list[str]] = {}
     for root, level in sorted(picture.levels.items(), key=lambda item: (item[1], item[0] != picture.root, item[0])):
         rows.setdefault(level, []).append(root)
@@ -87,6 +96,21 @@ def svg(picture: Lineage, names: Mapping[int, str]) -> str:
         y = MARGIN + (level - top) * (BOX_HEIGHT + GAP_Y)
         for n, root in enumerate(row):
             where[root] = (left + n * (BOX_WIDTH + GAP_X), y)
+    return Layout(width, height, where)
+
+
+def registrant_label(picture: Lineage, root: str, names: Mapping[int, str]) -> str:
+    """The second line of a dataset's box: who registered it."""
+    registrant = picture.registrants.get(root)
+    if registrant is None:
+        return "registration not in the bundle"
+    return f"by {names.get(registrant, f'org {registrant}')}"
+
+
+def svg(picture: Lineage, names: Mapping[int, str]) -> str:
+    """The SVG element (a string to place in an HTML page)."""
+    drawn = layout(picture)
+    width, height, where = drawn.width, drawn.height, drawn.where
     parts = [
         (
             f'<svg xmlns="http://www.w3.org/2000/svg" class="lineage" width="{width}" height="{height}" '
@@ -107,12 +131,7 @@ def svg(picture: Lineage, names: Mapping[int, str]) -> str:
         )
     for root, (x, y) in where.items():
         audited = root == picture.root
-        registrant = picture.registrants.get(root)
-        by = (
-            "registration not in the bundle"
-            if registrant is None
-            else f"by {names.get(registrant, f'org {registrant}')}"
-        )
+        by = registrant_label(picture, root, names)
         parts.append(
             f'<g class="dataset" data-root="{escape(root)}"><title>{escape(root)}</title>'
             f'<rect x="{x}" y="{y}" width="{BOX_WIDTH}" height="{BOX_HEIGHT}" rx="6" '

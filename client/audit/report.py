@@ -20,12 +20,22 @@ from typing import Any
 from .bundle import args_json
 from .evidence import decode_header
 from .facts import ORG_FIELDS, Fact, org_names
-from .lineage_svg import lineage, short, svg
+from .lineage_svg import Lineage, lineage, short, svg
 from .verify import COMMITTING_EVENTS, Verified
 
 RIGHTS = ("Holding", "Processing", "Operation")
 #: Facts about the dataset that make up its exchange timeline (rights, licences, deliveries, disputes).
 EXCHANGE_CONTRACTS = frozenset({"DataRegistry", "AccessRegistry", "ExchangeLedger", "DisputeCourt"})
+
+RIGHTS_HEAD = ("Right", "Held by", "Frozen")
+LICENCES_HEAD = ("Licensee", "Serial", "Permissions", "Valid", "Status")
+TIMELINE_HEAD = ("Time (block)", "Block", "Event", "What it says")
+FACTS_HEAD = ("#", "About", "Event", "What it says", "Verification", "Evidence")
+FACTS_INTRO = (
+    "Each was proved from the bundle alone: its log decoded from the transaction receipt, the "
+    "receipt proved under the block header's receiptsRoot, the header hashed and chained by "
+    "parentHash to the last block; and no block whose logs bloom could hold a fact was left out."
+)
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; color: #111; }
@@ -61,7 +71,7 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[str]], css: str) -> str:
     return f'<table class="{css}"><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>'
 
 
-class _Page:
+class Page:
     """The facts of one verified bundle, read for the page."""
 
     def __init__(self, verified: Verified) -> None:
@@ -100,6 +110,14 @@ class _Page:
     def evidence(self, fact: Fact) -> str:
         return f"block {fact.block}, transaction {fact.tx}, log {fact.index}"
 
+    def summary(self) -> str:
+        """The line under the title."""
+        v = self.verified
+        return (
+            f"Built from an audit bundle that verified: {len(v.facts)} facts, "
+            f"{v.blocks_checked} headers and {v.receipts_checked} receipts checked."
+        )
+
     def status(self, fact: Fact) -> str:
         proved = (
             f'<span class="proved">proved</span>: receipt {fact.tx} under block {fact.block}\'s receiptsRoot, '
@@ -113,7 +131,8 @@ class _Page:
 
     # ----- sections -----
 
-    def identity(self) -> str:
+    def identity_rows(self) -> list[tuple[str, str]]:
+        """(label, escaped HTML value) of the dataset's identity and the bundle's coverage."""
         registrations = [f for f in self.mine if f.event == "DatasetRegistered"]
         rows = [("Dataset (content root)", _code(self.root))]
         if registrations:
@@ -140,10 +159,14 @@ class _Page:
             ("Lineage depth", escape(str(b.depth))),
             ("Bundle SHA-256", _code(hashlib.sha256(b.to_bytes()).hexdigest())),
         ]
-        items = "".join(f"<dt>{escape(k)}</dt><dd>{v}</dd>" for k, v in rows)
+        return rows
+
+    def identity(self) -> str:
+        items = "".join(f"<dt>{escape(k)}</dt><dd>{v}</dd>" for k, v in self.identity_rows())
         return f'<section id="identity"><h2>Identity</h2><dl>{items}</dl></section>'
 
-    def holders(self) -> str:
+    def holdings(self) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+        """The rows (escaped HTML cells) of the current right holders and of the licences."""
         holder: dict[str, int] = {}
         frozen: dict[str, str] = {}
         for fact in self.mine:
@@ -157,11 +180,9 @@ class _Page:
                 frozen[right] = f"frozen until {_time(int(args['until']))} (dispute {args['disputeId']})"
             elif fact.event == "RightUnfrozen":
                 frozen.pop(right, None)
-        rights = _table(
-            ("Right", "Held by", "Frozen"),
-            ((escape(r), escape(self.org(holder[r])), escape(frozen.get(r, "no"))) for r in RIGHTS if r in holder),
-            "holders",
-        )
+        rights: list[tuple[str, ...]] = [
+            (escape(r), escape(self.org(holder[r])), escape(frozen.get(r, "no"))) for r in RIGHTS if r in holder
+        ]
         licences: dict[tuple[int, int], dict[str, Any]] = {}
         for fact in self.mine:
             args = args_json(fact.args)
@@ -174,7 +195,7 @@ class _Page:
                 decided = licences.get((int(args["grantee"]), int(args["serial"])))
                 if decided is not None:
                     decided["status"] = fact.event.removeprefix("Grant").lower()
-        rows = (
+        granted: list[tuple[str, ...]] = [
             (
                 escape(self.org(grantee)),
                 escape(str(serial)),
@@ -183,23 +204,35 @@ class _Page:
                 escape(entry["status"]),
             )
             for (grantee, serial), entry in licences.items()
-        )
-        table = _table(("Licensee", "Serial", "Permissions", "Valid", "Status"), rows, "licences")
+        ]
+        return rights, granted
+
+    def holders(self) -> str:
+        held, granted = self.holdings()
+        rights = _table(RIGHTS_HEAD, held, "holders")
+        table = _table(LICENCES_HEAD, granted, "licences")
         return (
             f'<section id="holders"><h2>Current holders</h2><p>As of block {self.bundle.last_block}.</p>{rights}'
-            f"<h3>Licences</h3>{table if licences else '<p>None.</p>'}</section>"
+            f"<h3>Licences</h3>{table if granted else '<p>None.</p>'}</section>"
+        )
+
+    def lineage(self) -> Lineage:
+        return lineage(self.root, [f for f in self.verified.facts if f.about in ("dataset", "lineage")])
+
+    def lineage_caption(self) -> str:
+        return (
+            f"Parents above, children below, to depth {self.bundle.depth}; a dashed arrow is a parent "
+            "named by a registration later superseded."
         )
 
     def picture(self) -> str:
-        drawn = lineage(self.root, [f for f in self.verified.facts if f.about in ("dataset", "lineage")])
         return (
-            f'<section id="lineage"><h2>Lineage</h2><p>Parents above, children below, to depth '
-            f"{self.bundle.depth}; a dashed arrow is a parent named by a registration later superseded.</p>"
-            f"{svg(drawn, self.names)}</section>"
+            f'<section id="lineage"><h2>Lineage</h2><p>{escape(self.lineage_caption())}</p>'
+            f"{svg(self.lineage(), self.names)}</section>"
         )
 
-    def timeline(self) -> str:
-        rows = (
+    def timeline_rows(self) -> list[tuple[str, ...]]:
+        return [
             (
                 escape(_time(self.times[f.block])),
                 escape(str(f.block)),
@@ -208,12 +241,14 @@ class _Page:
             )
             for f in self.verified.facts
             if f.about in ("dataset", "dispute") and f.contract in EXCHANGE_CONTRACTS
-        )
-        table = _table(("Time (block)", "Block", "Event", "What it says"), rows, "timeline")
+        ]
+
+    def timeline(self) -> str:
+        table = _table(TIMELINE_HEAD, self.timeline_rows(), "timeline")
         return f'<section id="timeline"><h2>Exchange timeline</h2>{table}</section>'
 
-    def facts(self) -> str:
-        rows = (
+    def fact_rows(self) -> list[tuple[str, ...]]:
+        return [
             (
                 escape(str(n)),
                 escape(f.about),
@@ -223,14 +258,13 @@ class _Page:
                 escape(self.evidence(f)),
             )
             for n, f in enumerate(self.verified.facts)
-        )
-        table = _table(("#", "About", "Event", "What it says", "Verification", "Evidence"), rows, "facts")
+        ]
+
+    def facts(self) -> str:
+        table = _table(FACTS_HEAD, self.fact_rows(), "facts")
         return (
             f'<section id="facts"><h2>Every fact ({len(self.verified.facts)})</h2>'
-            "<p>Each was proved from the bundle alone: its log decoded from the transaction receipt, the "
-            "receipt proved under the block header's receiptsRoot, the header hashed and chained by "
-            "parentHash to the last block; and no block whose logs bloom could hold a fact was left out.</p>"
-            f"{table}</section>"
+            f"<p>{escape(FACTS_INTRO)}</p>{table}</section>"
         )
 
     def unproven(self) -> list[Unproven]:
@@ -277,7 +311,7 @@ class _Page:
 
 def render(verified: Verified) -> str:
     """The report's HTML page (UTF-8 text) for a verified bundle."""
-    page = _Page(verified)
+    page = Page(verified)
     short_root = escape(short(page.root))
     sections = (page.identity, page.holders, page.picture, page.timeline, page.facts, page.could_not_prove)
     body = "\n".join(section() for section in sections)
@@ -286,7 +320,6 @@ def render(verified: Verified) -> str:
         f'<html lang="en"><head><meta charset="utf-8"><title>Audit report: dataset {short_root}</title>'
         f"<style>{STYLE}</style></head><body>\n"
         f"<h1>Audit report: dataset {short_root}</h1>\n"
-        f"<p>Built from an audit bundle that verified: {len(verified.facts)} facts, "
-        f"{verified.blocks_checked} headers and {verified.receipts_checked} receipts checked.</p>\n"
+        f"<p>{escape(page.summary())}</p>\n"
         f"{body}\n</body></html>\n"
     )

@@ -30,7 +30,7 @@ from ..settings import ApiSettings, get_api_settings
 from . import errors, pages
 from .hotpath import HotReads
 from .limits import BodyLimits
-from .routes import auth, checkpoints, classify, datasets, evidence, licences, members, status, verify
+from .routes import audit, auth, checkpoints, classify, datasets, evidence, licences, members, status, verify
 from .schemas import ErrorPublic
 
 API_VERSION = "1.0"
@@ -90,7 +90,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     errors.install(app)
     pages.install(app)
     # Routing tries the routers in this order: the most asked-for first.
-    for module in (datasets, members, licences, evidence, status, verify, auth, classify, checkpoints):
+    for module in (datasets, members, licences, evidence, status, verify, auth, classify, checkpoints, audit):
         app.include_router(module.router)
 
     @app.get("/metrics", include_in_schema=False)

@@ -227,3 +227,151 @@ def test_the_export_can_write_the_report_checked_against_its_node(
     unproven = page.split('<section id="unproven">', 1)[1]
     assert "ReceiptRecorded" in unproven and "not disclosed" in unproven
     assert '"idsreg:termsDisclosed": false' in prov.read_text()
+
+
+# ----- the PDF report -----
+
+
+def pdf_text(path: Path) -> str:
+    """The PDF's text with white space removed (table cells wrap anywhere)."""
+    import re
+
+    from pypdf import PdfReader
+
+    return re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(path).pages))
+
+
+def test_offline_verification_writes_the_pdf_report(
+    exported: tuple[Path, Path], tmp_path: Path, council: CouncilStory
+) -> None:
+    bundle, trust = exported
+    report = tmp_path / "report.pdf"
+    command = [str(IDSREG), "audit", "verify", str(bundle), "--trust", str(trust), "--json", "--report", str(report)]
+    result = subprocess.run(
+        (["unshare", "-n"] if _netns() else []) + command,
+        check=False,
+        env=offline_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    answer: Any = json.loads(result.stdout)
+    assert answer["report"] == str(report) and report.read_bytes().startswith(b"%PDF-")
+    text = pdf_text(report)
+    assert "0x" + council.story.roots["turbine scans"].hex() in text
+    assert "checkpointofsize" in text  # how the last block was authenticated
+    for fact in answer["facts"]:
+        assert f"block{fact['block']},transaction{fact['tx']},log{fact['log']}" in text, fact
+    assert "Whatthebundlecouldnotprove" in text
+
+
+def test_the_report_format_is_the_suffix_or_given(exported: tuple[Path, Path], auditor: User, tmp_path: Path) -> None:
+    bundle, trust = exported
+    unknown = tmp_path / "report.txt"
+    result = auditor.run("audit", "verify", str(bundle), "--trust", str(trust), "--report", str(unknown))
+    assert_one_clear_line(result, 2, str(unknown), "'.txt'", ".html or .pdf")
+    assert not unknown.exists()
+    bad = auditor.run(
+        "audit", "verify", str(bundle), "--trust", str(trust), "--report", str(unknown), "--format", "doc"
+    )
+    assert_one_clear_line(bad, 2, "'doc'", "html, pdf")
+    auditor.ok("audit", "verify", str(bundle), "--trust", str(trust), "--report", str(unknown), "--format", "pdf")
+    assert unknown.read_bytes().startswith(b"%PDF-")
+    page = tmp_path / "page.HTM"
+    auditor.ok("audit", "verify", str(bundle), "--trust", str(trust), "--report", str(page))
+    assert page.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_a_bad_bundle_gives_no_pdf(exported: tuple[Path, Path], auditor: User, tmp_path: Path) -> None:
+    import rfc8785
+
+    original, trust = exported
+    document = json.loads(original.read_bytes())
+    document["facts"].pop(0)
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(rfc8785.dumps(document))
+    report = tmp_path / "bad.pdf"
+    assert_one_clear_line(
+        auditor.run("audit", "verify", str(bad), "--trust", str(trust), "--report", str(report)), 4, "leaves out"
+    )
+    assert not report.exists()
+
+
+def test_the_export_writes_a_pdf_report(auditor: User, tmp_path: Path, council: CouncilStory) -> None:
+    root = "0x" + council.story.roots["turbine scans"].hex()
+    bundle, report = tmp_path / "b.json", tmp_path / "r.pdf"
+    result = auditor.run("audit", root, "-o", str(bundle), "--report", str(report), "--json")
+    assert result.code == 0, result.stderr
+    assert json.loads(result.stdout)["report"] == str(report)
+    text = pdf_text(report)
+    assert root in text and "thenodeat" in text
+    # No registry API is configured for this user: the export says the bundle carries no checkpoint.
+    assert "no registry API is configured" in result.stderr and "--online" in result.stderr
+
+
+# ----- checkpoint from the registry API -----
+
+
+def test_an_api_that_does_not_answer_is_named_and_nothing_is_written(
+    auditor: User, tmp_path: Path, council: CouncilStory
+) -> None:
+    root = "0x" + council.story.roots["turbine scans"].hex()
+    bundle = tmp_path / "b.json"
+    result = auditor.run("audit", root, "-o", str(bundle), "--api-url", "http://127.0.0.1:9")
+    assert_one_clear_line(result, 3, "http://127.0.0.1:9")
+    assert not bundle.exists()
+    skipped = auditor.run("audit", root, "-o", str(bundle), "--api-url", "http://127.0.0.1:9", "--no-checkpoint")
+    assert skipped.code == 0 and "checkpoint" not in skipped.stderr, skipped.stderr
+
+
+# ----- --online: every header and the facts' receipts against the node -----
+
+
+def _forged_last_header(original: Path, target: Path) -> int:
+    """The bundle with its last header's extraData changed (still valid RLP; nothing chains to it)."""
+    import rfc8785
+    import rlp
+
+    document = json.loads(original.read_bytes())
+    fields = rlp.decode(bytes.fromhex(document["headers"][-1][2:]))
+    fields[12] = b"forged"
+    document["headers"][-1] = "0x" + rlp.encode(fields).hex()
+    target.write_bytes(rfc8785.dumps(document))
+    return int(document["firstBlock"]) + len(document["headers"]) - 1
+
+
+def test_online_refuses_a_forged_last_header(exported: tuple[Path, Path], auditor: User, tmp_path: Path) -> None:
+    """A forged last header the offline check alone cannot tell (nothing chains to it, and no
+    checkpoint is trusted here): the node's block hash differs."""
+    forged = tmp_path / "forged.json"
+    number = _forged_last_header(exported[0], forged)
+    assert_one_clear_line(auditor.run("audit", "verify", str(forged)), 4, "nothing authenticates")
+    result = auditor.run("audit", "verify", str(forged), "--online")
+    assert_one_clear_line(result, 4, f"header of block {number}", "is not the node's block")
+
+
+def test_online_refuses_a_bundle_of_another_chain(exported: tuple[Path, Path], auditor: User, tmp_path: Path) -> None:
+    """Another node of the same chain id whose blocks are not the bundle's: refused at the first block."""
+    from client.chain.node import AnvilProcess, ChainConfig, free_port
+
+    bundle, _ = exported
+    first = json.loads(bundle.read_bytes())["firstBlock"]
+    node = AnvilProcess.from_genesis(ChainConfig.load(), free_port(), tmp_path / "anvil.log")
+    node.start()
+    try:
+        other = Web3(Web3.HTTPProvider(node.rpc_url))
+        other.provider.make_request("anvil_mine", [hex(first + 5)])  # type: ignore[arg-type]
+        result = auditor.run("audit", "verify", str(bundle), "--online", "--rpc-url", node.rpc_url)
+        assert_one_clear_line(result, 4, f"header of block {first}", "is not the node's block", "another chain")
+    finally:
+        node.stop()
+
+
+def test_online_says_what_it_checked(exported: tuple[Path, Path], auditor: User) -> None:
+    bundle, _ = exported
+    answer = auditor.ok_json("audit", "verify", str(bundle), "--online")
+    document = json.loads(bundle.read_bytes())
+    last = document["firstBlock"] + len(document["headers"]) - 1
+    assert f"every header of blocks {document['firstBlock']}..{last}" in answer["authenticatedBy"]
+    assert "fact receipt(s)" in answer["authenticatedBy"]

@@ -557,6 +557,8 @@ def test_openapi_documents_every_route(api: Served) -> None:
         "/v1/checkpoints/latest",
         "/v1/checkpoints/{size}/blocks/{block}",
         "/v1/checkpoints/{size}/consistency/{old}",
+        "/v1/datasets/{root}/audit/bundle",
+        "/v1/datasets/{root}/audit/report",
     } == paths
     for path, operations in schema["paths"].items():
         for operation in operations.values():
