@@ -29,6 +29,7 @@ from .negotiation import Negotiation, NegotiationError, NegotiationStore
 from .odrl import OfferTerms, PolicyError, parse_dataset
 from .peer import Peer
 from .provider import Provider
+from .receipt import ReceiptDesk, receipt_router
 from .schemas import Schemas, SchemaViolation
 
 VERSION = "2025-1"
@@ -46,6 +47,8 @@ class Connector:
     consumer: Consumer
     schemas: Schemas | None = None
     page_size: int = 50
+    #: Countersigns the consumers' receipts of completed transfers (client/connector/receipt.py).
+    receipts: ReceiptDesk | None = None
 
 
 class _Refused(Exception):
@@ -107,6 +110,7 @@ def create_app(connector: Connector) -> FastAPI:
     app.include_router(_catalog(connector))
     app.include_router(_provider(connector))
     app.include_router(_callbacks(connector))
+    app.include_router(receipt_router(connector.verifier, connector.receipts))
     app.state.connector = connector
     return app
 
@@ -368,4 +372,5 @@ def make_connector(
         consumer=Consumer(registry, org_id, base_url, store, peer, auto=auto),
         schemas=schemas,
         page_size=page_size,
+        receipts=ReceiptDesk(registry, key, org_id, store, None, home),
     )
