@@ -235,14 +235,28 @@ class DataPlaneClient:
 
     # ----- the download -----
 
-    def fetch(self, address: DataAddress, dataset: bytes, out: Path, *, progress: Progress | None = None) -> Verified:
-        """Download the transfer at `address` to `out` (which must not exist), checking it is
-        dataset `dataset` (its registered root); RootMismatch otherwise."""
-        if out.exists() or out.is_symlink():
-            raise OverwriteRefusedError("the download's destination", out)
-        if not out.parent.is_dir():
-            raise ConfigError(f"the folder {out.parent} of {out} does not exist")
+    def fetch(
+        self,
+        address: DataAddress,
+        dataset: bytes,
+        out: Path | None,
+        *,
+        progress: Progress | None = None,
+        on_total: Progress | None = None,
+    ) -> Verified:
+        """Download the transfer at `address` to `out` (which must not exist; None: in the
+        current folder, named after the file, or `dataset-<root>` for a directory), checking it
+        is dataset `dataset` (its registered root); RootMismatch otherwise. `on_total` is told
+        the number of bytes to come, `progress` each piece that arrived."""
+        if out is not None:
+            _check_destination(out)
         kind, claimed, entries = self.manifest(address)
+        if out is None:
+            out = Path(entries[0].path.rsplit("/", 1)[-1] if kind == "file" else f"dataset-{dataset.hex()[:12]}")
+            _check_destination(out)
+        if on_total is not None:
+            on_total(sum(e.size for e in entries))
+        out = out.absolute()
         partial = out.parent / f".{out.name}.{dataset.hex()[:16]}.partial"
         if kind == "directory":
             manifest_root = ContentManifest(entries).root()
@@ -317,6 +331,13 @@ class DataPlaneClient:
                             f"{attempts} times; run the command again to resume it"
                         )
         return hasher.root(), resumed_at
+
+
+def _check_destination(out: Path) -> None:
+    if out.exists() or out.is_symlink():
+        raise OverwriteRefusedError("the download's destination", out)
+    if not out.absolute().parent.is_dir():
+        raise ConfigError(f"the folder {out.absolute().parent} of {out} does not exist")
 
 
 def _start(response: http.client.HTTPResponse, offset: int, entry: ManifestEntry) -> int:

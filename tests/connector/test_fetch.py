@@ -265,3 +265,13 @@ def test_refusals_and_bad_manifests_are_clear(serve: Any, client: DataPlaneClien
 def test_only_the_download_makes_a_verified_delivery(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="only by DataPlaneClient.fetch"):
         Verified(b"\0" * 32, "file", tmp_path, 0, ())
+
+
+def test_without_out_the_file_is_named_after_the_dataset_file(
+    serve: Any, client: DataPlaneClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = sample(tmp_path / "src" / "readings.csv", 100)
+    monkeypatch.chdir(tmp_path)
+    totals: list[int] = []
+    verified = client.fetch(serve(Plane(source, manifest_of(source))), file_root(source), None, on_total=totals.append)
+    assert verified.path == tmp_path / "readings.csv" and totals == [100]
