@@ -249,11 +249,11 @@ class DataPlaneClient:
         is dataset `dataset` (its registered root); RootMismatch otherwise. `on_total` is told
         the number of bytes to come, `progress` each piece that arrived."""
         if out is not None:
-            _check_destination(out)
+            check_destination(out)
         kind, claimed, entries = self.manifest(address)
         if out is None:
             out = Path(entries[0].path.rsplit("/", 1)[-1] if kind == "file" else f"dataset-{dataset.hex()[:12]}")
-            _check_destination(out)
+            check_destination(out)
         if on_total is not None:
             on_total(sum(e.size for e in entries))
         out = out.absolute()
@@ -333,7 +333,8 @@ class DataPlaneClient:
         return hasher.root(), resumed_at
 
 
-def _check_destination(out: Path) -> None:
+def check_destination(out: Path) -> None:
+    """Refuse a destination that exists (nothing is overwritten) or whose folder does not."""
     if out.exists() or out.is_symlink():
         raise OverwriteRefusedError("the download's destination", out)
     if not out.absolute().parent.is_dir():
