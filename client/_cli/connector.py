@@ -35,6 +35,17 @@ def serve(
     poll_seconds: Annotated[
         float, typer.Option(help="How often verified agreements waiting for an auditor are re-checked.", min=0.1)
     ] = 5.0,
+    data: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--data",
+            help="A dataset whose bytes the data plane serves: PATH or 0xROOT=PATH (a file or directory; "
+            "repeatable). Hashed at start-up and refused unless its root is registered.",
+        ),
+    ] = None,
+    token_minutes: Annotated[
+        int, typer.Option(help="How long a transfer's data-address token is valid, in minutes.", min=1)
+    ] = 60,
     key: KeyOpt = None,
     password_file: PasswordFileOpt = None,
     rpc_url: RpcOpt = None,
@@ -42,8 +53,9 @@ def serve(
     """Serve this organisation's connector, acting with one of its connector keys (--key).
 
     The catalog lists the datasets the organisation may offer, each with one offer (--permissions,
-    --purpose, --days); an agreement is issued as a licence on chain. Negotiations are kept in
-    $IDSREG_HOME/connector/negotiations.sqlite. See docs/connector.md.
+    --purpose, --days); an agreement is issued as a licence on chain. A finalized agreement's
+    dataset is transferred (HttpData-PULL) from the --data paths. Negotiations and transfers are
+    kept in $IDSREG_HOME/connector/. See docs/connector.md.
     """
     import uvicorn
 
@@ -51,6 +63,7 @@ def serve(
     from ..connector.app import create_app, make_connector
     from ..connector.odrl import OfferTerms
     from ..connector.schemas import find_release, load
+    from ..connector.sources import DataSources
     from ..consortium import Consortium
     from ..grants import parse_permissions
     from ..settings import get_settings
@@ -62,6 +75,7 @@ def serve(
         raise ConfigError(f"key {account.address} is not a connector key of a member (see `idsreg member key add`)")
     terms = OfferTerms(parse_permissions(permissions), purpose, days * 24 * 3600)
     base_url = (url or f"http://{host}:{port}").rstrip("/")
+    sources = DataSources.load(data or [], chain)
     release = find_release()
     if release is None:
         err_console.print(
@@ -76,6 +90,8 @@ def serve(
         terms,
         schemas=None if release is None else load(release),
         auto=True,
+        sources=sources,
+        token_seconds=token_minutes * 60,
     )
     stop = threading.Event()
 
@@ -85,10 +101,9 @@ def serve(
 
     poller = threading.Thread(target=poll, name="dsp-pending", daemon=True)
     poller.start()
-    err_console.print(f"connector of {org} at {base_url} (key {account.address})")
+    err_console.print(f"connector of {org} at {base_url} (key {account.address}), serving {len(sources)} dataset(s)")
     try:
         uvicorn.run(create_app(connector), host=host, port=port, log_level="warning")
     finally:
         stop.set()
-        connector.provider.close()
-        connector.consumer.close()
+        connector.close()

@@ -1,4 +1,5 @@
-"""The connector's HTTP binding (DSP 2025-1 HTTPS): metadata, catalog, negotiation, consumer callbacks.
+"""The connector's HTTP binding (DSP 2025-1 HTTPS): metadata, catalog, negotiation, consumer callbacks,
+and (client/connector/transfer_routes.py, dataplane.py) the transfer process and the data plane.
 
 Every route but `/.well-known/dspace-version` needs a request token (client/connector/identity.py):
 none or a bad one is a 401, a key that may not act a 403, each with the area's DSP error body
@@ -24,12 +25,20 @@ from ..chain.registry import Registry
 from ..errors import ChainError, IdsRegistryError
 from .catalog import CONTEXT, Catalog
 from .client import Consumer
+from .dataplane import data_router
 from .identity import SCHEME, AuthError, Caller, TokenVerifier
-from .negotiation import Negotiation, NegotiationError, NegotiationStore
+from .negotiation import Negotiation, NegotiationError, NegotiationStore, Role
 from .odrl import OfferTerms, PolicyError, parse_dataset
 from .peer import Peer
 from .provider import Provider
+from .receipt import ReceiptDesk, receipt_router
 from .schemas import Schemas, SchemaViolation
+from .sources import DataSources
+from .tokens import TransferTokens
+from .transfer import TransferStore
+from .transfer_consumer import TransferConsumer
+from .transfer_provider import TransferProvider
+from .transfer_routes import transfer_routers
 
 VERSION = "2025-1"
 #: Largest message body a connector reads (DSP messages are small).
@@ -46,6 +55,20 @@ class Connector:
     consumer: Consumer
     schemas: Schemas | None = None
     page_size: int = 50
+    #: The transfer process, provider side (with its data plane) and consumer side.
+    transfers: TransferProvider | None = None
+    transfer_consumer: TransferConsumer | None = None
+    #: Countersigns the consumers' receipts of completed transfers (client/connector/receipt.py).
+    receipts: ReceiptDesk | None = None
+
+    def close(self) -> None:
+        """Stop the background work of every side."""
+        self.provider.close()
+        self.consumer.close()
+        if self.transfers is not None:
+            self.transfers.close()
+        if self.receipts is not None:
+            self.receipts.close()
 
 
 class _Refused(Exception):
@@ -107,6 +130,12 @@ def create_app(connector: Connector) -> FastAPI:
     app.include_router(_catalog(connector))
     app.include_router(_provider(connector))
     app.include_router(_callbacks(connector))
+    # Before the transfer routes: their `/transfers/{pid}/{move}` would take `/receipt` too.
+    app.include_router(receipt_router(connector.verifier, connector.receipts))
+    if connector.transfers is not None and connector.transfer_consumer is not None:
+        for router in transfer_routers(connector):
+            app.include_router(router)
+        app.include_router(data_router(connector))
     app.state.connector = connector
     return app
 
@@ -355,17 +384,31 @@ def make_connector(
     auto: bool = True,
     page_size: int = 50,
     cache_seconds: float = 5.0,
+    sources: DataSources | None = None,
+    token_seconds: int | None = None,
 ) -> Connector:
     """A connector for organisation `org_id` acting with connector `key`, reachable at `base_url`,
-    keeping its negotiations in `home`/negotiations.sqlite."""
+    keeping its negotiations in `home`/negotiations.sqlite and its transfers in
+    `home`/transfers.sqlite, serving the bytes of `sources`."""
     store = NegotiationStore(home / "negotiations.sqlite")
+    transfers = TransferStore(home / "transfers.sqlite")
     peer = Peer(key, org_id, schemas)
     catalog = Catalog(registry, org_id, base_url, terms)
+    tokens = TransferTokens(transfers.secret("transfer-token", TransferTokens.new_secret()))
+    if token_seconds is not None:
+        tokens.lifetime = token_seconds
+    consumer = Consumer(registry, org_id, base_url, store, peer, auto=auto)
+    consumer.transfers = TransferConsumer(org_id, base_url, transfers, store, peer)
     return Connector(
         verifier=TokenVerifier(registry, base_url, cache_seconds=cache_seconds),
         catalog=catalog,
         provider=Provider(registry, key, org_id, catalog, store, peer, auto=auto),
-        consumer=Consumer(registry, org_id, base_url, store, peer, auto=auto),
+        consumer=consumer,
         schemas=schemas,
         page_size=page_size,
+        transfers=TransferProvider(
+            registry, org_id, base_url, transfers, store, peer, sources or DataSources(), tokens, auto=auto
+        ),
+        transfer_consumer=consumer.transfers,
+        receipts=ReceiptDesk(registry, key, org_id, store, lambda pid: transfers.by_pid(Role.PROVIDER, pid), home),
     )

@@ -6,6 +6,10 @@ callbacks to this connector's `callbackAddress` (`<base>/callback`), each checke
 acknowledged: an offer is accepted when it can be a licence, an agreement is verified
 only when the licence it describes is on the chain (the grant's terms commitment opens to the
 agreement's terms with the salt the message carries), and FINALIZED ends it.
+
+`Consumer.start_transfer(negotiation_pid)` then asks for the agreed dataset's transfer and
+returns the provider's data address; `suspend_transfer`, `resume_transfer`, `complete_transfer`
+and `terminate_transfer` are the consumer's other moves (client/connector/transfer_consumer.py).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from .negotiation import Negotiation, NegotiationError, NegotiationStore, Role, 
 from .odrl import PolicyError, dataset_iri, licence_terms, parse_dataset, parse_org, read_agreement, read_offer
 from .peer import Peer, PeerError, join, message
 from .provider import TERMS_SALT
+from .transfer import DataAddress, Transfer
+from .transfer_consumer import TransferConsumer, TransferFailed
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +69,8 @@ class Consumer:
         self._work = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dsp-consumer")
         self._pending: set[Future[Any]] = set()
         self._lock = threading.Lock()
+        #: The transfer side (make_connector sets it).
+        self.transfers: TransferConsumer | None = None
 
     @property
     def callback_url(self) -> str:
@@ -195,6 +203,31 @@ class Consumer:
             if time.monotonic() > deadline:
                 raise NegotiationFailed(f"negotiation {pid} is still {current.state.value} after {timeout:g} s")
             time.sleep(0.05)
+
+    # ----- transfers of agreed datasets -----
+
+    def start_transfer(self, negotiation_pid: str, *, timeout: float = 60.0) -> tuple[Transfer, DataAddress]:
+        """Ask for the transfer of a FINALIZED negotiation's dataset (HttpData-PULL) and wait for the
+        provider's start: the transfer and the data address to pull from; TransferFailed otherwise."""
+        return self._transfers().start(negotiation_pid, timeout=timeout)
+
+    def suspend_transfer(self, pid: str, reason: str) -> Transfer:
+        return self._transfers().suspend(pid, reason)
+
+    def resume_transfer(self, pid: str) -> Transfer:
+        return self._transfers().resume(pid)
+
+    def complete_transfer(self, pid: str) -> Transfer:
+        """Tell the provider the bytes arrived (and were verified): STARTED → COMPLETED."""
+        return self._transfers().complete(pid)
+
+    def terminate_transfer(self, pid: str, reason: str) -> Transfer:
+        return self._transfers().terminate(pid, reason)
+
+    def _transfers(self) -> TransferConsumer:
+        if self.transfers is None:
+            raise TransferFailed("this consumer has no transfer side (build it with make_connector)")
+        return self.transfers
 
     # ----- the provider's callbacks -----
 

@@ -118,13 +118,18 @@ class TokenVerifier:
         self._nonces: dict[str, int] = {}
         self._keys: dict[str, tuple[float, str | None]] = {}  # key → (checked at, refusal or None)
 
-    def verify(self, header: str | None) -> Caller:
-        """The caller the header proves; AuthError (401/403) saying why not."""
+    def verify(self, header: str | None, audience: str | None = None) -> Caller:
+        """The caller the header proves; AuthError (401/403) saying why not.
+
+        `audience` replaces the connector's own URLs as the only accepted `aud` (the data plane
+        asks for proofs addressed to a transfer's endpoint)."""
         claims, body, signature = _parse(header)
         if claims.get("typ") != TOKEN_TYPE:
             raise AuthError(401, f"the token's type {claims.get('typ')!r} is not {TOKEN_TYPE!r}")
-        if claims.get("aud") not in self.audiences:
-            raise AuthError(401, f"the token is for {claims.get('aud')!r}, not for this connector ({self.audience})")
+        accepted = self.audiences if audience is None else frozenset({normalise_url(audience)})
+        if claims.get("aud") not in accepted:
+            shown = self.audience if audience is None else normalise_url(audience)
+            raise AuthError(401, f"the token is for {claims.get('aud')!r}, not for this connector ({shown})")
         now = int(self._clock())
         iat, exp = claims.get("iat"), claims.get("exp")
         if not isinstance(iat, int) or not isinstance(exp, int):

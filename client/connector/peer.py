@@ -64,6 +64,15 @@ class Peer:
             raise PeerError(url, 0, f"{type(exc).__name__}: {exc}") from None
         return self._reply(url, response)
 
+    def post_document(self, audience: str, url: str, text: str) -> httpx.Response:
+        """POST a JSON document that is no DSP message (a receipt file); PeerError unless 2xx."""
+        headers = self.headers(audience)
+        try:
+            response = self._http.post(url, content=text.encode(), headers=headers)
+        except httpx.HTTPError as exc:
+            raise PeerError(url, 0, f"{type(exc).__name__}: {exc}") from None
+        return _checked(url, response)
+
     def get(self, audience: str, url: str) -> httpx.Response:
         try:
             response = self._http.get(url, headers=self.headers(audience))
