@@ -134,6 +134,9 @@ def test_dataset_page_lineage_graph_and_timeline(site: Served) -> None:
         api = site.http.get(f"/v1/datasets/{blade}/lineage", params={"depth": 2}).json()
         assert nodes == {n["root"] for n in api["nodes"]}
         assert edges == {(e["parent"], e["child"]) for e in api["edges"]}
+        # Parents above the dataset, children below it.
+        y = b.page.evaluate("Object.fromEntries(window.lineageGraph.nodes().map(n => [n.id(), n.position('y')]))")
+        assert y[scans] == y[weld] < y[blade] < y[plan]
         assert b.page.locator("#grade").inner_text() == "general"
         assert b.page.locator("#right-holding").inner_text().split("\t")[1] == "BETA"
         shoot(b.page, "dataset")
@@ -241,6 +244,7 @@ def test_organisation_page(site: Served) -> None:
         b.page.click("#partners a.pair >> text=BETA")
         assert "/exchanges?org=" in b.page.url
         assert b.page.locator("#pair").inner_text().startswith("Between ALPHA and BETA")
+        assert b.page.input_value("#exchange-form input[name=org]") == str(member["orgNo"])
         b.page.wait_for_function("window.volumeChart !== undefined")
         totals = b.page.evaluate("window.volumeChart.data.datasets.map(d => d.data.reduce((a, b) => a + b, 0))")
         beta = site.http.get("/v1/members/DEMO:BETA").json()["orgNo"]

@@ -13,9 +13,7 @@
   var cy = cytoscape({
     container: box,
     elements: { nodes: graph.nodes, edges: graph.edges },
-    layout: { name: "breadthfirst", directed: true, roots: graph.nodes.filter(function (n) {
-      return !graph.edges.some(function (e) { return e.data.target === n.data.id; });
-    }).map(function (n) { return "#" + CSS.escape(n.data.id); }), spacingFactor: 1.1, padding: 20 },
+    layout: { name: "preset" },
     style: [
       { selector: "node", style: {
         "label": "data(label)", "font-size": 10, "text-valign": "bottom", "text-margin-y": 4,
@@ -28,9 +26,11 @@
         "target-arrow-shape": "triangle", "curve-style": "bezier" } }
     ],
     minZoom: 0.3,
-    maxZoom: 3,
+    maxZoom: 1.5,
     wheelSensitivity: 0.3
   });
+  // Ancestors on top, the dataset asked about in between, descendants below.
+  cy.layout({ name: "breadthfirst", directed: true, roots: cy.nodes().roots(), spacingFactor: 1.1, padding: 20 }).run();
   cy.on("tap", "node", function (event) {
     var root = event.target.id();
     if (root !== graph.root) {
