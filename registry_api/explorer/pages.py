@@ -169,7 +169,7 @@ async def dataset(request: Request, root: str, depth: int = 2) -> HTMLResponse:
             raise PageError(422, f"depth {depth} is out of range: the lineage is drawn 1 to 10 steps out")
         d = await reader.get(f"/v1/datasets/{_seg(root)}")
         key = d["root"]
-        history = (await reader.get(f"/v1/datasets/{key}/history", limit=500))["data"]
+        history = await reader.get(f"/v1/datasets/{key}/history", limit=500)
         lineage = await reader.get(f"/v1/datasets/{key}/lineage", depth=depth, direction="both")
         grants = (await reader.get("/v1/grants", dataset=key, limit=100))["data"] if caller else None
         receipts = (await reader.get("/v1/receipts", dataset=key, limit=100))["data"] if caller else None
@@ -177,7 +177,10 @@ async def dataset(request: Request, root: str, depth: int = 2) -> HTMLResponse:
         return {
             "d": d,
             "depth": depth,
-            "timeline": [_entry(e) for e in history],
+            "timeline": [_entry(e) for e in history["data"]],
+            "members": await _members(reader, history["data"]),
+            "org_args": ORG_ARGS,
+            "more_history": history["nextCursor"] is not None,
             "lineage": lineage,
             "graph": json.dumps(_graph(lineage)),
             "grants": grants,
@@ -199,6 +202,24 @@ def _entry(event: dict[str, Any]) -> dict[str, Any]:
     else:
         kind = _KINDS.get(event["contract"], "other")
     return event | {"kind": kind}
+
+
+#: Event arguments that hold a member number.
+ORG_ARGS = frozenset(
+    {"registrant", "grantee", "grantor", "provider", "consumer", "from", "to", "claimant", "respondent", "holder"}
+)
+
+
+async def _members(reader: Reader, events: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """The organisations the events' arguments name by member number, by number."""
+    numbers = {
+        int(value)
+        for e in events
+        for name, value in (e["args"] or {}).items()
+        if name in ORG_ARGS and isinstance(value, int) and value > 0
+    }
+    found = {n: await reader.maybe(f"/v1/members/{n}") for n in sorted(numbers)}
+    return {n: m for n, m in found.items() if m is not None}
 
 
 def _graph(lineage: dict[str, Any]) -> dict[str, Any]:

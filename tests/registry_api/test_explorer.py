@@ -168,6 +168,10 @@ def test_dataset_page_lineage_graph_and_timeline(site: Served) -> None:
         # Signed out: the licence and delivery entries say that their details are not shown.
         redacted = [e for e in history if e["redacted"]]
         assert redacted and b.page.locator(".timeline .redacted").count() == len(redacted)
+        # Member numbers in the events' arguments are shown as organisations, linked to their pages.
+        moved = b.page.locator(".timeline li[data-event=RightTransferred] a.org")
+        assert [moved.nth(i).inner_text() for i in range(moved.count())] == ["ALPHA", "BETA"]
+        assert b.page.locator("#more-history").count() == 0  # every event is on the page
         first = history[0]
         b.page.locator(".timeline li").first.locator("a.tx-link").click()
         assert b.page.url == f"{site.url}/tx/{first['txHash']}"
