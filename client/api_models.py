@@ -330,6 +330,14 @@ class TokenPublic(Public):
     caller: CallerPublic
 
 
+class SignInLinkPublic(Public):
+    """A one-time sign-in link for a browser: open `url` within a minute; it works once."""
+
+    code: str
+    url: str = Field(description="The explorer's sign-in page with the code: `…/signin?code=…`.")
+    expires_at: int
+
+
 # ----- verify -------------------------------------------------------------------------------
 
 

@@ -50,6 +50,7 @@ from .api_models import (
     ReceiptPublic,
     RightChangePublic,
     RolesPublic,
+    SignInLinkPublic,
     StatusPublic,
     TokenPublic,
 )
@@ -480,6 +481,12 @@ class RegistryClient:
     def me(self) -> CallerPublic:
         """Who the token stands for now (`GET /v1/auth/me`)."""
         return self.fetch("/v1/auth/me", CallerPublic)
+
+    def sign_in_link(self) -> SignInLinkPublic:
+        """A one-time link that signs a browser in to the explorer as this client's caller
+        (`POST /v1/auth/link`; about a minute, once). Needs a token."""
+        path = "/v1/auth/link"
+        return _read(SignInLinkPublic, self._request("POST", path), self.url, path)
 
     def sign_in(self, account: LocalAccount, key_label: str) -> ApiSession:
         """Ask for a challenge, check it names this key, this API and its chain, sign it and

@@ -15,6 +15,7 @@ deleted it gets a token.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from . import store
 from .chainview import ChainView
 from .domain import Org, OrgKey, RoleHolder
 from .errors import Forbidden, Unauthorized
-from .models import AuthChallenge
+from .models import AuthChallenge, SignInLink
 from .settings import ApiSettings
 
 AUDIENCE = "idsreg-api"
@@ -212,3 +213,47 @@ def caller_of(session: Session, settings: ApiSettings, token: str) -> Caller:
             f"{claims['sub']} was removed or its roles changed since this token was issued; sign in again"
         )
     return caller
+
+
+#: Seconds a one-time sign-in link lasts: long enough to paste it into a browser, short enough
+#: that a link left in a terminal's scrollback is of no use.
+LINK_TTL = 60
+
+
+def _code_hash(code: str) -> str:
+    return "0x" + hashlib.sha256(code.encode()).hexdigest()
+
+
+def issue_link(session: Session, settings: ApiSettings, caller: Caller) -> tuple[str, int]:
+    """A one-time sign-in code for `caller`'s browser and when it expires (stored; the caller
+    commits). The browser's session gets a bearer token of its own, issued now."""
+    now = int(time.time())
+    session.connection().execute(delete(SignInLink).where(col(SignInLink.expires_at) < now))
+    code = secrets.token_urlsafe(24)
+    token, _ = issue_token(settings, caller)
+    session.add(SignInLink(code_hash=_code_hash(code), token=token, expires_at=now + LINK_TTL))
+    return code, now + LINK_TTL
+
+
+def redeem_link(session: Session, code: str) -> str:
+    """The bearer token of a one-time sign-in code, used up (commits); Unauthorized if the code
+    was never issued, was used already or expired."""
+    key = _code_hash(code)
+    found = (
+        session.connection()
+        .execute(
+            select_columns(col(SignInLink.token), col(SignInLink.expires_at)).where(col(SignInLink.code_hash) == key)
+        )
+        .first()
+    )
+    used = session.connection().execute(delete(SignInLink).where(col(SignInLink.code_hash) == key))
+    session.commit()
+    # Only the request that deleted the row signs in: two browsers racing for one link get one session.
+    if found is None or used.rowcount != 1:
+        raise Unauthorized("this sign-in link is not known or was used already; ask for a new one", "code")
+    token, expires_at = str(found[0]), int(found[1])
+    if expires_at < int(time.time()):
+        raise Unauthorized(
+            f"this sign-in link expired at {iso(expires_at)}; ask for a new one (idsreg api login --link)", "code"
+        )
+    return token

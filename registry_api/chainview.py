@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
+from eth_typing import HexStr
 from web3 import Web3
 
 from client.chain.manifest import Manifest
-from client.chain.node import NODE_ERRORS
+from client.chain.node import NODE_ERRORS, NOT_FOUND_ERRORS
 from client.chain.registry import Registry
 from client.errors import DeploymentError
 
@@ -86,3 +88,41 @@ class ChainView:
         if manifest is None or self.head() is None:
             raise Unavailable(f"the chain node at {self.settings.rpc_url} does not answer (or no deployment is known)")
         return Registry(self.w3, manifest)
+
+    def transaction(self, tx_hash: str) -> dict[str, Any] | None:
+        """A mined transaction as the explorer shows it (its block, sender, contract, status,
+        gas, number of events); None if the node does not know it. Unavailable if the node is down."""
+        try:
+            tx = self.w3.eth.get_transaction(HexStr(tx_hash))
+            receipt = self.w3.eth.get_transaction_receipt(HexStr(tx_hash))
+        except NOT_FOUND_ERRORS:
+            return None
+        except NODE_ERRORS as exc:
+            raise Unavailable(f"the chain node at {self.settings.rpc_url} does not answer") from exc
+        return {
+            "hash": tx_hash.lower(),
+            "blockNumber": int(receipt["blockNumber"]),
+            "blockHash": "0x" + bytes(receipt["blockHash"]).hex(),
+            "from": str(tx["from"]),
+            "to": str(tx.get("to") or ""),
+            "status": int(receipt["status"]),
+            "gasUsed": int(receipt["gasUsed"]),
+            "logs": len(receipt["logs"]),
+        }
+
+    def block(self, number: int) -> dict[str, Any] | None:
+        """A block's hash, parent, time and transaction hashes; None beyond the node's head."""
+        try:
+            block = self.w3.eth.get_block(number)
+        except NOT_FOUND_ERRORS:
+            return None
+        except NODE_ERRORS as exc:
+            raise Unavailable(f"the chain node at {self.settings.rpc_url} does not answer") from exc
+        return {
+            "number": int(block["number"]),
+            "hash": "0x" + bytes(block["hash"]).hex(),
+            "parentHash": "0x" + bytes(block["parentHash"]).hex(),
+            "timestamp": int(block["timestamp"]),
+            # Without full transactions asked for, the block lists their hashes.
+            "transactions": ["0x" + bytes(t).hex() for t in block["transactions"] if isinstance(t, bytes)],
+        }

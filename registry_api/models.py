@@ -90,6 +90,19 @@ class AuthChallenge(SQLModel, table=True):
     expires_at: int = Field(sa_type=BigInteger, index=True)
 
 
+class SignInLink(SQLModel, table=True):
+    """A one-time sign-in link's code for the explorer (`POST /v1/auth/link`), not used yet: a
+    signed-in client hands it to a browser, which trades it once for a session cookie."""
+
+    __tablename__ = "signin_link"
+
+    #: SHA-256 of the code (0x-hex): the table never holds a code a reader could use.
+    code_hash: str = Field(sa_type=String(66), primary_key=True)
+    #: The bearer token the browser's session gets.
+    token: str = Field(sa_column=Column(Text, nullable=False))
+    expires_at: int = Field(sa_type=BigInteger, index=True)
+
+
 class ChallengeRate(SQLModel, table=True):
     """Sign-in challenges one address or one client asked for in the current window (rate limits)."""
 

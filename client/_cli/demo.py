@@ -210,6 +210,8 @@ def demo(as_json: JsonOpt = False) -> None:
         for step in steps:
             # One command per line, never wrapped, so that each can be copied whole.
             console.print(f"  {step}", soft_wrap=True, markup=False, highlight=False)
+        # Last, so that the main command's output ends with what to open in a browser.
+        console.print(f"\nExplorer: {api_url}/", soft_wrap=True, markup=False, highlight=False)
 
     emit(as_json, data, human)
 

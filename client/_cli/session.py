@@ -79,11 +79,26 @@ def _session_json(session: ApiSession, path: str) -> dict[str, Any]:
     }
 
 
+LinkOpt = Annotated[
+    bool,
+    typer.Option(
+        "--link",
+        help="Also print a one-time link that signs a browser in to the explorer (open it within a minute; "
+        "it works once). The key never enters the browser.",
+    ),
+]
+
+
 def login(
-    key: KeyOpt = None, password_file: PasswordFileOpt = None, url: ApiUrlOpt = None, as_json: JsonOpt = False
+    key: KeyOpt = None,
+    password_file: PasswordFileOpt = None,
+    url: ApiUrlOpt = None,
+    link: LinkOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Sign in to the registry API with a key (EIP-4361 challenge) and keep the token for later
-    commands, in $IDSREG_HOME/api-session.json (mode 0600)."""
+    commands, in $IDSREG_HOME/api-session.json (mode 0600); `--link` also prints a one-time
+    sign-in link for the explorer in a browser."""
     from ..registry_client import RegistryClient, load_session, save_session
     from ..settings import get_settings
 
@@ -93,17 +108,24 @@ def login(
     load_session(path)  # an unrelated file there: refuse before signing anything
     with RegistryClient(api_url(url)) as api:
         session = api.sign_in(account, label)
+        browser = api.sign_in_link() if link else None
     save_session(path, session)
     roles = f", roles {', '.join(session.roles)}" if session.roles else ""
-    emit(
-        as_json,
-        _session_json(session, str(path)),
-        lambda: console.print(
+    data = _session_json(session, str(path))
+    if browser is not None:
+        data["signInLink"] = {"url": browser.url, "expiresAt": browser.expires_at}
+
+    def human() -> None:
+        console.print(
             f"signed in to {session.url} as {session.address} (key {label!r}, {org_text(session.org)}{roles}) "
             f"until {iso(session.expires_at)}; token kept in {path}",
             soft_wrap=True,
-        ),
-    )
+        )
+        if browser is not None:
+            console.print(f"explorer sign-in link (works once, until {iso(browser.expires_at)}):")
+            console.print(browser.url, soft_wrap=True, markup=False, highlight=False)
+
+    emit(as_json, data, human)
 
 
 def logout(as_json: JsonOpt = False) -> None:

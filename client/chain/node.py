@@ -24,7 +24,7 @@ from pathlib import Path
 
 import requests
 from web3 import Web3
-from web3.exceptions import ProviderConnectionError, Web3Exception
+from web3.exceptions import BlockNotFound, ProviderConnectionError, TransactionNotFound, Web3Exception
 
 from ..errors import ChainError, ConfigError
 from ..files import replace
@@ -36,6 +36,8 @@ from ..settings import get_settings
 CHAIN_CONFIG_DIR = chain_config_dir()
 #: What a request raises when the node is down, restarting or not a node at all.
 NODE_ERRORS = (OSError, ValueError, Web3Exception)
+#: What the node raises for a transaction or block it does not have (a subset of NODE_ERRORS).
+NOT_FOUND_ERRORS = (TransactionNotFound, BlockNotFound)
 #: What a request raises when the connection to the node fails (a subset of NODE_ERRORS).
 CONNECTION_ERRORS = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ProviderConnectionError)
 

@@ -1,7 +1,9 @@
 """The registry's REST API (FastAPI): `/v1/…` routes over the index, `/metrics`, OpenAPI at `/docs`.
 
 `create_app` builds an app over one index database; routes only read the domain tables (the
-indexer is their only writer) — sign-in challenges and their rate counters are all the API stores.
+indexer is their only writer) — sign-in challenges, their rate counters, one-time sign-in
+links and disclosed terms are all the API stores. It also serves the explorer's pages
+(`registry_api.explorer`).
 
 The routes that only read the index are `async def` and query the database directly: every
 one of those queries is bounded (by key, or by a page limit) and takes well under a
@@ -22,7 +24,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlmodel import Session
 
-from .. import store
+from .. import explorer, store
 from ..chainview import ChainView
 from ..db import init_db, make_engine
 from ..metrics import Metrics, MetricsMiddleware
@@ -89,6 +91,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.metrics = metrics
     errors.install(app)
     pages.install(app)
+    explorer.install(app)
     # Routing tries the routers in this order: the most asked-for first.
     for module in (datasets, members, licences, evidence, status, verify, auth, classify, checkpoints, audit):
         app.include_router(module.router)

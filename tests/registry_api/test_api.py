@@ -551,6 +551,7 @@ def test_openapi_documents_every_route(api: Served) -> None:
         "/v1/auth/challenge",
         "/v1/auth/token",
         "/v1/auth/me",
+        "/v1/auth/link",
         "/v1/classify",
         "/v1/classify/questions",
         "/v1/checkpoints/cosignatures",

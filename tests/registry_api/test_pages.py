@@ -1,5 +1,6 @@
-"""The pages people open in a browser: `/`, `/docs` (Swagger UI) and `/redoc`, rendered by a
-real Chromium with every asset served by the registry service itself (no CDN)."""
+"""The pages people open in a browser: `/` (the explorer's home: tests/registry_api/test_explorer.py
+drives the explorer over a workload), `/docs` (Swagger UI) and `/redoc`, rendered by a real
+Chromium with every asset served by the registry service itself (no CDN)."""
 
 from __future__ import annotations
 
@@ -47,15 +48,16 @@ def test_redoc_renders_from_the_service_own_assets(url: str) -> None:
         assert b.refused == []
 
 
-def test_landing_page_says_what_the_service_is(url: str) -> None:
+def test_home_page_is_the_explorer_and_links_to_the_docs(url: str) -> None:
     page = httpx.get(f"{url}/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     for link in ('href="/docs"', 'href="/v1/status"', 'href="/redoc"'):
         assert link in page.text
     with browser() as b:
         b.page.goto(f"{url}/")
-        assert b.page.locator("h1").inner_text() == "IDS Registry API"
-        b.page.click("text=Status")
+        assert b.page.locator("h1").inner_text() == "IDS Registry explorer"
+        assert b.page.locator("#count-datasets").inner_text() == "0"  # an empty index renders too
+        b.page.click("footer a[href='/v1/status']")
         assert b.page.url == f"{url}/v1/status"
         assert b.refused == []
 

@@ -8,14 +8,22 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from ... import store
-from ...auth import Caller, identify, issue_challenge, issue_token, redeem
+from ...auth import Caller, identify, issue_challenge, issue_link, issue_token, redeem
 from ...errors import Forbidden, Unavailable
 from ...ratelimit import check_challenge
 from .. import params
 from ..deps import ChainDep, SessionDep, SettingsDep, SignedInDep
 from ..limits import BODY_RESPONSES
 from ..queries import org_refs, ref
-from ..schemas import CallerPublic, ChallengePublic, ChallengeRequest, ErrorPublic, TokenPublic, TokenRequest
+from ..schemas import (
+    CallerPublic,
+    ChallengePublic,
+    ChallengeRequest,
+    ErrorPublic,
+    SignInLinkPublic,
+    TokenPublic,
+    TokenRequest,
+)
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
@@ -69,3 +77,12 @@ def token(body: TokenRequest, session: SessionDep, settings: SettingsDep, chain:
 async def me(session: SessionDep, caller: SignedInDep) -> CallerPublic:
     """Who the bearer token stands for now."""
     return _caller(session, caller)
+
+
+@router.post("/link", response_model=SignInLinkPublic)
+def link(session: SessionDep, settings: SettingsDep, caller: SignedInDep) -> SignInLinkPublic:
+    """A one-time sign-in link for the explorer in a browser (about a minute; works once), so
+    that a key never enters the browser: the client signs in, the browser gets the link."""
+    code, expires = issue_link(session, settings, caller)
+    session.commit()
+    return SignInLinkPublic(code=code, url=f"{settings.base_url}/signin?code={code}", expires_at=expires)
