@@ -22,7 +22,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlmodel import Session
 
-from .. import store
+from .. import dropcheck, store
 from ..chainview import ChainView
 from ..db import init_db, make_engine
 from ..metrics import Metrics, MetricsMiddleware
@@ -89,6 +89,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.metrics = metrics
     errors.install(app)
     pages.install(app)
+    dropcheck.install(app)
     # Routing tries the routers in this order: the most asked-for first.
     for module in (datasets, members, licences, evidence, status, verify, auth, classify, checkpoints):
         app.include_router(module.router)
