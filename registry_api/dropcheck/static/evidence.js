@@ -17,7 +17,7 @@ const PROOF_FORMAT = "idsreg-inclusion-proof/1";
 const RECEIPT_FORMAT = "idsreg-receipt/2";
 const TERMS_FORMAT = "idsreg-terms/1";
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
-//: A file larger than this is data, not evidence (proof and receipt files are a few KiB).
+// A file larger than this is data, not evidence (proof and receipt files are a few KiB).
 const EVIDENCE_MAX = 1 << 20;
 
 // JSON with every whole number as a BigInt, read from its source text (a receipt's nonce is a

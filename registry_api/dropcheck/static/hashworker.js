@@ -2,7 +2,7 @@
 // chunks with WebCrypto SHA-256, and for a folder the same tree over a manifest (header leaf,
 // then one leaf per file sorted by the UTF-8 bytes of its NFC path).
 //
-// Memory stays bounded whatever the size: a file is read one 1 MiB slice at a time
+// Memory stays bounded whatever the size: a file is read in 1 MiB slices, WINDOW at a time
 // (Blob.slice, never the whole file), and the tree keeps only the roots of the complete
 // subtrees seen so far (O(log n) hashes).
 //
@@ -16,13 +16,25 @@ const CHUNK = 1 << 20;
 const TAG = new TextEncoder().encode("IDSREG-DIR-V1\0");
 const MAX_PATH_BYTES = 65535;
 
-// One reused buffer for the 0x00 prefix and a chunk: no allocation per chunk beyond the slice.
-const leafBuffer = new Uint8Array(CHUNK + 1);
+const LEAF_PREFIX = new Uint8Array([0x00]);
+// Slices read and hashed at once: reading the next while hashing the previous keeps the disk
+// and the hash busy; memory is this many MiB, whatever the file's size.
+const WINDOW = 4;
 
 async function leafHash(data) {
-  leafBuffer[0] = 0x00;
-  leafBuffer.set(data, 1);
-  return sha256(leafBuffer.subarray(0, data.length + 1));
+  return sha256(concat([LEAF_PREFIX, data]));
+}
+
+// SHA-256(0x00 ‖ chunk) of one slice, read with its prefix in one piece (no copy in JS).
+async function chunkLeaf(file, offset, end) {
+  let data;
+  try {
+    data = await new Blob([LEAF_PREFIX, file.slice(offset, end)]).arrayBuffer();
+  } catch (error) {
+    throw new Error(`cannot read ${file.name}: it changed or disappeared while it was hashed (${error.name})`);
+  }
+  if (data.byteLength !== end - offset + 1) throw new Error(`${file.name} changed while it was hashed`);
+  return sha256(data);
 }
 
 // The streaming RFC 6962 tree: the roots of the complete subtrees so far, largest first.
@@ -69,8 +81,8 @@ class Progress {
   }
 }
 
-// The file root; the file is read in 1 MiB slices, one at a time. A file that changes size
-// while it is read is refused, as `idsreg hash` refuses it.
+// The file root; the file is read in 1 MiB slices, at most WINDOW at a time. A file that changes
+// size while it is read is refused, as `idsreg hash` refuses it.
 async function fileRoot(file, progress) {
   const tree = new Accumulator();
   const size = file.size;
@@ -78,17 +90,13 @@ async function fileRoot(file, progress) {
     await tree.add(await leafHash(new Uint8Array(0)));
     return tree.root();
   }
-  for (let offset = 0; offset < size; offset += CHUNK) {
-    const end = Math.min(offset + CHUNK, size);
-    let data;
-    try {
-      data = new Uint8Array(await file.slice(offset, end).arrayBuffer());
-    } catch (error) {
-      throw new Error(`cannot read ${file.name}: it changed or disappeared while it was hashed (${error.name})`);
+  for (let offset = 0; offset < size; offset += WINDOW * CHUNK) {
+    const batch = [];
+    for (let at = offset; at < Math.min(size, offset + WINDOW * CHUNK); at += CHUNK) {
+      batch.push(chunkLeaf(file, at, Math.min(at + CHUNK, size)));
     }
-    if (data.length !== end - offset) throw new Error(`${file.name} changed while it was hashed`);
-    await tree.add(await leafHash(data));
-    progress.add(data.length);
+    for (const leaf of await Promise.all(batch)) await tree.add(leaf);
+    progress.add(Math.min(size, offset + WINDOW * CHUNK) - offset);
   }
   return tree.root();
 }

@@ -2,7 +2,6 @@
 // was dropped, asks the API about roots, anchors and members (GET only: nothing dropped is
 // sent), and checks proof files and receipt files in the browser (evidence.js).
 
-import { classify, verifyProof, verifyReceipt } from "./evidence.js";
 import { api, card, el, org, sha256Leaf, when } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
@@ -92,12 +91,24 @@ function fromFolderInput(files) {
   return [{ kind: "folder", name, entries }];
 }
 
+// The proof and receipt checks, loaded when first needed: they import the npm libraries, and
+// hashing must work even where those are not installed.
+async function evidenceChecks() {
+  try {
+    return await import("./evidence.js");
+  } catch (error) {
+    showError(`the proof and receipt checks cannot load (are the npm packages installed? scripts/setup): ${error.message}`);
+    return null;
+  }
+}
+
 async function handle(items) {
   showError("");
+  const checks = await evidenceChecks();
   const data = [];
   for (const item of items) {
-    const evidence = item.kind === "file" ? await classify(item.file) : null;
-    if (evidence) await showEvidence(evidence);
+    const evidence = checks && item.kind === "file" ? await checks.classify(item.file) : null;
+    if (evidence) await showEvidence(evidence, checks);
     else data.push(item);
   }
   if (data.length > 1) {
@@ -181,11 +192,11 @@ async function anchorCard(root) {
   ]);
 }
 
-async function showEvidence(evidence) {
+async function showEvidence(evidence, checks) {
   $("evidence").hidden = false;
   let result;
   try {
-    result = evidence.kind === "proof" ? await verifyProof(evidence, state.root) : await verifyReceipt(evidence);
+    result = evidence.kind === "proof" ? await checks.verifyProof(evidence, state.root) : await checks.verifyReceipt(evidence);
   } catch (error) {
     result = card("bad", `${evidence.name}: cannot check it`, [["reason", error.message]]);
   }
