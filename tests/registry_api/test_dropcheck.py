@@ -228,7 +228,18 @@ def test_proof_file_of_the_dropped_file_says_it_matches(page: Browser, site: Sit
     pick(page, "#pick-file", site.registered)
     path = tmp_path / "turbine.proof.json"
     path.write_text(site.registered_proof.to_json())
-    assert "is this proof's item (same content root)" in drop_evidence(page, path)
+    verdict = drop_evidence(page, path)
+    assert "is this proof's item (same content root)" in verdict
+    assert "other content" not in verdict
+
+
+def test_proof_file_of_other_content_says_so(page: Browser, site: Site, tmp_path: Path) -> None:
+    pick(page, "#pick-file", site.registered)
+    path = tmp_path / "other.proof.json"
+    path.write_text(site.story.anchor_proofs[1].to_json())
+    verdict = drop_evidence(page, path)
+    assert "the proof holds" in verdict and "but for other content than the one hashed here" in verdict
+    assert f"has root {site.registered_root}, not this proof's item" in verdict
 
 
 def test_tampered_proof_file_does_not_verify(page: Browser, site: Site, tmp_path: Path) -> None:
@@ -262,6 +273,8 @@ def test_receipt_file_verifies(page: Browser, site: Site, tmp_path: Path) -> Non
         key = receipt.signatures[party]["key"]
         assert f"{name} (member " in verdict and key in verdict
     assert "0x" + receipt.digest.hex() in verdict
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.page.screenshot(path=str(SCREENSHOTS / "verify-evidence.png"), full_page=True)
 
 
 def test_tampered_receipt_file_does_not_verify(page: Browser, site: Site, tmp_path: Path) -> None:
@@ -325,3 +338,29 @@ def test_page_and_libraries_are_served_by_the_service(site: Site) -> None:
         response = httpx.get(f"{site.url}{asset}")
         assert response.status_code == 200, asset
         assert "javascript" in response.headers["content-type"], asset
+
+
+def pick_refused(b: Browser, selector: str, path: Path) -> str:
+    """Pick something the page must refuse; its message."""
+    b.page.evaluate("delete document.body.dataset.state")
+    b.page.set_input_files(selector, str(path))
+    b.page.wait_for_selector("body[data-state=error]")
+    return b.page.locator("#error").inner_text()
+
+
+def test_names_equal_after_nfc_are_refused_like_idsreg_hash(page: Browser, tmp_path: Path) -> None:
+    folder = tmp_path / "clash"
+    folder.mkdir()
+    (folder / "é.csv").write_bytes(b"composed")
+    (folder / unicodedata.normalize("NFD", "é.csv")).write_bytes(b"decomposed")
+    cli = subprocess.run([str(IDSREG), "hash", str(folder)], check=False, capture_output=True, text=True)
+    assert cli.returncode != 0
+    message = pick_refused(page, "#pick-folder", folder)
+    assert "two names become equal after Unicode NFC normalisation" in message
+    assert "é.csv" in message
+
+
+def test_folder_without_files_is_refused(page: Browser, tmp_path: Path) -> None:
+    (tmp_path / "hollow" / "empty-subfolder").mkdir(parents=True)
+    message = pick_refused(page, "#pick-folder", tmp_path / "hollow")
+    assert "it has no files, so it has no content to identify" in message

@@ -139,8 +139,9 @@ export async function verifyProof({ name, doc }, droppedRoot) {
     if (droppedRoot) {
       rows.push(["dropped content", droppedRoot === leaf ? "is this proof's item (same content root)" : `has root ${droppedRoot}, not this proof's item`]);
     }
-    const kind = !droppedRoot || droppedRoot === leaf ? "ok" : "bad";
-    return card(kind, `${name}: the proof holds — anchored by ${org(anchor.org)}`, rows);
+    const verdict = `${name}: the proof holds — anchored by ${org(anchor.org)}`;
+    if (droppedRoot && droppedRoot !== leaf) return card("warn", `${verdict}, but for other content than the one hashed here`, rows);
+    return card("ok", verdict, rows);
   } catch (error) {
     if (!(error instanceof Refusal)) throw error;
     return card("bad", `${name}: the proof does not verify`, [["reason", error.message]]);

@@ -135,6 +135,7 @@ async function hashAndLookUp(item) {
   } catch (error) {
     $("hashing").hidden = true;
     showError(`cannot compute the root of ${label}: ${error.message}`);
+    document.body.dataset.state = "error";
     return;
   }
   $("hashing-what").textContent = `Hashed ${label}.`;
@@ -226,6 +227,12 @@ $("pick-file").addEventListener("change", async (event) => {
   event.target.value = "";
 });
 $("pick-folder").addEventListener("change", async (event) => {
+  if (!event.target.files.length) {
+    // The browser lists no files, and no name, for a folder with no files in it.
+    showError("cannot compute the root of the folder: it has no files, so it has no content to identify");
+    document.body.dataset.state = "error";
+    return;
+  }
   await handle(fromFolderInput(event.target.files));
   event.target.value = "";
 });
