@@ -1,8 +1,17 @@
 // RFC 6962 building blocks with WebCrypto SHA-256, shared by the hashing worker and the proof
 // check (docs/hashing.md).
 
+let fallback = null;
+
+// WebCrypto's SHA-256; where the browser withholds WebCrypto (a page served over plain HTTP
+// from another host than localhost is not a "secure context"), @noble/hashes' SHA-256 in
+// JavaScript, slower but the same bytes.
 export async function sha256(bytes) {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  if (globalThis.crypto && globalThis.crypto.subtle) {
+    return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  }
+  fallback ??= (await import("/assets/npm/@noble/hashes/sha2.js")).sha256;
+  return fallback(bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes);
 }
 
 // SHA-256(0x01 ‖ left ‖ right): an inner node.

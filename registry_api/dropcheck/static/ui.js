@@ -1,5 +1,7 @@
 // Small helpers shared by the page's modules: elements, cards, times, hex, API reads.
 
+import { sha256 } from "./merkle.js";
+
 export function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
@@ -38,7 +40,7 @@ export async function api(path) {
 export async function sha256Leaf(hex32) {
   const bytes = new Uint8Array(33);
   bytes.set(hexBytes(hex32), 1);
-  return "0x" + toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+  return "0x" + toHex(await sha256(bytes));
 }
 
 export function hexBytes(hex) {

@@ -237,6 +237,9 @@ $("pick-folder").addEventListener("change", async (event) => {
   event.target.value = "";
 });
 if (!globalThis.crypto || !crypto.subtle) {
-  showError("this page needs a secure context to hash (https://, or http://127.0.0.1 / localhost): the browser offers WebCrypto only there");
+  // Browsers offer WebCrypto only to https:// pages and to http://localhost or 127.0.0.1.
+  $("hashing-what").textContent = "This page is not served over HTTPS: it hashes with SHA-256 in JavaScript, which is slower than the browser's own.";
+  $("hashing").hidden = false;
+  document.body.dataset.webcrypto = "false";
 }
 document.body.dataset.ready = "true";
