@@ -24,7 +24,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlmodel import Session
 
-from .. import explorer, store
+from .. import dropcheck, explorer, store
 from ..chainview import ChainView
 from ..db import init_db, make_engine
 from ..metrics import Metrics, MetricsMiddleware
@@ -92,6 +92,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     errors.install(app)
     pages.install(app)
     explorer.install(app)
+    dropcheck.install(app)
     # Routing tries the routers in this order: the most asked-for first.
     for module in (datasets, members, licences, evidence, status, verify, auth, classify, checkpoints, audit):
         app.include_router(module.router)
