@@ -11,7 +11,7 @@ import subprocess
 import sys
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Request
 
 from client.anchors import Anchors
-from client.chain.enums import Grade
+from client.chain.enums import Grade, Party
 from client.datasets import Registration
 from client.hashing import content_root
 from client.proofs import ProofFile
@@ -41,8 +41,9 @@ class Site:
     #: A file registered by Beta (grade important) and anchored alone by Gamma.
     registered: Path
     registered_root: str
-    #: The proof file of that single-item anchor.
+    #: The proof file of that single-item anchor, and of Beta's later anchor of the same tree.
     registered_proof: ProofFile
+    later_proof: ProofFile
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +57,8 @@ def site(told_story: Story, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         story.key("BETA"), Registration(root, Grade.IMPORTANT, h("metadata of turbine readings"), "ipfs://turbine")
     )
     batch = Anchors(story.registry).anchor(story.key("GAMMA"), [root], ["turbine-readings.csv"])
+    # The same one-item tree anchored later by Beta: anchors are per (root, organisation).
+    again = Anchors(story.registry).anchor(story.key("BETA"), [root], ["turbine-readings.csv"])
     with databases("sqlite", folder) as make:
         engine = make()
         deployments = folder / "deployments"
@@ -63,7 +66,7 @@ def site(told_story: Story, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         settings = api_settings_for(story.registry, engine, deployments)
         Indexer(story.registry, engine, settings).scan_once()
         with serving(settings, engine) as url:
-            yield Site(story, url, registered, "0x" + root.hex(), batch.proofs[0])
+            yield Site(story, url, registered, "0x" + root.hex(), batch.proofs[0], again.proofs[0])
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +96,23 @@ def pick(b: Browser, selector: str, path: Path) -> str:
     return b.page.locator("#root").inner_text()
 
 
+def os_drop(b: Browser, path: Path) -> str:
+    """Drop a file or folder from the disk on the drop zone, as a drag from the desktop does
+    (Chromium's DevTools protocol drags real paths); the root the page computed."""
+    b.page.evaluate("delete document.body.dataset.state")
+    box = b.page.locator("#drop").bounding_box()
+    assert box is not None
+    at = {"x": box["x"] + 20, "y": box["y"] + 20}
+    cdp = b.page.context.new_cdp_session(b.page)
+    data = {"items": [], "files": [str(path)], "dragOperationsMask": 1}
+    for kind in ("dragEnter", "dragOver", "drop"):
+        cdp.send("Input.dispatchDragEvent", {"type": kind, **at, "data": data})
+    cdp.detach()
+    b.page.wait_for_selector("body[data-state]", timeout=120_000)
+    assert b.page.evaluate("document.body.dataset.state") == "looked-up", b.page.locator("#error").inner_text()
+    return b.page.locator("#root").inner_text()
+
+
 def drop_evidence(b: Browser, path: Path) -> str:
     """Pick a proof or receipt file; the verdict card's text."""
     before = b.page.locator("#evidence-list .card").count()
@@ -114,8 +134,9 @@ def test_file_root_equals_idsreg_hash(page: Browser, tmp_path: Path, size: int) 
     assert pick(page, "#pick-file", path) == idsreg_hash(path)
 
 
-def test_folder_root_equals_idsreg_hash(page: Browser, tmp_path: Path) -> None:
-    folder = tmp_path / "dataset"
+def mixed_folder(folder: Path) -> Path:
+    """Nested folders, an empty one, a hidden file, a name stored decomposed (NFD), names above
+    U+007F and U+FFFF, and names whose UTF-8 and UTF-16 orders differ."""
     files = {
         "a.txt": b"a",
         "a/b": b"nested",
@@ -133,9 +154,30 @@ def test_folder_root_equals_idsreg_hash(page: Browser, tmp_path: Path) -> None:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(data)
     (folder / "empty-dir").mkdir()
-    expected = idsreg_hash(folder)
-    assert pick(page, "#pick-folder", folder) == expected
+    return folder
+
+
+def test_folder_root_equals_idsreg_hash(page: Browser, tmp_path: Path) -> None:
+    folder = mixed_folder(tmp_path / "dataset")
+    assert pick(page, "#pick-folder", folder) == idsreg_hash(folder)
     assert "11 file(s)" in page.page.locator("#root-what").inner_text()
+
+
+def test_folder_dropped_from_the_disk_equals_idsreg_hash(page: Browser, tmp_path: Path) -> None:
+    """The drop path proper: the folder's entries walked with webkitGetAsEntry, a folder of more
+    entries than one readEntries call gives (100 in Chromium) included."""
+    folder = mixed_folder(tmp_path / "dropped")
+    (folder / "many").mkdir()
+    for n in range(150):
+        (folder / "many" / f"part-{n:03}.csv").write_text(f"{n}\n")
+    assert os_drop(page, folder) == idsreg_hash(folder)
+    assert "161 file(s)" in page.page.locator("#root-what").inner_text()
+
+
+def test_big_file_dropped_from_the_disk_equals_idsreg_hash(page: Browser, tmp_path: Path) -> None:
+    path = tmp_path / "dropped.bin"
+    path.write_bytes(random.Random(5).randbytes(3 * MIB + 11))
+    assert os_drop(page, path) == idsreg_hash(path)
 
 
 DOC_VECTORS = {
@@ -242,6 +284,16 @@ def test_proof_file_of_other_content_says_so(page: Browser, site: Site, tmp_path
     assert f"has root {site.registered_root}, not this proof's item" in verdict
 
 
+def test_proof_of_a_root_another_organisation_anchored_first(page: Browser, site: Site, tmp_path: Path) -> None:
+    """The API's `/v1/anchors/{root}` gives Gamma's (earliest) anchor; the page finds Beta's own."""
+    path = tmp_path / "beta.proof.json"
+    path.write_text(site.later_proof.to_json())
+    beta = httpx.get(f"{site.url}/v1/members/{site.story.orgs['BETA'].org_id}").json()["name"]
+    verdict = drop_evidence(page, path)
+    assert f"the proof holds — anchored by {beta}" in verdict
+    assert f"(block {site.later_proof.block_number})" in verdict
+
+
 def test_tampered_proof_file_does_not_verify(page: Browser, site: Site, tmp_path: Path) -> None:
     raw = json.loads(site.story.anchor_proofs[1].to_json())
     raw["path"][0] = "0x" + "ab" * 32
@@ -288,6 +340,20 @@ def test_tampered_receipt_file_does_not_verify(page: Browser, site: Site, tmp_pa
     assert "the receipt does not verify" in verdict
     assert "its fields were changed after signing" in verdict
     assert f"which key {receipt.signatures['provider']['key']} signed" in verdict
+
+
+def test_receipt_signed_by_a_key_of_another_organisation(page: Browser, site: Site, tmp_path: Path) -> None:
+    """A valid signature, by the key the file names, but that key is Gamma's, not the provider's."""
+    receipt = site.story.receipt_file
+    assert receipt is not None
+    gamma = site.story.key("GAMMA")
+    forged = replace(receipt, signatures={"consumer": receipt.signatures["consumer"]}).signed(Party.PROVIDER, gamma)
+    path = tmp_path / "forged.receipt.json"
+    path.write_text(forged.to_json())
+    alpha = httpx.get(f"{site.url}/v1/members/{site.story.orgs['ALPHA'].org_id}").json()["name"]
+    verdict = drop_evidence(page, path)
+    assert "the receipt does not verify" in verdict
+    assert f"made by key {gamma.address}, which is not a key of {alpha}" in verdict
 
 
 def test_receipt_with_a_huge_nonce_is_read_exactly(page: Browser, site: Site, tmp_path: Path) -> None:

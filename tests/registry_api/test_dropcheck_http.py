@@ -6,29 +6,18 @@ flags than the one test_dropcheck.py keeps open."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
 from playwright.sync_api import sync_playwright
 
-from registry_api.db import init_db, make_engine
 from tests.browser import CHROMIUM_ARGS, chromium_path
-from tests.registry_api.conftest import serving
-from tests.registry_api.helpers import settings
+from tests.registry_api import test_pages
 from tests.registry_api.test_dropcheck import MIB, idsreg_hash
 
-
-@pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The API over an empty index: hashing needs no chain, the lookup answers "not registered"."""
-    database_url = f"sqlite:///{tmp_path_factory.mktemp('dropcheck-http') / 'index.db'}"
-    engine = make_engine(database_url)
-    init_db(engine)
-    with serving(settings(database_url=database_url), engine) as served:
-        yield served
-    engine.dispose()
+#: The API over an empty index (the pages' fixture): hashing needs no chain, and the lookup
+#: answers "not registered".
+url = test_pages.url
 
 
 def test_page_hashes_without_webcrypto_on_a_plain_http_host(url: str, tmp_path: Path) -> None:

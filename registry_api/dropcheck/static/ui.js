@@ -2,6 +2,8 @@
 
 import { sha256 } from "./merkle.js";
 
+// An element with attributes and children; text is set as text, never parsed as HTML (what
+// the page shows comes from dropped files and the API).
 export function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
@@ -23,6 +25,7 @@ export function org(ref) {
   return ref && ref.name ? `${ref.name} (member ${ref.orgNo})` : `member ${ref ? ref.orgNo : "?"}`;
 }
 
+// GET a JSON document of the API: {status, body}; 404 is an answer, not an error.
 export async function api(path) {
   const response = await fetch(path, { headers: { accept: "application/json" } });
   let body = null;

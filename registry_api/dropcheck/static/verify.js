@@ -36,8 +36,6 @@ function mib(bytes) {
   return (bytes / 1048576).toFixed(bytes < 10485760 ? 2 : 0);
 }
 
-// GET a JSON document of the API: {status, body}; 404 is an answer, not an error.
-
 function showError(message) {
   $("error").textContent = message;
   $("error").hidden = !message;
