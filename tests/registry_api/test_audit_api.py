@@ -175,3 +175,23 @@ def test_the_export_fetches_the_services_latest_checkpoint(setup: tuple[Served, 
     )
     assert verified.returncode == 0, verified.stderr
     assert "checkpoint of size" in json.loads(verified.stdout)["authenticatedBy"]
+
+
+def test_a_dataset_in_no_checkpoint_yet_is_said_so(setup: tuple[Served, bytes, Path], anvil: str) -> None:
+    api, _, folder = setup
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IDSREG_")}
+    env.update(IDSREG_HOME=str(folder / "home"), IDSREG_RPC_URL=anvil, IDSREG_DEPLOYMENTS=str(folder / "served"))
+    (folder / "home").mkdir(exist_ok=True)
+    unknown = "0x" + "ab" * 32
+    ran = subprocess.run(
+        [str(IDSREG), "audit", unknown, "-o", str(folder / "none.json"), "--api-url", api.url],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode == 6, ran.stderr
+    lines = ran.stderr.strip().splitlines()
+    assert len(lines) == 1 and unknown in lines[0] and "--no-checkpoint" in lines[0], ran.stderr
+    assert not (folder / "none.json").exists()
