@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from ..errors import ConfigError
+from ..errors import ConfigError, UnknownRecordError
 from .common import JsonOpt, RpcOpt, console, emit, err_console
 from .session import ApiUrlOpt
 
@@ -116,7 +116,17 @@ def export(
     fetched = ""
     if not notes and not no_checkpoint and to_block is None:
         notes, fetched = _latest_checkpoint(api)
-    bundle = export_bundle(registry(rpc_url), root, depth, last_block=to_block, openings=openings, checkpoints=notes)
+    try:
+        bundle = export_bundle(
+            registry(rpc_url), root, depth, last_block=to_block, openings=openings, checkpoints=notes
+        )
+    except UnknownRecordError as exc:
+        if not fetched or not notes:
+            raise
+        raise UnknownRecordError(
+            f"{exc}, the last block of the registry API's latest cosigned checkpoint: a dataset registered "
+            "since is in no checkpoint yet (export with --no-checkpoint to end at the head)"
+        ) from None
     data = bundle.to_bytes()
     create_new(path, data, what="audit bundle")
     summary = {

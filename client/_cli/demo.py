@@ -126,6 +126,7 @@ def demo(as_json: JsonOpt = False) -> None:
     deal = _exchange(registry, unlocked[MEMBER_CONNECTOR], unlocked[BETA_ADMIN], root, sample)
     api_url, api_pid, _started = start_background()
     shown = _disclose_and_read(api_url, deal, unlocked)
+    audit = _audit(registry, root, [deal.licence_file, deal.receipt_file], settings.home / "demo" / "audit")
     data = {
         "rpcUrl": status.rpc_url,
         "chainId": manifest.chain_id,
@@ -158,6 +159,7 @@ def demo(as_json: JsonOpt = False) -> None:
             "auditorSees": shown["auditor"],
             "outsiderSees": shown["outsider"],
         },
+        "audit": audit,
     }
 
     def human() -> None:
@@ -181,6 +183,12 @@ def demo(as_json: JsonOpt = False) -> None:
         console.print(f"[green]✓[/] registry API running at {api_url} (OpenAPI docs at {api_url}/docs)")
         for line in _exchange_lines(deal, shown):
             console.print(line, soft_wrap=True, highlight=False)
+        console.print(
+            f"[green]✓[/] audit bundle of the sample dataset: {audit['facts']} facts, verified against the "
+            f"local node; bundle {audit['bundle']}, report {audit['report']} and {audit['pdf']}",
+            soft_wrap=True,
+            highlight=False,
+        )
         if pw_file is not None:
             console.print(f"  the demo keys' password is in {pw_file} (readable only by you)")
         idsreg = _invocation()
@@ -201,6 +209,7 @@ def demo(as_json: JsonOpt = False) -> None:
             f"curl {api_url}/v1/datasets/{verdict.content_root}",
             f"{idsreg} api login --key {AUDITOR}",
             f"{idsreg} receipt list --json",
+            f"{idsreg} audit verify {audit['bundle']} --online --report audit-report.pdf",
             f"{idsreg} api status",
             f"{idsreg} api stop",
             f"{idsreg} chain status",
@@ -400,6 +409,40 @@ def _exchange_lines(deal: Deal, shown: dict[str, Any]) -> list[str]:
     else:
         outside = f"[red]✗[/] {GAMMA_ORG_NAME}, no party to the deal, gets {outsider}"
     return [licensed, drafted, chain, disclosed, audited, outside]
+
+
+def _audit(registry: Registry, root: bytes, terms: list[Path], folder: Path) -> dict[str, Any]:
+    """The dataset's audit bundle (with the openings in the `terms` files), verified against the
+    local node, and its HTML and PDF reports, in `folder`/block-N (N its last block; a re-run at
+    the same block verifies the files there again)."""
+    from ..audit.export import export_bundle
+    from ..audit.online import by_node
+    from ..audit.openings import held_openings
+    from ..audit.report import render
+    from ..audit.report_pdf import render_pdf
+    from ..audit.verify import verify_bytes
+
+    last = int(registry.w3.eth.block_number)
+    here = folder / f"block-{last}"
+    bundle, html, pdf = here / "bundle.json", here / "report.html", here / "report.pdf"
+    if not bundle.exists():
+        openings = held_openings(terms, None)
+        data = export_bundle(registry, root, 1, last_block=last, openings=openings).to_bytes()
+        here.mkdir(parents=True, exist_ok=True)
+        create_new(bundle, data, what="audit bundle")
+    verified = verify_bytes(bundle.read_bytes(), authenticate=by_node(registry.w3))
+    if not html.exists():
+        create_new(html, render(verified), what="report")
+    if not pdf.exists():
+        create_new(pdf, render_pdf(verified), what="report")
+    return {
+        "bundle": bundle,
+        "report": html,
+        "pdf": pdf,
+        "facts": len(verified.facts),
+        "lastBlock": last,
+        "authenticatedBy": verified.authenticated_by,
+    }
 
 
 def _invocation() -> str:

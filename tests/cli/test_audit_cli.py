@@ -93,20 +93,25 @@ def offline_env(home: Path) -> dict[str, str]:
     return env
 
 
-def test_a_bundle_verifies_with_no_network(exported: tuple[Path, Path], tmp_path: Path) -> None:
-    bundle, trust = exported
-    command = [str(IDSREG), "audit", "verify", str(bundle), "--trust", str(trust), "--json"]
-    isolated = _netns()
+def verified_offline(command: list[str], home: Path) -> Any:
+    """The --json answer of `command` run with no network (a namespace where the machine allows
+    one, always every URL unset); it must succeed."""
     result = subprocess.run(
-        (["unshare", "-n"] if isolated else []) + command,
+        (["unshare", "-n"] if _netns() else []) + command,
         check=False,
-        env=offline_env(tmp_path),
+        env=offline_env(home),
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    answer: Any = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+def test_a_bundle_verifies_with_no_network(exported: tuple[Path, Path], tmp_path: Path) -> None:
+    bundle, trust = exported
+    command = [str(IDSREG), "audit", "verify", str(bundle), "--trust", str(trust), "--json"]
+    answer = verified_offline(command, tmp_path)
     assert answer["verified"] is True and answer["undisclosedTerms"] == []
     assert "checkpoint of size" in answer["authenticatedBy"]
     assert {f["event"] for f in answer["facts"]} >= {"DatasetRegistered", "ReceiptRecorded", "VoteCast"}
@@ -164,16 +169,7 @@ def test_offline_verification_writes_the_report_and_the_prov_export(
     report, prov = tmp_path / "report.html", tmp_path / "history.prov.json"
     command = [str(IDSREG), "audit", "verify", str(bundle), "--trust", str(trust), "--json"]
     command += ["--report", str(report), "--prov", str(prov)]
-    result = subprocess.run(
-        (["unshare", "-n"] if _netns() else []) + command,
-        check=False,
-        env=offline_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    answer: Any = json.loads(result.stdout)
+    answer = verified_offline(command, tmp_path)
     assert answer["report"] == str(report) and answer["prov"] == str(prov)
     root = "0x" + council.story.roots["turbine scans"].hex()
     page = report.read_text()
@@ -247,16 +243,7 @@ def test_offline_verification_writes_the_pdf_report(
     bundle, trust = exported
     report = tmp_path / "report.pdf"
     command = [str(IDSREG), "audit", "verify", str(bundle), "--trust", str(trust), "--json", "--report", str(report)]
-    result = subprocess.run(
-        (["unshare", "-n"] if _netns() else []) + command,
-        check=False,
-        env=offline_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    answer: Any = json.loads(result.stdout)
+    answer = verified_offline(command, tmp_path)
     assert answer["report"] == str(report) and report.read_bytes().startswith(b"%PDF-")
     text = pdf_text(report)
     assert "0x" + council.story.roots["turbine scans"].hex() in text

@@ -78,10 +78,12 @@ def test_demo_sets_up_a_consortium(local_user: User) -> None:
     assert first["member"]["connectors"] == [first["keys"]["acme-connector"]]
     password_file = Path(first["passwordFile"])
     assert password_file.stat().st_mode & 0o077 == 0
+    check_demo_audit(first)
     second = user.ok("demo", "--json").json()  # idempotent
     assert second["contracts"] == first["contracts"] and second["keys"] == first["keys"]
     human = user.ok("demo").stdout
     assert "Next steps" in human and password_file.read_text().strip() not in human
+    assert f"report {first['audit']['report']} and {first['audit']['pdf']}" in human
     # Each suggested command is whole on its line (copyable), however narrow the output.
     steps = human.split("Next steps:")[1].splitlines()
     assert f"  curl {first['apiUrl']}/v1/datasets/{first['sampleDataset']['root']}" in steps
@@ -110,6 +112,25 @@ def test_demo_sets_up_a_consortium(local_user: User) -> None:
     listed = user.ok_json("member", "list")
     assert [m["name"] for m in listed["members"]] == ["ACME Steel Works", "Beta Motors", "Gamma Logistics"]
     assert json.loads((user.deployments / "7351.json").read_text())["chain_id"] == 7351
+
+
+def check_demo_audit(first: dict[str, Any]) -> None:
+    """The demo ends with the sample dataset's audit bundle, verified against the local node, and
+    its reports in HTML and PDF, read back here."""
+    import re
+
+    from pypdf import PdfReader
+
+    audit, root = first["audit"], first["sampleDataset"]["root"]
+    assert audit["facts"] >= 5 and "every header of blocks" in audit["authenticatedBy"]
+    bundle = json.loads(Path(audit["bundle"]).read_bytes())
+    events = {f["event"] for f in bundle["facts"]}
+    assert {"DatasetRegistered", "GrantIssued", "ReceiptRecorded"} <= events
+    assert len(bundle["openings"]) == 2  # the licence's and the receipt's terms, both disclosed
+    page = Path(audit["report"]).read_text()
+    assert page.startswith("<!DOCTYPE html>") and root in page and "ACME Steel Works" in page
+    text = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(audit["pdf"]).pages))
+    assert root in text and "ReceiptRecorded" in text and "ACMESteelWorks" in text
 
 
 def check_demo_exchange(

@@ -141,37 +141,44 @@ def test_only_those_who_may_see_every_licence_and_delivery_get_it(setup: tuple[S
     assert bad.status_code == 422
 
 
+def idsreg(folder: Path, anvil: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`idsreg ARGS` as a user of the story's chain runs it (no registry API configured unless `env` says)."""
+    home = folder / "home"
+    home.mkdir(exist_ok=True)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("IDSREG_")}
+    environment.update(IDSREG_HOME=str(home), IDSREG_RPC_URL=anvil, IDSREG_DEPLOYMENTS=str(folder / "served"))
+    environment.update(env)
+    return subprocess.run(
+        [str(IDSREG), *args], check=False, env=environment, capture_output=True, text=True, timeout=300
+    )
+
+
 def test_the_export_fetches_the_services_latest_checkpoint(setup: tuple[Served, bytes, Path], anvil: str) -> None:
     api, council, folder = setup
     s: Story = api.story
     root = hx(s.roots["turbine scans"])
-    home = folder / "home"
-    home.mkdir(exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IDSREG_")}
-    env.update(IDSREG_HOME=str(home), IDSREG_RPC_URL=anvil, IDSREG_DEPLOYMENTS=str(folder / "served"))
-    env.update(IDSREG_API_URL=api.url)
     bundle = folder / "fetched.json"
-    ran = subprocess.run(
-        [str(IDSREG), "audit", root, "-o", str(bundle), "--json"],
-        check=False,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    ran = idsreg(folder, anvil, "audit", root, "-o", str(bundle), "--json", IDSREG_API_URL=api.url)
     assert ran.returncode == 0, ran.stderr
     assert json.loads(ran.stdout)["checkpointed"] is True
     assert f"carries the latest cosigned checkpoint (size {int(s.w3.eth.block_number) + 1})" in ran.stderr
     assert api.url in ran.stderr
     trust = folder / "council.json"
     trust.write_bytes(council)
-    verified = subprocess.run(
-        [str(IDSREG), "audit", "verify", str(bundle), "--trust", str(trust), "--json"],
-        check=False,
-        env={**env, "IDSREG_RPC_URL": "http://127.0.0.1:9", "IDSREG_API_URL": "http://127.0.0.1:9"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    nowhere = "http://127.0.0.1:9"
+    verified = idsreg(
+        folder, nowhere, "audit", "verify", str(bundle), "--trust", str(trust), "--json",
+        IDSREG_API_URL=nowhere,
+    )  # fmt: skip
     assert verified.returncode == 0, verified.stderr
     assert "checkpoint of size" in json.loads(verified.stdout)["authenticatedBy"]
+
+
+def test_a_dataset_in_no_checkpoint_yet_is_said_so(setup: tuple[Served, bytes, Path], anvil: str) -> None:
+    api, _, folder = setup
+    unknown = "0x" + "ab" * 32
+    ran = idsreg(folder, anvil, "audit", unknown, "-o", str(folder / "none.json"), "--api-url", api.url)
+    assert ran.returncode == 6, ran.stderr
+    lines = ran.stderr.strip().splitlines()
+    assert len(lines) == 1 and unknown in lines[0] and "--no-checkpoint" in lines[0], ran.stderr
+    assert not (folder / "none.json").exists()
