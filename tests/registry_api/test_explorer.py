@@ -224,6 +224,25 @@ def test_need_to_know_holds_in_the_browser(site: Served) -> None:
         assert b.page.locator("tr.grant, tr.receipt").count() == 0
 
 
+def test_an_auditor_sees_every_licence_and_delivery(site: Served) -> None:
+    s = site.story
+    scans = root(s, "turbine scans")
+    headers = site.sign_in(s.auditor)
+    link = site.http.post("/v1/auth/link", headers=headers).json()["url"]
+    grants = site.http.get("/v1/grants", params={"dataset": scans}, headers=headers).json()["data"]
+    with browser() as b:
+        b.page.goto(link)
+        b.page.click("#continue")
+        assert b.page.locator("#signed-in-as").inner_text() == "auditor"
+        b.page.goto(f"{site.url}/datasets/{scans}")
+        assert b.page.locator("#dataset-grants tr.grant").count() == len(grants) == 3
+        assert b.page.locator("#dataset-receipts tr.receipt").count() == 1
+        assert b.page.locator(".timeline .redacted").count() == 0
+        assert b.page.locator("#audit-links").count() == 1
+        b.page.goto(f"{site.url}/")
+        assert b.page.locator("#home-receipts tr.receipt").count() == 1
+
+
 def test_organisation_page(site: Served) -> None:
     s = site.story
     member = site.http.get("/v1/members/DEMO:ALPHA").json()
