@@ -11,6 +11,7 @@ build step.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -34,3 +35,7 @@ def install(app: FastAPI) -> None:
             f"/assets/npm/{name}", StaticFiles(directory=NODE_MODULES / folder, check_dir=False), name=f"npm-{name}"
         )
     app.include_router(pages.router)
+    # httpx logs each request at INFO: each page's in-process reads of the API would fill the
+    # service's log with lines of the made-up host `explorer.internal`. The service makes no
+    # other httpx requests.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
