@@ -30,7 +30,8 @@ def install(app: FastAPI) -> None:
     """Add the explorer's pages and assets to `app`."""
     app.mount("/assets/explorer", StaticFiles(directory=HERE / "static"), name="explorer-assets")
     for name, folder in LIBRARIES.items():
-        # check_dir=False: a checkout without `npm ci` still serves the API; the pages say what is missing.
+        # check_dir=False: without `npm ci` (or installed from a wheel) the API still starts, and
+        # the pages say that the graph or chart library is missing.
         app.mount(
             f"/assets/npm/{name}", StaticFiles(directory=NODE_MODULES / folder, check_dir=False), name=f"npm-{name}"
         )

@@ -134,6 +134,7 @@ def test_dataset_page_lineage_graph_and_timeline(site: Served) -> None:
         api = site.http.get(f"/v1/datasets/{blade}/lineage", params={"depth": 2}).json()
         assert nodes == {n["root"] for n in api["nodes"]}
         assert edges == {(e["parent"], e["child"]) for e in api["edges"]}
+        assert b.page.locator("#lineage-graph p.none").count() == 0  # drawn: the note is gone
         # Parents above the dataset, children below it.
         y = b.page.evaluate("Object.fromEntries(window.lineageGraph.nodes().map(n => [n.id(), n.position('y')]))")
         assert y[scans] == y[weld] < y[blade] < y[plan]
@@ -184,6 +185,15 @@ def test_dataset_page_lineage_graph_and_timeline(site: Served) -> None:
         assert b.page.locator(f"a.tx-link[href='/tx/{first['txHash']}']").count() == 1
         shoot(b.page, "block")
         assert b.refused == [] and errors == []
+
+
+def test_without_the_graph_library_the_page_says_so_and_lists_the_lineage(site: Served) -> None:
+    blade = root(site.story, "blade wear model")
+    with browser() as b:
+        b.page.route("**/cytoscape.min.js", lambda route: route.abort())  # as if `npm ci` never ran
+        b.page.goto(f"{site.url}/datasets/{blade}")
+        assert "needs cytoscape" in b.page.locator("#lineage-graph").inner_text()
+        assert b.page.locator("#lineage-list a.root").count() == 4
 
 
 def test_need_to_know_holds_in_the_browser(site: Served) -> None:
@@ -269,6 +279,7 @@ def test_organisation_page(site: Served) -> None:
         assert b.page.locator("#pair").inner_text().startswith("Between ALPHA and BETA")
         assert b.page.input_value("#exchange-form input[name=org]") == str(member["orgNo"])
         b.page.wait_for_function("window.volumeChart !== undefined")
+        assert b.page.locator("#chart-missing").count() == 0
         totals = b.page.evaluate("window.volumeChart.data.datasets.map(d => d.data.reduce((a, b) => a + b, 0))")
         beta = site.http.get("/v1/members/DEMO:BETA").json()["orgNo"]
         pair_grants = [g for g in given if g["grantee"]["orgNo"] == beta]
