@@ -11,6 +11,7 @@ build step.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -29,8 +30,13 @@ def install(app: FastAPI) -> None:
     """Add the explorer's pages and assets to `app`."""
     app.mount("/assets/explorer", StaticFiles(directory=HERE / "static"), name="explorer-assets")
     for name, folder in LIBRARIES.items():
-        # check_dir=False: a checkout without `npm ci` still serves the API; the pages say what is missing.
+        # check_dir=False: without `npm ci` (or installed from a wheel) the API still starts, and
+        # the pages say that the graph or chart library is missing.
         app.mount(
             f"/assets/npm/{name}", StaticFiles(directory=NODE_MODULES / folder, check_dir=False), name=f"npm-{name}"
         )
     app.include_router(pages.router)
+    # httpx logs each request at INFO: each page's in-process reads of the API would fill the
+    # service's log with lines of the made-up host `explorer.internal`. The service makes no
+    # other httpx requests.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

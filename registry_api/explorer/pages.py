@@ -111,7 +111,9 @@ async def home(request: Request) -> HTMLResponse:
     engine = request.app.state.engine
 
     async def build(reader: Reader, caller: dict[str, Any] | None) -> dict[str, Any]:
-        moves = reads.latest_moves(engine)
+        # Counting scans whole tables (unlike the API's bounded reads): off the event loop.
+        moves = await run_in_threadpool(reads.latest_moves, engine)
+        counted = await run_in_threadpool(reads.counts, engine)
         refs = {}
         for move in moves:
             for side in ("from_org", "to_org"):
@@ -120,7 +122,7 @@ async def home(request: Request) -> HTMLResponse:
                     refs[number] = await reader.maybe(f"/v1/members/{number}") or {"orgNo": number}
         return {
             "status": await reader.get("/v1/status"),
-            "counts": reads.counts(engine),
+            "counts": counted,
             "datasets": (await reader.get("/v1/datasets", limit=8))["data"],
             "moves": [move | {"from": refs[move["from_org"]], "to": refs[move["to_org"]]} for move in moves],
             "receipts": (await reader.get("/v1/receipts", limit=8))["data"] if caller else None,
@@ -291,8 +293,8 @@ async def organisation(request: Request, org: str) -> HTMLResponse:
         )
         return {
             "m": m,
-            "registered": (await reader.get("/v1/datasets", registrant=number, limit=100))["data"],
-            "held": (await reader.get("/v1/datasets", holder=number, limit=100))["data"],
+            "registered": await reader.get("/v1/datasets", registrant=number, limit=100),
+            "held": await reader.get("/v1/datasets", holder=number, limit=100),
             "anchors": (await reader.get("/v1/anchors", org=number, limit=50))["data"],
             "licences": licences,
             "deliveries": deliveries,

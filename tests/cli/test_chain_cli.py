@@ -105,6 +105,10 @@ def test_demo_sets_up_a_consortium(local_user: User) -> None:
     assert wait_until(lambda: httpx.get(f"{first['apiUrl']}/v1/datasets/{root}").status_code == 200)
     dataset = httpx.get(f"{first['apiUrl']}/v1/datasets/{root}").json()
     assert dataset["registrant"]["name"] == "ACME Steel Works"
+    # The output ends with the explorer's address, and the explorer answers there.
+    assert human.rstrip().splitlines()[-1] == f"Explorer: {first['apiUrl']}/"
+    home = httpx.get(f"{first['apiUrl']}/")
+    assert home.status_code == 200 and "IDS Registry explorer" in home.text
     user.extra_env["IDSREG_PASSWORD_FILE"] = str(password_file)
     check_demo_exchange(user, first, second, human, steps, shell_env)
     assert user.ok_json("api", "stop")["stopped"] is True

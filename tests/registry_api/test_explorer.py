@@ -134,6 +134,7 @@ def test_dataset_page_lineage_graph_and_timeline(site: Served) -> None:
         api = site.http.get(f"/v1/datasets/{blade}/lineage", params={"depth": 2}).json()
         assert nodes == {n["root"] for n in api["nodes"]}
         assert edges == {(e["parent"], e["child"]) for e in api["edges"]}
+        assert b.page.locator("#lineage-graph p.none").count() == 0  # drawn: the note is gone
         # Parents above the dataset, children below it.
         y = b.page.evaluate("Object.fromEntries(window.lineageGraph.nodes().map(n => [n.id(), n.position('y')]))")
         assert y[scans] == y[weld] < y[blade] < y[plan]
@@ -186,6 +187,15 @@ def test_dataset_page_lineage_graph_and_timeline(site: Served) -> None:
         assert b.refused == [] and errors == []
 
 
+def test_without_the_graph_library_the_page_says_so_and_lists_the_lineage(site: Served) -> None:
+    blade = root(site.story, "blade wear model")
+    with browser() as b:
+        b.page.route("**/cytoscape.min.js", lambda route: route.abort())  # as if `npm ci` never ran
+        b.page.goto(f"{site.url}/datasets/{blade}")
+        assert "needs cytoscape" in b.page.locator("#lineage-graph").inner_text()
+        assert b.page.locator("#lineage-list a.root").count() == 4
+
+
 def test_need_to_know_holds_in_the_browser(site: Served) -> None:
     s = site.story
     scans = root(s, "turbine scans")
@@ -224,6 +234,25 @@ def test_need_to_know_holds_in_the_browser(site: Served) -> None:
         assert b.page.locator("tr.grant, tr.receipt").count() == 0
 
 
+def test_an_auditor_sees_every_licence_and_delivery(site: Served) -> None:
+    s = site.story
+    scans = root(s, "turbine scans")
+    headers = site.sign_in(s.auditor)
+    link = site.http.post("/v1/auth/link", headers=headers).json()["url"]
+    grants = site.http.get("/v1/grants", params={"dataset": scans}, headers=headers).json()["data"]
+    with browser() as b:
+        b.page.goto(link)
+        b.page.click("#continue")
+        assert b.page.locator("#signed-in-as").inner_text() == "auditor"
+        b.page.goto(f"{site.url}/datasets/{scans}")
+        assert b.page.locator("#dataset-grants tr.grant").count() == len(grants) == 3
+        assert b.page.locator("#dataset-receipts tr.receipt").count() == 1
+        assert b.page.locator(".timeline .redacted").count() == 0
+        assert b.page.locator("#audit-links").count() == 1
+        b.page.goto(f"{site.url}/")
+        assert b.page.locator("#home-receipts tr.receipt").count() == 1
+
+
 def test_organisation_page(site: Served) -> None:
     s = site.story
     member = site.http.get("/v1/members/DEMO:ALPHA").json()
@@ -250,6 +279,7 @@ def test_organisation_page(site: Served) -> None:
         assert b.page.locator("#pair").inner_text().startswith("Between ALPHA and BETA")
         assert b.page.input_value("#exchange-form input[name=org]") == str(member["orgNo"])
         b.page.wait_for_function("window.volumeChart !== undefined")
+        assert b.page.locator("#chart-missing").count() == 0
         totals = b.page.evaluate("window.volumeChart.data.datasets.map(d => d.data.reduce((a, b) => a + b, 0))")
         beta = site.http.get("/v1/members/DEMO:BETA").json()["orgNo"]
         pair_grants = [g for g in given if g["grantee"]["orgNo"] == beta]

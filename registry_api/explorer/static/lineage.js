@@ -9,6 +9,7 @@
     return;
   }
   var graph = JSON.parse(source.textContent);
+  box.textContent = "";  // the note for when the library is missing
   var depth = new URLSearchParams(window.location.search).get("depth") || String(graph.depth);
   var cy = cytoscape({
     container: box,

@@ -8,6 +8,10 @@
     return;
   }
   var data = JSON.parse(source.textContent);
+  var missing = document.getElementById("chart-missing");
+  if (missing) {
+    missing.remove();
+  }
   window.volumeChart = new Chart(canvas, {
     type: "bar",
     data: {
