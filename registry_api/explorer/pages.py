@@ -25,7 +25,8 @@ from . import reads
 from .reads import PageError, Reader
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES = Path(__file__).parent / "templates"
+templates = Jinja2Templates(directory=TEMPLATES)
 
 #: The browser's session: an API bearer token, never readable by the page's scripts.
 COOKIE = "idsreg_explorer"

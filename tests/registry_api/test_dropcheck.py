@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import subprocess
 import sys
 import unicodedata
@@ -377,6 +378,8 @@ def test_nothing_dropped_leaves_the_browser(page: Browser, site: Site) -> None:
     allowed = (
         "/verify",
         "/assets/verify/",
+        "/assets/explorer/",  # the explorer's layout the page sits in
+        "/assets/docs/favicon.png",
         "/assets/npm/@noble/",
         "/v1/datasets/0x",
         "/v1/anchors",
@@ -394,7 +397,11 @@ def test_nothing_dropped_leaves_the_browser(page: Browser, site: Site) -> None:
 def test_page_and_libraries_are_served_by_the_service(site: Site) -> None:
     page = httpx.get(f"{site.url}/verify")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert "default-src 'self'" in page.headers["content-security-policy"]
+    policy = page.headers["content-security-policy"]
+    # The explorer's strict policy: the one inline script (the import map) admitted by its hash.
+    assert "default-src 'none'" in policy and "'unsafe-inline'" not in policy
+    assert re.search(r"script-src 'self' 'sha256-[A-Za-z0-9+/]{43}='; ", policy), policy
+    assert 'href="/exchanges"' in page.text  # in the explorer's layout and navigation
     assert "webkitdirectory" in page.text and "cdn" not in page.text.lower()
     for asset in (
         "/assets/verify/hashworker.js",
