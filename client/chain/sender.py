@@ -46,8 +46,9 @@ from .artifacts import load_artifact
 from .transact import RECEIPT_POLL, TxResult, revert_to_error
 
 #: Gas limit of a transaction whose caller names none. Gas costs nothing here; the limit only
-#: stops a runaway call, and must leave room in a block (50,000,000 in chain/genesis.json).
-GAS_LIMIT = 10_000_000
+#: stops a runaway call. It must cover the largest call the contracts take (a registerBatch of
+#: 500 datasets: about 14.6 M gas) and leave room in a block (50,000,000 in chain/genesis.json).
+GAS_LIMIT = 30_000_000
 #: Seconds without a receipt after which a sender checks that its nonce is still the chain's
 #: (the node mines a transaction as it arrives, so a receipt is there at once or nearly).
 NONCE_CHECK_AFTER = 0.25
