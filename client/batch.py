@@ -106,6 +106,77 @@ class BatchProgress:
         return found
 
 
+def read_listing(path: Path) -> list[Path]:
+    """The paths a batch list file names: one a line, `#` comments and blank lines skipped,
+    relative paths taken from the list's folder."""
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read batch list {path}: {exc.strerror}") from None
+    entries = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+    if not entries:
+        raise ConfigError(f"batch list {path} names no files")
+    base = path.parent
+    return [Path(e) if Path(e).is_absolute() else base / e for e in entries]
+
+
+def dedupe(paths: Sequence[Path], roots: Sequence[bytes]) -> list[tuple[Path, bytes]]:
+    """The batch's (path, root) entries; ConfigError naming both files if two have the same
+    content (the chain registers a root once)."""
+    seen: dict[bytes, Path] = {}
+    for p, r in zip(paths, roots, strict=True):
+        if r in seen:
+            raise ConfigError(f"{p} and {seen[r]} have the same content (root {hex32(r)}); list it once")
+        seen[r] = p
+    return list(zip(paths, roots, strict=True))
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What one run of a batch did: its record (saved at `record`) and its transactions."""
+
+    progress: BatchProgress
+    record: Path
+    resumed: bool
+    sent: list[TxResult]
+
+    @property
+    def earlier(self) -> int:
+        """Items registered by an earlier run of this batch."""
+        runs = self.progress.runs
+        return sum(1 for i in self.progress.items if i.status == REGISTERED and i.run != runs)
+
+    @property
+    def failed(self) -> list[BatchItem]:
+        return [i for i in self.progress.items if i.status == FAILED]
+
+    def to_json(self, listing: Path) -> dict[str, Any]:
+        """The outcome as `idsreg register --batch --json` prints it."""
+        counts = self.progress.counts()
+        return {
+            "list": str(listing),
+            "record": str(self.record),
+            "resumed": self.resumed,
+            "run": self.progress.runs,
+            "startedAt": self.progress.started_at,
+            "registered": counts[REGISTERED],
+            "registeredEarlier": self.earlier,
+            "skipped": counts[SKIPPED],
+            "failed": counts[FAILED],
+            "datasets": [
+                {
+                    "path": i.path,
+                    "root": i.root,
+                    "status": i.status,
+                    "reason": i.reason or None,
+                    "transaction": i.transaction,
+                }
+                for i in self.progress.items
+            ],
+            "transactions": [tx.to_json() for tx in self.sent],
+        }
+
+
 class BatchRegistrar:
     """Registers the items of one batch for the signer's organisation (see the module docstring)."""
 
@@ -173,6 +244,15 @@ class BatchRegistrar:
             else:
                 item.status = FAILED
                 item.reason = f"registered by {self.registry.org_label(registrant)}, not by your organisation"
+
+    def finish(
+        self, progress: BatchProgress, record: Path, resumed: bool, chunk_size: int, advance: Callable[[int], None]
+    ) -> BatchOutcome:
+        """`register` the pending items, then mark the record complete if nothing is left to send."""
+        sent = self.register(progress, record, chunk_size, advance)
+        progress.complete = not any(i.status in (PENDING, SENDING) for i in progress.items)
+        progress.save(record)
+        return BatchOutcome(progress, record, resumed, sent)
 
     def register(
         self, progress: BatchProgress, record: Path, chunk_size: int, advance: Callable[[int], None]
@@ -264,4 +344,4 @@ def _snake(name: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in name)
 
 
-__all__ = ["BatchItem", "BatchProgress", "BatchRegistrar"]
+__all__ = ["BatchItem", "BatchOutcome", "BatchProgress", "BatchRegistrar", "dedupe", "read_listing"]

@@ -11,6 +11,7 @@ the commitment. See docs/licences.md.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -222,6 +223,42 @@ class Receipts:
         """A receipt file for `receipt`, whose terms commitment `opening` must open."""
         check_opening(opening, receipt.terms_commitment)
         return ReceiptFile(self.registry.chain_id, self.ledger, receipt, opening)
+
+    def draft_delivery(
+        self,
+        dataset: bytes,
+        provider: str,
+        consumer: str,
+        delivered_root: bytes,
+        size: int,
+        *,
+        price: int = 0,
+        note: str = "",
+        grant: int | None = None,
+        delivered_at: int | None = None,
+    ) -> ReceiptFile:
+        """A receipt file for one delivery, ready for both parties' signatures: the grant
+        (default: the consumer's current grant on `dataset`), the confidential terms (size,
+        price, note) committed with a fresh salt, a random nonce, and the delivery time
+        (default: the chain's time, the clock the ledger judges by)."""
+        from .consortium import org_id
+
+        if grant is None:
+            grant = Grants(self.registry).show(dataset, consumer).serial
+        opening = Opening.new(Terms.receipt(size=size, price=price, note=note))
+        if delivered_at is None:
+            delivered_at = int(self.registry.w3.eth.get_block("latest")["timestamp"])
+        receipt = Receipt(
+            dataset=dataset,
+            grant_serial=grant,
+            provider=org_id(provider),
+            consumer=org_id(consumer),
+            delivered_root=delivered_root,
+            terms_commitment=opening.commitment,
+            delivered_at=delivered_at,
+            nonce=int.from_bytes(os.urandom(16), "big"),
+        )
+        return self.draft(receipt, opening)
 
     def key_owner(self, key: str) -> str | None:
         """The organisation a key belongs to (as people read it), None if no member holds it."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from rich.markup import escape
 
@@ -12,7 +11,7 @@ from ..errors import ConfigError, IdsRegistryError
 from .common import console, emit, err_console, registry, signer
 from .datasets import hash_all
 from .progress import count_progress
-from .tx import print_tx, tx_json
+from .tx import print_tx
 
 #: Most datasets one registerBatch transaction may carry (the contract's MAX_BATCH).
 MAX_CHUNK = 500
@@ -36,67 +35,36 @@ def register_batch(
     rpc_url: str | None,
     as_json: bool,
 ) -> None:
-    from ..batch import FAILED, PENDING, REGISTERED, SENDING, SKIPPED, BatchProgress, BatchRegistrar
-    from ..datasets import Datasets, hex32
+    from ..batch import PENDING, SKIPPED, BatchProgress, BatchRegistrar, dedupe
+    from ..datasets import Datasets
     from ..settings import get_settings
 
     if not 1 <= chunk_size <= MAX_CHUNK:
         raise ConfigError(f"--chunk-size {chunk_size} is not between 1 and {MAX_CHUNK}")
-    roots = hash_all(paths, not as_json)
-    seen: dict[bytes, Path] = {}
-    for p, r in zip(paths, roots, strict=True):
-        if r in seen:
-            raise ConfigError(f"{p} and {seen[r]} have the same content (root {hex32(r)}); list it once")
-        seen[r] = p
+    entries = dedupe(paths, hash_all(paths, not as_json))
     reg = registry(rpc_url)
-    datasets = Datasets(reg)
-    registrar = BatchRegistrar(datasets, signer(key, password_file), grade, parents, manifest_uri)
+    registrar = BatchRegistrar(Datasets(reg), signer(key, password_file), grade, parents, manifest_uri)
     record = BatchProgress.location(get_settings().home / "batches", listing, reg.chain_id)
-    progress, resumed = registrar.start(record, listing, list(zip(paths, roots, strict=True)))
+    progress, resumed = registrar.start(record, listing, entries)
     if resumed:
         err_console.print(
             f"note: resuming the batch of {listing} started at {progress.started_at} (run {progress.runs}; "
             f"progress in {record})",
             soft_wrap=True,
         )
-    with count_progress("checking", len(roots), not as_json) as advance:
+    with count_progress("checking", len(entries), not as_json) as advance:
         registrar.sort(progress)
-        advance(len(roots))
+        advance(len(entries))
     progress.save(record)
     pending = sum(1 for i in progress.items if i.status == PENDING)
     with count_progress("registering", pending, not as_json) as advance:
-        sent = registrar.register(progress, record, chunk_size, advance)
-    progress.complete = not any(i.status in (PENDING, SENDING) for i in progress.items)
-    progress.save(record)
+        outcome = registrar.finish(progress, record, resumed, chunk_size, advance)
 
-    counts = progress.counts()
-    earlier = sum(1 for i in progress.items if i.status == REGISTERED and i.run != progress.runs)
-    failed = [i for i in progress.items if i.status == FAILED]
-    data: dict[str, Any] = {
-        "list": str(listing),
-        "record": str(record),
-        "resumed": resumed,
-        "run": progress.runs,
-        "startedAt": progress.started_at,
-        "registered": counts[REGISTERED],
-        "registeredEarlier": earlier,
-        "skipped": counts[SKIPPED],
-        "failed": counts[FAILED],
-        "datasets": [
-            {
-                "path": i.path,
-                "root": i.root,
-                "status": i.status,
-                "reason": i.reason or None,
-                "transaction": i.transaction,
-            }
-            for i in progress.items
-        ],
-        "transactions": [tx_json(tx) for tx in sent],
-    }
+    data = outcome.to_json(listing)
+    failed, earlier = outcome.failed, outcome.earlier
 
     def human() -> None:
-        for tx in sent:
+        for tx in outcome.sent:
             print_tx(tx, f"registered {sum(1 for e in tx.events if e.name == 'DatasetRegistered')} datasets")
         for item in progress.items:
             if item.status == SKIPPED:
@@ -105,8 +73,8 @@ def register_batch(
             console.print(f"  [red]not registered[/] {escape(item.path)}: {escape(item.reason)}", soft_wrap=True)
         note = f" ({earlier} by an earlier run)" if earlier else ""
         console.print(
-            f"registered {counts[REGISTERED]}{note}, skipped {counts[SKIPPED]} already yours, "
-            f"failed {counts[FAILED]} — {len(sent)} transaction(s) in this run",
+            f"registered {data['registered']}{note}, skipped {data['skipped']} already yours, "
+            f"failed {data['failed']} — {len(outcome.sent)} transaction(s) in this run",
             soft_wrap=True,
         )
 

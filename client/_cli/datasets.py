@@ -12,7 +12,6 @@ import typer
 
 from ..chain.enums import Grade, Right, label
 from ..errors import ConfigError, HashingError, IdsRegistryError
-from ..files import create_new, private_folder
 from ..hashing import content_root
 from ..jsonable import jsonable
 from ..proofs import ProofFile
@@ -134,28 +133,6 @@ def hash_(paths: Annotated[list[Path], typer.Argument(help="Files or directories
 # ----- register -----
 
 
-def _keep_record(name: str, record: dict[str, Any], what: str) -> Path:
-    """Keep what only the registrant knows (salts) in $IDSREG_HOME/registrations/NAME.json:
-    mode 0600 in a 0700 folder, never replacing another record."""
-    from ..settings import get_settings
-
-    folder = get_settings().registrations_dir
-    private_folder(folder)
-    return create_new(folder / f"{name}.json", json.dumps(record, indent=2) + "\n", what=what, mode=0o600)
-
-
-def _read_list(path: Path) -> list[Path]:
-    try:
-        lines = path.read_text().splitlines()
-    except OSError as exc:
-        raise ConfigError(f"cannot read batch list {path}: {exc.strerror}") from None
-    entries = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
-    if not entries:
-        raise ConfigError(f"batch list {path} names no files")
-    base = path.parent
-    return [Path(e) if Path(e).is_absolute() else base / e for e in entries]
-
-
 def register(
     path: Annotated[Path | None, typer.Argument(help="The file or directory to register.")] = None,
     grade: Annotated[str, typer.Option(help="Classification: general, important or core.")] = "general",
@@ -183,16 +160,7 @@ def register(
     as_json: JsonOpt = False,
 ) -> None:
     """Register a dataset by content root for your organisation (or many with --batch)."""
-    from ..consortium import Consortium
-    from ..datasets import (
-        Datasets,
-        Registration,
-        hex32,
-        metadata_commitment,
-        new_salt,
-        parse_root,
-        registration_commitment,
-    )
+    from ..datasets import Datasets, hex32, parse_root
 
     chosen_grade = parse_grade(grade)
     check_suggested_grade(chosen_grade, meta, answers, force)
@@ -200,9 +168,10 @@ def register(
     if batch is not None:
         if path is not None or meta is not None or commit:
             raise ConfigError("--batch registers the listed paths; give no PATH, --meta or --commit with it")
+        from ..batch import read_listing
         from .batch import register_batch  # it imports this module
 
-        paths = _read_list(batch)
+        paths = read_listing(batch)
         register_batch(
             batch, paths, chosen_grade, parents, manifest_uri, chunk_size, key, password_file, rpc_url, as_json
         )
@@ -210,69 +179,37 @@ def register(
     if path is None:
         raise ConfigError("give a PATH to register, or --batch LIST")
     root = hash_path(path, not as_json)
-    metadata_hash, salt = bytes(32), b""
+    document = None
     if meta is not None:
         try:
             document = meta.read_bytes()
         except OSError as exc:
             raise ConfigError(f"cannot read metadata file {meta}: {exc.strerror}") from None
-        salt = new_salt()
-        metadata_hash = metadata_commitment(document, salt)
-    registration = Registration(root, chosen_grade, metadata_hash, meta_uri, parents)
+    from ..registrations import Commitment, Registrar, SaltRecords
+    from ..settings import get_settings
+
     reg = registry(rpc_url)
-    datasets = Datasets(reg)
-    account = signer(key, password_file)
-    pending: Path | None = None  # the commitment's salt record
-    if commit:
-        org, _role = Consortium(reg).key_info(account.address)
-        if org is None:
-            raise ConfigError(f"key {account.address} does not belong to a member organisation")
-        reveal_salt = new_salt()
-        commitment = registration_commitment(root, org, reveal_salt)
-        # Kept before the commitment is sent: if the reveal fails, only this salt can still
-        # reveal the commitment and keep its priority.
-        pending = _keep_record(
-            f"{root.hex()}-commit-{commitment.hex()}",
-            {
-                "root": hex32(root),
-                "path": str(path),
-                "chainId": reg.chain_id,
-                "org": org,
-                "commitment": hex32(commitment),
-                "revealSalt": hex32(reveal_salt),
-                "grade": label(chosen_grade),
-                "metadataHash": hex32(metadata_hash),
-                "metadataURI": meta_uri,
-                "parents": [hex32(p) for p in parents],
-                "metadataSalt": hex32(salt) if salt else None,
-                "metadataFile": str(meta) if meta else None,
-            },
-            "commitment salt record",
+    registrar = Registrar(Datasets(reg), SaltRecords(get_settings().registrations_dir))
+    committed: list[Commitment] = []
+    try:
+        done = registrar.register(
+            signer(key, password_file),
+            root,
+            str(path),
+            chosen_grade,
+            metadata=document,
+            metadata_file=str(meta) if meta else None,
+            metadata_uri=meta_uri,
+            parents=parents,
+            commit=commit,
+            on_committed=committed.append,
         )
-        datasets.commit(account, commitment)
-        try:
-            # Sent after the commitment's receipt, the reveal lands in a later block, as it must.
-            tx = datasets.reveal(account, registration, reveal_salt)
-        except IdsRegistryError:
-            err_console.print(f"note: the salt of the commitment is kept in {pending}", soft_wrap=True)
-            raise
-    else:
-        tx = datasets.register(account, registration)
-    record = {
-        "root": hex32(root),
-        "path": str(path),
-        "transaction": tx.tx_hash,
-        "block": tx.block_number,
-        "chainId": reg.chain_id,
-        "grade": label(chosen_grade),
-        "metadataHash": hex32(metadata_hash),
-        "metadataSalt": hex32(salt) if salt else None,
-        "metadataFile": str(meta) if meta else None,
-    }
-    saved = None
-    if meta is not None:
-        saved = _keep_record(f"{root.hex()}-{tx.tx_hash.removeprefix('0x')}", record, "metadata salt record")
-    data = {**record, "record": saved, **({"commitRecord": pending} if pending else {}), **tx_json(tx)}
+    except IdsRegistryError:
+        if committed:
+            err_console.print(f"note: the salt of the commitment is kept in {committed[0].record}", soft_wrap=True)
+        raise
+    tx, saved, pending = done.tx, done.saved, done.commit_record
+    data = {**done.record, "record": saved, **({"commitRecord": pending} if pending else {}), **tx_json(tx)}
 
     def human() -> None:
         print_tx(tx, f"registered {path} as dataset {hex32(root)} ({label(chosen_grade)})")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -319,12 +318,8 @@ def draft(
 
     Size, price and note are the receipt's confidential terms: the file carries them with their
     salt, the chain only the commitment both signatures cover."""
-    from ..consortium import org_id
-    from ..eip712 import Receipt
-    from ..grants import Grants
     from ..hashing import parse_root
     from ..receipts import Receipts
-    from ..terms import Opening, Terms
 
     if (delivered is None) == (delivered_root is None):
         raise ConfigError("give exactly one of --delivered PATH or --delivered-root ID")
@@ -334,22 +329,18 @@ def draft(
         if delivered is None or not delivered.is_file():
             raise ConfigError("give --size (bytes delivered)")
         size = delivered.stat().st_size
-    reg = registry(rpc_url)
-    if grant is None:
-        grant = Grants(reg).show(root, consumer).serial
-    opening = Opening.new(Terms.receipt(size=size, price=price, note=note))
-    receipt = Receipt(
-        dataset=root,
-        grant_serial=grant,
-        provider=org_id(provider),
-        consumer=org_id(consumer),
-        delivered_root=content,
-        terms_commitment=opening.commitment,
-        delivered_at=parse_time(at) if at else chain_now(reg),
-        nonce=int.from_bytes(os.urandom(16), "big"),
+    receipts = Receipts(registry(rpc_url))
+    file = receipts.draft_delivery(
+        root,
+        provider,
+        consumer,
+        content,
+        size,
+        price=price,
+        note=note,
+        grant=grant,
+        delivered_at=parse_time(at) if at else None,
     )
-    receipts = Receipts(reg)
-    file = receipts.draft(receipt, opening)
     create_new(out, file.to_json(), what="receipt file")
     warn_if_refused(receipts, file)
     emit(

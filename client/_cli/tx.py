@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..jsonable import jsonable
 from .common import console
 
 if TYPE_CHECKING:
@@ -12,13 +11,7 @@ if TYPE_CHECKING:
 
 
 def tx_json(tx: TxResult) -> dict[str, Any]:
-    return {
-        "transaction": tx.tx_hash,
-        "block": tx.block_number,
-        "blockHash": tx.block_hash,
-        "gasUsed": tx.gas_used,
-        "events": [{"contract": e.contract, "name": e.name, "args": jsonable(e.args)} for e in tx.events],
-    }
+    return tx.to_json()
 
 
 def print_tx(tx: TxResult, summary: str) -> None:

@@ -34,6 +34,18 @@ class TxResult:
     contract_address: str | None
     events: list[DecodedEvent]
 
+    def to_json(self) -> dict[str, Any]:
+        """The transaction as `idsreg … --json` prints it: hash, block, gas, decoded events."""
+        from ..jsonable import jsonable
+
+        return {
+            "transaction": self.tx_hash,
+            "block": self.block_number,
+            "blockHash": self.block_hash,
+            "gasUsed": self.gas_used,
+            "events": [{"contract": e.contract, "name": e.name, "args": jsonable(e.args)} for e in self.events],
+        }
+
     def event(self, name: str) -> DecodedEvent:
         """The first event called `name`; KeyError if the transaction emitted none."""
         for e in self.events:

@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     throughput.add_argument("--singles", type=int, default=200, help="sequential register calls (default 200)")
     throughput.add_argument("--batches", type=int, default=20, help="register_batch calls (default 20)")
     throughput.add_argument("--batch-size", type=int, default=100, help="datasets per batch (default 100)")
+    throughput.add_argument(
+        "--bulk", type=int, default=20_000, help="datasets through register_batches and its baseline (default 20,000)"
+    )
+    throughput.add_argument(
+        "--window", type=int, default=8, help="register_batches: transactions in flight (default 8)"
+    )
     hashing = parser.add_argument_group("hashing")
     hashing.add_argument("--size-mib", type=int, default=1024, help="file size in MiB (default 1024)")
     hashing.add_argument("--repeats", type=int, default=3, help="runs per tool, best kept (default 3)")
@@ -166,7 +172,19 @@ def run(options: argparse.Namespace, tables_console: Console, progress: Console)
     if "throughput" in chosen:
         with bench_chain(progress) as chain:
             hardfork = chain.hardfork
-            show([throughput_table(chain, progress, options.singles, options.batches, options.batch_size)])
+            show(
+                [
+                    throughput_table(
+                        chain,
+                        progress,
+                        options.singles,
+                        options.batches,
+                        options.batch_size,
+                        options.bulk,
+                        options.window,
+                    )
+                ]
+            )
     if "registry" in chosen:
         with bench_chain(progress) as chain:
             hardfork = chain.hardfork

@@ -24,7 +24,7 @@ from client.chain.abi import deployment_data
 from client.chain.artifacts import load_artifact
 from client.chain.deploy import deploy_registry
 from client.chain.node import AnvilProcess, ChainConfig, free_port
-from client.chain.registry import Registry
+from client.chain.registry import Registry, rpc_session
 from client.chain.transact import TxResult, send_transaction
 from client.consortium import Consortium
 
@@ -121,7 +121,7 @@ def bench_chain(console: Console, *, steps_tracing: bool = False) -> Iterator[Be
 
 
 def _set_up(rpc_url: str, deployments: Path) -> BenchChain:
-    w3 = Web3(CountingHTTPProvider(rpc_url, request_kwargs={"timeout": 60}))
+    w3 = Web3(CountingHTTPProvider(rpc_url, request_kwargs={"timeout": 60}, session=rpc_session(rpc_url)))
     governor = Account.create()
     registry = Registry(w3, deploy_registry(w3, governor, [governor.address], 1, deployments, force=True))
     consortium = Consortium(registry)

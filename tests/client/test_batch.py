@@ -13,16 +13,21 @@ from client.chain.registry import Registry
 from client.consortium import Consortium
 from client.datasets import Datasets, Registration
 from client.errors import ContractRevertError
-from tests.conftest import admit, new_account
+from tests.conftest import Org, admit, new_account
 
 
-def test_items_registered_meanwhile_are_sorted_out(make_registry: Callable[..., Registry], tmp_path: Path) -> None:
+def two_members(make_registry: Callable[..., Registry]) -> tuple[Registry, Consortium, Datasets, Org, Org]:
+    """A fresh registry with ACME (one connector key) and BETA."""
     governor = new_account()
     registry = make_registry([governor])
     consortium = Consortium(registry)
     acme = admit(consortium, governor, "DEMO:ACME", connectors=1)
     beta = admit(consortium, governor, "DEMO:BETA")
-    datasets = Datasets(registry)
+    return registry, consortium, Datasets(registry), acme, beta
+
+
+def test_items_registered_meanwhile_are_sorted_out(make_registry: Callable[..., Registry], tmp_path: Path) -> None:
+    registry, _consortium, datasets, acme, beta = two_members(make_registry)
     roots = [bytes([i + 1]) * 32 for i in range(7)]
     listing = tmp_path / "list.txt"
     record = BatchProgress.location(tmp_path / "batches", listing, registry.chain_id)
@@ -77,11 +82,7 @@ def _check_record_is_exact(datasets: Datasets, progress: BatchProgress, record: 
 def test_a_batch_refused_outright_stops_the_sends(make_registry: Callable[..., Registry], tmp_path: Path) -> None:
     """The connector's key is revoked after a few chunks: the chunks in flight then are refused
     too, but nothing more is sent, and the record says exactly what went through."""
-    governor = new_account()
-    registry = make_registry([governor])
-    consortium = Consortium(registry)
-    acme = admit(consortium, governor, "DEMO:ACME", connectors=1)
-    datasets = Datasets(registry)
+    registry, consortium, datasets, acme, _beta = two_members(make_registry)
     connector = acme.connectors[0]
     chunks, size, window = 20, 5, 4
     roots = [bytes([i + 1]) * 32 for i in range(chunks * size)]
@@ -113,12 +114,7 @@ def test_a_batch_refused_outright_stops_the_sends(make_registry: Callable[..., R
 def test_a_member_in_bad_faith_mid_batch(make_registry: Callable[..., Registry], tmp_path: Path) -> None:
     """BETA registers a root of a later chunk while ACME's batch runs: that one item fails,
     named with BETA, the rest of its chunk is sent again, all others are registered."""
-    governor = new_account()
-    registry = make_registry([governor])
-    consortium = Consortium(registry)
-    acme = admit(consortium, governor, "DEMO:ACME", connectors=1)
-    beta = admit(consortium, governor, "DEMO:BETA")
-    datasets = Datasets(registry)
+    registry, _consortium, datasets, acme, beta = two_members(make_registry)
     roots = [bytes([i + 1]) * 32 for i in range(60)]
     listing = tmp_path / "list.txt"
     record = BatchProgress.location(tmp_path / "batches", listing, registry.chain_id)
@@ -142,11 +138,7 @@ def test_a_member_in_bad_faith_mid_batch(make_registry: Callable[..., Registry],
 def test_a_pipeline_cut_short_resumes_exactly(make_registry: Callable[..., Registry], tmp_path: Path) -> None:
     """The run dies with chunks in flight: those are `sending` in the record; the next run
     finds them on the chain, counts them as this batch's and sends only the rest."""
-    governor = new_account()
-    registry = make_registry([governor])
-    consortium = Consortium(registry)
-    acme = admit(consortium, governor, "DEMO:ACME", connectors=1)
-    datasets = Datasets(registry)
+    registry, _consortium, datasets, acme, _beta = two_members(make_registry)
     roots = [bytes([i + 1]) * 32 for i in range(40)]
     entries = [(tmp_path / f"f{i}", r) for i, r in enumerate(roots)]
     listing = tmp_path / "list.txt"

@@ -70,8 +70,29 @@ def registered(w3: Web3, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
             yield Registered(story, url, files, hex32(scans), hex32(model))
 
 
-def _examples() -> list[str]:
-    return re.findall(r"^```python\n(.*?)^```", DOCS.read_text(), flags=re.DOTALL | re.MULTILINE)
+#: The section whose examples write to the chain (run by test_the_sdk_registers).
+WRITING = "## Registering from an application"
+
+
+def _run(examples: list[str]) -> str:
+    """Run the examples in order in one namespace, as a reader would; what they printed."""
+    printed = io.StringIO()
+    namespace: dict[str, object] = {}
+    try:
+        with contextlib.redirect_stdout(printed):
+            for code in examples:
+                exec(compile(code, str(DOCS), "exec"), namespace)  # noqa: S102 - the documentation's own examples
+    finally:
+        get_settings.cache_clear()
+    return printed.getvalue()
+
+
+def _examples(writing: bool = False) -> list[str]:
+    text = DOCS.read_text()
+    start = text.index(WRITING)
+    end = text.index("\n## ", start + 1)
+    part = text[start:end] if writing else text[:start] + text[end:]
+    return re.findall(r"^```python\n(.*?)^```", part, flags=re.DOTALL | re.MULTILINE)
 
 
 def test_the_sdk_examples_run(registered: Registered, monkeypatch: pytest.MonkeyPatch, w3: Web3) -> None:
@@ -86,15 +107,7 @@ def test_the_sdk_examples_run(registered: Registered, monkeypatch: pytest.Monkey
     get_settings.cache_clear()
     examples = _examples()
     assert len(examples) == 7  # connecting, one per question, and the other records (a new one runs too)
-    printed = io.StringIO()
-    namespace: dict[str, object] = {}
-    try:
-        with contextlib.redirect_stdout(printed):
-            for code in examples:
-                exec(compile(code, str(DOCS), "exec"), namespace)  # noqa: S102 - the documentation's own examples
-    finally:
-        get_settings.cache_clear()
-    out = printed.getvalue()
+    out = _run(examples)
     assert f"turbine-scans.csv is dataset {registered.scans}, registered by ALPHA" in out
     assert "None\n" in out  # the unregistered root
     assert "holding: ALPHA (member" in out and "operation: ALPHA (member" in out
@@ -104,6 +117,31 @@ def test_the_sdk_examples_run(registered: Registered, monkeypatch: pytest.Monkey
     assert f"{registered.scans} (ancestor, 1 steps), registered by ALPHA" in out
     assert "DataRegistry DatasetRegistered" in out and "AccessRegistry GrantIssued" in out
     assert "items by GAMMA" in out  # the story's anchor
+
+
+def test_the_sdk_registers(registered: Registered, monkeypatch: pytest.MonkeyPatch, w3: Web3) -> None:
+    """The writing examples: a pipelined batch, its refusal, a commit-reveal with salt records."""
+    home = registered.folder.parent / "home-writing"
+    Keystore(home / "keystore").import_private_key(
+        "beta", registered.story.key("BETA").key.hex(), TEST_PASSWORD, scrypt_n=2**10
+    )
+    monkeypatch.setenv("IDSREG_HOME", str(home))
+    monkeypatch.setenv("IDSREG_PASSWORD", TEST_PASSWORD)
+    monkeypatch.setenv("IDSREG_RPC_URL", str(w3.provider.endpoint_uri))  # type: ignore[attr-defined]
+    monkeypatch.setenv("IDSREG_DEPLOYMENTS", str(registered.folder.parent / "deployments"))
+    monkeypatch.chdir(registered.folder)
+    get_settings.cache_clear()
+    examples = _examples(writing=True)
+    assert len(examples) == 2
+    out = _run(examples)
+    assert "250 datasets registered in 3 transactions" in out
+    assert "refused: dataset 0x" in out and "is already registered by BETA (member" in out
+    assert "revealed 0x" in out and "-commit-0x" not in out and "-commit-" in out
+    readings = sorted((registered.folder / "readings").glob("*.json"))
+    datasets = registered.story.datasets
+    assert all(datasets.is_registered(content_root(p)) for p in readings)
+    assert datasets.show(content_root(registered.folder / "wear-report.pdf")).grade == Grade.IMPORTANT
+    assert len(list((home / "registrations").glob("*.json"))) == 2
 
 
 def test_is_this_file_registered(registered: Registered, tmp_path: Path) -> None:

@@ -91,3 +91,23 @@ def test_nonces_pipelining_and_mined_refusals(make_registry: Callable[..., Regis
     assert registry.w3.eth.get_transaction_count(connector.address) == 11 + 3
     assert len(error.registered) == 2 and error.unsent == len(batch) - 3 * 2
     assert GAS_LIMIT < 50_000_000
+
+
+def test_a_chain_reverted_under_the_counted_nonce(make_registry: Callable[..., Registry]) -> None:
+    """The node goes back to a snapshot (as tests do; a reset does the same): the counted nonce
+    is ahead of the chain, the node holds the transaction back; it is dropped and sent again."""
+    governor = new_account()
+    registry = make_registry([governor])
+    acme = admit(Consortium(registry), governor, "DEMO:ACME", connectors=1)
+    datasets = Datasets(registry)
+    connector = acme.connectors[0]
+    snapshot = registry.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    datasets.register(connector, Registration(b"\x01" * 32))
+    datasets.register(connector, Registration(b"\x02" * 32))
+    registry.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+    tx = datasets.register(connector, Registration(b"\x03" * 32))
+    assert tx.event("DatasetRegistered").args["root"] == "0x" + "03" * 32
+    assert registry.w3.eth.get_transaction_count(connector.address) == 1
+    datasets.register(connector, Registration(b"\x04" * 32))
+    assert not datasets.is_registered(b"\x01" * 32) and datasets.is_registered(b"\x04" * 32)
+    assert registry.w3.eth.get_transaction_count(connector.address) == 2
