@@ -12,9 +12,11 @@ itself, so the script stays tested as installed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -71,13 +73,31 @@ class CommandForks:
     """The fork server of one test session (see the module docstring)."""
 
     def __init__(self, scratch: Path) -> None:
+        self.scratch = scratch
+        self.process = self._start()
+        self.jobs = 0
+
+    @staticmethod
+    def _start() -> subprocess.Popen[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("IDSREG_")}
         env["COLUMNS"] = "200"  # Rich reads the width when the command line is imported
-        self.scratch = scratch
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", FORK_SERVER], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        # A session of its own, so that a command that times out is killed with the server.
+        return subprocess.Popen(
+            [sys.executable, "-c", FORK_SERVER],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
         )
-        self.jobs = 0
+
+    def _restart(self) -> None:
+        """Kill the server and the command it waits for; the next command gets a new server
+        (one command that hangs must not fail every later test of the session)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self.process = self._start()
 
     def run(self, args: list[str], env: dict[str, str], stdin: str | None, timeout: float) -> Result:
         assert self.process.stdin is not None and self.process.stdout is not None
@@ -87,13 +107,20 @@ class CommandForks:
         files["stdout"].write_text("")
         files["stderr"].write_text("")
         job = {"args": args, "env": env, "cwd": os.getcwd(), **{k: str(v) for k, v in files.items()}}
+        if self.process.poll() is not None:
+            self._restart()
+        assert self.process.stdin is not None and self.process.stdout is not None
         self.process.stdin.write(json.dumps(job) + "\n")
         self.process.stdin.flush()
         ready, _, _ = select.select([self.process.stdout], [], [], timeout)
         if not ready:
-            self.process.kill()
+            self._restart()
             raise TimeoutError(f"idsreg {' '.join(args)} did not finish within {timeout:.0f} s")
-        code = int(json.loads(self.process.stdout.readline())["code"])
+        answer = self.process.stdout.readline()
+        if not answer:  # the server died (killed from outside): start another for the next command
+            self._restart()
+            raise RuntimeError(f"the command fork server died running idsreg {' '.join(args)}")
+        code = int(json.loads(answer)["code"])
         result = Result(code, files["stdout"].read_text(), files["stderr"].read_text())
         for path in files.values():
             path.unlink()
