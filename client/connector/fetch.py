@@ -38,10 +38,11 @@ from ..directory import ContentManifest, ManifestEntry
 from ..errors import ConfigError, HashingError, IdsRegistryError, OverwriteRefusedError, ProofError
 from ..merkle import MerkleAccumulator
 from .identity import issue_token
+from .transfer import DataAddress
 
-#: The header carrying the consumer connector's identity token on every data-plane request.
+#: The header carrying the consumer connector's identity token on every data-plane request
+#: (the data plane server's name for it too: client/connector/dataplane.py).
 PROOF_HEADER = "X-Idsreg-Proof"
-HTTP_ENDPOINT = "https://w3id.org/idsa/v4.1/HTTP"
 #: How much one read asks of the socket: large reads keep Python's per-call cost negligible.
 READ_SIZE = 4 * CHUNK_SIZE
 #: Reconnections with `Range` for one file before giving up.
@@ -72,33 +73,6 @@ class RootMismatch(ProofError):
         self.expected = expected
         self.computed = computed
         self.kept = kept
-
-
-@dataclass(frozen=True)
-class DataAddress:
-    """Where and how to pull a transfer's bytes: the `dataAddress` of a TransferStartMessage."""
-
-    endpoint: str
-    token: str
-
-    @classmethod
-    def from_message(cls, address: Any) -> DataAddress:
-        """The address of a DSP `DataAddress` object; DataPlaneError naming what is missing."""
-        if not isinstance(address, dict):
-            raise DataPlaneError(f"the transfer's dataAddress {address!r} is not an object")
-        if address.get("endpointType") != HTTP_ENDPOINT:
-            raise DataPlaneError(
-                f"the data address's endpointType {address.get('endpointType')!r} is not {HTTP_ENDPOINT}"
-            )
-        properties = {
-            p.get("name"): p.get("value") for p in address.get("endpointProperties") or [] if isinstance(p, dict)
-        }
-        endpoint, token = address.get("endpoint"), properties.get("authorization")
-        if not isinstance(endpoint, str) or urlsplit(endpoint).scheme not in ("http", "https"):
-            raise DataPlaneError(f"the data address's endpoint {endpoint!r} is not an http(s) URL")
-        if str(properties.get("authType", "bearer")).lower() != "bearer" or not isinstance(token, str) or not token:
-            raise DataPlaneError("the data address carries no bearer authorization token")
-        return cls(endpoint.rstrip("/"), token)
 
 
 @dataclass(frozen=True)
