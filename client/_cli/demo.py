@@ -125,7 +125,8 @@ def demo(as_json: JsonOpt = False) -> None:
     verdict = verify_root(datasets, anchors, root, str(sample))
     unlocked = {label: store.unlock(known[label], pw) for label in (MEMBER_CONNECTOR, BETA_ADMIN, GAMMA_ADMIN, AUDITOR)}
     deal = _exchange(registry, unlocked[MEMBER_CONNECTOR], unlocked[BETA_ADMIN], root, sample)
-    api_url, api_pid, _started = start_background()
+    # A loaded machine takes more than the default 30 s to import and start the service.
+    api_url, api_pid, _started = start_background(timeout=120)
     shown = _disclose_and_read(api_url, deal, unlocked)
     beta_connector = _beta_connector(consortium, store.unlock(known[BETA_ADMIN], pw), known[BETA_CONNECTOR].address)
     moved = _connector_exchange(
