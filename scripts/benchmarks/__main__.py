@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     connector.add_argument(
         "--connector-mib", type=int, default=1024, help="the dataset moved between two connectors, MiB (default 1024)"
     )
+    connector.add_argument(
+        "--connector-runs", type=int, default=3, help="transfers and curls, interleaved, best kept (default 3)"
+    )
     return parser
 
 
@@ -197,7 +200,7 @@ def run(options: argparse.Namespace, tables_console: Console, progress: Console)
     if "connector" in chosen:
         with bench_chain(progress) as chain:
             hardfork = chain.hardfork
-            show([connector_table(chain, progress, options.connector_mib)])
+            show([connector_table(chain, progress, options.connector_mib, options.connector_runs)])
     if "hashing" in chosen:
         show([hashing_table(progress, options.size_mib, options.cache_dir, options.repeats)])
     if "startup" in chosen:
