@@ -34,6 +34,7 @@ from tests.connector.transfers import (
     finalized,
     provider,
     provider_state,
+    refused,
     serve,
     wait_consumer,
 )
@@ -45,13 +46,6 @@ S = TransferState
 def start(pair: Pair, root: bytes) -> tuple[Transfer, DataAddress]:
     negotiation = finalized(pair, root)
     return consumer(pair).start(negotiation.consumer_pid)
-
-
-def refused(pair: Pair, response: httpx.Response, status: int, words: str) -> None:
-    assert response.status_code == status, response.text
-    body = response.json()
-    pair.schemas.validate(body, "TransferError")
-    assert words in body["reason"][0], body["reason"][0]
 
 
 def test_a_file_whole_and_resumed_with_range(deciding: Pair, tmp_path: Path) -> None:
