@@ -232,3 +232,14 @@ def test_a_transfer_of_data_the_connector_does_not_hold_is_refused(deciding: Pai
         consumer(deciding).request(negotiation.consumer_pid)
     rows = consumer(deciding).store.in_state(Role.CONSUMER, S.TERMINATED)
     assert len(rows) == 1 and "holds no bytes" in rows[0].reason
+
+
+def test_a_member_suspended_before_the_start_is_not_started(manual: Pair, tmp_path: Path) -> None:
+    """The on-chain check before STARTED: beta is suspended between its request and the start."""
+    dataset = a_file(manual, tmp_path)
+    negotiation = finalized(manual, dataset.root)
+    transfer = consumer(manual).request(negotiation.consumer_pid)
+    manual.scene.govern(Action.SUSPEND_MEMBER, manual.scene.beta)
+    ended = provider(manual).start(transfer.provider_pid)
+    assert ended.state == S.TERMINATED and "(org-suspended)" in ended.reason
+    assert "(org-suspended)" in wait_consumer(manual, transfer, S.TERMINATED).reason
