@@ -13,12 +13,15 @@ scratch folder.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from statistics import median
 
@@ -29,9 +32,11 @@ from client.chain.enums import Permission
 from client.chain.node import free_port
 from client.connector.app import create_app, make_connector
 from client.connector.delivery import BackgroundServer, Delivery, fetch_dataset
+from client.connector.fetch import DataPlaneClient
 from client.connector.odrl import OfferTerms
 from client.connector.schemas import find_release, load
 from client.connector.sources import local_dataset
+from client.connector.transfer import DataAddress
 from client.consortium import org_id
 from client.datasets import Datasets, Registration
 from client.keys import Keystore
@@ -61,7 +66,9 @@ def _wait_port(port: int, timeout: float = 15.0) -> None:
     raise RuntimeError(f"nothing listens on port {port}")
 
 
-def _curl(folder: Path, name: str, out: Path) -> float:
+@contextmanager
+def _static(folder: Path) -> Iterator[str]:
+    """`python -m http.server` serving `folder` on a free loopback port: its URL."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(folder)],
@@ -70,12 +77,27 @@ def _curl(folder: Path, name: str, out: Path) -> float:
     )
     try:
         _wait_port(port)
-        started = time.perf_counter()
-        subprocess.run(["curl", "-sSf", "-o", str(out), f"http://127.0.0.1:{port}/{name}"], check=True)
-        return time.perf_counter() - started
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def _curl(url: str, out: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(["curl", "-sSf", "-o", str(out), url], check=True)
+    elapsed = time.perf_counter() - started
+    out.unlink()
+    return elapsed
+
+
+def _client(client: DataPlaneClient, url: str, root: bytes, out: Path) -> float:
+    """The data plane client with its verification, pulling from the static server's copy of the layout."""
+    started = time.perf_counter()
+    client.fetch(DataAddress(url + "/data/plain", "unused"), root, out)
+    elapsed = time.perf_counter() - started
+    out.unlink()
+    return elapsed
 
 
 class _Provider:
@@ -167,19 +189,26 @@ def connector_table(chain: BenchChain, console: Console, size_mib: int = 1024, r
             with console.status("connector: starting alpha's connector (idsreg connector serve, hashing its data)"):
                 provider.start()
             server.start()
+            # The data plane's layout as static files, for the client alone against the same server as curl.
+            plain = scratch / "data" / "data" / "plain"
+            (plain / "files").mkdir(parents=True)
+            (plain / "manifest").write_text(json.dumps(dataset.manifest()))
+            os.link(source, plain / "files" / source.name)
+            client = DataPlaneClient(chain.beta.connector, "0x" + org_id(chain.beta.identifier).hex())
             deliveries: list[tuple[float, Delivery]] = []
             curls: list[float] = []
-            for run in range(1, runs + 1):  # interleaved: both see the same moments of a busy machine
-                with console.status(f"connector: catalog → … → receipt of {size_mib:,} MiB, run {run} of {runs}"):
-                    started = time.perf_counter()
-                    delivery = fetch_dataset(
-                        beta, provider.url, dataset.root, scratch / "via-connector.bin", timeout=600
-                    )
-                    deliveries.append((time.perf_counter() - started, delivery))
-                (scratch / "via-connector.bin").unlink()
-                with console.status(f"connector: curl of the same {size_mib:,} MiB, run {run} of {runs}"):
-                    curls.append(_curl(source.parent, source.name, scratch / "via-curl.bin"))
-                (scratch / "via-curl.bin").unlink()
+            clients: list[float] = []
+            with _static(source.parent) as static:
+                for run in range(1, runs + 1):  # interleaved: each sees the same moments of a busy machine
+                    with console.status(f"connector: catalog → … → receipt of {size_mib:,} MiB, run {run} of {runs}"):
+                        started = time.perf_counter()
+                        out = scratch / "via-connector.bin"
+                        delivery = fetch_dataset(beta, provider.url, dataset.root, out, timeout=600)
+                        deliveries.append((time.perf_counter() - started, delivery))
+                        out.unlink()
+                    with console.status(f"connector: curl and the client alone from http.server, run {run} of {runs}"):
+                        curls.append(_curl(f"{static}/{source.name}", scratch / "via-curl.bin"))
+                        clients.append(_client(client, static, dataset.root, scratch / "via-client.bin"))
         finally:
             server.stop()
             beta.close()
@@ -189,6 +218,12 @@ def connector_table(chain: BenchChain, console: Console, size_mib: int = 1024, r
     download = delivery.timings["download"]
     rows = [
         {"what": "curl ← python -m http.server (same file)", "seconds": curl, "MiB/s": size_mib / curl, "ratio": 1.0},
+        {
+            "what": "data plane client + streaming verification ← python -m http.server",
+            "seconds": min(clients),
+            "MiB/s": size_mib / min(clients),
+            "ratio": curl / min(clients),
+        },
         {
             "what": "connector data plane + streaming verification",
             "seconds": download,
