@@ -38,13 +38,14 @@ if TYPE_CHECKING:
     from ..registry_client import RegistryClient
 
 GOVERNOR, MEMBER_ADMIN, MEMBER_CONNECTOR = "governor", "acme-admin", "acme-connector"
+BETA_CONNECTOR = "beta-connector"
 DEMO_ORG, DEMO_ORG_NAME = "DEMO:ACME-STEEL", "ACME Steel Works"
 # The exchange: ACME licenses its dataset to Beta and delivers it; Gamma is a member too, but
 # no party to the deal; the auditor is appointed by governance and sees every receipt.
 BETA_ADMIN, BETA_ORG, BETA_ORG_NAME = "beta-admin", "DEMO:BETA-MOTORS", "Beta Motors"
 GAMMA_ADMIN, GAMMA_ORG, GAMMA_ORG_NAME = "gamma-admin", "DEMO:GAMMA-LOGISTICS", "Gamma Logistics"
 AUDITOR = "auditor"
-KEY_LABELS = (GOVERNOR, MEMBER_ADMIN, MEMBER_CONNECTOR, BETA_ADMIN, GAMMA_ADMIN, AUDITOR)
+KEY_LABELS = (GOVERNOR, MEMBER_ADMIN, MEMBER_CONNECTOR, BETA_ADMIN, BETA_CONNECTOR, GAMMA_ADMIN, AUDITOR)
 LICENCE_PRICE, DELIVERY_PRICE = 48_000, 12_750
 
 
@@ -124,9 +125,14 @@ def demo(as_json: JsonOpt = False) -> None:
     verdict = verify_root(datasets, anchors, root, str(sample))
     unlocked = {label: store.unlock(known[label], pw) for label in (MEMBER_CONNECTOR, BETA_ADMIN, GAMMA_ADMIN, AUDITOR)}
     deal = _exchange(registry, unlocked[MEMBER_CONNECTOR], unlocked[BETA_ADMIN], root, sample)
-    api_url, api_pid, _started = start_background()
+    # A loaded machine takes more than the default 30 s to import and start the service.
+    api_url, api_pid, _started = start_background(timeout=120)
     shown = _disclose_and_read(api_url, deal, unlocked)
     audit = _audit(registry, root, [deal.licence_file, deal.receipt_file], settings.home / "demo" / "audit")
+    beta_connector = _beta_connector(consortium, store.unlock(known[BETA_ADMIN], pw), known[BETA_CONNECTOR].address)
+    moved = _connector_exchange(
+        registry, unlocked[MEMBER_CONNECTOR], store.unlock(known[BETA_CONNECTOR], pw), beta_connector, settings.home
+    )
     data = {
         "rpcUrl": status.rpc_url,
         "chainId": manifest.chain_id,
@@ -160,6 +166,7 @@ def demo(as_json: JsonOpt = False) -> None:
             "outsiderSees": shown["outsider"],
         },
         "audit": audit,
+        "connectorExchange": moved,
     }
 
     def human() -> None:
@@ -186,6 +193,14 @@ def demo(as_json: JsonOpt = False) -> None:
         console.print(
             f"[green]✓[/] audit bundle of the sample dataset: {audit['facts']} facts, verified against the "
             f"local node; bundle {audit['bundle']}, report {audit['report']} and {audit['pdf']}",
+            soft_wrap=True,
+            highlight=False,
+        )
+        console.print(
+            f"[green]✓[/] {BETA_ORG_NAME}'s connector fetched the dataset {moved['dataset']} ({moved['kind']}, "
+            f"{moved['size']} bytes) from {DEMO_ORG_NAME}'s connector in the Dataspace Protocol: contract as "
+            f"licence grant {moved['grantSerial']}, bytes verified against the registered root into {moved['path']}, "
+            f"receipt signed by both connectors in transaction {moved['receiptTransaction']}",
             soft_wrap=True,
             highlight=False,
         )
@@ -329,6 +344,81 @@ def _exchange(registry: Registry, provider: LocalAccount, consumer: LocalAccount
         receipt_terms=signed.opening.terms.document(),
         prices_on_chain=sorted(found),
     )
+
+
+def _beta_connector(consortium: Consortium, beta_admin: LocalAccount, connector: str) -> str:
+    """Beta's connector key, added by Beta's admin unless it is there; Beta's org id."""
+    member = consortium.member(BETA_ORG)
+    if connector not in member.connectors:
+        consortium.add_connector(beta_admin, connector)
+    return str(member.org_id)
+
+
+VIBRATION_FILES = {
+    "press-4/vibration-x.csv": "\n".join(f"{m},{(m * 37) % 101 / 10}" for m in range(500)) + "\n",
+    "press-4/vibration-y.csv": "\n".join(f"{m},{(m * 53) % 97 / 10}" for m in range(500)) + "\n",
+    "README.txt": "Line 2, press 4: accelerometer readings, one row a second (t,mm/s).\n",
+}
+
+
+def _connector_exchange(
+    registry: Registry, acme_connector: LocalAccount, beta_connector: LocalAccount, beta_org: str, home: Path
+) -> dict[str, Any]:
+    """ACME's and Beta's connectors, each a DSP server on loopback, move a second sample dataset
+    (a folder) from ACME to Beta: catalog, contract (the licence on chain), transfer, the bytes
+    verified against the registered root while they stream, a receipt both connectors sign.
+    A re-run reuses what the first run recorded for this deployment."""
+    folder = home / "demo" / f"connector-{registry.manifest.deployment_block_hash.removeprefix('0x')[:12]}"
+    record = folder / "delivery.json"
+    if record.exists():  # before the imports: the connector's modules take seconds to load
+        recorded: dict[str, Any] = json.loads(record.read_text())
+        return recorded
+    from ..chain.node import free_port
+    from ..connector.app import create_app, make_connector
+    from ..connector.delivery import BackgroundServer, fetch_dataset
+    from ..connector.odrl import OfferTerms
+    from ..connector.schemas import find_release, load
+    from ..connector.sources import DataSources, local_dataset
+    from ..consortium import org_id
+    from ..datasets import Datasets, Registration
+
+    source = home / "demo" / "press-4-vibration"
+    for name, text in VIBRATION_FILES.items():
+        path = source / name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+    dataset = local_dataset(source)
+    datasets = Datasets(registry)
+    if not datasets.is_registered(dataset.root):
+        datasets.register(acme_connector, Registration(dataset.root, Grade.GENERAL))
+    release = find_release()
+    schemas = None if release is None else load(release)
+    terms = OfferTerms(Permission.READ, "QUALITY-ANALYSIS", 30 * 24 * 3600)
+    folder.mkdir(parents=True, exist_ok=True)
+    running = []
+    try:
+        for key, org, served in (
+            (acme_connector, "0x" + org_id(DEMO_ORG).hex(), DataSources([dataset])),
+            (beta_connector, beta_org, DataSources()),
+        ):
+            port = free_port()
+            url = f"http://127.0.0.1:{port}"
+            side_home = folder / ("acme" if served else "beta")
+            side_home.mkdir(exist_ok=True)
+            connector = make_connector(registry, key, org, url, side_home, terms, schemas=schemas, sources=served)
+            server = BackgroundServer(create_app(connector), "127.0.0.1", port)
+            running.append((url, connector, server))
+            server.start()
+        (acme_url, _acme, _s), (_beta_url, beta, _t) = running
+        delivery = fetch_dataset(beta, acme_url, dataset.root, folder / "received-press-4-vibration", timeout=120)
+    finally:
+        for _url, connector, server in running:
+            server.stop()
+            connector.close()
+    result = delivery.to_dict()
+    create_new(record, json.dumps(result, indent=2) + "\n", what="connector delivery record")
+    return result
 
 
 def _mentions(registry: Registry, tx_hash: str, value: int) -> bool:

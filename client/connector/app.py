@@ -13,7 +13,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from eth_account.signers.local import LocalAccount
@@ -27,7 +27,7 @@ from .catalog import CONTEXT, Catalog
 from .client import Consumer
 from .dataplane import data_router
 from .identity import SCHEME, AuthError, Caller, TokenVerifier
-from .negotiation import Negotiation, NegotiationError, NegotiationStore, Role
+from .negotiation import NegotiationError, NegotiationStore, Role
 from .odrl import OfferTerms, PolicyError, parse_dataset
 from .peer import Peer
 from .provider import Provider
@@ -35,7 +35,7 @@ from .receipt import ReceiptDesk, receipt_router
 from .schemas import Schemas, SchemaViolation
 from .sources import DataSources
 from .tokens import TransferTokens
-from .transfer import TransferStore
+from .transfer import TransferError, TransferStore
 from .transfer_consumer import TransferConsumer
 from .transfer_provider import TransferProvider
 from .transfer_routes import transfer_routers
@@ -221,42 +221,45 @@ def _pids(body: dict[str, Any] | None, provider_pid: str = "", consumer_pid: str
     }
 
 
-async def _negotiation_call(
+class _Process(Protocol):
+    """A negotiation or a transfer process: what an ACK is made of."""
+
+    @property
+    def provider_pid(self) -> str: ...
+
+    def ack(self) -> dict[str, Any]: ...
+
+
+async def dsp_call(
     connector: Connector,
     request: Request,
     kind: str | None,
-    act: Callable[[Caller, dict[str, Any]], Negotiation],
+    act: Callable[[Caller, dict[str, Any]], _Process],
     *,
+    error_kind: str = "ContractNegotiationError",
+    collection: str = "negotiations",
     provider_pid: str = "",
     consumer_pid: str = "",
     created: bool = False,
 ) -> JSONResponse:
+    """Authenticate, read and check the message `kind` (None: no body), `act` on it, answer with
+    the process's ACK (201 and a Location under `collection` when `created`) or an `error_kind`."""
     body: dict[str, Any] | None = None
     try:
         caller = _caller(connector, request)
         body = {} if kind is None else await _body(request, connector.schemas, kind)
-        negotiation = await run_in_threadpool(act, caller, body)
+        process = await run_in_threadpool(act, caller, body)
     except _Refused as refused:
-        return _error("ContractNegotiationError", refused, **_pids(body, provider_pid, consumer_pid))
-    except NegotiationError as exc:
-        return _error(
-            "ContractNegotiationError",
-            _Refused(exc.status, str(exc), exc.code),
-            **_pids(body, provider_pid, consumer_pid),
-        )
+        return _error(error_kind, refused, **_pids(body, provider_pid, consumer_pid))
+    except (NegotiationError, TransferError) as exc:
+        return _error(error_kind, _Refused(exc.status, str(exc), exc.code), **_pids(body, provider_pid, consumer_pid))
     except ChainError as exc:
-        return _error(
-            "ContractNegotiationError",
-            _Refused(503, str(exc), "unavailable"),
-            **_pids(body, provider_pid, consumer_pid),
-        )
+        return _error(error_kind, _Refused(503, str(exc), "unavailable"), **_pids(body, provider_pid, consumer_pid))
     except IdsRegistryError as exc:
-        return _error(
-            "ContractNegotiationError", _Refused(400, str(exc), "refused"), **_pids(body, provider_pid, consumer_pid)
-        )
-    ack = negotiation.ack()
+        return _error(error_kind, _Refused(400, str(exc), "refused"), **_pids(body, provider_pid, consumer_pid))
+    ack = process.ack()
     if created:
-        location = f"{connector.catalog.base_url}/negotiations/{quote(negotiation.provider_pid, safe=':')}"
+        location = f"{connector.catalog.base_url}/{collection}/{quote(process.provider_pid, safe=':')}"
         return JSONResponse(ack, status_code=201, headers={"Location": location})
     return JSONResponse(ack)
 
@@ -268,26 +271,26 @@ def _provider(connector: Connector) -> APIRouter:
     @router.post("/negotiations/request")
     async def open_negotiation(request: Request) -> JSONResponse:
         """An initiating ContractRequestMessage: 201 with the negotiation (REQUESTED)."""
-        return await _negotiation_call(
+        return await dsp_call(
             connector, request, "ContractRequestMessage", lambda c, b: provider.request(c, b), created=True
         )
 
     @router.get("/negotiations/{pid}")
     async def get_negotiation(pid: str, request: Request) -> JSONResponse:
         """The negotiation; 404 if unknown or another organisation's."""
-        return await _negotiation_call(connector, request, None, lambda c, _b: provider.get(c, pid), provider_pid=pid)
+        return await dsp_call(connector, request, None, lambda c, _b: provider.get(c, pid), provider_pid=pid)
 
     @router.post("/negotiations/{pid}/request")
     async def counter_offer(pid: str, request: Request) -> JSONResponse:
         """A consumer's counter-offer (OFFERED → REQUESTED)."""
-        return await _negotiation_call(
+        return await dsp_call(
             connector, request, "ContractRequestMessage", lambda c, b: provider.request(c, b, pid), provider_pid=pid
         )
 
     @router.post("/negotiations/{pid}/events")
     async def event(pid: str, request: Request) -> JSONResponse:
         """The consumer accepts the provider's offer (OFFERED → ACCEPTED)."""
-        return await _negotiation_call(
+        return await dsp_call(
             connector,
             request,
             "ContractNegotiationEventMessage",
@@ -298,7 +301,7 @@ def _provider(connector: Connector) -> APIRouter:
     @router.post("/negotiations/{pid}/agreement/verification")
     async def verification(pid: str, request: Request) -> JSONResponse:
         """The consumer verifies the agreement (AGREED → VERIFIED)."""
-        return await _negotiation_call(
+        return await dsp_call(
             connector,
             request,
             "ContractAgreementVerificationMessage",
@@ -309,7 +312,7 @@ def _provider(connector: Connector) -> APIRouter:
     @router.post("/negotiations/{pid}/termination")
     async def termination(pid: str, request: Request) -> JSONResponse:
         """The consumer terminates (any state but FINALIZED, TERMINATED)."""
-        return await _negotiation_call(
+        return await dsp_call(
             connector,
             request,
             "ContractNegotiationTerminationMessage",
@@ -327,19 +330,19 @@ def _callbacks(connector: Connector) -> APIRouter:
     @router.get("/negotiations/{pid}")
     async def get_negotiation(pid: str, request: Request) -> JSONResponse:
         """A negotiation this connector opened as consumer; 404 if unknown or not the caller's."""
-        return await _negotiation_call(connector, request, None, lambda c, _b: consumer.get(c, pid), consumer_pid=pid)
+        return await dsp_call(connector, request, None, lambda c, _b: consumer.get(c, pid), consumer_pid=pid)
 
     @router.post("/negotiations/{pid}/offers")
     async def offer(pid: str, request: Request) -> JSONResponse:
         """The provider's offer (REQUESTED → OFFERED)."""
-        return await _negotiation_call(
+        return await dsp_call(
             connector, request, "ContractOfferMessage", lambda c, b: consumer.on_offer(c, pid, b), consumer_pid=pid
         )
 
     @router.post("/negotiations/{pid}/agreement")
     async def agreement(pid: str, request: Request) -> JSONResponse:
         """The provider's agreement (→ AGREED), accepted only when it is the licence on chain."""
-        return await _negotiation_call(
+        return await dsp_call(
             connector,
             request,
             "ContractAgreementMessage",
@@ -350,7 +353,7 @@ def _callbacks(connector: Connector) -> APIRouter:
     @router.post("/negotiations/{pid}/events")
     async def event(pid: str, request: Request) -> JSONResponse:
         """The provider finalises (VERIFIED → FINALIZED)."""
-        return await _negotiation_call(
+        return await dsp_call(
             connector,
             request,
             "ContractNegotiationEventMessage",
@@ -361,7 +364,7 @@ def _callbacks(connector: Connector) -> APIRouter:
     @router.post("/negotiations/{pid}/termination")
     async def termination(pid: str, request: Request) -> JSONResponse:
         """The provider terminates."""
-        return await _negotiation_call(
+        return await dsp_call(
             connector,
             request,
             "ContractNegotiationTerminationMessage",

@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from hexbytes import HexBytes
@@ -35,6 +33,7 @@ from .peer import Peer, PeerError, join, message
 from .provider import TERMS_SALT
 from .transfer import DataAddress, Transfer
 from .transfer_consumer import TransferConsumer, TransferFailed
+from .work import Background
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +65,7 @@ class Consumer:
         self.store = store
         self.peer = peer
         self.auto = auto
-        self._work = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dsp-consumer")
-        self._pending: set[Future[Any]] = set()
-        self._lock = threading.Lock()
+        self._background = Background("dsp-consumer")
         #: The transfer side (make_connector sets it).
         self.transfers: TransferConsumer | None = None
 
@@ -77,7 +74,7 @@ class Consumer:
         return self.base_url + "/callback"
 
     def close(self) -> None:
-        self._work.shutdown(wait=True)
+        self._background.close()
 
     # ----- catalog -----
 
@@ -349,20 +346,8 @@ class Consumer:
             except (IdsRegistryError, NegotiationError) as exc:
                 log.warning("negotiation %s: %s", pid, exc)
 
-        future = self._work.submit(run)
-        with self._lock:
-            self._pending.add(future)
-        future.add_done_callback(lambda f: self._discard(f))
+        self._background.submit(run)
 
     def wait_idle(self, timeout: float = 30.0) -> None:
         """Wait until the moves scheduled so far are done (tests, shutdown)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if not self._pending:
-                    return
-            time.sleep(0.02)
-
-    def _discard(self, future: Future[Any]) -> None:
-        with self._lock:
-            self._pending.discard(future)
+        self._background.wait_idle(timeout)

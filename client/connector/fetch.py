@@ -22,13 +22,15 @@ import hashlib
 import http.client
 import json
 import os
+import queue
 import shutil
+import threading
 import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote, urlsplit
 
 from eth_account.signers.local import LocalAccount
@@ -38,12 +40,15 @@ from ..directory import ContentManifest, ManifestEntry
 from ..errors import ConfigError, HashingError, IdsRegistryError, OverwriteRefusedError, ProofError
 from ..merkle import MerkleAccumulator
 from .identity import issue_token
+from .transfer import DataAddress
 
-#: The header carrying the consumer connector's identity token on every data-plane request.
+#: The header carrying the consumer connector's identity token on every data-plane request
+#: (the data plane server's name for it too: client/connector/dataplane.py).
 PROOF_HEADER = "X-Idsreg-Proof"
-HTTP_ENDPOINT = "https://w3id.org/idsa/v4.1/HTTP"
 #: How much one read asks of the socket: large reads keep Python's per-call cost negligible.
 READ_SIZE = 4 * CHUNK_SIZE
+#: Buffers in flight between the socket reader and the hasher (see `_pull`).
+BUFFERS = 3
 #: Reconnections with `Range` for one file before giving up.
 RETRIES = 5
 
@@ -72,33 +77,6 @@ class RootMismatch(ProofError):
         self.expected = expected
         self.computed = computed
         self.kept = kept
-
-
-@dataclass(frozen=True)
-class DataAddress:
-    """Where and how to pull a transfer's bytes: the `dataAddress` of a TransferStartMessage."""
-
-    endpoint: str
-    token: str
-
-    @classmethod
-    def from_message(cls, address: Any) -> DataAddress:
-        """The address of a DSP `DataAddress` object; DataPlaneError naming what is missing."""
-        if not isinstance(address, dict):
-            raise DataPlaneError(f"the transfer's dataAddress {address!r} is not an object")
-        if address.get("endpointType") != HTTP_ENDPOINT:
-            raise DataPlaneError(
-                f"the data address's endpointType {address.get('endpointType')!r} is not {HTTP_ENDPOINT}"
-            )
-        properties = {
-            p.get("name"): p.get("value") for p in address.get("endpointProperties") or [] if isinstance(p, dict)
-        }
-        endpoint, token = address.get("endpoint"), properties.get("authorization")
-        if not isinstance(endpoint, str) or urlsplit(endpoint).scheme not in ("http", "https"):
-            raise DataPlaneError(f"the data address's endpoint {endpoint!r} is not an http(s) URL")
-        if str(properties.get("authType", "bearer")).lower() != "bearer" or not isinstance(token, str) or not token:
-            raise DataPlaneError("the data address carries no bearer authorization token")
-        return cls(endpoint.rstrip("/"), token)
 
 
 @dataclass(frozen=True)
@@ -288,8 +266,6 @@ class DataPlaneClient:
         resumed_at = offset
         if progress is not None and offset:
             progress(offset)
-        buffer = bytearray(READ_SIZE)
-        view = memoryview(buffer)
         attempts = 0
         with open(target, "r+b" if offset else "wb") as sink:
             sink.seek(offset)
@@ -310,17 +286,10 @@ class DataPlaneClient:
                         hasher, offset = _StreamRoot(), 0
                         sink.seek(0)
                         sink.truncate()
-                    while offset < entry.size:
-                        n = response.readinto(view[: min(READ_SIZE, entry.size - offset)])
-                        if not n:
-                            break
-                        hasher.update(view[:n])
-                        sink.write(view[:n])
-                        offset += n
-                        if progress is not None:
-                            progress(n)
-                except (TimeoutError, OSError, http.client.HTTPException):
-                    pass  # cut in the middle: ask again from `offset`
+                    # A connection cut in the middle ends the body early; `_pull` says where.
+                    offset = _pull(response, sink, hasher, offset, entry.size, progress)
+                except OSError as exc:  # the socket's errors stay in `_pull`: this is the disk
+                    raise ConfigError(f"cannot write the download to {target}: {exc.strerror or exc}") from None
                 finally:
                     response.close()
                 if offset < entry.size:
@@ -331,6 +300,68 @@ class DataPlaneClient:
                             f"{attempts} times; run the command again to resume it"
                         )
         return hasher.root(), resumed_at
+
+
+def _pull(
+    response: http.client.HTTPResponse,
+    sink: BinaryIO,
+    hasher: _StreamRoot,
+    offset: int,
+    size: int,
+    progress: Progress | None,
+) -> int:
+    """Hash and write the body of `response` (the file from `offset` on); the offset reached.
+
+    A thread reads the socket into a few rotating buffers while this one hashes and writes the
+    previous ones, so the network keeps flowing while a write waits for the disk (on a busy
+    machine that is what makes the difference to a plain download). A connection that breaks
+    ends the body early: the caller resumes from the offset returned.
+    """
+    free: queue.Queue[bytearray] = queue.Queue()
+    full: queue.Queue[tuple[bytearray, int] | None] = queue.Queue()
+    for _ in range(BUFFERS):
+        free.put(bytearray(READ_SIZE))
+    stop = threading.Event()
+
+    def read() -> None:
+        remaining = size - offset
+        try:
+            while remaining > 0:
+                buffer = free.get()
+                if stop.is_set():
+                    return
+                n = response.readinto(memoryview(buffer)[: min(READ_SIZE, remaining)])
+                if not n:
+                    break
+                remaining -= n
+                full.put((buffer, n))
+        except (OSError, ValueError, AttributeError, http.client.HTTPException):
+            # Cut in the middle (or closed under it, see below): the caller asks again from
+            # where the bytes stop.
+            pass
+        finally:
+            full.put(None)
+
+    reader = threading.Thread(target=read, name="dataplane-read", daemon=True)
+    reader.start()
+    try:
+        while (item := full.get()) is not None:
+            buffer, n = item
+            piece = memoryview(buffer)[:n]
+            hasher.update(piece)
+            sink.write(piece)
+            piece.release()
+            offset += n
+            free.put(buffer)
+            if progress is not None:
+                progress(n)
+    finally:
+        stop.set()
+        free.put(bytearray(0))  # a reader waiting for a buffer wakes up and sees `stop`
+        if reader.is_alive() and full.empty():
+            response.close()  # a reader blocked on the socket gets an error and ends
+        reader.join(timeout=30)
+    return offset
 
 
 def check_destination(out: Path) -> None:

@@ -21,18 +21,15 @@ loses nothing.
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from ..errors import IdsRegistryError
+from .work import SqliteFile
 
 
 class State(StrEnum):
@@ -163,32 +160,11 @@ CREATE INDEX IF NOT EXISTS negotiations_state ON negotiations (role, state);
 """
 
 
-class NegotiationStore:
-    """Negotiations in one SQLite file, safe to share between the server's threads.
-
-    `locked(pid)` serialises everything that reads, decides and writes one negotiation, so a
-    message and a callback to the same negotiation never interleave.
-    """
+class NegotiationStore(SqliteFile):
+    """Negotiations in one SQLite file, safe to share between the server's threads (`SqliteFile`)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
-        self._lock = threading.Lock()
-        self._locks: dict[str, threading.RLock] = {}
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    @contextmanager
-    def locked(self, pid: str) -> Iterator[None]:
-        with self._lock:
-            lock = self._locks.setdefault(pid, threading.RLock())
-        with lock:
-            yield
+        super().__init__(path, _SCHEMA)
 
     def insert(self, negotiation: Negotiation) -> Negotiation:
         now = int(time.time())

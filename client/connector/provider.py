@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -43,6 +41,7 @@ from .odrl import (
     read_offer,
 )
 from .peer import Peer, PeerError, join, message
+from .work import Background
 
 log = logging.getLogger(__name__)
 
@@ -73,14 +72,12 @@ class Provider:
         self.peer = peer
         self.auto = auto
         self.grants = Grants(registry)
-        self._work = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dsp-provider")
-        self._pending: set[Future[Any]] = set()
-        self._lock = threading.Lock()
+        self._background = Background("dsp-provider")
         #: One transaction at a time from the connector key (each takes the next nonce).
         self._chain_lock = threading.Lock()
 
     def close(self) -> None:
-        self._work.shutdown(wait=True)
+        self._background.close()
 
     # ----- messages from consumers -----
 
@@ -376,12 +373,7 @@ class Provider:
 
     def wait_idle(self, timeout: float = 30.0) -> None:
         """Wait until the decisions scheduled so far are done (tests, shutdown)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if not self._pending:
-                    return
-            time.sleep(0.02)
+        self._background.wait_idle(timeout)
 
     # ----- helpers -----
 
@@ -398,14 +390,7 @@ class Provider:
                 except IdsRegistryError as again:
                     log.warning("negotiation %s: %s", pid, again)
 
-        future = self._work.submit(run)
-        with self._lock:
-            self._pending.add(future)
-        future.add_done_callback(self._done)
-
-    def _done(self, future: Future[Any]) -> None:
-        with self._lock:
-            self._pending.discard(future)
+        self._background.submit(run)
 
     def _own(self, pid: str) -> Negotiation:
         found = self.store.by_pid(Role.PROVIDER, pid)

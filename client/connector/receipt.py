@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
@@ -41,6 +41,7 @@ from .catalog import CONTEXT
 from .fetch import Verified
 from .identity import SCHEME, AuthError, Caller, TokenVerifier
 from .negotiation import Negotiation, NegotiationStore, Role, State
+from .transfer import Transfer, TransferState
 
 #: Largest receipt file the provider reads.
 MAX_RECEIPT = 64 * 1024
@@ -59,20 +60,8 @@ class ReceiptRefused(IdsRegistryError):
         self.code = code or str(status)
 
 
-class TransferRecord(Protocol):
-    """What the receipt desk reads of a provider's transfer process (client/connector/transfer.py)."""
-
-    provider_pid: str
-    consumer_pid: str
-    counterparty: str  # the consumer's org id
-    dataset: str  # 0x root
-    negotiation: str  # the provider pid of the negotiation whose agreement it is
-
-    @property
-    def state(self) -> Any: ...
-
-
-TransferLookup = Callable[[str], TransferRecord | None]
+#: The provider's transfer process of a providerPid (client/connector/transfer.py), None if unknown.
+TransferLookup = Callable[[str], Transfer | None]
 
 
 def draft_receipt(
@@ -145,10 +134,11 @@ class ReceiptDesk:
         transfer = self.transfers(provider_pid) if self.transfers is not None else None
         if transfer is None or transfer.counterparty.lower() != caller.org_id:
             raise ReceiptRefused(404, f"there is no transfer process {provider_pid} of yours here", "not-found")
-        state = str(getattr(transfer.state, "value", transfer.state))
-        if state != "COMPLETED":
+        if transfer.state != TransferState.COMPLETED:
             raise ReceiptRefused(
-                409, f"transfer {provider_pid} is {state}, not COMPLETED: no receipt before the bytes are delivered"
+                409,
+                f"transfer {provider_pid} is {transfer.state.value}, not COMPLETED: "
+                "no receipt before the bytes are delivered",
             )
         try:
             file = ReceiptFile.from_json(json.dumps(body))
@@ -167,7 +157,7 @@ class ReceiptDesk:
             self._db.execute("INSERT INTO receipts VALUES (?, ?)", (provider_pid, signed.to_json()))
         return signed
 
-    def _check(self, caller: Caller, transfer: TransferRecord, file: ReceiptFile) -> None:
+    def _check(self, caller: Caller, transfer: Transfer, file: ReceiptFile) -> None:
         receipts = Receipts(self.registry)
         if file.chain_id != self.registry.chain_id or to_checksum_address(file.ledger) != receipts.ledger:
             raise ReceiptRefused(400, f"the receipt is for ledger {file.ledger} on chain {file.chain_id}, not this one")

@@ -21,17 +21,14 @@ restart loses nothing.
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from .negotiation import Role
+from .work import SqliteFile
 
 CONTEXT = ["https://w3id.org/dspace/2025/1/context.jsonld"]
 #: The one transfer format this connector offers: the consumer pulls over HTTP(S).
@@ -205,32 +202,13 @@ CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
 
 
-class TransferStore:
-    """Transfer processes in one SQLite file, safe to share between the server's threads.
-
-    `locked(pid)` serialises everything that reads, decides and writes one transfer. The file
-    also keeps the provider's token secret, so transfer tokens outlive a restart.
-    """
+class TransferStore(SqliteFile):
+    """Transfer processes in one SQLite file, safe to share between the server's threads
+    (`SqliteFile`). The file also keeps the provider's token secret, so transfer tokens outlive
+    a restart."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
-        self._lock = threading.Lock()
-        self._locks: dict[str, threading.RLock] = {}
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    @contextmanager
-    def locked(self, pid: str) -> Iterator[None]:
-        with self._lock:
-            lock = self._locks.setdefault(pid, threading.RLock())
-        with lock:
-            yield
+        super().__init__(path, _SCHEMA)
 
     def secret(self, name: str, make: bytes) -> bytes:
         """The secret `name`, stored as `make` the first time it is asked for."""

@@ -17,11 +17,8 @@ consumer refuses is undone, except a termination, which holds whatever the consu
 from __future__ import annotations
 
 import logging
-import threading
-import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
@@ -44,6 +41,7 @@ from .transfer import (
     TransferStore,
     next_transfer_state,
 )
+from .work import Background
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +82,10 @@ class TransferProvider:
         self.tokens = tokens
         self.auto = auto
         self.grants = Grants(registry)
-        self._work = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dsp-transfer")
-        self._pending: set[Future[Any]] = set()
-        self._lock = threading.Lock()
+        self._background = Background("dsp-transfer")
 
     def close(self) -> None:
-        self._work.shutdown(wait=True)
+        self._background.close()
 
     def endpoint(self, pid: str) -> str:
         """The data plane address of transfer `pid` (the data address's `endpoint`)."""
@@ -263,8 +259,10 @@ class TransferProvider:
         """Why the consumer may not have the dataset's bytes now (None: it may), from the chain."""
         root = bytes.fromhex(transfer.dataset[2:])
         now = int(self.registry.w3.eth.get_block("latest")["timestamp"])
+        if self.grants.is_authorized(root, transfer.counterparty, Permission.READ, now):
+            return None  # the common case: one call; the reason is read only for a refusal
         verdict = self.grants.check(root, transfer.counterparty, Permission.READ, now)
-        if verdict.authorized:
+        if verdict.authorized:  # authorised by the time the reason was read
             return None
         return (
             f"the consumer {transfer.counterparty} is not authorised to read dataset {transfer.dataset} "
@@ -275,12 +273,7 @@ class TransferProvider:
 
     def wait_idle(self, timeout: float = 30.0) -> None:
         """Wait until the moves scheduled so far are done (tests, shutdown)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if not self._pending:
-                    return
-            time.sleep(0.02)
+        self._background.wait_idle(timeout)
 
     def _submit(self, job: Callable[[str], Transfer], pid: str) -> None:
         def run() -> None:
@@ -295,14 +288,7 @@ class TransferProvider:
                 except (IdsRegistryError, TransferError) as again:
                     log.warning("transfer %s: %s", pid, again)
 
-        future = self._work.submit(run)
-        with self._lock:
-            self._pending.add(future)
-        future.add_done_callback(self._done)
-
-    def _done(self, future: Future[Any]) -> None:
-        with self._lock:
-            self._pending.discard(future)
+        self._background.submit(run)
 
     def _own(self, pid: str) -> Transfer:
         found = self.store.by_pid(Role.PROVIDER, pid)

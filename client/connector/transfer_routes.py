@@ -9,15 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
-from ..errors import ChainError, IdsRegistryError
 from .identity import Caller
-from .transfer import Transfer, TransferError
+from .transfer import Transfer
 
 if TYPE_CHECKING:
     from .app import Connector
@@ -40,26 +37,19 @@ async def _transfer_call(
     consumer_pid: str = "",
     created: bool = False,
 ) -> JSONResponse:
-    from .app import _body, _caller, _pids, _Refused
+    from .app import dsp_call
 
-    body: dict[str, Any] | None = None
-    try:
-        caller = _caller(connector, request)
-        body = {} if kind is None else await _body(request, connector.schemas, kind)
-        transfer = await run_in_threadpool(act, caller, body)
-    except _Refused as refused:
-        return transfer_error(refused.status, refused.reason, refused.code, **_pids(body, provider_pid, consumer_pid))
-    except TransferError as exc:
-        return transfer_error(exc.status, str(exc), exc.code, **_pids(body, provider_pid, consumer_pid))
-    except ChainError as exc:
-        return transfer_error(503, str(exc), "unavailable", **_pids(body, provider_pid, consumer_pid))
-    except IdsRegistryError as exc:
-        return transfer_error(400, str(exc), "refused", **_pids(body, provider_pid, consumer_pid))
-    ack = transfer.ack()
-    if created:
-        location = f"{connector.catalog.base_url}/transfers/{quote(transfer.provider_pid, safe=':')}"
-        return JSONResponse(ack, status_code=201, headers={"Location": location})
-    return JSONResponse(ack)
+    return await dsp_call(
+        connector,
+        request,
+        kind,
+        act,
+        error_kind="TransferError",
+        collection="transfers",
+        provider_pid=provider_pid,
+        consumer_pid=consumer_pid,
+        created=created,
+    )
 
 
 #: Message path → message type, for both sides' `POST …/{pid}/<path>`.
@@ -94,12 +84,7 @@ def transfer_routers(connector: Connector) -> list[APIRouter]:
         """The consumer starts (resumes), completes, suspends or terminates the transfer."""
         if move not in _MOVES:
             return transfer_error(404, f"there is no transfer message {move!r}", "not-found", providerPid=pid)
-        act = {
-            "start": provider.on_start,
-            "completion": provider.on_completion,
-            "suspension": provider.on_suspension,
-            "termination": provider.on_termination,
-        }[move]
+        act: Callable[[Caller, str, dict[str, Any]], Transfer] = getattr(provider, f"on_{move}")
         return await _transfer_call(connector, request, _MOVES[move], lambda c, b: act(c, pid, b), provider_pid=pid)
 
     @routes.get("/callback/transfers/{pid}")
@@ -112,12 +97,7 @@ def transfer_routers(connector: Connector) -> list[APIRouter]:
         """The provider starts, completes, suspends or terminates the transfer."""
         if move not in _MOVES:
             return transfer_error(404, f"there is no transfer message {move!r}", "not-found", consumerPid=pid)
-        act = {
-            "start": consumer.on_start,
-            "completion": consumer.on_completion,
-            "suspension": consumer.on_suspension,
-            "termination": consumer.on_termination,
-        }[move]
+        act: Callable[[Caller, str, dict[str, Any]], Transfer] = getattr(consumer, f"on_{move}")
         return await _transfer_call(connector, request, _MOVES[move], lambda c, b: act(c, pid, b), consumer_pid=pid)
 
     return [routes]

@@ -1,4 +1,4 @@
-"""scripts/bench [gas|throughput|hashing|startup|registry|audit|all] [--markdown] [--json] [--size-mib N]
+"""scripts/bench [gas|throughput|hashing|startup|registry|audit|connector|all] [--markdown] [--json] [--size-mib N]
 
 Runs the benchmarks on a throw-away anvil node (from the project's genesis, on a free port,
 stopped at the end whatever happens) and prints their tables: Rich tables on a terminal, or
@@ -21,6 +21,7 @@ from client.errors import IdsRegistryError
 
 from .audit import audit_table
 from .chain import bench_chain
+from .connector import connector_table
 from .environment import environment_table, load_average
 from .gas import gas_tables
 from .hashing import hashing_table
@@ -29,14 +30,15 @@ from .report import Table, json_ready, render_markdown, render_rich
 from .startup import startup_table
 from .throughput import throughput_table
 
-BENCHMARKS = ("gas", "throughput", "hashing", "startup", "registry", "audit")
+BENCHMARKS = ("gas", "throughput", "hashing", "startup", "registry", "audit", "connector")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scripts/bench",
         description=(
-            "Gas, throughput, hashing, start-up and registry-service benchmarks of the IDS Registry; prints tables."
+            "Gas, throughput, hashing, start-up, registry-service and connector benchmarks of the IDS Registry; "
+            "prints tables."
         ),
     )
     parser.add_argument("benchmark", nargs="?", default="all", choices=[*BENCHMARKS, "all"])
@@ -95,6 +97,13 @@ def _parser() -> argparse.ArgumentParser:
     audit = parser.add_argument_group("audit")
     audit.add_argument("--audit-facts", type=int, default=1_000, help="facts about the dataset (default 1,000)")
     audit.add_argument("--audit-noise", type=int, default=1_000, help="blocks about other datasets (default 1,000)")
+    connector = parser.add_argument_group("connector")
+    connector.add_argument(
+        "--connector-mib", type=int, default=1024, help="the dataset moved between two connectors, MiB (default 1024)"
+    )
+    connector.add_argument(
+        "--connector-runs", type=int, default=3, help="transfers and curls, interleaved, best kept (default 3)"
+    )
     return parser
 
 
@@ -206,6 +215,10 @@ def run(options: argparse.Namespace, tables_console: Console, progress: Console)
         with bench_chain(progress) as chain:
             hardfork = chain.hardfork
             show([audit_table(chain, progress, options.audit_facts, options.audit_noise)])
+    if "connector" in chosen:
+        with bench_chain(progress) as chain:
+            hardfork = chain.hardfork
+            show([connector_table(chain, progress, options.connector_mib, options.connector_runs)])
     if "hashing" in chosen:
         show([hashing_table(progress, options.size_mib, options.cache_dir, options.repeats)])
     if "startup" in chosen:

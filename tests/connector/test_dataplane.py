@@ -34,6 +34,7 @@ from tests.connector.transfers import (
     finalized,
     provider,
     provider_state,
+    refused,
     serve,
     wait_consumer,
 )
@@ -45,13 +46,6 @@ S = TransferState
 def start(pair: Pair, root: bytes) -> tuple[Transfer, DataAddress]:
     negotiation = finalized(pair, root)
     return consumer(pair).start(negotiation.consumer_pid)
-
-
-def refused(pair: Pair, response: httpx.Response, status: int, words: str) -> None:
-    assert response.status_code == status, response.text
-    body = response.json()
-    pair.schemas.validate(body, "TransferError")
-    assert words in body["reason"][0], body["reason"][0]
 
 
 def test_a_file_whole_and_resumed_with_range(deciding: Pair, tmp_path: Path) -> None:
@@ -238,3 +232,14 @@ def test_a_transfer_of_data_the_connector_does_not_hold_is_refused(deciding: Pai
         consumer(deciding).request(negotiation.consumer_pid)
     rows = consumer(deciding).store.in_state(Role.CONSUMER, S.TERMINATED)
     assert len(rows) == 1 and "holds no bytes" in rows[0].reason
+
+
+def test_a_member_suspended_before_the_start_is_not_started(manual: Pair, tmp_path: Path) -> None:
+    """The on-chain check before STARTED: beta is suspended between its request and the start."""
+    dataset = a_file(manual, tmp_path)
+    negotiation = finalized(manual, dataset.root)
+    transfer = consumer(manual).request(negotiation.consumer_pid)
+    manual.scene.govern(Action.SUSPEND_MEMBER, manual.scene.beta)
+    ended = provider(manual).start(transfer.provider_pid)
+    assert ended.state == S.TERMINATED and "(org-suspended)" in ended.reason
+    assert "(org-suspended)" in wait_consumer(manual, transfer, S.TERMINATED).reason

@@ -22,7 +22,6 @@ from eth_account import Account
 
 from client.connector.fetch import (
     PROOF_HEADER,
-    DataAddress,
     DataPlaneClient,
     DataPlaneError,
     RootMismatch,
@@ -30,6 +29,7 @@ from client.connector.fetch import (
     _StreamRoot,
 )
 from client.connector.identity import SCHEME, _parse
+from client.connector.transfer import DataAddress
 from client.directory import directory_manifest
 from client.errors import OverwriteRefusedError
 from client.hashing import CHUNK_SIZE, bytes_root, content_root, file_root
@@ -251,15 +251,6 @@ def test_refusals_and_bad_manifests_are_clear(serve: Any, client: DataPlaneClien
     escaping["files"][0]["path"] = "../../etc/passwd"
     with pytest.raises(DataPlaneError, match="not a clean relative path"):
         client.fetch(serve(Plane(source, escaping)), root, tmp_path / "y")
-    with pytest.raises(DataPlaneError, match="no bearer authorization token"):
-        DataAddress.from_message(
-            {
-                "@type": "DataAddress",
-                "endpointType": "https://w3id.org/idsa/v4.1/HTTP",
-                "endpoint": "http://x/data/1",
-                "endpointProperties": [],
-            }
-        )
 
 
 def test_only_the_download_makes_a_verified_delivery(tmp_path: Path) -> None:

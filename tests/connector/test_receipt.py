@@ -3,15 +3,15 @@ completed transfer of the caller, its agreement and the dataset's root; the cons
 signs only bytes it verified.
 
 Two real connectors over a real anvil; the agreement is a real FINALIZED negotiation. The
-transfer process the receipt names is a record in the provider's lookup with the fields the
-transfer store keeps (the transfer itself, through the data plane: test_fetch_e2e.py).
+transfer process the receipt names is put in the provider's lookup in the state each test needs
+(real transfers, through the data plane: test_fetch_e2e.py).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from client.chain.enums import Party
 from client.connector.fetch import Verified
 from client.connector.negotiation import Negotiation, Role
 from client.connector.receipt import draft_receipt
+from client.connector.transfer import Transfer, TransferState
 from client.consortium import org_id
 from client.eip712 import Receipt
 from client.receipts import ReceiptFile, Receipts
@@ -33,20 +34,20 @@ from tests.contracts.factories import GENERAL, IMPORTANT, key
 PID = "urn:uuid:0f6f1f7e-5c1e-4bde-9a0c-transfer0001"
 
 
-@dataclass
-class Record:
-    provider_pid: str
-    consumer_pid: str
-    counterparty: str
-    dataset: str
-    negotiation: str
-    state: str = "COMPLETED"
-
-
-def agreed(pair: Pair, root: bytes = GENERAL) -> tuple[Negotiation, Record]:
+def agreed(pair: Pair, root: bytes = GENERAL) -> tuple[Negotiation, Transfer]:
     """A FINALIZED negotiation for `root` and a completed transfer of it, known to the provider."""
     negotiation = pair.beta.consumer.negotiate(pair.alpha.url, root, timeout=90)
-    record = Record(PID, "urn:uuid:c1", pair.beta.org_id.lower(), "0x" + root.hex(), negotiation.provider_pid)
+    record = Transfer(
+        role=Role.PROVIDER,
+        provider_pid=PID,
+        consumer_pid="urn:uuid:c1",
+        state=TransferState.COMPLETED,
+        counterparty=pair.beta.org_id.lower(),
+        peer_url=pair.beta.url + "/callback",
+        agreement_id=str((negotiation.agreement or {})["@id"]),
+        dataset="0x" + root.hex(),
+        negotiation=negotiation.provider_pid,
+    )
     desk = pair.alpha.connector.receipts
     assert desk is not None
     desk.transfers = {PID: record}.get
@@ -110,9 +111,9 @@ def test_no_receipt_before_the_transfer_is_completed(pair: Pair) -> None:
     negotiation, record = agreed(pair)
     desk = pair.alpha.connector.receipts
     assert desk is not None
-    for state in ("REQUESTED", "STARTED", "SUSPENDED", "TERMINATED"):
+    for state in (TransferState.REQUESTED, TransferState.STARTED, TransferState.SUSPENDED, TransferState.TERMINATED):
         desk.transfers = {PID: replace(record, state=state)}.get
-        refused(post(pair, receipt_of(pair, negotiation).to_json()), 409, f"is {state}, not COMPLETED")
+        refused(post(pair, receipt_of(pair, negotiation).to_json()), 409, f"is {state.value}, not COMPLETED")
     assert desk.signed_for(PID) is None
 
 

@@ -20,7 +20,7 @@ from client.connector.negotiation import Role
 from client.connector.transfer import MESSAGE_TYPES, TRANSITIONS, Transfer, TransferState
 from client.connector.transfer_consumer import TransferFailed
 from tests.connector.conftest import Pair
-from tests.connector.transfers import a_file, consumer, finalized, provider, provider_state, wait_consumer
+from tests.connector.transfers import a_file, consumer, finalized, provider, provider_state, refused, wait_consumer
 from tests.contracts.factories import key
 
 CONTEXT = ["https://w3id.org/dspace/2025/1/context.jsonld"]
@@ -55,13 +55,6 @@ def raw(pair: Pair, transfer: Transfer, move: str, *, to_consumer: bool = False,
         url = f"{pair.beta.url}/callback/transfers/{transfer.consumer_pid}/{move}"
         return pair.post_as(pair.alpha, url, body, pair.alpha.token(pair.beta.url + "/callback"))
     return pair.post_as(pair.beta, f"{pair.alpha.url}/transfers/{transfer.provider_pid}/{move}", body)
-
-
-def assert_refused(pair: Pair, response: httpx.Response, status: int, words: str) -> None:
-    assert response.status_code == status, response.text
-    body = response.json()
-    pair.schemas.validate(body, "TransferError")
-    assert words in body["reason"][0], body["reason"][0]
 
 
 # ----- TP_01: the provider's moves -----
@@ -177,13 +170,13 @@ def test_the_sdk_returns_the_data_address_of_the_start(deciding: Pair, tmp_path:
 
 def test_tp_03_01_completion_while_requested(manual: Pair, tmp_path: Path) -> None:
     transfer = requested(manual, tmp_path)
-    assert_refused(manual, raw(manual, transfer, "completion"), 400, "cannot arrive in state REQUESTED")
+    refused(manual, raw(manual, transfer, "completion"), 400, "cannot arrive in state REQUESTED")
     assert provider_state(manual, transfer) == S.REQUESTED
 
 
 def test_tp_03_02_suspension_while_requested(manual: Pair, tmp_path: Path) -> None:
     transfer = requested(manual, tmp_path)
-    assert_refused(manual, raw(manual, transfer, "suspension", code="1"), 400, "cannot arrive in state REQUESTED")
+    refused(manual, raw(manual, transfer, "suspension", code="1"), 400, "cannot arrive in state REQUESTED")
     assert provider_state(manual, transfer) == S.REQUESTED
 
 
@@ -191,7 +184,7 @@ def test_tp_03_03_completion_while_suspended(deciding: Pair, tmp_path: Path) -> 
     transfer = started(deciding, tmp_path)
     consumer(deciding).suspend(transfer.consumer_pid, "pause")
     both(deciding, transfer, S.SUSPENDED)
-    assert_refused(deciding, raw(deciding, transfer, "completion"), 400, "cannot arrive in state SUSPENDED")
+    refused(deciding, raw(deciding, transfer, "completion"), 400, "cannot arrive in state SUSPENDED")
     assert provider_state(deciding, transfer) == S.SUSPENDED
 
 
@@ -200,7 +193,7 @@ def test_tp_03_04_to_06_after_consumer_terminated(deciding: Pair, tmp_path: Path
     transfer = started(deciding, tmp_path)
     consumer(deciding).terminate(transfer.consumer_pid, "done")
     both(deciding, transfer, S.TERMINATED)
-    assert_refused(deciding, raw(deciding, transfer, move), 400, "cannot arrive in state TERMINATED")
+    refused(deciding, raw(deciding, transfer, move), 400, "cannot arrive in state TERMINATED")
     assert provider_state(deciding, transfer) == S.TERMINATED
 
 
@@ -234,7 +227,7 @@ def test_every_illegal_consumer_message_in_every_state(manual: Pair, tmp_path: P
     assert moves  # every state refuses something
     for move in moves:
         extra: dict[str, Any] = {"code": "1", "reason": ["test"]} if move in ("suspension", "termination") else {}
-        assert_refused(manual, raw(manual, transfer, move, **extra), 400, "cannot arrive in state")
+        refused(manual, raw(manual, transfer, move, **extra), 400, "cannot arrive in state")
         assert provider_state(manual, transfer) == state
 
 
@@ -250,7 +243,7 @@ def test_every_illegal_provider_message_in_every_state(manual: Pair, tmp_path: P
     for move in illegal(Role.PROVIDER, state):
         extra: dict[str, Any] = {"dataAddress": address} if move == "start" else {}
         response = raw(manual, transfer, move, to_consumer=True, **extra)
-        assert_refused(manual, response, 400, "cannot arrive in state")
+        refused(manual, response, 400, "cannot arrive in state")
         assert wait_consumer(manual, transfer, state).state == state
 
 
@@ -275,12 +268,12 @@ def test_transfer_requests_refused(manual: Pair, tmp_path: Path) -> None:
         }
         return manual.post_as(manual.beta, url, body, token)
 
-    assert_refused(manual, request(format="HttpData-PUSH"), 400, "not offered (only HttpData-PULL)")
-    assert_refused(manual, request(agreementId="urn:uuid:nope"), 400, "not a finalized agreement of yours")
-    assert_refused(manual, request(callbackAddress="ftp://x"), 400, "not an http(s) URL")
+    refused(manual, request(format="HttpData-PUSH"), 400, "not offered (only HttpData-PULL)")
+    refused(manual, request(agreementId="urn:uuid:nope"), 400, "not a finalized agreement of yours")
+    refused(manual, request(callbackAddress="ftp://x"), 400, "not an http(s) URL")
     gamma = issue_token(key(manual.scene.gamma), manual.scene.gamma.org_id, manual.alpha.url)
-    assert_refused(manual, request(token=gamma), 400, "not a finalized agreement of yours")  # another org's
-    assert_refused(manual, request(token="IDSREG-DSP1 x.y"), 401, "not <base64url claims>")
+    refused(manual, request(token=gamma), 400, "not a finalized agreement of yours")  # another org's
+    refused(manual, request(token="IDSREG-DSP1 x.y"), 401, "not <base64url claims>")
     ok = request()
     assert ok.status_code == 201, ok.text
     assert ok.headers["location"].endswith(ok.json()["providerPid"])
@@ -291,7 +284,7 @@ def test_another_organisations_transfer_is_404(manual: Pair, tmp_path: Path) -> 
     transfer = requested(manual, tmp_path)
     gamma = issue_token(key(manual.scene.gamma), manual.scene.gamma.org_id, manual.alpha.url)
     response = httpx.get(f"{manual.alpha.url}/transfers/{transfer.provider_pid}", headers={"Authorization": gamma})
-    assert_refused(manual, response, 404, "no transfer process")
+    refused(manual, response, 404, "no transfer process")
     gamma = issue_token(key(manual.scene.gamma), manual.scene.gamma.org_id, manual.alpha.url)
     body = {
         "@context": CONTEXT,
@@ -303,7 +296,7 @@ def test_another_organisations_transfer_is_404(manual: Pair, tmp_path: Path) -> 
     response = manual.post_as(
         manual.beta, f"{manual.alpha.url}/transfers/{transfer.provider_pid}/termination", body, gamma
     )
-    assert_refused(manual, response, 404, "no transfer process")
+    refused(manual, response, 404, "no transfer process")
     assert provider_state(manual, transfer) == S.REQUESTED
     unknown = httpx.get(
         f"{manual.alpha.url}/transfers/urn:uuid:00000000-0000-4000-8000-000000000000",

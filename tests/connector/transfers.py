@@ -86,6 +86,14 @@ def wait_consumer(pair: Pair, transfer: Transfer, state: TransferState, timeout:
         time.sleep(0.05)
 
 
+def refused(pair: Pair, response: httpx.Response, status: int, words: str) -> None:
+    """A `TransferError` answer with `status` whose reason says `words`."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    pair.schemas.validate(body, "TransferError")
+    assert words in body["reason"][0], body["reason"][0]
+
+
 def data_get(
     pair: Pair,
     address: DataAddress,
