@@ -17,9 +17,10 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, func, select
 
 from ..domain import Anchor, Dataset, Dispute, Org, RightChange
+from ..errors import RegistryApiError
 
 
-class PageError(Exception):
+class PageError(RegistryApiError):
     """An API answer a page cannot be drawn from: its status and the API's one-line reason."""
 
     def __init__(self, status: int, message: str) -> None:

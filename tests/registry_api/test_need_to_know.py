@@ -3,7 +3,6 @@ receipts its organisation is party to, and "not yours" is answered exactly like 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +11,7 @@ from eth_account.signers.local import LocalAccount
 from client.chain.enums import Grade, Permission, Right
 from client.datasets import Datasets, Registration
 from client.grants import Grants
+from tests.conftest import chain_time
 from tests.registry_api.conftest import Served
 from tests.registry_api.workload import h, hx
 
@@ -52,7 +52,7 @@ def test_each_party_sees_only_its_own_serials(fresh_api: Callable[..., Any]) -> 
         datasets, grants = Datasets(fresh.registry), Grants(fresh.registry)
         root = h("shared dataset")
         datasets.register(alpha.connectors[0], Registration(root, Grade.GENERAL, h("metadata"), "", ()))
-        now = int(time.time())
+        now = chain_time(fresh.registry.w3)  # licence windows are in the chain's time
         grants.grant(alpha.connectors[0], root, "DEMO:B", Permission.READ, now - 60, now + 3600, h("alpha's terms"))
         datasets.offer(alpha.connectors[0], root, Right.OPERATION, "DEMO:C")
         datasets.accept(gamma.connectors[0], root, Right.OPERATION)
