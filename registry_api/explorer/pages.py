@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import jwt
 from fastapi import APIRouter, Request
@@ -17,6 +18,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
+
+from client.classify import answers_document, answers_in_document
+from client.errors import ConfigError
 
 from ..auth import redeem_link
 from ..chainview import ChainView
@@ -401,6 +405,104 @@ def _contract_name(chain: ChainView, address: str) -> str | None:
     if manifest is None:
         return None
     return next((name for name, c in manifest.contracts.items() if c.address.lower() == address.lower()), None)
+
+
+#: The most text the registration helper takes as an answers file or metadata document.
+_ANSWERS_TEXT_LIMIT = 20_000
+
+
+async def _classification(reader: Reader, request: Request) -> dict[str, Any]:
+    """The questionnaire and, when the form was sent, the answers it holds (a pasted answers
+    file or metadata document first, the form's choices winning) with the API's suggestion.
+    A bad answer or bad JSON is a 422 page naming it."""
+    questions: list[dict[str, Any]] = await reader.get("/v1/classify/questions")
+    form = request.query_params
+    text = form.get("document", "").strip()
+    chosen: dict[str, str] = {}
+    if text:
+        chosen = _document_answers(text, questions)
+    for q in questions:
+        value = form.get(q["id"], "").strip()
+        if value:
+            if value not in q["answers"]:
+                raise PageError(422, f"answer {value!r} to {q['id']} is not one of {', '.join(q['answers'])}")
+            chosen[q["id"]] = value
+    context: dict[str, Any] = {
+        "questions": questions,
+        "chosen": chosen,
+        "document": text,
+        "file": form.get("file", "").strip(),
+        "file_arg": shlex.quote(form.get("file", "").strip()) if form.get("file", "").strip() else "FILE",
+        "sent": "sent" in form,
+        "suggestion": None,
+    }
+    if not context["sent"]:
+        return context
+    answers = {qid: _as_json(value) for qid, value in chosen.items()}
+    context["suggestion"] = await reader.post("/v1/classify", {"answers": answers})
+    context["answers_json"] = json.dumps(answers_document(answers), indent=2, ensure_ascii=False)
+    context["download"] = "/register/answers.json?" + urlencode({"sent": "1", **chosen})
+    return context
+
+
+def _document_answers(text: str, questions: list[dict[str, Any]]) -> dict[str, str]:
+    """The answers (as the questionnaire's words) of a pasted answers file or metadata document."""
+    if len(text) > _ANSWERS_TEXT_LIMIT:
+        raise PageError(422, f"the pasted document is {len(text)} characters long; at most {_ANSWERS_TEXT_LIMIT}")
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PageError(422, f"the pasted document is not JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise PageError(422, "the pasted document is not a JSON object")
+    try:
+        found = answers_in_document(document, "the pasted document")
+    except ConfigError as exc:
+        raise PageError(422, str(exc)) from None
+    known = {q["id"]: q for q in questions}
+    words: dict[str, str] = {}
+    for qid, value in found.items():
+        if qid not in known:
+            raise PageError(422, f"the pasted document answers {qid!r}, which is no question of the questionnaire")
+        word = ("yes" if value else "no") if isinstance(value, bool) else str(value).strip()
+        if word not in known[qid]["answers"]:
+            raise PageError(422, f"answer {value!r} to {qid} is not one of {', '.join(known[qid]['answers'])}")
+        words[qid] = word
+    return words
+
+
+def _as_json(word: str) -> str | bool:
+    """An answer word as the API takes it: yes/no questions as JSON booleans."""
+    return word == "yes" if word in ("yes", "no") else word
+
+
+@router.get("/register", response_class=HTMLResponse)
+async def register_helper(request: Request) -> HTMLResponse:
+    """The registration helper: the classification questionnaire, the suggested grade with the
+    deciding rule, and the `idsreg register` command line with the answers file to go with it."""
+
+    async def build(reader: Reader, caller: dict[str, Any] | None) -> dict[str, Any]:
+        return await _classification(reader, request)
+
+    return await _view(request, "register.html", build)
+
+
+@router.get("/register/answers.json", response_model=None)
+async def register_answers(request: Request) -> Response:
+    """The helper's answers as an answers file (`idsreg register --answers`), to save."""
+    async with reads.api_client(request.app) as client:
+        reader = Reader(client, None)
+        try:
+            context = await _classification(reader, request)
+        except PageError as exc:
+            status = exc.status if 400 <= exc.status < 500 else 503
+            return await _render(request, "error.html", status, caller=None, status=status, message=exc.message)
+    body = json.dumps(answers_document({k: _as_json(v) for k, v in context["chosen"].items()}), indent=2)
+    return Response(
+        body + "\n",
+        media_type="application/json",
+        headers=_HEADERS | {"Content-Disposition": 'attachment; filename="answers.json"'},
+    )
 
 
 @router.get("/signin", response_class=HTMLResponse)

@@ -45,6 +45,14 @@ class Reader:
             raise PageError(answer.status_code, _reason(answer))
         return answer.json()
 
+    async def post(self, path: str, body: Any) -> Any:
+        """The JSON of `POST path` with the JSON `body`; PageError for any non-200."""
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        answer = await self.client.post(path, json=body, headers=headers)
+        if answer.status_code != 200:
+            raise PageError(answer.status_code, _reason(answer))
+        return answer.json()
+
     async def maybe(self, path: str, **query: Any) -> Any:
         """Like `get`, None on a 401, 403 or 404 (what this caller may not see)."""
         try:

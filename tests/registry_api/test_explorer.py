@@ -6,6 +6,8 @@ to build/screenshots/ (README, "Explorer")."""
 
 from __future__ import annotations
 
+import html
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -381,7 +383,7 @@ def test_bad_input_signed_in(site: Served) -> None:
 
 def test_pages_keep_a_strict_content_security_policy(site: Served) -> None:
     scans = root(site.story, "turbine scans")
-    for path in ("/", f"/datasets/{scans}", "/orgs/DEMO:ALPHA", "/exchanges", "/signin", "/search?q=x"):
+    for path in ("/", f"/datasets/{scans}", "/orgs/DEMO:ALPHA", "/exchanges", "/signin", "/search?q=x", "/register"):
         page = httpx.get(f"{site.url}{path}")
         policy = page.headers["content-security-policy"]
         assert "script-src 'self';" in policy and "unsafe" not in policy, path
@@ -389,3 +391,88 @@ def test_pages_keep_a_strict_content_security_policy(site: Served) -> None:
     for asset in ("/assets/npm/cytoscape/cytoscape.min.js", "/assets/npm/chart.js/chart.umd.js"):
         answer = httpx.get(f"{site.url}{asset}")
         assert answer.status_code == 200 and len(answer.content) > 100_000, asset
+
+
+def test_registration_helper_suggests_the_grade_and_the_command(site: Served) -> None:
+    questions = site.http.get("/v1/classify/questions").json()
+    with browser() as b:
+        errors = watch_errors(b)
+        b.page.goto(f"{site.url}/")
+        b.page.get_by_role("link", name="Register a dataset").click()
+        assert b.page.url == f"{site.url}/register"
+        assert b.page.locator("#questions select").count() == len(questions)
+        assert b.page.locator("#suggestion").count() == 0
+        # Serious harm to the economy makes data important (GB/T 43697-2024 table 2); harm to
+        # rights alone makes it general, a rule that applies too but does not decide.
+        b.page.select_option("#q-harm_economic_operation", "serious")
+        b.page.select_option("#q-harm_rights", "general")
+        b.page.select_option("#q-large_scale", "no")
+        b.page.fill("#file", "turbine scans/")
+        b.page.click("#suggest")
+        api = site.http.post(
+            "/v1/classify",
+            json={"answers": {"harm_economic_operation": "serious", "harm_rights": "general", "large_scale": False}},
+        ).json()
+        assert api["grade"] == "important"
+        assert b.page.locator("#suggested-grade").inner_text() == "important"
+        decided = api["decidedBy"]
+        assert b.page.locator("#deciding-rule").inner_text() == decided["id"] == "GBT-table-economy-serious"
+        assert b.page.locator("#deciding-because").inner_text() == decided["because"]
+        assert b.page.locator("#deciding-source").inner_text() == decided["source"]
+        assert b.page.locator("#deciding-clause").inner_text() == decided["clause"]
+        others = [r["id"] for r in api["applied"] if r["id"] != decided["id"]]
+        assert others and b.page.locator("#also-applies tbody tr td.mono").all_inner_texts() == others
+        assert b.page.locator("#not-answered").inner_text() == ", ".join(api["assumed"])
+        command = b.page.locator("#register-command").inner_text()
+        assert command == "idsreg register 'turbine scans/' --grade important --answers answers.json"
+        shown = json.loads(b.page.locator("#answers-json").inner_text())
+        assert shown == {
+            "format": "idsreg-classification-answers/1",
+            "answers": {"harm_economic_operation": "serious", "harm_rights": "general", "large_scale": False},
+        }
+        # The form keeps the answers; the answers file to save is the one shown.
+        assert b.page.locator("#q-harm_economic_operation").input_value() == "serious"
+        saved = httpx.get(site.url + (b.page.locator("#answers-download").get_attribute("href") or ""))
+        assert saved.status_code == 200 and saved.json() == shown
+        assert saved.headers["content-disposition"].startswith("attachment")
+        shoot(b.page, "register")
+        assert b.refused == [] and errors == []
+
+
+def test_registration_helper_reads_a_pasted_document(site: Served) -> None:
+    metadata = {"title": "grid loads", "classification": {"large_scale_shutdown": "yes", "harm_rights": "serious"}}
+    with browser() as b:
+        b.page.goto(f"{site.url}/register")
+        b.page.fill("#document", json.dumps(metadata))
+        b.page.select_option("#q-harm_rights", "none")  # the form wins over the document
+        b.page.click("#suggest")
+        api = site.http.post(
+            "/v1/classify", json={"answers": {"large_scale_shutdown": True, "harm_rights": "none"}}
+        ).json()
+        assert b.page.locator("#suggested-grade").inner_text() == api["grade"] == "core"
+        assert b.page.locator("#deciding-rule").inner_text() == api["decidedBy"]["id"] == "MIIT-art11-shutdown"
+        assert (
+            "idsreg register FILE --grade core --answers answers.json"
+            in b.page.locator("#register-command").inner_text()
+        )
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ({"sent": "1", "harm_rights": "terrible"}, "'terrible' to harm_rights"),
+        ({"sent": "1", "large_scale": "maybe"}, "'maybe' to large_scale"),
+        ({"sent": "1", "document": "{not json"}, "not JSON"),
+        ({"sent": "1", "document": "[1, 2]"}, "not a JSON object"),
+        ({"sent": "1", "document": '{"answers": {"colour": "red"}}'}, "'colour'"),
+        ({"sent": "1", "document": '{"answers": {"designated": "secret"}}'}, "'secret' to designated"),
+        ({"sent": "1", "document": '{"classification": 3}'}, "not an object"),
+        ({"sent": "1", "document": "x" * 20_001}, "20001 characters"),
+    ],
+)
+def test_registration_helper_bad_input_gets_a_4xx_page(site: Served, query: dict[str, str], says: str) -> None:
+    for path in ("/register", "/register/answers.json"):
+        page = httpx.get(f"{site.url}{path}", params=query)
+        assert page.status_code == 422, page.text
+        assert page.headers["content-type"].startswith("text/html")
+        assert says in html.unescape(page.text), path
