@@ -106,7 +106,7 @@ def test_home_shows_status_counts_and_latest(site: Served) -> None:
         assert b.page.get_by_role("link", name="Verify a file").get_attribute("href") == "/verify"
         shoot(b.page, "home")
         b.page.click(f"#latest-registrations a[href='/datasets/{datasets[0]['root']}']")
-        assert b.page.url == f"{site.url}/datasets/{datasets[0]['root']}"
+        b.page.wait_for_url(f"{site.url}/datasets/{datasets[0]['root']}")
         assert b.page.locator("#dataset-root").inner_text() == datasets[0]["root"]
         b.page.click("nav >> text=API docs")
         b.page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)
@@ -177,7 +177,7 @@ def test_dataset_page_lineage_graph_and_timeline(site: Served) -> None:
         assert b.page.locator("#more-history").count() == 0  # every event is on the page
         first = history[0]
         b.page.locator(".timeline li").first.locator("a.tx-link").click()
-        assert b.page.url == f"{site.url}/tx/{first['txHash']}"
+        b.page.wait_for_url(f"{site.url}/tx/{first['txHash']}")
         assert b.page.locator("#tx-hash").inner_text() == first["txHash"]
         assert b.page.locator("#tx-block").inner_text() == str(first["blockNumber"])
         shoot(b.page, "transaction")
@@ -262,7 +262,7 @@ def test_organisation_page(site: Served) -> None:
         errors = watch_errors(b)
         sign_in(b, site, "ALPHA")
         b.page.click("#signed-in-as")
-        assert b.page.url == f"{site.url}/orgs/{member['orgNo']}"
+        b.page.wait_for_url(f"{site.url}/orgs/{member['orgNo']}")  # a loaded machine: wait for the page
         assert b.page.locator("#org-name").inner_text() == "ALPHA"
         assert b.page.locator("#member-status").inner_text() == "active"
         keys = b.page.locator("#keys tr.key")
@@ -277,7 +277,7 @@ def test_organisation_page(site: Served) -> None:
         assert b.page.locator("#deliveries-provided tr.receipt").count() == 1
         shoot(b.page, "organisation")
         b.page.click("#partners a.pair >> text=BETA")
-        assert "/exchanges?org=" in b.page.url
+        b.page.wait_for_url("**/exchanges?org=*")
         assert b.page.locator("#pair").inner_text().startswith("Between ALPHA and BETA")
         assert b.page.input_value("#exchange-form input[name=org]") == str(member["orgNo"])
         b.page.wait_for_function("window.volumeChart !== undefined")
@@ -292,7 +292,8 @@ def test_organisation_page(site: Served) -> None:
         b.page.wait_for_function("window.volumeChart !== undefined")
         assert b.page.locator("#exchange-timeline li.delivery").count() == 1
         b.page.click("#sign-out")
-        assert b.page.url == f"{site.url}/" and b.page.locator("#sign-in").count() == 1
+        b.page.wait_for_url(f"{site.url}/")
+        assert b.page.locator("#sign-in").count() == 1
         b.page.goto(f"{site.url}/exchanges?org=DEMO:ALPHA&other=DEMO:BETA")
         assert b.page.locator("#exchange-timeline").count() == 0 and b.page.locator(".need-sign-in").count() == 1
         assert b.refused == [] and errors == []
